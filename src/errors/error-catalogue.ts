@@ -1,0 +1,30 @@
+import type { ErrorCode } from './roachbank-error.js';
+
+/** How one error code shows on each surface. */
+export interface ErrorCodeEntry {
+  /** Exit status of the `roachbank` CLI; `null` where the CLI cannot meet the error. */
+  readonly exitCode: number | null;
+  /** HTTP status of the API. */
+  readonly httpStatus: number;
+  /** One line for humans: what the code means. */
+  readonly meaning: string;
+}
+
+/**
+ * The catalogue of error codes (DESIGN §3), in one place so the CLI, the HTTP
+ * API and the README cannot drift apart; a test checks all three agree.
+ *
+ * @example
+ * process.exitCode = errorCatalogue[error.code].exitCode ?? 1;
+ */
+export const errorCatalogue: Readonly<Record<ErrorCode, ErrorCodeEntry>> = {
+  INVALID_ARGUMENT: { exitCode: 2, httpStatus: 400, meaning: 'malformed id, amount, flag, body or connection string' },
+  ACCOUNT_NOT_FOUND: { exitCode: 3, httpStatus: 404, meaning: 'no such (open) account' },
+  INSUFFICIENT_FUNDS: { exitCode: 4, httpStatus: 409, meaning: 'the debit would take the balance below 0' },
+  IDEMPOTENCY_CONFLICT: { exitCode: 4, httpStatus: 409, meaning: 'a transfer id reused with a different body' },
+  ACCOUNT_NOT_EMPTY: { exitCode: 4, httpStatus: 409, meaning: 'closing an account whose balance is not 0' },
+  AMBIGUOUS_COMMIT: { exitCode: 5, httpStatus: 503, meaning: 'the outcome of COMMIT is unknown (connection lost after COMMIT was sent)' },
+  RETRIES_EXHAUSTED: { exitCode: 5, httpStatus: 503, meaning: 'the transaction kept failing with retryable errors until maxAttempts' },
+  DATABASE_UNAVAILABLE: { exitCode: 5, httpStatus: 503, meaning: 'the database cannot be reached or refused the connection' },
+  UNAUTHORIZED: { exitCode: null, httpStatus: 401, meaning: 'missing or wrong API token' },
+};

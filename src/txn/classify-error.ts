@@ -1,0 +1,85 @@
+/**
+ * How the retry core treats an error:
+ * - `retryable`: the transaction was rolled back by the server and may simply run again
+ *   (40001 serialization failure, incl. CockroachDB's "restart transaction"; 40P01 deadlock);
+ * - `connection`: the connection is gone or was never made; what happened to an open
+ *   transaction depends on whether COMMIT had been sent;
+ * - `ambiguous`: the server itself says the outcome is unknown (40003);
+ * - `fatal`: anything else, including the application's own errors.
+ */
+export type ErrorClass = 'retryable' | 'connection' | 'ambiguous' | 'fatal';
+
+const retryableStates = new Set(['40001', '40P01']);
+
+// 57P01 admin shutdown / pg_terminate_backend, 57P02 crash shutdown, 57P03 starting up,
+// 25P03 idle-in-transaction timeout (sent as FATAL, the server then closes the socket).
+const connectionStates = new Set(['57P01', '57P02', '57P03', '25P03']);
+
+// Socket-level failures that a new connection may not meet again.
+const transientSocketCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+]);
+
+// node-postgres reports a dead socket with plain Errors that carry no code.
+const connectionMessages = [
+  'Connection terminated',
+  'not queryable',
+  'timeout exceeded when trying to connect',
+  'Connection ended unexpectedly',
+  'read ECONNRESET',
+];
+
+/**
+ * The SQLSTATE of an error, looked up through its `cause` chain, so an error
+ * wrapped by an ORM or by roachbank still classifies by the server's code.
+ *
+ * @example
+ * sqlState(new Error('wrapped', { cause: pgError })) // '40001'
+ */
+export function sqlState(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Object && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function socketCode(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Object && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('E')) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Sorts an error into the classes the retry core acts on; the one place that
+ * knows SQLSTATEs and driver messages.
+ *
+ * @example
+ * classifyError(pgErrorWithCode('40001')) // 'retryable'
+ */
+export function classifyError(error: unknown): ErrorClass {
+  const state = sqlState(error);
+  if (state !== undefined) {
+    if (retryableStates.has(state)) return 'retryable';
+    if (state === '40003') return 'ambiguous';
+    if (state.startsWith('08') || connectionStates.has(state)) return 'connection';
+    return 'fatal';
+  }
+  const code = socketCode(error);
+  if (code !== undefined && transientSocketCodes.has(code)) return 'connection';
+  const message = error instanceof Error ? error.message : '';
+  if (connectionMessages.some((m) => message.includes(m))) return 'connection';
+  return 'fatal';
+}

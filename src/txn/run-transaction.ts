@@ -1,0 +1,256 @@
+import type pg from 'pg';
+import { detectServer } from '../db/detect-server.js';
+import { AmbiguousCommitError } from './ambiguous-commit-error.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { classifyError } from './classify-error.js';
+import { RetriesExhaustedError } from './retries-exhausted-error.js';
+import { TransactionAbortedError } from './transaction-aborted-error.js';
+import { watchClient, type WatchedClient } from './watched-client.js';
+
+export type IsolationLevel = 'serializable' | 'repeatable read' | 'read committed';
+
+/**
+ * - `plain`: `BEGIN … COMMIT`; a retry runs on a fresh connection from the pool.
+ * - `savepoint`: CockroachDB's client-side protocol, `BEGIN; SAVEPOINT cockroach_restart; …
+ *   RELEASE SAVEPOINT cockroach_restart; COMMIT`; a retry rolls back to the savepoint and
+ *   re-runs on the same connection, keeping the transaction's priority.
+ * - `auto` (default): `savepoint` on CockroachDB, `plain` elsewhere (asked once per pool).
+ */
+export type TransactionProtocol = 'auto' | 'plain' | 'savepoint';
+
+/** What `onRetry` hears before each backoff sleep. */
+export interface RetryEvent {
+  /** The attempt that just failed, from 1. */
+  readonly attempt: number;
+  /** How long the core sleeps before the next attempt. */
+  readonly delayMs: number;
+  /** Why the attempt failed (40001, 40P01 or a connection error). */
+  readonly error: unknown;
+}
+
+export interface RunTransactionOptions {
+  /** Attempts in all, the first included. Default 10. */
+  readonly maxAttempts?: number;
+  /** Backoff base: the delay cap doubles from `baseDelayMs · 2` on. Default 10 ms. */
+  readonly baseDelayMs?: number;
+  /** The largest backoff delay. Default 1000 ms. */
+  readonly maxDelayMs?: number;
+  /** Called before every backoff sleep; for metrics and logs. */
+  readonly onRetry?: (event: RetryEvent) => void;
+  /** Stops retrying (and sleeping) once aborted; rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Default `serializable`, explicit in BEGIN whatever the server's default is. */
+  readonly isolation?: IsolationLevel;
+  /** Default `auto`. */
+  readonly protocol?: TransactionProtocol;
+}
+
+/** The work of one transaction; called once per attempt, from 1, with the attempt's connection. */
+export type TransactionCallback<T> = (client: pg.PoolClient, attempt: number) => Promise<T>;
+
+type Protocol = 'plain' | 'savepoint';
+type Phase = 'connect' | 'begin' | 'body' | 'commit';
+interface Session {
+  readonly raw: pg.PoolClient;
+  readonly watched: WatchedClient;
+  readonly protocol: Protocol;
+}
+
+const defaults = { maxAttempts: 10, baseDelayMs: 10, maxDelayMs: 1000 };
+const isolationLevels: readonly IsolationLevel[] = ['serializable', 'repeatable read', 'read committed'];
+const savepointName = 'cockroach_restart';
+const protocolByPool = new WeakMap<pg.Pool, Promise<Protocol>>();
+
+/**
+ * Runs `fn` inside a transaction and, when the database says the transaction
+ * may simply be tried again, re-runs the whole callback (never replays SQL).
+ *
+ * 1. Takes a connection, `BEGIN ISOLATION LEVEL …` (plus the savepoint on CockroachDB).
+ * 2. Calls `fn(client, attempt)`; then COMMIT (RELEASE SAVEPOINT + COMMIT on CockroachDB).
+ * 3. On 40001 or 40P01, or a lost connection before COMMIT was sent: rolls back,
+ *    sleeps a full-jitter backoff and goes to 1 (the savepoint protocol keeps its connection).
+ * 4. On a lost connection after COMMIT was sent, or 40003: `AmbiguousCommitError`.
+ * 5. Any other error, the callback's own included, rolls back and is rethrown as it is.
+ * 6. After `maxAttempts` failed attempts: `RetriesExhaustedError` carrying the last error.
+ *
+ * A connection that failed is destroyed, never returned to the pool, and no
+ * connection goes back to the pool inside a transaction.
+ *
+ * @example
+ * const balance = await runTransaction(pool, async (client) => {
+ *   const { rows } = await client.query('SELECT balance FROM accounts WHERE id = $1', [1]);
+ *   await client.query('UPDATE accounts SET balance = balance - 100 WHERE id = $1', [1]);
+ *   return rows[0].balance;
+ * }, { maxAttempts: 5, onRetry: ({ attempt, error }) => console.warn(attempt, error) });
+ */
+export async function runTransaction<T>(
+  pool: pg.Pool,
+  fn: TransactionCallback<T>,
+  options: RunTransactionOptions = {},
+): Promise<T> {
+  const settings = resolveOptions(options);
+  const beginSql = `BEGIN ISOLATION LEVEL ${settings.isolation.toUpperCase()}`;
+  let session: Session | undefined;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      settings.signal?.throwIfAborted();
+      let phase: Phase = 'connect';
+      try {
+        session ??= await openSession(pool, settings.protocol);
+        phase = 'begin';
+        if (transactionStatus(session.raw) === 'I') {
+          await session.raw.query(session.protocol === 'savepoint' ? `${beginSql}; SAVEPOINT ${savepointName}` : beginSql);
+        }
+        session.watched.startAttempt();
+        phase = 'body';
+        const value = await fn(session.watched.client, attempt);
+        assertTransactionIntact(session);
+        phase = 'commit';
+        if (session.protocol === 'savepoint') await session.raw.query(`RELEASE SAVEPOINT ${savepointName}`);
+        const commit = await session.raw.query('COMMIT');
+        if (commit.command === 'ROLLBACK') throw new TransactionAbortedError(session.watched.lastQueryError);
+        closeSession(session);
+        session = undefined;
+        return value;
+      } catch (error) {
+        session = await settle(error, phase, session);
+        if (attempt >= settings.maxAttempts) throw new RetriesExhaustedError(attempt, error);
+        const delayMs = backoffDelay(attempt, settings.baseDelayMs, settings.maxDelayMs);
+        settings.onRetry?.({ attempt, delayMs, error });
+        await sleep(delayMs, settings.signal);
+      }
+    }
+  } finally {
+    if (session) await rollbackAndClose(session);
+  }
+}
+
+/**
+ * Decides what a failed attempt means. Returns the session to keep for the next
+ * attempt (savepoint protocol) or undefined; throws when the error must not be retried.
+ */
+async function settle(error: unknown, phase: Phase, session: Session | undefined): Promise<Session | undefined> {
+  const kind = classifyError(error);
+  const broken = kind === 'connection' || session?.watched.brokenBy !== undefined;
+  if (kind === 'ambiguous' || (phase === 'commit' && broken)) {
+    if (session) discardSession(session, error);
+    throw new AmbiguousCommitError(error);
+  }
+  if (broken) {
+    if (session) discardSession(session, error);
+    if (kind === 'connection') return undefined;
+    throw error;
+  }
+  if (kind === 'retryable' && session) {
+    if (session.protocol === 'savepoint' && transactionStatus(session.raw) !== 'I') {
+      try {
+        await session.raw.query(`ROLLBACK TO SAVEPOINT ${savepointName}`);
+        return session;
+      } catch (rollbackError) {
+        discardSession(session, rollbackError);
+        return undefined;
+      }
+    }
+    await rollbackAndClose(session);
+    return undefined;
+  }
+  if (session) await rollbackAndClose(session);
+  if (kind === 'retryable') return undefined;
+  throw error;
+}
+
+/** Refuses to COMMIT a transaction the callback spoiled: PostgreSQL would answer COMMIT with ROLLBACK. */
+function assertTransactionIntact(session: Session): void {
+  const { watched } = session;
+  if (watched.brokenBy !== undefined) throw watched.brokenBy;
+  const status = transactionStatus(session.raw);
+  if (status === 'E') throw new TransactionAbortedError(watched.lastQueryError);
+  if (status === 'I') {
+    throw new Error('the transaction callback ended the transaction itself (COMMIT or ROLLBACK inside runTransaction)');
+  }
+}
+
+async function openSession(pool: pg.Pool, protocol: TransactionProtocol): Promise<Session> {
+  const raw = await pool.connect();
+  const watched = watchClient(raw);
+  const session = { raw, watched, protocol: 'plain' as Protocol };
+  try {
+    return { ...session, protocol: protocol === 'auto' ? await protocolFor(pool, raw) : protocol };
+  } catch (error) {
+    discardSession(session, error);
+    throw error;
+  }
+}
+
+/** CockroachDB gets the savepoint protocol; the answer is asked once per pool. */
+function protocolFor(pool: pg.Pool, client: pg.PoolClient): Promise<Protocol> {
+  let known = protocolByPool.get(pool);
+  if (!known) {
+    known = detectServer(client).then((server) => (server.kind === 'cockroachdb' ? 'savepoint' : 'plain'));
+    protocolByPool.set(pool, known);
+    known.catch(() => protocolByPool.delete(pool));
+  }
+  return known;
+}
+
+function transactionStatus(client: pg.PoolClient): string | null {
+  return (client as unknown as { getTransactionStatus(): string | null }).getTransactionStatus();
+}
+
+/** Gives a healthy connection back to the pool, or destroys it if it is not idle. */
+function closeSession(session: Session): void {
+  if (transactionStatus(session.raw) !== 'I') {
+    discardSession(session, new Error('connection still inside a transaction'));
+    return;
+  }
+  session.watched.stopWatching();
+  session.raw.release();
+}
+
+async function rollbackAndClose(session: Session): Promise<void> {
+  if (session.watched.brokenBy !== undefined) {
+    discardSession(session, session.watched.brokenBy);
+    return;
+  }
+  try {
+    if (transactionStatus(session.raw) !== 'I') await session.raw.query('ROLLBACK');
+  } catch (error) {
+    discardSession(session, error);
+    return;
+  }
+  closeSession(session);
+}
+
+/** Destroys a connection instead of pooling it; a late socket error must not crash the process. */
+function discardSession(session: Session, reason: unknown): void {
+  session.watched.stopWatching();
+  session.raw.on('error', () => {});
+  session.raw.release(reason instanceof Error ? reason : new Error(String(reason)));
+}
+
+function resolveOptions(options: RunTransactionOptions) {
+  const settings = {
+    maxAttempts: options.maxAttempts ?? defaults.maxAttempts,
+    baseDelayMs: options.baseDelayMs ?? defaults.baseDelayMs,
+    maxDelayMs: options.maxDelayMs ?? defaults.maxDelayMs,
+    isolation: options.isolation ?? 'serializable',
+    protocol: options.protocol ?? 'auto',
+    onRetry: options.onRetry,
+    signal: options.signal,
+  };
+  if (!Number.isInteger(settings.maxAttempts) || settings.maxAttempts < 1) {
+    throw new RangeError(`maxAttempts must be an integer ≥ 1, got ${settings.maxAttempts}`);
+  }
+  for (const name of ['baseDelayMs', 'maxDelayMs'] as const) {
+    if (!Number.isFinite(settings[name]) || settings[name] < 0) {
+      throw new RangeError(`${name} must be a number ≥ 0, got ${settings[name]}`);
+    }
+  }
+  if (!isolationLevels.includes(settings.isolation)) {
+    throw new RangeError(`isolation must be one of ${isolationLevels.join(', ')}, got ${settings.isolation}`);
+  }
+  if (!['auto', 'plain', 'savepoint'].includes(settings.protocol)) {
+    throw new RangeError(`protocol must be auto, plain or savepoint, got ${settings.protocol}`);
+  }
+  return settings;
+}

@@ -1,0 +1,21 @@
+/**
+ * The callback returned normally, but the transaction had already been aborted
+ * by a statement error that the callback caught itself. PostgreSQL would have
+ * answered COMMIT with ROLLBACK and no error; roachbank reports it instead.
+ * `cause` is the statement's error: when it is retryable (40001), the retry
+ * core re-runs the callback as for any serialization failure.
+ *
+ * @example
+ * await runTransaction(pool, async (c) => {
+ *   await c.query('INSERT INTO t VALUES (1)').catch(() => {}) // swallowed!
+ * }) // rejects with TransactionAbortedError, cause: the duplicate-key error
+ */
+export class TransactionAbortedError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `the transaction was aborted by an error the callback caught: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = 'TransactionAbortedError';
+  }
+}
