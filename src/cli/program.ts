@@ -1,0 +1,101 @@
+import { Command, Option } from 'commander';
+import { redactConnectionString, describeTarget } from '../config.js';
+import { migrate, migrationStatus } from '../db/migrate.js';
+import { runHelloExample } from '../examples/hello.js';
+import { withDatabase } from './with-database.js';
+
+const examples = ['hello', 'all'] as const;
+
+/**
+ * The `roachbank` command line: argument parsing and printing only; the work
+ * is done by the library.
+ *
+ * @example
+ * await buildProgram().parseAsync(['node', 'roachbank', 'db', 'status']);
+ */
+export function buildProgram(): Command {
+  const program = new Command('roachbank')
+    .description('Move money correctly on CockroachDB (or the embedded PostgreSQL when DATABASE_URL is unset).')
+    .option('--json', 'print machine-readable JSON (errors go to stderr as {"error":{"code","message"}})', false)
+    .exitOverride() // before the subcommands are made, so they inherit it: usage errors exit 2, not 1
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: true })
+    .addHelpText(
+      'after',
+      `
+Environment:
+  DATABASE_URL       postgresql://user:password@host:26257/db?sslmode=verify-full&sslrootcert=ca.crt
+                     (unset: an embedded PostgreSQL in .data/, started on demand)
+  ROACHBANK_DATA_DIR where the embedded PostgreSQL keeps its files
+  ROACHBANK_DEBUG=1  print stack traces`,
+    );
+
+  program
+    .command('example')
+    .description('run a seed demo from the CockroachDB tutorials')
+    .addArgument(
+      new Command().createArgument('name', 'hello: the psycopg2 bank demo; all: every demo in turn').choices(examples),
+    )
+    .action(async (name: (typeof examples)[number]) => {
+      await withDatabase(async (db) => {
+        if (name === 'hello' || name === 'all') await runHelloExample(db.pool);
+      });
+    });
+
+  const db = program.command('db').description('the database: schema and status');
+  db.command('init')
+    .description('create or upgrade the roachbank schema (safe to run again, and from many processes at once)')
+    .action(async () => {
+      const json = program.opts<{ json: boolean }>().json;
+      await withDatabase(async ({ pool }) => {
+        const applied = await migrate(pool);
+        const states = await migrationStatus(pool);
+        if (json) {
+          console.log(JSON.stringify({ applied, migrations: states }));
+          return;
+        }
+        for (const state of states.filter((s) => applied.includes(s.version))) {
+          console.log(`applied migration ${label(state.version, state.name)}`);
+        }
+        if (applied.length === 0) console.log(`schema up to date (${states.length} migration${states.length === 1 ? '' : 's'} applied)`);
+      });
+    });
+  db.command('status')
+    .description('show the server, the connection and the schema version')
+    .action(async () => {
+      const json = program.opts<{ json: boolean }>().json;
+      await withDatabase(async ({ pool, server, source, url }) => {
+        const states = await migrationStatus(pool);
+        const { rows } = await pool.query<{ isolation: string }>(
+          "SELECT current_setting('default_transaction_isolation') AS isolation",
+        );
+        const status = {
+          server: server.kind,
+          version: server.version,
+          source,
+          target: source === 'embedded' ? describeTarget(url) : redactConnectionString(url),
+          defaultIsolation: rows[0]?.isolation ?? 'unknown',
+          migrations: states,
+        };
+        if (json) {
+          console.log(JSON.stringify(status));
+          return;
+        }
+        const pending = states.filter((s) => s.state !== 'applied').length;
+        console.log(`server      ${server.version.split(' on ')[0]} (${server.kind})`);
+        console.log(`connection  ${status.target}${source === 'embedded' ? ' (embedded)' : ''}`);
+        console.log(`isolation   ${status.defaultIsolation} by default; roachbank transactions ask for theirs explicitly`);
+        console.log(`schema      ${states.length - pending} of ${states.length} migrations applied${pending ? ' (run: roachbank db init)' : ''}`);
+        for (const state of states) {
+          const when = state.appliedAt ? ` ${state.appliedAt.toISOString()}` : '';
+          console.log(`  ${label(state.version, state.name).padEnd(28)} ${state.state}${when}`);
+        }
+      });
+    });
+
+  return program;
+}
+
+function label(version: number, name: string): string {
+  return `${String(version).padStart(4, '0')}_${name}`;
+}

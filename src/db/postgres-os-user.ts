@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+
+/** The operating-system account the embedded server runs as. */
+export interface OsUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * PostgreSQL refuses to run as root. When roachbank runs as root this returns
+ * the `postgres` account (creating it, as a system account, if it is missing);
+ * otherwise undefined: the server runs as the current user.
+ *
+ * @example
+ * const user = postgresOsUser(); // { name: 'postgres', uid: 101, gid: 104 } as root
+ */
+export function postgresOsUser(): OsUser | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const name = 'postgres';
+  if (!idOf(name, '-u')) {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name], {
+      stdio: 'ignore',
+    });
+  }
+  const uid = Number(idOf(name, '-u'));
+  const gid = Number(idOf(name, '-g'));
+  return { name, uid, gid };
+}
+
+function idOf(name: string, flag: '-u' | '-g'): string | undefined {
+  try {
+    return execFileSync('id', [flag, name], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
