@@ -113,7 +113,9 @@ export async function runTransaction<T>(
         session = undefined;
         return value;
       } catch (error) {
-        session = await settle(error, phase, session);
+        const failed = session;
+        session = undefined; // settle() owns it now: it hands back only a session to keep
+        session = await settle(error, phase, failed);
         if (attempt >= settings.maxAttempts) throw new RetriesExhaustedError(attempt, error);
         const delayMs = backoffDelay(attempt, settings.baseDelayMs, settings.maxDelayMs);
         settings.onRetry?.({ attempt, delayMs, error });
