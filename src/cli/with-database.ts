@@ -29,6 +29,10 @@ export async function withDatabase<T>(action: (db: Database) => Promise<T>): Pro
       await new Promise(() => {});
     }
     return await action(db);
+  } catch (error) {
+    // An action cut off by a signal fails only because its pool was closed under it: stay quiet.
+    if (signalExitCode !== undefined) await new Promise(() => {});
+    throw error;
   } finally {
     if (signalExitCode === undefined) {
       await db?.close();

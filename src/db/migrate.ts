@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { sqlState } from '../txn/classify-error.js';
+import { runTransaction } from '../txn/run-transaction.js';
 
 /** One versioned SQL file of `migrations/`, e.g. `0001_product_schema.sql`. */
 export interface Migration {
@@ -85,10 +86,13 @@ export async function migrate(pool: pg.Pool, options: { waitMs?: number } = {}):
   await runBootstrap(pool);
   const applied: number[] = [];
   for (const migration of await loadMigrations()) {
-    const claim = await pool.query(
-      `INSERT INTO roachbank.schema_migrations (version, name) VALUES ($1, $2)
-       ON CONFLICT (version) DO NOTHING RETURNING version`,
-      [migration.version, migration.name],
+    // Racing claimers meet 40001 at SERIALIZABLE: the retry core settles who won.
+    const claim = await runTransaction(pool, (client) =>
+      client.query(
+        `INSERT INTO roachbank.schema_migrations (version, name) VALUES ($1, $2)
+         ON CONFLICT (version) DO NOTHING RETURNING version`,
+        [migration.version, migration.name],
+      ),
     );
     if (claim.rowCount === 1) {
       try {

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createPool } from '../src/db/create-pool.js';
+import { loadMigrations, migrate, migrationStatus, splitStatements } from '../src/db/migrate.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase('migrate');
+});
+after(() => db.drop());
+
+async function columns(table: string): Promise<string[]> {
+  const { rows } = await db.pool.query(
+    `SELECT column_name || ' ' || data_type || ' ' || is_nullable AS c FROM information_schema.columns
+     WHERE table_schema = 'roachbank' AND table_name = $1 ORDER BY ordinal_position`,
+    [table],
+  );
+  return rows.map((r) => r.c);
+}
+
+describe('migrations', () => {
+  test('the status of a fresh database is all pending', async () => {
+    const states = await migrationStatus(db.pool);
+    assert.ok(states.length >= 1);
+    assert.ok(states.every((s) => s.state === 'pending'));
+  });
+
+  test('apply in order once, then nothing; the product schema keeps the contract names', async () => {
+    const versions = (await loadMigrations()).map((m) => m.version);
+    assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+    assert.deepEqual(await migrate(db.pool), versions);
+    assert.deepEqual(await migrate(db.pool), []);
+    assert.ok((await migrationStatus(db.pool)).every((s) => s.state === 'applied' && s.appliedAt instanceof Date));
+    assert.deepEqual(await columns('accounts'), [
+      'id uuid NO',
+      'balance bigint NO',
+      'created_at timestamp with time zone NO',
+      'closed_at timestamp with time zone YES',
+    ]);
+    assert.deepEqual(await columns('transfers'), [
+      'id uuid NO',
+      'from_id uuid YES',
+      'to_id uuid YES',
+      'amount bigint NO',
+      'created_at timestamp with time zone NO',
+    ]);
+    await assert.rejects(db.pool.query('INSERT INTO roachbank.accounts (balance) VALUES (-1)'), { code: '23514' });
+  });
+
+  test('six processes migrating one fresh database at once: each version applied exactly once', async () => {
+    const fresh = await createTestDatabase('migrate_race');
+    const pools = Array.from({ length: 6 }, () => createPool(fresh.url, { max: 2 }));
+    try {
+      const results = await Promise.all(pools.map((pool) => migrate(pool)));
+      const versions = (await loadMigrations()).map((m) => m.version);
+      assert.deepEqual(results.flat().sort(), versions, 'every version applied by exactly one of them');
+      const { rows } = await fresh.pool.query('SELECT count(*)::int AS n FROM roachbank.schema_migrations WHERE applied_at IS NOT NULL');
+      assert.equal(rows[0].n, versions.length);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+      await fresh.drop();
+    }
+  });
+
+  test('a version claimed by a process that died half way is finished by the next run', async () => {
+    const fresh = await createTestDatabase('migrate_orphan');
+    try {
+      await fresh.pool.query('CREATE SCHEMA roachbank');
+      await fresh.pool.query(
+        'CREATE TABLE roachbank.schema_migrations (version INT8 PRIMARY KEY, name TEXT NOT NULL, started_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_at TIMESTAMPTZ)',
+      );
+      await fresh.pool.query("INSERT INTO roachbank.schema_migrations (version, name) VALUES (1, 'product_schema')");
+      assert.equal((await migrationStatus(fresh.pool))[0]?.state, 'in progress');
+      await migrate(fresh.pool, { waitMs: 200 });
+      assert.equal((await migrationStatus(fresh.pool))[0]?.state, 'applied');
+      await fresh.pool.query('SELECT id FROM roachbank.accounts LIMIT 1');
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  test('splitStatements: comments dropped, one statement per trailing semicolon, unterminated rejected', () => {
+    assert.deepEqual(splitStatements('-- note\nCREATE TABLE a (\n  x INT -- inline\n);\n\nCREATE INDEX i ON a (x);\n'), [
+      'CREATE TABLE a (\n  x INT -- inline\n)',
+      'CREATE INDEX i ON a (x)',
+    ]);
+    assert.throws(() => splitStatements('CREATE TABLE a (x INT)'), /ends without ';'/);
+  });
+});
