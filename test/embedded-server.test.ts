@@ -133,3 +133,14 @@ describe('the embedded PostgreSQL', () => {
     await again.release();
   });
 });
+
+describe('running as root', { skip: process.getuid?.() !== 0 && 'only as root' }, () => {
+  test("the postgres account's reach is judged from every folder above the path", async () => {
+    const { postgresOsUser, reachableBy } = await import('../src/db/postgres-os-user.js');
+    const user = postgresOsUser()!;
+    const privateDir = await freshDataDir(); // mkdtemp: mode 700, owned by root
+    await writeFile(join(privateDir, 'file'), '');
+    assert.equal(reachableBy(user, tmpdir()), true);
+    assert.equal(reachableBy(user, join(privateDir, 'file')), false);
+  });
+});

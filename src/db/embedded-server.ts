@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { appendFile, chmod, chown, copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
-import { embeddedBinaries } from './embedded-binaries.js';
-import { postgresOsUser, type OsUser } from './postgres-os-user.js';
+import { embeddedBinaries, type EmbeddedBinaries } from './embedded-binaries.js';
+import { postgresOsUser, reachableBy, type OsUser } from './postgres-os-user.js';
 
 export interface EmbeddedServerOptions {
   /** Where the server's files live. Default: `ROACHBANK_DATA_DIR`, else `.data/` in the project. */
@@ -66,23 +66,26 @@ export async function acquireEmbeddedServer(options: EmbeddedServerOptions = {})
   const leaseFile = join(cluster.leases, `${process.pid}-${randomUUID()}`);
   const log = options.log ?? (() => {});
 
+  const binaries = await embeddedBinaries(user);
+  const server = { binaries, user, cluster };
+
   const unlock = await lockDataDir(dataDir);
   let port: number;
   let startedHere = false;
   try {
     await writeFile(leaseFile, `${process.pid}\n`);
-    const running = await runningPort(cluster, user);
+    const running = await runningPort(server);
     if (running !== undefined) {
       port = running;
     } else {
       if (!existsSync(join(cluster.pgdata, 'PG_VERSION'))) {
         log('initialising the embedded PostgreSQL cluster');
-        await initialise(cluster, user);
+        await initialise(server);
       }
       port = await freePort();
       await writeSettings(cluster, port, options, user);
       log(`starting the embedded PostgreSQL on 127.0.0.1:${port}`);
-      await pgCtl(user, ['start', '-D', cluster.pgdata, '-l', cluster.logFile, '-w', '-t', '60'], cluster.logFile);
+      await pgCtl(server, ['start', '-D', cluster.pgdata, '-l', cluster.logFile, '-w', '-t', '60']);
       startedHere = true;
       await ensureDatabase(port);
     }
@@ -105,9 +108,9 @@ export async function acquireEmbeddedServer(options: EmbeddedServerOptions = {})
       const unlockAgain = await lockDataDir(dataDir);
       try {
         await rm(leaseFile, { force: true });
-        if ((await liveLeases(cluster)) === 0 && (await runningPort(cluster, user)) !== undefined) {
+        if ((await liveLeases(cluster)) === 0 && (await runningPort(server)) !== undefined) {
           log('stopping the embedded PostgreSQL');
-          await pgCtl(user, ['stop', '-D', cluster.pgdata, '-m', 'fast', '-w', '-t', '60'], cluster.logFile);
+          await pgCtl(server, ['stop', '-D', cluster.pgdata, '-m', 'fast', '-w', '-t', '60']);
         }
       } finally {
         await unlockAgain();
@@ -124,6 +127,11 @@ function clusterPaths(dataDir: string) {
   };
 }
 type ClusterPaths = ReturnType<typeof clusterPaths>;
+interface Server {
+  readonly binaries: EmbeddedBinaries;
+  readonly user: OsUser | undefined;
+  readonly cluster: ClusterPaths;
+}
 
 /**
  * `.data/` in the project; as root, a directory under the system's temp folder
@@ -138,16 +146,6 @@ function defaultDataDir(user: OsUser | undefined): string {
   if (!user || reachableBy(user, projectRoot)) return local;
   const hash = createHash('sha256').update(projectRoot).digest('hex').slice(0, 12);
   return join(tmpdir(), `roachbank-${hash}`);
-}
-
-/** Whether `user` may walk down every directory on the way to `path`. */
-function reachableBy(user: OsUser, path: string): boolean {
-  for (let dir = path; ; dir = dirname(dir)) {
-    const { mode, uid, gid } = statSync(dir);
-    const canEnter = (mode & 0o001) !== 0 || (uid === user.uid && (mode & 0o100) !== 0) || (gid === user.gid && (mode & 0o010) !== 0);
-    if (!canEnter) return false;
-    if (dirname(dir) === dir) return true;
-  }
 }
 
 /** The data directory must be open to all (mode 777) for a server that runs as another account than root. */
@@ -172,10 +170,9 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   });
 }
 
-async function initialise(cluster: ClusterPaths, user: OsUser | undefined): Promise<void> {
-  const { initdb } = embeddedBinaries();
+async function initialise({ binaries, user, cluster }: Server): Promise<void> {
   await rm(cluster.pgdata, { recursive: true, force: true });
-  await run(user, initdb, [
+  await run(user, binaries.initdb, [
     '-D', cluster.pgdata, '-U', superuser, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions',
   ]);
   // The superuser may connect from loopback without a password; any other role needs its password.
@@ -223,10 +220,9 @@ async function writeSettings(
 }
 
 /** The port of the server running on this data directory, or undefined if none runs. */
-async function runningPort(cluster: ClusterPaths, user: OsUser | undefined): Promise<number | undefined> {
+async function runningPort({ binaries, user, cluster }: Server): Promise<number | undefined> {
   if (!existsSync(join(cluster.pgdata, 'postmaster.pid'))) return undefined;
-  const { pgCtl: pgCtlPath } = embeddedBinaries();
-  const { code } = await run(user, pgCtlPath, ['status', '-D', cluster.pgdata], { allowFailure: true });
+  const { code } = await run(user, binaries.pgCtl, ['status', '-D', cluster.pgdata], { allowFailure: true });
   if (code !== 0) return undefined;
   const pidFile = await readFile(join(cluster.pgdata, 'postmaster.pid'), 'utf8').catch(() => '');
   const port = Number(pidFile.split('\n')[3]);
@@ -276,10 +272,10 @@ function freePort(): Promise<number> {
   });
 }
 
-async function pgCtl(user: OsUser | undefined, args: string[], logFile: string): Promise<void> {
-  const { code, output } = await run(user, embeddedBinaries().pgCtl, args, { allowFailure: true });
+async function pgCtl({ binaries, user, cluster }: Server, args: string[]): Promise<void> {
+  const { code, output } = await run(user, binaries.pgCtl, args, { allowFailure: true });
   if (code !== 0) {
-    const log = await readFile(logFile, 'utf8').catch(() => '');
+    const log = await readFile(cluster.logFile, 'utf8').catch(() => '');
     const tail = log.trim().split('\n').slice(-5).join('\n');
     throw new Error(`pg_ctl ${args[0]} failed (exit ${code}): ${output.trim()}${tail ? `\n${tail}` : ''}`);
   }
