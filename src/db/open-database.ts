@@ -4,7 +4,6 @@ import { describeConnectionError } from '../txn/describe-connection-error.js';
 import { createPool } from './create-pool.js';
 import { detectServer, type ServerInfo } from './detect-server.js';
 import { acquireEmbeddedServer, type EmbeddedServerOptions } from './embedded-server.js';
-import { poolConfigFromUrl } from './pool-config.js';
 
 /** An open connection pool and what it points at. */
 export interface Database {
@@ -39,8 +38,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   let url: string;
   let releaseServer = async (): Promise<void> => {};
   if (source.kind === 'url') {
-    poolConfigFromUrl(source.url); // reject an unusable URL before anything else
-    url = source.url;
+    url = source.url; // createPool rejects an unusable one before any connection is tried
   } else {
     const lease = await acquireEmbeddedServer(options.embedded);
     url = lease.url;

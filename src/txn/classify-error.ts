@@ -37,6 +37,16 @@ const connectionMessages = [
   'read ECONNRESET',
 ];
 
+/** The first `code` along an error's `cause` chain that `matches`. */
+function findCode(error: unknown, matches: (code: string) => boolean): string | undefined {
+  for (let e = error, depth = 0; e instanceof Object && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && matches(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /**
  * The SQLSTATE of an error, looked up through its `cause` chain, so an error
  * wrapped by an ORM or by roachbank still classifies by the server's code.
@@ -45,21 +55,7 @@ const connectionMessages = [
  * sqlState(new Error('wrapped', { cause: pgError })) // '40001'
  */
 export function sqlState(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e instanceof Object && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function socketCode(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e instanceof Object && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('E')) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
+  return findCode(error, (code) => /^[0-9A-Z]{5}$/.test(code));
 }
 
 /**
@@ -77,7 +73,7 @@ export function classifyError(error: unknown): ErrorClass {
     if (state.startsWith('08') || connectionStates.has(state)) return 'connection';
     return 'fatal';
   }
-  const code = socketCode(error);
+  const code = findCode(error, (c) => c.startsWith('E'));
   if (code !== undefined && transientSocketCodes.has(code)) return 'connection';
   const message = error instanceof Error ? error.message : '';
   if (connectionMessages.some((m) => message.includes(m))) return 'connection';
