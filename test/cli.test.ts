@@ -15,7 +15,7 @@ describe('the roachbank command line', () => {
     [['no-such-command'], /unknown command 'no-such-command'/],
     [['db', 'status', '--frobnicate'], /unknown option '--frobnicate'/],
     [['example'], /missing required argument 'name'/],
-    [['example', 'goodbye'], /Allowed choices are hello, all/],
+    [['example', 'goodbye'], /Allowed choices are hello, crud, all/],
     [['db', 'status', 'extra'], /too many arguments/],
   ] as const) {
     test(`roachbank ${args.join(' ')} is a usage error: exit 2 and a hint`, async () => {

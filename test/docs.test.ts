@@ -30,9 +30,11 @@ describe('the error catalogue', () => {
 });
 
 describe('the README', () => {
-  test('its runTransaction example runs as written', async () => {
-    const example = /## Library: `runTransaction`\n\n```js\n([\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(example, 'the library example is in the README');
+  /** Runs the ```js block under a README heading as a plain .mjs user of the package; returns its stdout. */
+  async function runReadmeExample(heading: string): Promise<string> {
+    const escaped = heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const example = new RegExp(`## ${escaped}\\n\\n\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(readme)?.[1];
+    assert.ok(example, `the example under "${heading}" is in the README`);
     // Inside the package, so that `import ... from 'roachbank'` resolves to this package.
     const dir = `${root}.data/readme-example`;
     await mkdir(dir, { recursive: true });
@@ -41,11 +43,19 @@ describe('the README', () => {
       const { stdout } = await promisify(execFile)(process.execPath, [`${dir}/example.mjs`], {
         env: { ...process.env, DATABASE_URL: db.url },
       });
-      assert.equal(stdout, 'moved 100\n');
-      const { rows } = await db.pool.query('SELECT balance FROM wallets ORDER BY id');
-      assert.deepEqual(rows.map((r) => r.balance), ['900', '350']);
+      return stdout;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  test('its runTransaction example runs as written', async () => {
+    assert.equal(await runReadmeExample('Library: `runTransaction`'), 'moved 100\n');
+    const { rows } = await db.pool.query('SELECT balance FROM wallets ORDER BY id');
+    assert.deepEqual(rows.map((r) => r.balance), ['900', '350']);
+  });
+
+  test('its runOrmTransaction example runs as written', async () => {
+    assert.equal(await runReadmeExample('Library: `runOrmTransaction` (Drizzle ORM)'), 'balance now 250\n');
   });
 });

@@ -1,10 +1,11 @@
 import { Command, Option } from 'commander';
 import { redactConnectionString, describeTarget } from '../config.js';
 import { migrate, migrationStatus } from '../db/migrate.js';
+import { runCrudExample } from '../examples/crud.js';
 import { runHelloExample } from '../examples/hello.js';
 import { withDatabase } from './with-database.js';
 
-const examples = ['hello', 'all'] as const;
+const examples = ['hello', 'crud', 'all'] as const;
 
 /**
  * The `roachbank` command line: argument parsing and printing only; the work
@@ -34,11 +35,14 @@ Environment:
     .command('example')
     .description('run a seed demo from the CockroachDB tutorials')
     .addArgument(
-      new Command().createArgument('name', 'hello: the psycopg2 bank demo; all: every demo in turn').choices(examples),
+      new Command()
+        .createArgument('name', 'hello: the psycopg2 bank demo; crud: the SQLAlchemy CRUD demo (on Drizzle); all: both in turn')
+        .choices(examples),
     )
     .action(async (name: (typeof examples)[number]) => {
       await withDatabase(async (db) => {
         if (name === 'hello' || name === 'all') await runHelloExample(db.pool);
+        if (name === 'crud' || name === 'all') await runCrudExample(db.pool);
       });
     });
 
