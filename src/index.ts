@@ -1,4 +1,11 @@
 // The public surface of roachbank: re-exports only.
+export * from './bank/bank.js';
+export * from './bank/create-bank.js';
+export * from './bank/ids.js';
+export * from './bank/money.js';
+export * from './bank/orm-bank.js';
+export * from './bank/pg-bank.js';
+export * from './bank/verify-invariants.js';
 export * from './config.js';
 export * from './db/create-pool.js';
 export * from './db/detect-server.js';
@@ -8,9 +15,8 @@ export * from './db/open-database.js';
 export * from './db/pool-config.js';
 export * from './errors/error-catalogue.js';
 export * from './errors/roachbank-error.js';
-export * from './examples/account-model.js';
-export * from './examples/crud.js';
-export * from './examples/hello.js';
+export { runCrudExample } from './examples/crud.js';
+export { runHelloExample } from './examples/hello.js';
 export * from './orm/run-orm-transaction.js';
 export * from './txn/ambiguous-commit-error.js';
 export * from './txn/backoff.js';

@@ -110,6 +110,17 @@ export async function migrate(pool: pg.Pool, options: { waitMs?: number } = {}):
 }
 
 /**
+ * Migrates only if something is pending: one query when the schema is current,
+ * which every bank command pays before it starts.
+ *
+ * @example
+ * await ensureSchema(pool);
+ */
+export async function ensureSchema(pool: pg.Pool): Promise<void> {
+  if ((await migrationStatus(pool)).some((m) => m.state !== 'applied')) await migrate(pool);
+}
+
+/**
  * Every known migration with its state in the database.
  *
  * @example

@@ -20,6 +20,7 @@ export interface ErrorCodeEntry {
 export const errorCatalogue: Readonly<Record<ErrorCode, ErrorCodeEntry>> = {
   INVALID_ARGUMENT: { exitCode: 2, httpStatus: 400, meaning: 'malformed id, amount, flag, body or connection string' },
   ACCOUNT_NOT_FOUND: { exitCode: 3, httpStatus: 404, meaning: 'no such (open) account' },
+  TRANSFER_NOT_FOUND: { exitCode: 3, httpStatus: 404, meaning: 'no transfer with that id in the journal' },
   INSUFFICIENT_FUNDS: { exitCode: 4, httpStatus: 409, meaning: 'the debit would take the balance below 0' },
   IDEMPOTENCY_CONFLICT: { exitCode: 4, httpStatus: 409, meaning: 'a transfer id reused with a different body' },
   ACCOUNT_NOT_EMPTY: { exitCode: 4, httpStatus: 409, meaning: 'closing an account whose balance is not 0' },

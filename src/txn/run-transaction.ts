@@ -83,12 +83,40 @@ const protocolByPool = new WeakMap<pg.Pool, Promise<Protocol>>();
  *   return rows[0].balance;
  * }, { maxAttempts: 5, onRetry: ({ attempt, error }) => console.warn(attempt, error) });
  */
-export async function runTransaction<T>(
+export function runTransaction<T>(
   pool: pg.Pool,
   fn: TransactionCallback<T>,
   options: RunTransactionOptions = {},
 ): Promise<T> {
-  const settings = resolveOptions(options);
+  return runAttempts(pool, fn, resolveOptions(options), 'explicit');
+}
+
+/**
+ * Runs the one statement that `fn` sends as its own implicit transaction: one
+ * round trip, no BEGIN or COMMIT, with the retry rules of `runTransaction`.
+ * A statement that failed with 40001 or 40P01, or a connection that could not
+ * be made, is tried again; a connection lost once the statement may have been
+ * sent is `AmbiguousCommitError`, because the statement commits by itself.
+ * The isolation is the session's default (`isolation` and `protocol` do not apply).
+ *
+ * @example
+ * const { rows } = await runSingleStatement(pool, (client) =>
+ *   client.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2 RETURNING balance', [100, id]));
+ */
+export function runSingleStatement<T>(
+  pool: pg.Pool,
+  fn: TransactionCallback<T>,
+  options: Omit<RunTransactionOptions, 'isolation' | 'protocol'> = {},
+): Promise<T> {
+  return runAttempts(pool, fn, { ...resolveOptions(options), protocol: 'plain' }, 'implicit');
+}
+
+async function runAttempts<T>(
+  pool: pg.Pool,
+  fn: TransactionCallback<T>,
+  settings: Settings,
+  mode: 'explicit' | 'implicit',
+): Promise<T> {
   const beginSql = `BEGIN ISOLATION LEVEL ${settings.isolation.toUpperCase()}`;
   let session: Session | undefined;
   try {
@@ -98,6 +126,15 @@ export async function runTransaction<T>(
       try {
         session ??= await openSession(pool, settings.protocol);
         phase = 'begin';
+        if (mode === 'implicit') {
+          session.watched.startAttempt();
+          phase = 'commit'; // from here on the statement may commit by itself
+          const value = await fn(session.watched.client, attempt);
+          if (session.watched.brokenBy !== undefined) throw session.watched.brokenBy;
+          closeSession(session);
+          session = undefined;
+          return value;
+        }
         if (transactionStatus(session.raw) === 'I') {
           await session.raw.query(session.protocol === 'savepoint' ? `${beginSql}; SAVEPOINT ${savepointName}` : beginSql);
         }
@@ -229,6 +266,8 @@ function discardSession(session: Session, reason: unknown): void {
   session.raw.on('error', () => {});
   session.raw.release(reason instanceof Error ? reason : new Error(String(reason)));
 }
+
+type Settings = ReturnType<typeof resolveOptions>;
 
 function resolveOptions(options: RunTransactionOptions) {
   const settings = {

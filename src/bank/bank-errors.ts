@@ -1,0 +1,29 @@
+import { RoachbankError } from '../errors/roachbank-error.js';
+import { sqlState } from '../txn/classify-error.js';
+
+/** ACCOUNT_NOT_FOUND for an id that names no account (or, for money movements, no open one). */
+export function accountNotFound(id: string, which: 'any' | 'open' = 'any'): RoachbankError {
+  return new RoachbankError('ACCOUNT_NOT_FOUND', `no ${which === 'open' ? 'open ' : ''}account ${id}`);
+}
+
+/** INSUFFICIENT_FUNDS, with what the account holds. */
+export function insufficientFunds(id: string, balance: bigint, amount: bigint): RoachbankError {
+  return new RoachbankError('INSUFFICIENT_FUNDS', `account ${id} holds ${balance}, cannot debit ${amount}`);
+}
+
+/** INVALID_ARGUMENT when a credit would take a balance past INT8 (SQLSTATE 22003). */
+export function balanceOverflow(): RoachbankError {
+  return new RoachbankError('INVALID_ARGUMENT', 'the balance would exceed 2^63 - 1');
+}
+
+/**
+ * The database's refusals that have a bank meaning: 22003 (an INT8 overflow)
+ * and 23514 (the CHECK that keeps balances ≥ 0, the last word on overdrafts).
+ * Anything else is returned as it is.
+ */
+export function translateDatabaseError(error: unknown): unknown {
+  const state = sqlState(error);
+  if (state === '22003') return balanceOverflow();
+  if (state === '23514') return new RoachbankError('INSUFFICIENT_FUNDS', 'the debit would take a balance below 0');
+  return error;
+}

@@ -1,0 +1,104 @@
+/** An account of the product schema. Money is `bigint` (INT8). */
+export interface Account {
+  readonly id: string;
+  readonly balance: bigint;
+  readonly createdAt: Date;
+  /** When it was closed; closed accounts keep their history and take no more money. */
+  readonly closedAt: Date | null;
+}
+
+/**
+ * One row of the journal. `fromId` null: money entering (deposit, opening
+ * balance); `toId` null: money leaving (withdrawal).
+ */
+export interface Transfer {
+  readonly id: string;
+  readonly fromId: string | null;
+  readonly toId: string | null;
+  readonly amount: bigint;
+  readonly createdAt: Date;
+}
+
+/** What a money-moving call did: `replayed` when the id was already in the journal with the same body. */
+export interface TransferOutcome {
+  readonly transfer: Transfer;
+  readonly replayed: boolean;
+}
+
+export interface TransferRequest {
+  /** The idempotency key; a fresh UUID when omitted. */
+  readonly id?: string;
+  readonly fromId: string;
+  readonly toId: string;
+  readonly amount: bigint;
+}
+
+/** One page of a list; pass `next` back as the cursor to get the following page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly next: string | null;
+}
+
+export interface PageRequest {
+  /** 1 to 1000; default 50. */
+  readonly limit?: number;
+  /** The `next` of the previous page. */
+  readonly cursor?: string;
+}
+
+/** The outcome of `verify`: DESIGN §3's invariants, checked with set-based SQL. */
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly accounts: number;
+  readonly transfers: number;
+  readonly totalBalance: bigint;
+  readonly moneyIn: bigint;
+  readonly moneyOut: bigint;
+  /** Accounts whose balance is not Σ journal in − Σ journal out (at most 10 listed). */
+  readonly mismatched: readonly { readonly id: string; readonly balance: bigint; readonly journal: bigint }[];
+  readonly mismatchedCount: number;
+  readonly negativeCount: number;
+  /** Journal rows with neither side, or the same account on both sides. */
+  readonly malformedTransfers: number;
+  readonly elapsedMs: number;
+}
+
+/**
+ * The bank: accounts, a journal of transfers, and its invariants. Implemented
+ * on the pg driver (`PgBank`) and on Drizzle ORM (`OrmBank`); one contract test
+ * suite runs against both. Every failure is a `RoachbankError` with a DESIGN §3 code.
+ *
+ * Money-moving calls are idempotent by transfer id: the same id with the same
+ * body returns the original transfer (`replayed: true`) and moves nothing;
+ * with another body it fails with IDEMPOTENCY_CONFLICT. A call that failed
+ * (insufficient funds, unknown account) leaves no trace, so its id may be used
+ * again later.
+ *
+ * @example
+ * const bank = createBank(pool, 'pg');
+ * const a = await bank.createAccount({ balance: 1000n });
+ * const b = await bank.createAccount();
+ * await bank.transfer({ id: randomUUID(), fromId: a.id, toId: b.id, amount: 100n });
+ */
+export interface Bank {
+  /** Opens an account; an opening balance is journaled as money entering. */
+  createAccount(options?: { readonly balance?: bigint }): Promise<Account>;
+  /** An account, open or closed; ACCOUNT_NOT_FOUND if there is none. */
+  getAccount(id: string): Promise<Account>;
+  /** Accounts, oldest first. */
+  listAccounts(page?: PageRequest): Promise<Page<Account>>;
+  /** Closes an account whose balance is 0 (ACCOUNT_NOT_EMPTY otherwise); closing it again returns it as it is. */
+  closeAccount(id: string): Promise<Account>;
+  deposit(accountId: string, amount: bigint, options?: { readonly id?: string }): Promise<TransferOutcome>;
+  withdraw(accountId: string, amount: bigint, options?: { readonly id?: string }): Promise<TransferOutcome>;
+  transfer(request: TransferRequest): Promise<TransferOutcome>;
+  /** A journal row by its id; TRANSFER_NOT_FOUND if there is none. */
+  getTransfer(id: string): Promise<Transfer>;
+  /** The journal rows of an account, newest first. */
+  history(accountId: string, page?: PageRequest): Promise<Page<Transfer>>;
+  verify(): Promise<VerifyReport>;
+}
+
+/** The two implementations of `Bank`. */
+export const flavors = ['pg', 'orm'] as const;
+export type Flavor = (typeof flavors)[number];

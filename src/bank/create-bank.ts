@@ -1,0 +1,24 @@
+import type pg from 'pg';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import { flavors, type Bank, type Flavor } from './bank.js';
+import { OrmBank } from './orm-bank.js';
+import { PgBank } from './pg-bank.js';
+
+/**
+ * The bank of one flavor on a pool: `pg` (the driver, one statement per money
+ * movement) or `orm` (Drizzle ORM). Assumes the schema is migrated (`ensureSchema`).
+ *
+ * @example
+ * const bank = createBank(pool, parseFlavor(process.env.ROACHBANK_FLAVOR ?? 'pg'));
+ */
+export function createBank(pool: pg.Pool, flavor: Flavor = 'pg'): Bank {
+  return flavor === 'orm' ? new OrmBank(pool) : new PgBank(pool);
+}
+
+/** A flavor name, checked: INVALID_ARGUMENT for anything but pg and orm. */
+export function parseFlavor(value: string): Flavor {
+  if (!(flavors as readonly string[]).includes(value)) {
+    throw new RoachbankError('INVALID_ARGUMENT', `flavor must be one of ${flavors.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as Flavor;
+}

@@ -1,0 +1,51 @@
+import { RoachbankError } from '../errors/roachbank-error.js';
+import type { Transfer } from './bank.js';
+import { idOrNew, parseId } from './ids.js';
+import { parseAmount } from './money.js';
+
+/** A checked request to move money: a transfer, a deposit (`fromId` null) or a withdrawal (`toId` null). */
+export interface Movement {
+  readonly id: string;
+  readonly fromId: string | null;
+  readonly toId: string | null;
+  readonly amount: bigint;
+}
+
+/**
+ * Checks and normalizes a money movement before any SQL runs: UUIDs, an amount
+ * from 1 to 2^63 − 1, two different accounts. Bad input is INVALID_ARGUMENT.
+ *
+ * @example
+ * movement({ fromId: a, toId: b, amount: 100n }) // { id: <fresh uuid>, fromId: a, toId: b, amount: 100n }
+ */
+export function movement(request: { id?: string; fromId: string | null; toId: string | null; amount: unknown }): Movement {
+  const fromId = request.fromId === null ? null : parseId(request.fromId, 'source account id');
+  const toId = request.toId === null ? null : parseId(request.toId, 'destination account id');
+  if (fromId !== null && fromId === toId) {
+    throw new RoachbankError('INVALID_ARGUMENT', 'source and destination must be different accounts');
+  }
+  return { id: idOrNew(request.id), fromId, toId, amount: parseAmount(request.amount) };
+}
+
+/**
+ * The answer to a movement whose id is already in the journal: the original
+ * transfer when the bodies agree, else IDEMPOTENCY_CONFLICT naming what differs.
+ */
+export function replayOf(existing: Transfer, request: Movement): Transfer {
+  const differences: string[] = [];
+  const kind = (t: { fromId: string | null; toId: string | null }) =>
+    t.fromId === null ? 'deposit' : t.toId === null ? 'withdrawal' : 'transfer';
+  if (kind(existing) !== kind(request)) differences.push(`it was a ${kind(existing)}, not a ${kind(request)}`);
+  else {
+    if (existing.fromId !== request.fromId) differences.push(`source ${existing.fromId}, not ${request.fromId}`);
+    if (existing.toId !== request.toId) differences.push(`destination ${existing.toId}, not ${request.toId}`);
+  }
+  if (existing.amount !== request.amount) differences.push(`amount ${existing.amount}, not ${request.amount}`);
+  if (differences.length > 0) {
+    throw new RoachbankError(
+      'IDEMPOTENCY_CONFLICT',
+      `transfer id ${request.id} was already used with another body: ${differences.join('; ')}`,
+    );
+  }
+  return existing;
+}

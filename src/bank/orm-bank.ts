@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type pg from 'pg';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import { runOrmTransaction, type OrmTransaction } from '../orm/run-orm-transaction.js';
+import { sqlState } from '../txn/classify-error.js';
+import type { Account, Bank, Page, PageRequest, Transfer, TransferOutcome, TransferRequest, VerifyReport } from './bank.js';
+import { accountNotFound, insufficientFunds, translateDatabaseError } from './bank-errors.js';
+import { parseId } from './ids.js';
+import { movement, replayOf, type Movement } from './movement.js';
+import { parseAmount } from './money.js';
+import { pageFrom, pageOf } from './page-cursor.js';
+import { accountsTable as accounts, transfersTable as transfers } from './product-schema.js';
+import { resolvingAmbiguity } from './resolve-ambiguity.js';
+import { verifyInvariants } from './verify-invariants.js';
+
+const position = (column: typeof accounts.createdAt | typeof transfers.createdAt) => sql<string>`${column}::TEXT`;
+
+/**
+ * The bank on Drizzle ORM: each operation is a read-check-write transaction in
+ * `runOrmTransaction` (SERIALIZABLE), with the account rows locked in id order.
+ * Same contract, same errors and the same `verify` SQL as `PgBank`.
+ *
+ * @example
+ * const bank = new OrmBank(pool);
+ * const account = await bank.createAccount({ balance: 500n });
+ */
+export class OrmBank implements Bank {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async createAccount(options: { balance?: bigint } = {}): Promise<Account> {
+    const balance = options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
+    const id = randomUUID();
+    return this.#run(async (tx) => {
+      const [existing] = await tx.select().from(accounts).where(eq(accounts.id, id));
+      if (existing) return existing; // the first submission committed after all
+      const [account] = await tx.insert(accounts).values({ id, balance }).returning();
+      if (balance > 0n) await tx.insert(transfers).values({ id: randomUUID(), fromId: null, toId: id, amount: balance });
+      return account!;
+    });
+  }
+
+  async getAccount(id: string): Promise<Account> {
+    const accountId = parseId(id, 'account id');
+    const [account] = await this.#run((tx) => tx.select().from(accounts).where(eq(accounts.id, accountId)));
+    if (!account) throw accountNotFound(accountId);
+    return account;
+  }
+
+  async listAccounts(request?: PageRequest): Promise<Page<Account>> {
+    const { limit, after } = pageOf(request);
+    const rows = await this.#run((tx) =>
+      tx
+        .select({ id: accounts.id, balance: accounts.balance, createdAt: accounts.createdAt, closedAt: accounts.closedAt, position: position(accounts.createdAt) })
+        .from(accounts)
+        .where(after ? sql`(${accounts.createdAt}, ${accounts.id}) > (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)` : undefined)
+        .orderBy(asc(accounts.createdAt), asc(accounts.id))
+        .limit(limit + 1),
+    );
+    return pageFrom(rows, limit, ({ position: _, ...account }) => account);
+  }
+
+  async closeAccount(id: string): Promise<Account> {
+    const accountId = parseId(id, 'account id');
+    return this.#run(async (tx) => {
+      const [account] = await tx.select().from(accounts).where(eq(accounts.id, accountId)).for('update');
+      if (!account) throw accountNotFound(accountId);
+      if (account.closedAt) return account;
+      if (account.balance !== 0n) {
+        throw new RoachbankError('ACCOUNT_NOT_EMPTY', `account ${accountId} holds ${account.balance}: empty it before closing`);
+      }
+      const [closed] = await tx.update(accounts).set({ closedAt: sql`now()` }).where(eq(accounts.id, accountId)).returning();
+      return closed!;
+    });
+  }
+
+  deposit(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
+    return this.#move(movement({ id: options.id, fromId: null, toId: accountId, amount }));
+  }
+
+  withdraw(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
+    return this.#move(movement({ id: options.id, fromId: accountId, toId: null, amount }));
+  }
+
+  transfer(request: TransferRequest): Promise<TransferOutcome> {
+    return this.#move(movement(request));
+  }
+
+  async getTransfer(id: string): Promise<Transfer> {
+    const transferId = parseId(id, 'transfer id');
+    const [transfer] = await this.#run((tx) => tx.select().from(transfers).where(eq(transfers.id, transferId)));
+    if (!transfer) throw new RoachbankError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
+    return transfer;
+  }
+
+  async history(accountId: string, request?: PageRequest): Promise<Page<Transfer>> {
+    const id = parseId(accountId, 'account id');
+    const { limit, after } = pageOf(request);
+    const mine: SQL = or(eq(transfers.fromId, id), eq(transfers.toId, id))!;
+    const rows = await this.#run((tx) =>
+      tx
+        .select({ id: transfers.id, fromId: transfers.fromId, toId: transfers.toId, amount: transfers.amount, createdAt: transfers.createdAt, position: position(transfers.createdAt) })
+        .from(transfers)
+        .where(after ? and(mine, sql`(${transfers.createdAt}, ${transfers.id}) < (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)`) : mine)
+        .orderBy(desc(transfers.createdAt), desc(transfers.id))
+        .limit(limit + 1),
+    );
+    if (rows.length === 0 && !after) await this.getAccount(id);
+    return pageFrom(rows, limit, ({ position: _, ...transfer }) => transfer);
+  }
+
+  verify(): Promise<VerifyReport> {
+    return verifyInvariants(this.#pool);
+  }
+
+  #move(request: Movement): Promise<TransferOutcome> {
+    const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
+    return this.#run(async (tx) => {
+      const [existing] = await tx.select().from(transfers).where(eq(transfers.id, request.id));
+      if (existing) return { transfer: replayOf(existing, request), replayed: true };
+      const open = await tx
+        .select({ id: accounts.id, balance: accounts.balance })
+        .from(accounts)
+        .where(and(inArray(accounts.id, ids), isNull(accounts.closedAt)))
+        .orderBy(asc(accounts.id))
+        .for('update');
+      for (const id of ids) if (!open.some((a) => a.id === id)) throw accountNotFound(id, 'open');
+      const source = open.find((a) => a.id === request.fromId);
+      if (source && source.balance < request.amount) throw insufficientFunds(source.id, source.balance, request.amount);
+      const [transfer] = await tx
+        .insert(transfers)
+        .values({ id: request.id, fromId: request.fromId, toId: request.toId, amount: request.amount })
+        .returning();
+      for (const { id } of open) {
+        const delta = id === request.fromId ? -request.amount : request.amount;
+        await tx.update(accounts).set({ balance: sql`${accounts.balance} + ${delta}` }).where(eq(accounts.id, id));
+      }
+      return { transfer: transfer!, replayed: false };
+    });
+  }
+
+  /**
+   * One ORM transaction, with the bank's error meanings and ambiguity resolution.
+   * A duplicate transfer id (23505) means a concurrent request with the same id
+   * committed first: running again finds it and answers as a replay.
+   */
+  async #run<T>(work: (tx: OrmTransaction) => Promise<T>): Promise<T> {
+    for (let raced = 0; ; raced++) {
+      try {
+        return await resolvingAmbiguity(() => runOrmTransaction(this.#pool, work));
+      } catch (error) {
+        if (sqlState(error) === '23505' && raced < 3) continue;
+        throw translateDatabaseError(error);
+      }
+    }
+  }
+}

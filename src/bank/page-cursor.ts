@@ -1,0 +1,37 @@
+import { RoachbankError } from '../errors/roachbank-error.js';
+import type { Page, PageRequest } from './bank.js';
+import { parseId } from './ids.js';
+
+/**
+ * A cursor for lists ordered by (created_at, id): where the previous page
+ * ended. Opaque to callers; inside, the row's timestamp as the database's text
+ * (keeping microseconds, which a JS Date would lose) and its id, in base64url.
+ */
+export function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`).toString('base64url');
+}
+
+/** The limit (1 to 1000, default 50) and the decoded cursor of a page request; INVALID_ARGUMENT otherwise. */
+export function pageOf(request: PageRequest = {}): { limit: number; after: { createdAt: string; id: string } | null } {
+  const limit = request.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new RoachbankError('INVALID_ARGUMENT', `limit must be a whole number from 1 to 1000, got ${limit}`);
+  }
+  if (request.cursor === undefined) return { limit, after: null };
+  const [createdAt, id, ...rest] = Buffer.from(request.cursor, 'base64url').toString('utf8').split('|');
+  if (!createdAt || !id || rest.length > 0 || Number.isNaN(Date.parse(createdAt))) {
+    throw new RoachbankError('INVALID_ARGUMENT', 'cursor is not one this bank handed out');
+  }
+  return { limit, after: { createdAt, id: parseId(id, 'cursor') } };
+}
+
+/** Cuts the extra row fetched to learn whether another page follows. */
+export function pageFrom<Row extends { id: string; position: string }, T>(
+  rows: readonly Row[],
+  limit: number,
+  convert: (row: Row) => T,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items: items.map(convert), next: rows.length > limit && last ? encodeCursor(last.position, last.id) : null };
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import { runSingleStatement, runTransaction } from '../txn/run-transaction.js';
+import type { Account, Bank, Page, PageRequest, Transfer, TransferOutcome, TransferRequest, VerifyReport } from './bank.js';
+import { accountNotFound, insufficientFunds, translateDatabaseError } from './bank-errors.js';
+import { parseId } from './ids.js';
+import { movement, replayOf, type Movement } from './movement.js';
+import { parseAmount } from './money.js';
+import { pageFrom, pageOf } from './page-cursor.js';
+import { resolvingAmbiguity } from './resolve-ambiguity.js';
+import { verifyInvariants } from './verify-invariants.js';
+
+// Every money movement (transfer, deposit: $2 NULL, withdrawal: $3 NULL) is this one
+// statement, one round trip, so CockroachDB can retry it on the server:
+// - `locked` takes the row locks of the open accounts in id order, so two transfers in
+//   opposite directions queue instead of deadlocking;
+// - `inserted` journals the transfer only if the id is new, the accounts are open and the
+//   source holds enough; ON CONFLICT settles a race on the same id;
+// - `moved` is one UPDATE for both balances (CockroachDB allows one modification per table
+//   and statement), and runs only if the journal row was written.
+// It reads nothing that the client then writes, so it is correct at READ COMMITTED too;
+// CHECK (balance >= 0) stays the last word on overdrafts.
+const moveSql = `
+WITH locked AS (
+  SELECT id, balance FROM roachbank.accounts
+  WHERE id IN ($2::UUID, $3::UUID) AND closed_at IS NULL
+  ORDER BY id
+  FOR UPDATE
+),
+existing AS (
+  SELECT from_id, to_id, amount, created_at FROM roachbank.transfers WHERE id = $1::UUID
+),
+inserted AS (
+  INSERT INTO roachbank.transfers (id, from_id, to_id, amount)
+  SELECT $1::UUID, $2::UUID, $3::UUID, $4::INT8
+  WHERE NOT EXISTS (SELECT 1 FROM existing)
+    AND (SELECT count(*) FROM locked) = $5::INT8
+    AND ($2::UUID IS NULL OR (SELECT balance FROM locked WHERE id = $2::UUID) >= $4::INT8)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING created_at
+),
+moved AS (
+  UPDATE roachbank.accounts
+  SET balance = CASE WHEN id = $2::UUID THEN balance - $4::INT8 ELSE balance + $4::INT8 END
+  WHERE id IN ($2::UUID, $3::UUID) AND EXISTS (SELECT 1 FROM inserted)
+  RETURNING id
+)
+SELECT
+  (SELECT created_at FROM inserted) AS created_at,
+  (SELECT count(*) FROM moved) AS moved,
+  (SELECT array_agg(id::TEXT) FROM locked) AS open_ids,
+  (SELECT balance FROM locked WHERE id = $2::UUID) AS from_balance,
+  e.from_id AS existing_from_id, e.to_id AS existing_to_id, e.amount AS existing_amount, e.created_at AS existing_created_at
+FROM (SELECT 1) AS one LEFT JOIN existing AS e ON true`;
+
+// An account and its opening balance (journaled as money entering) in one statement;
+// a second submission with the same ids (after an ambiguous commit) changes nothing.
+const createAccountSql = `
+WITH account AS (
+  INSERT INTO roachbank.accounts (id, balance) VALUES ($1::UUID, $2::INT8)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, balance, created_at, closed_at
+),
+opening AS (
+  INSERT INTO roachbank.transfers (id, from_id, to_id, amount)
+  SELECT $3::UUID, NULL, id, balance FROM account WHERE balance > 0
+  RETURNING id
+)
+SELECT id, balance, created_at, closed_at FROM account`;
+
+const accountColumns = 'id, balance, created_at, closed_at';
+const transferColumns = 'id, from_id, to_id, amount, created_at';
+
+interface AccountRow {
+  id: string;
+  balance: string;
+  created_at: Date;
+  closed_at: Date | null;
+}
+interface TransferRow {
+  id: string;
+  from_id: string | null;
+  to_id: string | null;
+  amount: string;
+  created_at: Date;
+}
+interface MoveRow {
+  created_at: Date | null;
+  moved: string;
+  open_ids: string[] | null;
+  from_balance: string | null;
+  existing_from_id: string | null;
+  existing_to_id: string | null;
+  existing_amount: string | null;
+  existing_created_at: Date | null;
+}
+
+const toAccount = (row: AccountRow): Account => ({
+  id: row.id,
+  balance: BigInt(row.balance),
+  createdAt: row.created_at,
+  closedAt: row.closed_at,
+});
+const toTransfer = (row: TransferRow): Transfer => ({
+  id: row.id,
+  fromId: row.from_id,
+  toId: row.to_id,
+  amount: BigInt(row.amount),
+  createdAt: row.created_at,
+});
+
+/**
+ * The bank on the pg driver: each money movement is one statement through
+ * `runSingleStatement`; reads and the rare multi-statement operations go through
+ * `runTransaction`.
+ *
+ * @example
+ * const bank = new PgBank(pool);
+ * const { transfer } = await bank.transfer({ fromId, toId, amount: 100n });
+ */
+export class PgBank implements Bank {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async createAccount(options: { balance?: bigint } = {}): Promise<Account> {
+    const balance = options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
+    const id = randomUUID();
+    const openingId = randomUUID();
+    return resolvingAmbiguity(async () => {
+      const { rows } = await this.#single<AccountRow>('roachbank_create_account', createAccountSql, [id, balance, openingId]);
+      return rows[0] ? toAccount(rows[0]) : this.getAccount(id);
+    });
+  }
+
+  async getAccount(id: string): Promise<Account> {
+    const accountId = parseId(id, 'account id');
+    const { rows } = await this.#single<AccountRow>(
+      'roachbank_get_account',
+      `SELECT ${accountColumns} FROM roachbank.accounts WHERE id = $1::UUID`,
+      [accountId],
+    );
+    if (!rows[0]) throw accountNotFound(accountId);
+    return toAccount(rows[0]);
+  }
+
+  async listAccounts(request?: PageRequest): Promise<Page<Account>> {
+    const { limit, after } = pageOf(request);
+    const { rows } = await this.#single<AccountRow & { position: string }>(
+      'roachbank_list_accounts',
+      `SELECT ${accountColumns}, created_at::TEXT AS position FROM roachbank.accounts
+       WHERE $1::TIMESTAMPTZ IS NULL OR (created_at, id) > ($1::TIMESTAMPTZ, $2::UUID)
+       ORDER BY created_at, id LIMIT $3`,
+      [after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    );
+    return pageFrom(rows, limit, toAccount);
+  }
+
+  async closeAccount(id: string): Promise<Account> {
+    const accountId = parseId(id, 'account id');
+    return resolvingAmbiguity(() =>
+      runTransaction(this.#pool, async (client) => {
+        const { rows } = await client.query<AccountRow>(
+          `SELECT ${accountColumns} FROM roachbank.accounts WHERE id = $1 FOR UPDATE`,
+          [accountId],
+        );
+        const account = rows[0];
+        if (!account) throw accountNotFound(accountId);
+        if (account.closed_at) return toAccount(account);
+        if (BigInt(account.balance) !== 0n) {
+          throw new RoachbankError('ACCOUNT_NOT_EMPTY', `account ${accountId} holds ${account.balance}: empty it before closing`);
+        }
+        const closed = await client.query<AccountRow>(
+          `UPDATE roachbank.accounts SET closed_at = now() WHERE id = $1 RETURNING ${accountColumns}`,
+          [accountId],
+        );
+        return toAccount(closed.rows[0]!);
+      }),
+    );
+  }
+
+  deposit(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
+    return this.#move(movement({ id: options.id, fromId: null, toId: accountId, amount }));
+  }
+
+  withdraw(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
+    return this.#move(movement({ id: options.id, fromId: accountId, toId: null, amount }));
+  }
+
+  transfer(request: TransferRequest): Promise<TransferOutcome> {
+    return this.#move(movement(request));
+  }
+
+  async getTransfer(id: string): Promise<Transfer> {
+    const transferId = parseId(id, 'transfer id');
+    const { rows } = await this.#single<TransferRow>(
+      'roachbank_get_transfer',
+      `SELECT ${transferColumns} FROM roachbank.transfers WHERE id = $1::UUID`,
+      [transferId],
+    );
+    if (!rows[0]) throw new RoachbankError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
+    return toTransfer(rows[0]);
+  }
+
+  async history(accountId: string, request?: PageRequest): Promise<Page<Transfer>> {
+    const id = parseId(accountId, 'account id');
+    const { limit, after } = pageOf(request);
+    const { rows } = await this.#single<TransferRow & { position: string }>(
+      'roachbank_history',
+      `SELECT ${transferColumns}, created_at::TEXT AS position FROM roachbank.transfers
+       WHERE (from_id = $1::UUID OR to_id = $1::UUID)
+         AND ($2::TIMESTAMPTZ IS NULL OR (created_at, id) < ($2::TIMESTAMPTZ, $3::UUID))
+       ORDER BY created_at DESC, id DESC LIMIT $4`,
+      [id, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    );
+    if (rows.length === 0 && !after) await this.getAccount(id); // an unknown account is an error, not an empty history
+    return pageFrom(rows, limit, toTransfer);
+  }
+
+  verify(): Promise<VerifyReport> {
+    return verifyInvariants(this.#pool);
+  }
+
+  async #move(request: Movement): Promise<TransferOutcome> {
+    const accounts = [request.fromId, request.toId].filter((id) => id !== null).length;
+    return resolvingAmbiguity(async () => {
+      const { rows } = await this.#single<MoveRow>('roachbank_move', moveSql, [
+        request.id,
+        request.fromId,
+        request.toId,
+        request.amount,
+        accounts,
+      ]);
+      const row = rows[0]!;
+      if (row.created_at) {
+        const { fromId, toId, amount, id } = request;
+        return { transfer: { id, fromId, toId, amount, createdAt: row.created_at }, replayed: false };
+      }
+      if (row.existing_amount !== null && row.existing_created_at) {
+        const existing = {
+          id: request.id,
+          fromId: row.existing_from_id,
+          toId: row.existing_to_id,
+          amount: BigInt(row.existing_amount),
+          createdAt: row.existing_created_at,
+        };
+        return { transfer: replayOf(existing, request), replayed: true };
+      }
+      const open = new Set(row.open_ids ?? []);
+      for (const id of [request.fromId, request.toId]) if (id !== null && !open.has(id)) throw accountNotFound(id, 'open');
+      if (request.fromId !== null && BigInt(row.from_balance ?? 0) < request.amount) {
+        throw insufficientFunds(request.fromId, BigInt(row.from_balance ?? 0), request.amount);
+      }
+      // A concurrent request with the same id committed after this statement's snapshot.
+      return { transfer: replayOf(await this.getTransfer(request.id), request), replayed: true };
+    });
+  }
+
+  async #single<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await runSingleStatement(this.#pool, (client) => client.query<R>({ name, text, values }));
+    } catch (error) {
+      throw translateDatabaseError(error);
+    }
+  }
+}
