@@ -7,7 +7,7 @@ import { AmbiguousCommitError } from '../src/txn/ambiguous-commit-error.js';
 import { backoffDelay } from '../src/txn/backoff.js';
 import { classifyError, sqlState } from '../src/txn/classify-error.js';
 import { RetriesExhaustedError } from '../src/txn/retries-exhausted-error.js';
-import { runTransaction, type RetryEvent } from '../src/txn/run-transaction.js';
+import { runSingleStatement, runTransaction, type RetryEvent } from '../src/txn/run-transaction.js';
 import { TransactionAbortedError } from '../src/txn/transaction-aborted-error.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startWireProxy } from './support/wire-proxy.js';
@@ -431,5 +431,42 @@ describe('classifyError', () => {
     assert.equal(classifyError(withCode('28P01')), 'fatal');
     assert.equal(classifyError(new Error('insufficient funds')), 'fatal');
     assert.equal(classifyError('a string'), 'fatal');
+  });
+});
+
+describe('runSingleStatement', () => {
+  test('retries a statement that failed with 40001, in one round trip per attempt', async () => {
+    const attempts: number[] = [];
+    await runSingleStatement(pool, async (client, attempt) => {
+      attempts.push(attempt);
+      return client.query(attempt === 1 ? force40001 : 'INSERT INTO items VALUES (21)');
+    });
+    assert.deepEqual(attempts, [1, 2]);
+    assert.deepEqual(await items(), [21]);
+    await pool.query('DELETE FROM items');
+  });
+
+  test('a failed BEGIN; …; COMMIT batch never leaves an aborted transaction in the pool', async () => {
+    const one = createPool(db.url, { max: 1 });
+    for (let i = 0; i < 50; i++) {
+      await assert.rejects(runSingleStatement(one, (c) => c.query('BEGIN; SELECT 1/0; COMMIT')), { code: '22012' });
+      const { rows } = await one.query('SELECT 1 AS ok');
+      assert.equal(rows[0].ok, 1);
+    }
+    await one.end();
+  });
+
+  test('a connection lost once the statement was sent is AmbiguousCommitError', async () => {
+    const proxy = await startWireProxy(Number(new URL(db.url).port));
+    const proxied = createPool(proxy.urlThrough(db.url), { max: 1 });
+    proxy.setPolicy((m) => (m.sql?.startsWith('INSERT') ? 'cut-after' : 'forward'));
+    await assert.rejects(
+      runSingleStatement(proxied, (c) => c.query('INSERT INTO items VALUES (22)')),
+      (error) => error instanceof AmbiguousCommitError,
+    );
+    assert.deepEqual(await items(), [22], 'it did commit: only a lookup can tell');
+    await pool.query('DELETE FROM items');
+    await proxied.end();
+    await proxy.close();
   });
 });

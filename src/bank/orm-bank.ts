@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { runOrmTransaction, type OrmTransaction } from '../orm/run-orm-transaction.js';
 import { sqlState } from '../txn/classify-error.js';
+import type { IsolationLevel } from '../txn/run-transaction.js';
 import type { Account, Bank, Page, PageRequest, Transfer, TransferOutcome, TransferRequest, VerifyReport } from './bank.js';
 import { accountNotFound, insufficientFunds, translateDatabaseError } from './bank-errors.js';
 import { parseId } from './ids.js';
@@ -18,7 +19,11 @@ const position = (column: typeof accounts.createdAt | typeof transfers.createdAt
 
 /**
  * The bank on Drizzle ORM: each operation is a read-check-write transaction in
- * `runOrmTransaction` (SERIALIZABLE), with the account rows locked in id order.
+ * `runOrmTransaction`. Money movements lock the account rows (`FOR UPDATE`, in
+ * id order) before they read the balance they check, so nobody can change it
+ * until they commit: that makes them correct at READ COMMITTED, where
+ * PostgreSQL waits on a contended row instead of failing with 40001; every
+ * other operation runs at SERIALIZABLE.
  * Same contract, same errors and the same `verify` SQL as `PgBank`.
  *
  * @example
@@ -35,7 +40,7 @@ export class OrmBank implements Bank {
   async createAccount(options: { balance?: bigint } = {}): Promise<Account> {
     const balance = options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
     const id = randomUUID();
-    return this.#run(async (tx) => {
+    return this.#run('serializable', async (tx) => {
       const [existing] = await tx.select().from(accounts).where(eq(accounts.id, id));
       if (existing) return existing; // the first submission committed after all
       const [account] = await tx.insert(accounts).values({ id, balance }).returning();
@@ -46,14 +51,14 @@ export class OrmBank implements Bank {
 
   async getAccount(id: string): Promise<Account> {
     const accountId = parseId(id, 'account id');
-    const [account] = await this.#run((tx) => tx.select().from(accounts).where(eq(accounts.id, accountId)));
+    const [account] = await this.#run('serializable', (tx) => tx.select().from(accounts).where(eq(accounts.id, accountId)));
     if (!account) throw accountNotFound(accountId);
     return account;
   }
 
   async listAccounts(request?: PageRequest): Promise<Page<Account>> {
     const { limit, after } = pageOf(request);
-    const rows = await this.#run((tx) =>
+    const rows = await this.#run('serializable', (tx) =>
       tx
         .select({ id: accounts.id, balance: accounts.balance, createdAt: accounts.createdAt, closedAt: accounts.closedAt, position: position(accounts.createdAt) })
         .from(accounts)
@@ -66,7 +71,7 @@ export class OrmBank implements Bank {
 
   async closeAccount(id: string): Promise<Account> {
     const accountId = parseId(id, 'account id');
-    return this.#run(async (tx) => {
+    return this.#run('serializable', async (tx) => {
       const [account] = await tx.select().from(accounts).where(eq(accounts.id, accountId)).for('update');
       if (!account) throw accountNotFound(accountId);
       if (account.closedAt) return account;
@@ -78,21 +83,21 @@ export class OrmBank implements Bank {
     });
   }
 
-  deposit(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
+  async deposit(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
     return this.#move(movement({ id: options.id, fromId: null, toId: accountId, amount }));
   }
 
-  withdraw(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
+  async withdraw(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
     return this.#move(movement({ id: options.id, fromId: accountId, toId: null, amount }));
   }
 
-  transfer(request: TransferRequest): Promise<TransferOutcome> {
+  async transfer(request: TransferRequest): Promise<TransferOutcome> {
     return this.#move(movement(request));
   }
 
   async getTransfer(id: string): Promise<Transfer> {
     const transferId = parseId(id, 'transfer id');
-    const [transfer] = await this.#run((tx) => tx.select().from(transfers).where(eq(transfers.id, transferId)));
+    const [transfer] = await this.#run('serializable', (tx) => tx.select().from(transfers).where(eq(transfers.id, transferId)));
     if (!transfer) throw new RoachbankError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
     return transfer;
   }
@@ -101,7 +106,7 @@ export class OrmBank implements Bank {
     const id = parseId(accountId, 'account id');
     const { limit, after } = pageOf(request);
     const mine: SQL = or(eq(transfers.fromId, id), eq(transfers.toId, id))!;
-    const rows = await this.#run((tx) =>
+    const rows = await this.#run('serializable', (tx) =>
       tx
         .select({ id: transfers.id, fromId: transfers.fromId, toId: transfers.toId, amount: transfers.amount, createdAt: transfers.createdAt, position: position(transfers.createdAt) })
         .from(transfers)
@@ -119,7 +124,7 @@ export class OrmBank implements Bank {
 
   #move(request: Movement): Promise<TransferOutcome> {
     const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
-    return this.#run(async (tx) => {
+    return this.#run('read committed', async (tx) => {
       const [existing] = await tx.select().from(transfers).where(eq(transfers.id, request.id));
       if (existing) return { transfer: replayOf(existing, request), replayed: true };
       const open = await tx
@@ -148,10 +153,10 @@ export class OrmBank implements Bank {
    * A duplicate transfer id (23505) means a concurrent request with the same id
    * committed first: running again finds it and answers as a replay.
    */
-  async #run<T>(work: (tx: OrmTransaction) => Promise<T>): Promise<T> {
+  async #run<T>(isolation: IsolationLevel, work: (tx: OrmTransaction) => Promise<T>): Promise<T> {
     for (let raced = 0; ; raced++) {
       try {
-        return await resolvingAmbiguity(() => runOrmTransaction(this.#pool, work));
+        return await resolvingAmbiguity(() => runOrmTransaction(this.#pool, work, { isolation }));
       } catch (error) {
         if (sqlState(error) === '23505' && raced < 3) continue;
         throw translateDatabaseError(error);

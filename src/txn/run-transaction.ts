@@ -83,7 +83,7 @@ const protocolByPool = new WeakMap<pg.Pool, Promise<Protocol>>();
  *   return rows[0].balance;
  * }, { maxAttempts: 5, onRetry: ({ attempt, error }) => console.warn(attempt, error) });
  */
-export function runTransaction<T>(
+export async function runTransaction<T>(
   pool: pg.Pool,
   fn: TransactionCallback<T>,
   options: RunTransactionOptions = {},
@@ -103,7 +103,7 @@ export function runTransaction<T>(
  * const { rows } = await runSingleStatement(pool, (client) =>
  *   client.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2 RETURNING balance', [100, id]));
  */
-export function runSingleStatement<T>(
+export async function runSingleStatement<T>(
   pool: pg.Pool,
   fn: TransactionCallback<T>,
   options: Omit<RunTransactionOptions, 'isolation' | 'protocol'> = {},
@@ -246,13 +246,21 @@ function closeSession(session: Session): void {
   session.raw.release();
 }
 
+/**
+ * Ends whatever a failed attempt left open. ROLLBACK is sent whatever the status
+ * says: node-postgres rejects a failed query on the server's ErrorResponse, before
+ * the ReadyForQuery that updates the status, so right after an error the status
+ * can still read idle while a batch's BEGIN left the session in an aborted
+ * transaction. The client queues the ROLLBACK behind that ReadyForQuery; with no
+ * transaction open it is only a warning.
+ */
 async function rollbackAndClose(session: Session): Promise<void> {
   if (session.watched.brokenBy !== undefined) {
     discardSession(session, session.watched.brokenBy);
     return;
   }
   try {
-    if (transactionStatus(session.raw) !== 'I') await session.raw.query('ROLLBACK');
+    await session.raw.query('ROLLBACK');
   } catch (error) {
     discardSession(session, error);
     return;

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { Bank, Flavor } from '../src/bank/bank.js';
+import { createBank } from '../src/bank/create-bank.js';
+import { maxMoney } from '../src/bank/money.js';
+import { ensureSchema } from '../src/db/migrate.js';
+import { RoachbankError, type ErrorCode } from '../src/errors/roachbank-error.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+/** Asserts a RoachbankError with this code, and returns its message. */
+async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (error) => {
+    assert.ok(error instanceof RoachbankError, `expected ${code}, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
+
+for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
+  describe(`the Bank contract (${flavor})`, () => {
+    let db: TestDatabase;
+    let bank: Bank;
+    before(async () => {
+      db = await createTestDatabase(`bank_${flavor}`, { max: 16 });
+      await ensureSchema(db.pool);
+      bank = createBank(db.pool, flavor);
+    });
+    afterEach(async () => {
+      const report = await bank.verify();
+      assert.ok(report.ok, `verify after the test: ${JSON.stringify(report, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`);
+    });
+    after(() => db.drop());
+
+    test('opens accounts, journaling an opening balance as money entering', async () => {
+      const empty = await bank.createAccount();
+      const funded = await bank.createAccount({ balance: 1000n });
+      assert.equal(empty.balance, 0n);
+      assert.equal(funded.balance, 1000n);
+      assert.equal(funded.closedAt, null);
+      assert.deepEqual(await bank.getAccount(funded.id), funded);
+      const { items } = await bank.history(funded.id);
+      assert.equal(items.length, 1);
+      assert.deepEqual([items[0]!.fromId, items[0]!.toId, items[0]!.amount], [null, funded.id, 1000n]);
+      assert.deepEqual((await bank.history(empty.id)).items, []);
+      await rejectsWith(bank.createAccount({ balance: -1n }), 'INVALID_ARGUMENT');
+    });
+
+    test('deposits, withdraws and transfers; history newest first', async () => {
+      const a = await bank.createAccount({ balance: 500n });
+      const b = await bank.createAccount();
+      const deposit = await bank.deposit(a.id, 250n);
+      const withdrawal = await bank.withdraw(a.id, 50n);
+      const transfer = await bank.transfer({ fromId: a.id, toId: b.id, amount: 300n });
+      assert.deepEqual([deposit.replayed, withdrawal.replayed, transfer.replayed], [false, false, false]);
+      assert.deepEqual([deposit.transfer.fromId, deposit.transfer.toId], [null, a.id]);
+      assert.deepEqual([withdrawal.transfer.fromId, withdrawal.transfer.toId], [a.id, null]);
+      assert.equal((await bank.getAccount(a.id)).balance, 400n);
+      assert.equal((await bank.getAccount(b.id)).balance, 300n);
+      const ids = (await bank.history(a.id)).items.map((t) => t.id);
+      assert.deepEqual(ids.slice(0, 3), [transfer.transfer.id, withdrawal.transfer.id, deposit.transfer.id]);
+      assert.deepEqual(await bank.getTransfer(transfer.transfer.id), transfer.transfer);
+      await rejectsWith(bank.getTransfer(randomUUID()), 'TRANSFER_NOT_FOUND');
+    });
+
+    test('a replay with the same body returns the original and moves nothing; another body is IDEMPOTENCY_CONFLICT', async () => {
+      const a = await bank.createAccount({ balance: 100n });
+      const b = await bank.createAccount();
+      const id = randomUUID();
+      const first = await bank.transfer({ id, fromId: a.id, toId: b.id, amount: 60n });
+      const again = await bank.transfer({ id, fromId: a.id, toId: b.id, amount: 60n });
+      assert.equal(again.replayed, true);
+      assert.deepEqual(again.transfer, first.transfer);
+      assert.equal((await bank.getAccount(a.id)).balance, 40n);
+      await rejectsWith(bank.transfer({ id, fromId: a.id, toId: b.id, amount: 61n }), 'IDEMPOTENCY_CONFLICT', /amount 60, not 61/);
+      await rejectsWith(bank.transfer({ id, fromId: b.id, toId: a.id, amount: 60n }), 'IDEMPOTENCY_CONFLICT', /source .* destination/);
+      await rejectsWith(bank.deposit(b.id, 60n, { id }), 'IDEMPOTENCY_CONFLICT', /it was a transfer, not a deposit/);
+      const depositId = randomUUID();
+      await bank.deposit(b.id, 5n, { id: depositId });
+      assert.equal((await bank.deposit(b.id, 5n, { id: depositId })).replayed, true);
+      await rejectsWith(bank.withdraw(b.id, 5n, { id: depositId }), 'IDEMPOTENCY_CONFLICT');
+      assert.equal((await bank.getAccount(b.id)).balance, 65n);
+    });
+
+    test('a failed transfer leaves no trace: its id may succeed later', async () => {
+      const a = await bank.createAccount({ balance: 10n });
+      const b = await bank.createAccount();
+      const id = randomUUID();
+      await rejectsWith(bank.transfer({ id, fromId: a.id, toId: b.id, amount: 50n }), 'INSUFFICIENT_FUNDS', /holds 10, cannot debit 50/);
+      await rejectsWith(bank.getTransfer(id), 'TRANSFER_NOT_FOUND');
+      await bank.deposit(a.id, 40n);
+      const later = await bank.transfer({ id, fromId: a.id, toId: b.id, amount: 50n });
+      assert.equal(later.replayed, false);
+      assert.equal((await bank.getAccount(a.id)).balance, 0n);
+    });
+
+    test('refuses what it must: unknown, closed or identical accounts, bad amounts and ids, overflows', async () => {
+      const a = await bank.createAccount({ balance: 10n });
+      const b = await bank.createAccount();
+      const nobody = randomUUID();
+      await rejectsWith(bank.transfer({ fromId: a.id, toId: nobody, amount: 1n }), 'ACCOUNT_NOT_FOUND', new RegExp(nobody));
+      await rejectsWith(bank.transfer({ fromId: nobody, toId: a.id, amount: 1n }), 'ACCOUNT_NOT_FOUND');
+      await rejectsWith(bank.deposit(nobody, 1n), 'ACCOUNT_NOT_FOUND');
+      await rejectsWith(bank.getAccount(nobody), 'ACCOUNT_NOT_FOUND');
+      await rejectsWith(bank.history(nobody), 'ACCOUNT_NOT_FOUND');
+      await rejectsWith(bank.transfer({ fromId: a.id, toId: a.id, amount: 1n }), 'INVALID_ARGUMENT', /different accounts/);
+      for (const amount of [0n, -5n, maxMoney + 1n]) await rejectsWith(bank.deposit(a.id, amount), 'INVALID_ARGUMENT');
+      await rejectsWith(bank.getAccount('not-a-uuid'), 'INVALID_ARGUMENT');
+      await rejectsWith(bank.transfer({ id: 'nope', fromId: a.id, toId: b.id, amount: 1n }), 'INVALID_ARGUMENT');
+      await bank.deposit(b.id, maxMoney);
+      await rejectsWith(bank.deposit(b.id, 1n), 'INVALID_ARGUMENT', /exceed/);
+      await rejectsWith(bank.transfer({ fromId: a.id, toId: b.id, amount: 1n }), 'INVALID_ARGUMENT', /exceed/);
+      assert.equal((await bank.getAccount(a.id)).balance, 10n);
+      assert.equal((await bank.getAccount(b.id)).balance, maxMoney);
+      await bank.withdraw(b.id, maxMoney); // leave the bank summable for the next tests
+    });
+
+    test('closes only empty accounts; a closed account keeps its history and takes no money', async () => {
+      const a = await bank.createAccount({ balance: 5n });
+      await rejectsWith(bank.closeAccount(a.id), 'ACCOUNT_NOT_EMPTY', /holds 5/);
+      await bank.withdraw(a.id, 5n);
+      const closed = await bank.closeAccount(a.id);
+      assert.ok(closed.closedAt instanceof Date);
+      assert.deepEqual(await bank.closeAccount(a.id), closed, 'closing again returns it as it is');
+      assert.deepEqual(await bank.getAccount(a.id), closed);
+      assert.equal((await bank.history(a.id)).items.length, 2);
+      await rejectsWith(bank.deposit(a.id, 1n), 'ACCOUNT_NOT_FOUND', /no open account/);
+      await rejectsWith(bank.closeAccount(randomUUID()), 'ACCOUNT_NOT_FOUND');
+    });
+
+    test('pages through accounts oldest first and through history newest first', async () => {
+      const fresh = await createTestDatabase(`paging_${flavor}`);
+      try {
+        await ensureSchema(fresh.pool);
+        const paged = createBank(fresh.pool, flavor);
+        const created = [];
+        for (let i = 0; i < 7; i++) created.push((await paged.createAccount({ balance: BigInt(i + 1) })).id);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await paged.listAccounts({ limit: 3, ...(cursor ? { cursor } : {}) });
+          seen.push(...page.items.map((a) => a.id));
+          cursor = page.next ?? undefined;
+          pages++;
+        } while (cursor);
+        assert.deepEqual(seen, created);
+        assert.equal(pages, 3);
+        const target = created[0]!;
+        const ids: string[] = [];
+        for (let i = 0; i < 4; i++) ids.push((await paged.deposit(target, 1n)).transfer.id);
+        const first = await paged.history(target, { limit: 2 });
+        const second = await paged.history(target, { limit: 2, cursor: first.next! });
+        const third = await paged.history(target, { limit: 2, cursor: second.next! });
+        assert.deepEqual([...first.items, ...second.items].map((t) => t.id), ids.reverse());
+        assert.equal(third.items.length, 1, 'the opening deposit comes last');
+        assert.equal(third.next, null);
+        await rejectsWith(paged.listAccounts({ cursor: 'garbage' }), 'INVALID_ARGUMENT', /cursor/);
+        await rejectsWith(paged.listAccounts({ limit: 0 }), 'INVALID_ARGUMENT', /limit/);
+        assert.ok((await paged.verify()).ok);
+      } finally {
+        await fresh.drop();
+      }
+    });
+
+    test('64 concurrent transfers of 100 from an account holding 1,000: exactly 10 succeed, 54 INSUFFICIENT_FUNDS', async () => {
+      const source = await bank.createAccount({ balance: 1000n });
+      const sink = await bank.createAccount();
+      const results = await Promise.allSettled(
+        Array.from({ length: 64 }, () => bank.transfer({ fromId: source.id, toId: sink.id, amount: 100n })),
+      );
+      const codes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as RoachbankError).code ?? String(r.reason)));
+      assert.equal(codes.filter((c) => c === 'ok').length, 10, codes.join(','));
+      assert.equal(codes.filter((c) => c === 'INSUFFICIENT_FUNDS').length, 54, codes.join(','));
+      assert.equal((await bank.getAccount(source.id)).balance, 0n);
+      assert.equal((await bank.getAccount(sink.id)).balance, 1000n);
+    });
+
+    test('the same id from 2 clients at once, 200 times: exactly one journal row each', async () => {
+      const a = await bank.createAccount({ balance: 100_000n });
+      const b = await bank.createAccount();
+      const ids = Array.from({ length: 200 }, () => randomUUID());
+      const outcomes = await Promise.all(
+        ids.flatMap((id) => [1, 2].map(() => bank.transfer({ id, fromId: a.id, toId: b.id, amount: 7n }))),
+      );
+      for (let i = 0; i < ids.length; i++) {
+        const pair = [outcomes[2 * i]!, outcomes[2 * i + 1]!];
+        assert.deepEqual(pair.map((o) => o.replayed).sort(), [false, true], 'one applied, one replayed');
+        assert.deepEqual(pair[0]!.transfer, pair[1]!.transfer);
+      }
+      const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers WHERE id = ANY($1)', [ids]);
+      assert.equal(rows[0].n, 200);
+      assert.equal((await bank.getAccount(b.id)).balance, 1400n);
+    });
+
+    test('replaying 1,000 transfers concurrently moves no money', async () => {
+      const accounts = await Promise.all(Array.from({ length: 10 }, () => bank.createAccount({ balance: 1_000_000n })));
+      const requests = Array.from({ length: 1000 }, (_, i) => ({
+        id: randomUUID(),
+        fromId: accounts[i % 10]!.id,
+        toId: accounts[(i * 7 + 3) % 10 === i % 10 ? (i + 1) % 10 : (i * 7 + 3) % 10]!.id,
+        amount: BigInt(1 + (i % 50)),
+      }));
+      for (let i = 0; i < requests.length; i += 100) await Promise.all(requests.slice(i, i + 100).map((r) => bank.transfer(r)));
+      const balances = async () => Promise.all(accounts.map(async (a) => (await bank.getAccount(a.id)).balance));
+      const { rows: before } = await db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers');
+      const snapshot = await balances();
+      const replays = await Promise.all(requests.map((r) => bank.transfer(r)));
+      assert.ok(replays.every((o) => o.replayed));
+      assert.deepEqual(await balances(), snapshot);
+      const { rows: afterwards } = await db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers');
+      assert.equal(afterwards[0].n, before[0].n);
+    });
+  });
+}
