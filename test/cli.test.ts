@@ -3,7 +3,11 @@ import { describe, test } from 'node:test';
 import { runCli } from './support/run-cli.js';
 
 describe('the roachbank command line', () => {
-  for (const args of [[], ['db'], ['db', 'init'], ['db', 'status'], ['example']]) {
+  for (const args of [
+    [], ['db'], ['db', 'init'], ['db', 'status'], ['example'],
+    ['accounts'], ['accounts', 'create'], ['accounts', 'list'], ['accounts', 'show'], ['accounts', 'close'],
+    ['deposit'], ['withdraw'], ['transfer'], ['history'], ['verify'],
+  ]) {
     test(`roachbank ${args.join(' ')} --help prints usage and exits 0`, async () => {
       const result = await runCli([...args, '--help']);
       assert.equal(result.code, 0);

@@ -1,8 +1,12 @@
 import { Command, Option } from 'commander';
-import { redactConnectionString, describeTarget } from '../config.js';
+import { flavors } from '../bank/bank.js';
+import { describeTarget, redactConnectionString } from '../config.js';
 import { migrate, migrationStatus } from '../db/migrate.js';
 import { runCrudExample } from '../examples/crud.js';
 import { runHelloExample } from '../examples/hello.js';
+import { addAccountCommands } from './account-commands.js';
+import { addMoneyCommands } from './money-commands.js';
+import { reportUsageError } from './report-error.js';
 import { withDatabase } from './with-database.js';
 
 const examples = ['hello', 'crud', 'all'] as const;
@@ -18,8 +22,15 @@ export function buildProgram(): Command {
   const program = new Command('roachbank')
     .description('Move money correctly on CockroachDB (or the embedded PostgreSQL when DATABASE_URL is unset).')
     .option('--json', 'print machine-readable JSON (errors go to stderr as {"error":{"code","message"}})', false)
-    .exitOverride() // before the subcommands are made, so they inherit it: usage errors exit 2, not 1
-    .showHelpAfterError('(run with --help for usage)')
+    .addOption(
+      new Option('--flavor <flavor>', 'the bank implementation: pg (driver) or orm (Drizzle)')
+        .choices(flavors)
+        .env('ROACHBANK_FLAVOR')
+        .default('pg'),
+    )
+    // Before the subcommands are made, so they inherit both: usage errors exit 2, one line each.
+    .exitOverride()
+    .configureOutput({ outputError: (message) => reportUsageError(message) })
     .configureHelp({ sortSubcommands: true })
     .addHelpText(
       'after',
@@ -27,9 +38,16 @@ export function buildProgram(): Command {
 Environment:
   DATABASE_URL       postgresql://user:password@host:26257/db?sslmode=verify-full&sslrootcert=ca.crt
                      (unset: an embedded PostgreSQL in .data/, started on demand)
+  ROACHBANK_FLAVOR   the default of --flavor
   ROACHBANK_DATA_DIR where the embedded PostgreSQL keeps its files
-  ROACHBANK_DEBUG=1  print stack traces`,
+  ROACHBANK_DEBUG=1  print stack traces
+
+Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not empty),
+5 database unavailable or outcome unknown, 1 anything else.`,
     );
+
+  addAccountCommands(program);
+  addMoneyCommands(program);
 
   program
     .command('example')

@@ -25,6 +25,20 @@ export function reportError(error: unknown, options: { json: boolean }): number 
   return code ? (errorCatalogue[code].exitCode ?? 1) : 1;
 }
 
+/**
+ * Prints a usage error from the argument parser (unknown command or option,
+ * missing argument, bad choice) the way `reportError` prints INVALID_ARGUMENT:
+ * one line, or JSON with `--json`.
+ */
+export function reportUsageError(message: string): void {
+  const text = message.replace(/^error: /, '').trim();
+  if (process.argv.includes('--json')) {
+    process.stderr.write(`${JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: text } })}\n`);
+  } else {
+    process.stderr.write(`roachbank: INVALID_ARGUMENT: ${text} (see roachbank --help)\n`);
+  }
+}
+
 /** The exit status for a commander parse error: bad usage is INVALID_ARGUMENT; help and version are success. */
 export function exitCodeOfUsageError(error: CommanderError): number {
   if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {

@@ -1,0 +1,76 @@
+import type { Account, Page, Transfer, TransferOutcome, VerifyReport } from '../bank/bank.js';
+
+/** JSON with money as decimal strings (DESIGN §6) and dates as ISO 8601. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** Prints a value as JSON or, for humans, as the given lines. */
+export function print(json: boolean, value: unknown, human: () => string[]): void {
+  process.stdout.write(`${json ? toJson(value) : human().join('\n')}\n`);
+}
+
+const when = (date: Date) => date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+export function accountLines(account: Account): string[] {
+  return [
+    `account  ${account.id}`,
+    `balance  ${account.balance}`,
+    `opened   ${when(account.createdAt)}`,
+    `status   ${account.closedAt ? `closed ${when(account.closedAt)}` : 'open'}`,
+  ];
+}
+
+/** A table with a header row; columns listed in `right` are right-aligned (numbers). */
+export function table(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+export function accountTable(page: Page<Account>): string[] {
+  if (page.items.length === 0) return ['no accounts'];
+  const rows = page.items.map((a) => [a.id, a.balance.toString(), when(a.createdAt), a.closedAt ? when(a.closedAt) : '']);
+  const lines = table(['ID', 'BALANCE', 'OPENED', 'CLOSED'], rows, new Set([1]));
+  if (page.next) lines.push('', `more: roachbank accounts list --cursor ${page.next}`);
+  return lines;
+}
+
+/** An account's journal from its own side: money in is +, money out is −. */
+export function historyTable(accountId: string, page: Page<Transfer>): string[] {
+  if (page.items.length === 0) return ['no transfers'];
+  const rows = page.items.map((t) => {
+    const incoming = t.toId === accountId;
+    const other = incoming ? t.fromId : t.toId;
+    const kind = t.fromId === null ? 'deposit' : t.toId === null ? 'withdrawal' : incoming ? 'transfer in' : 'transfer out';
+    return [when(t.createdAt), kind, `${incoming ? '+' : '-'}${t.amount}`, other ?? '', t.id];
+  });
+  const lines = table(['WHEN', 'KIND', 'AMOUNT', 'COUNTERPARTY', 'TRANSFER'], rows, new Set([2]));
+  if (page.next) lines.push('', `more: roachbank history ${accountId} --cursor ${page.next}`);
+  return lines;
+}
+
+export function outcomeLines({ transfer, replayed }: TransferOutcome): string[] {
+  const { fromId, toId, amount, id } = transfer;
+  const what =
+    fromId === null ? `deposited ${amount} into ${toId}` : toId === null ? `withdrew ${amount} from ${fromId}` : `transferred ${amount} from ${fromId} to ${toId}`;
+  if (replayed) return [`already done at ${when(transfer.createdAt)}, nothing moved again: ${what}`, `transfer id ${id}`];
+  return [what, `transfer id ${id} (run again with --id ${id} to repeat safely)`];
+}
+
+export function verifyLines(report: VerifyReport): string[] {
+  const lines = [
+    report.ok ? 'ok: every invariant holds' : 'FAILED: the invariants do not hold',
+    `accounts            ${report.accounts}`,
+    `transfers           ${report.transfers}`,
+    `sum of balances     ${report.totalBalance}`,
+    `money in - out      ${report.moneyIn - report.moneyOut} (${report.moneyIn} in, ${report.moneyOut} out)`,
+    `balances != journal ${report.mismatchedCount}`,
+    `negative balances   ${report.negativeCount}`,
+    `malformed transfers ${report.malformedTransfers}`,
+    `checked in          ${report.elapsedMs} ms`,
+  ];
+  for (const m of report.mismatched) lines.push(`  ${m.id}: balance ${m.balance}, journal says ${m.journal}`);
+  return lines;
+}

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Flavor } from '../src/bank/bank.js';
+import { createBank } from '../src/bank/create-bank.js';
+import { ensureSchema } from '../src/db/migrate.js';
+import { errorCatalogue } from '../src/errors/error-catalogue.js';
+import type { ErrorCode } from '../src/errors/roachbank-error.js';
+import { runCli } from './support/run-cli.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+let db: TestDatabase;
+const ids = { rich: '', poor: '', closed: '', spent: '' };
+const unknown = randomUUID();
+
+/** Every byte of the product tables, hashed: unchanged means unchanged. */
+async function checksum(): Promise<string> {
+  const { rows } = await db.pool.query(`
+    SELECT md5(
+      COALESCE((SELECT string_agg(a::TEXT, '|' ORDER BY id) FROM roachbank.accounts a), '') || '#' ||
+      COALESCE((SELECT string_agg(t::TEXT, '|' ORDER BY id) FROM roachbank.transfers t), '') || '#' ||
+      COALESCE((SELECT string_agg(m::TEXT, '|' ORDER BY version) FROM roachbank.schema_migrations m), '')
+    ) AS sum`);
+  return rows[0].sum;
+}
+
+before(async () => {
+  db = await createTestDatabase('cli_bank');
+  await ensureSchema(db.pool);
+  const bank = createBank(db.pool, 'pg');
+  ids.rich = (await bank.createAccount({ balance: 1000n })).id;
+  ids.poor = (await bank.createAccount()).id;
+  ids.closed = (await bank.createAccount()).id;
+  await bank.closeAccount(ids.closed);
+  ids.spent = randomUUID();
+  await bank.transfer({ id: ids.spent, fromId: ids.rich, toId: ids.poor, amount: 100n });
+});
+after(() => db.drop());
+
+/** Bad invocations, each with the code it must get; `$rich` etc. stand for the accounts made above. */
+const corpus: Array<[string[], ErrorCode]> = [
+  [['transfer', 'not-a-uuid', '$poor', '10'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', 'not-a-uuid', '10'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '-5'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '0'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '1.5'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', 'ten'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', ''], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '9223372036854775808'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '99999999999999999999999999'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '1e3'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '0x10'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '+5'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', ' 5'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$rich', '5'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$unknown', '5'], 'ACCOUNT_NOT_FOUND'],
+  [['transfer', '$unknown', '$rich', '5'], 'ACCOUNT_NOT_FOUND'],
+  [['transfer', '$rich', '$closed', '5'], 'ACCOUNT_NOT_FOUND'],
+  [['transfer', '$poor', '$rich', '101'], 'INSUFFICIENT_FUNDS'],
+  [['transfer', '$rich', '$poor', '99', '--id', '$spent'], 'IDEMPOTENCY_CONFLICT'],
+  [['transfer', '$poor', '$rich', '100', '--id', '$spent'], 'IDEMPOTENCY_CONFLICT'],
+  [['deposit', '$poor', '100', '--id', '$spent'], 'IDEMPOTENCY_CONFLICT'],
+  [['transfer', '$rich', '$poor', '5', '--id', 'not-a-uuid'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor'], 'INVALID_ARGUMENT'],
+  [['transfer'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '5', '--force'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '5', 'extra'], 'INVALID_ARGUMENT'],
+  [['deposit', '$closed', '5'], 'ACCOUNT_NOT_FOUND'],
+  [['deposit', '$rich', '9223372036854775807'], 'INVALID_ARGUMENT'],
+  [['withdraw', '$rich', '1001'], 'INSUFFICIENT_FUNDS'],
+  [['withdraw', '$unknown', '1'], 'ACCOUNT_NOT_FOUND'],
+  [['accounts', 'show', "'; DROP TABLE roachbank.accounts; --"], 'INVALID_ARGUMENT'],
+  [['accounts', 'show', '$unknown'], 'ACCOUNT_NOT_FOUND'],
+  [['deposit', '$rich', '1; DROP TABLE roachbank.transfers'], 'INVALID_ARGUMENT'],
+  [['accounts', 'create', '--balance', '-1'], 'INVALID_ARGUMENT'],
+  [['accounts', 'create', '--balance', 'lots'], 'INVALID_ARGUMENT'],
+  [['accounts', 'close', '$rich'], 'ACCOUNT_NOT_EMPTY'],
+  [['accounts', 'close', '$unknown'], 'ACCOUNT_NOT_FOUND'],
+  [['accounts', 'list', '--limit', '0'], 'INVALID_ARGUMENT'],
+  [['accounts', 'list', '--limit', '5000'], 'INVALID_ARGUMENT'],
+  [['accounts', 'list', '--cursor', 'garbage'], 'INVALID_ARGUMENT'],
+  [['history', 'not-a-uuid'], 'INVALID_ARGUMENT'],
+  [['history', '$unknown'], 'ACCOUNT_NOT_FOUND'],
+  [['--flavor', 'mysql', 'verify'], 'INVALID_ARGUMENT'],
+  [['no-such-command'], 'INVALID_ARGUMENT'],
+];
+
+function expand(args: string[]): string[] {
+  return args.map((a) => ({ $rich: ids.rich, $poor: ids.poor, $closed: ids.closed, $spent: ids.spent, $unknown: unknown })[a] ?? a);
+}
+
+for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
+  describe(`bad input through the CLI (${flavor}): the code, one line, no stack, nothing changed`, () => {
+    test(`${corpus.length} bad invocations`, async () => {
+      assert.ok(corpus.length >= 30);
+      const before = await checksum();
+      for (const [args, code] of corpus) {
+        const argv = expand(args);
+        const env = { DATABASE_URL: db.url, ROACHBANK_FLAVOR: flavor };
+        const json = await runCli(['--json', ...argv], env);
+        const label = `roachbank ${args.join(' ')}`;
+        assert.equal(json.code, errorCatalogue[code].exitCode, `${label}: exit ${json.code}, ${json.stderr}`);
+        assert.equal(json.stdout, '', label);
+        assert.equal(JSON.parse(json.stderr).error.code, code, label);
+        const human = await runCli(argv, env);
+        assert.equal(human.code, json.code, label);
+        assert.match(human.stderr, new RegExp(`^roachbank: ${code}: [^\\n]+\\n$`), `${label}: one line, got ${JSON.stringify(human.stderr)}`);
+        assert.doesNotMatch(human.stderr, /\n\s+at /, 'no stack trace');
+      }
+      assert.equal(await checksum(), before, 'the database is byte for byte unchanged');
+    });
+  });
+}
+
+describe('a scripted session', () => {
+  async function session(flavor: Flavor): Promise<unknown[]> {
+    const fresh = await createTestDatabase(`session_${flavor}`);
+    const env = { DATABASE_URL: fresh.url };
+    const cli = async (...args: string[]) => {
+      const result = await runCli(['--json', '--flavor', flavor, ...args], env);
+      return { code: result.code, out: result.stdout ? JSON.parse(result.stdout) : JSON.parse(result.stderr) };
+    };
+    try {
+      const steps: unknown[] = [];
+      const a = await cli('accounts', 'create', '--balance', '1000');
+      const b = await cli('accounts', 'create');
+      const transferId = '0b4c5e28-58f4-4c1e-8f63-0a5e4f3b2a10';
+      steps.push(a, b);
+      steps.push(await cli('deposit', b.out.id, '50'));
+      steps.push(await cli('transfer', a.out.id, b.out.id, '300', '--id', transferId));
+      steps.push(await cli('transfer', a.out.id, b.out.id, '300', '--id', transferId));
+      steps.push(await cli('transfer', a.out.id, b.out.id, '301', '--id', transferId));
+      steps.push(await cli('withdraw', b.out.id, '350'));
+      steps.push(await cli('accounts', 'close', b.out.id));
+      steps.push(await cli('history', b.out.id));
+      steps.push(await cli('accounts', 'show', a.out.id));
+      steps.push(await cli('verify'));
+      // Ids and times differ from run to run; everything else must be the same.
+      const names = new Map([[a.out.id, 'A'], [b.out.id, 'B'], [transferId, 'T']]);
+      return JSON.parse(
+        JSON.stringify(steps)
+          .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => names.get(id) ?? 'ID')
+          .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'TIME')
+          .replace(/"elapsedMs":\d+/g, '"elapsedMs":0'),
+      );
+    } finally {
+      await fresh.drop();
+    }
+  }
+
+  test('works identically with --flavor pg and --flavor orm', async () => {
+    const pg = await session('pg');
+    assert.deepEqual(await session('orm'), pg);
+    const codes = (pg as { code: number }[]).map((s) => s.code);
+    assert.deepEqual(codes, [0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    const [, , , first, replay] = pg as { out: { replayed: boolean } }[];
+    assert.deepEqual([first!.out.replayed, replay!.out.replayed], [false, true]);
+    const verify = pg.at(-1) as { out: { ok: boolean; totalBalance: string } };
+    assert.deepEqual([verify.out.ok, verify.out.totalBalance], [true, '700']);
+  });
+});
