@@ -214,3 +214,32 @@ for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
     });
   });
 }
+
+describe('verify catches what is wrong', () => {
+  test('a balance that disagrees with the journal, a negative balance, money that came from nowhere', async () => {
+    const fresh = await createTestDatabase('verify_tamper');
+    try {
+      await ensureSchema(fresh.pool);
+      const bank = createBank(fresh.pool, 'pg');
+      const a = await bank.createAccount({ balance: 100n });
+      const b = await bank.createAccount({ balance: 50n });
+      assert.equal((await bank.verify()).ok, true);
+
+      await fresh.pool.query('UPDATE roachbank.accounts SET balance = balance + 1 WHERE id = $1', [a.id]);
+      let report = await bank.verify();
+      assert.equal(report.ok, false);
+      assert.equal(report.mismatchedCount, 1);
+      assert.deepEqual(report.mismatched, [{ id: a.id, balance: 101n, journal: 100n }]);
+      assert.equal(report.totalBalance - (report.moneyIn - report.moneyOut), 1n, 'one unit appeared from nowhere');
+
+      await fresh.pool.query('UPDATE roachbank.accounts SET balance = 100 WHERE id = $1', [a.id]);
+      await fresh.pool.query('ALTER TABLE roachbank.accounts DROP CONSTRAINT accounts_balance_check');
+      await fresh.pool.query('UPDATE roachbank.accounts SET balance = -5 WHERE id = $1', [b.id]);
+      report = await bank.verify();
+      assert.equal(report.ok, false);
+      assert.equal(report.negativeCount, 1);
+    } finally {
+      await fresh.drop();
+    }
+  });
+});

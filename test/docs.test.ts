@@ -55,6 +55,10 @@ describe('the README', () => {
     assert.deepEqual(rows.map((r) => r.balance), ['900', '350']);
   });
 
+  test('its bank example runs as written', async () => {
+    assert.equal(await runReadmeExample('The bank'), 'true 250n true\n');
+  });
+
   test('its runOrmTransaction example runs as written', async () => {
     assert.equal(await runReadmeExample('Library: `runOrmTransaction` (Drizzle ORM)'), 'balance now 250\n');
   });
