@@ -5,15 +5,14 @@ import { RoachbankError } from '../errors/roachbank-error.js';
 import { runOrmTransaction, type OrmTransaction } from '../orm/run-orm-transaction.js';
 import { sqlState } from '../txn/classify-error.js';
 import type { IsolationLevel } from '../txn/run-transaction.js';
-import type { Account, Bank, Page, PageRequest, Transfer, TransferOutcome, TransferRequest, VerifyReport } from './bank.js';
+import type { Account, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
 import { accountNotFound, insufficientFunds, translateDatabaseError } from './bank-errors.js';
 import { parseId } from './ids.js';
-import { movement, replayOf, type Movement } from './movement.js';
-import { parseAmount } from './money.js';
+import { JournalBank } from './journal-bank.js';
+import { replayOf, type Movement } from './movement.js';
 import { pageFrom, pageOf } from './page-cursor.js';
 import { accountsTable as accounts, transfersTable as transfers } from './product-schema.js';
 import { resolvingAmbiguity } from './resolve-ambiguity.js';
-import { verifyInvariants } from './verify-invariants.js';
 
 const position = (column: typeof accounts.createdAt | typeof transfers.createdAt) => sql<string>`${column}::TEXT`;
 
@@ -30,15 +29,9 @@ const position = (column: typeof accounts.createdAt | typeof transfers.createdAt
  * const bank = new OrmBank(pool);
  * const account = await bank.createAccount({ balance: 500n });
  */
-export class OrmBank implements Bank {
-  readonly #pool: pg.Pool;
-
-  constructor(pool: pg.Pool) {
-    this.#pool = pool;
-  }
-
+export class OrmBank extends JournalBank {
   async createAccount(options: { balance?: bigint } = {}): Promise<Account> {
-    const balance = options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
+    const balance = this.openingBalance(options);
     const id = randomUUID();
     return this.#run('serializable', async (tx) => {
       const [existing] = await tx.select().from(accounts).where(eq(accounts.id, id));
@@ -83,17 +76,6 @@ export class OrmBank implements Bank {
     });
   }
 
-  async deposit(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
-    return this.#move(movement({ id: options.id, fromId: null, toId: accountId, amount }));
-  }
-
-  async withdraw(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
-    return this.#move(movement({ id: options.id, fromId: accountId, toId: null, amount }));
-  }
-
-  async transfer(request: TransferRequest): Promise<TransferOutcome> {
-    return this.#move(movement(request));
-  }
 
   async getTransfer(id: string): Promise<Transfer> {
     const transferId = parseId(id, 'transfer id');
@@ -118,11 +100,8 @@ export class OrmBank implements Bank {
     return pageFrom(rows, limit, ({ position: _, ...transfer }) => transfer);
   }
 
-  verify(): Promise<VerifyReport> {
-    return verifyInvariants(this.#pool);
-  }
 
-  #move(request: Movement): Promise<TransferOutcome> {
+  protected move(request: Movement): Promise<TransferOutcome> {
     const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
     return this.#run('read committed', async (tx) => {
       const [existing] = await tx.select().from(transfers).where(eq(transfers.id, request.id));
@@ -156,7 +135,7 @@ export class OrmBank implements Bank {
   async #run<T>(isolation: IsolationLevel, work: (tx: OrmTransaction) => Promise<T>): Promise<T> {
     for (let raced = 0; ; raced++) {
       try {
-        return await resolvingAmbiguity(() => runOrmTransaction(this.#pool, work, { isolation }));
+        return await resolvingAmbiguity(() => runOrmTransaction(this.pool, work, { isolation }));
       } catch (error) {
         if (sqlState(error) === '23505' && raced < 3) continue;
         throw translateDatabaseError(error);

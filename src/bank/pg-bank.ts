@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { runSingleStatement, runTransaction } from '../txn/run-transaction.js';
-import type { Account, Bank, Page, PageRequest, Transfer, TransferOutcome, TransferRequest, VerifyReport } from './bank.js';
+import type { Account, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
 import { accountNotFound, insufficientFunds, translateDatabaseError } from './bank-errors.js';
 import { parseId } from './ids.js';
-import { movement, replayOf, type Movement } from './movement.js';
-import { parseAmount } from './money.js';
+import { JournalBank } from './journal-bank.js';
+import { replayOf, type Movement } from './movement.js';
 import { pageFrom, pageOf } from './page-cursor.js';
 import { resolvingAmbiguity } from './resolve-ambiguity.js';
-import { verifyInvariants } from './verify-invariants.js';
 
 // Every money movement (transfer, deposit: $2 NULL, withdrawal: $3 NULL) is this one
 // statement, one round trip, so CockroachDB can retry it on the server:
@@ -134,15 +133,9 @@ const toTransfer = (row: TransferRow): Transfer => ({
  * const bank = new PgBank(pool);
  * const { transfer } = await bank.transfer({ fromId, toId, amount: 100n });
  */
-export class PgBank implements Bank {
-  readonly #pool: pg.Pool;
-
-  constructor(pool: pg.Pool) {
-    this.#pool = pool;
-  }
-
+export class PgBank extends JournalBank {
   async createAccount(options: { balance?: bigint } = {}): Promise<Account> {
-    const balance = options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
+    const balance = this.openingBalance(options);
     const id = randomUUID();
     const openingId = randomUUID();
     return resolvingAmbiguity(async () => {
@@ -177,7 +170,7 @@ export class PgBank implements Bank {
   async closeAccount(id: string): Promise<Account> {
     const accountId = parseId(id, 'account id');
     return resolvingAmbiguity(() =>
-      runTransaction(this.#pool, async (client) => {
+      runTransaction(this.pool, async (client) => {
         const { rows } = await client.query<AccountRow>(
           `SELECT ${accountColumns} FROM roachbank.accounts WHERE id = $1 FOR UPDATE`,
           [accountId],
@@ -197,17 +190,6 @@ export class PgBank implements Bank {
     );
   }
 
-  async deposit(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
-    return this.#move(movement({ id: options.id, fromId: null, toId: accountId, amount }));
-  }
-
-  async withdraw(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
-    return this.#move(movement({ id: options.id, fromId: accountId, toId: null, amount }));
-  }
-
-  async transfer(request: TransferRequest): Promise<TransferOutcome> {
-    return this.#move(movement(request));
-  }
 
   async getTransfer(id: string): Promise<Transfer> {
     const transferId = parseId(id, 'transfer id');
@@ -235,11 +217,8 @@ export class PgBank implements Bank {
     return pageFrom(rows, limit, toTransfer);
   }
 
-  verify(): Promise<VerifyReport> {
-    return verifyInvariants(this.#pool);
-  }
 
-  async #move(request: Movement): Promise<TransferOutcome> {
+  protected async move(request: Movement): Promise<TransferOutcome> {
     const accounts = [request.fromId, request.toId].filter((id) => id !== null).length;
     const values = [request.id, request.fromId, request.toId, request.amount, accounts];
     return resolvingAmbiguity(async () => {
@@ -271,7 +250,7 @@ export class PgBank implements Bank {
   /** Runs a `BEGIN; statement; COMMIT` batch and returns the statement's one row. */
   async #batch<R extends pg.QueryResultRow>(text: (client: pg.ClientBase) => string): Promise<R> {
     try {
-      return await runSingleStatement(this.#pool, async (client) => {
+      return await runSingleStatement(this.pool, async (client) => {
         const results = (await client.query(text(client))) as unknown as pg.QueryResult<R>[];
         const [, statement, commit] = results;
         if (commit?.command !== 'COMMIT') throw new Error(`the batch ended with ${commit?.command ?? 'nothing'}, not COMMIT`);
@@ -284,7 +263,7 @@ export class PgBank implements Bank {
 
   async #single<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
     try {
-      return await runSingleStatement(this.#pool, (client) => client.query<R>({ name, text, values }));
+      return await runSingleStatement(this.pool, (client) => client.query<R>({ name, text, values }));
     } catch (error) {
       throw translateDatabaseError(error);
     }
