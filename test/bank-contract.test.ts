@@ -6,7 +6,9 @@ import { createBank } from '../src/bank/create-bank.js';
 import { maxMoney } from '../src/bank/money.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import { RoachbankError, type ErrorCode } from '../src/errors/roachbank-error.js';
+import { createPool } from '../src/db/create-pool.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { startWireProxy } from './support/wire-proxy.js';
 
 /** Asserts a RoachbankError with this code, and returns its message. */
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<void> {
@@ -128,6 +130,46 @@ for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
       await rejectsWith(bank.deposit(a.id, 1n), 'ACCOUNT_NOT_FOUND', /no open account/);
       await rejectsWith(bank.closeAccount(randomUUID()), 'ACCOUNT_NOT_FOUND');
     });
+
+    test('createAccount with an id is idempotent: same opening balance, same account; another, IDEMPOTENCY_CONFLICT', async () => {
+      const id = randomUUID();
+      const first = await bank.createAccount({ id, balance: 40n });
+      assert.deepEqual(await bank.createAccount({ id, balance: 40n }), first);
+      await rejectsWith(bank.createAccount({ id, balance: 41n }), 'IDEMPOTENCY_CONFLICT', /opening balance: 40, not 41/);
+      await rejectsWith(bank.createAccount({ id }), 'IDEMPOTENCY_CONFLICT');
+      const empty = await bank.createAccount({ id: randomUUID() });
+      assert.deepEqual(await bank.createAccount({ id: empty.id }), empty);
+      assert.equal((await bank.history(first.id)).items.length, 1, 'one opening deposit');
+      await rejectsWith(bank.createAccount({ id: 'nope' }), 'INVALID_ARGUMENT');
+    });
+
+    for (const verdict of ['cut-before', 'cut-after'] as const) {
+      test(`an ambiguous commit (${verdict}) is resolved inside the bank: one journal row, a definite answer`, async () => {
+        const proxy = await startWireProxy(Number(new URL(db.url).port));
+        const proxied = createPool(proxy.urlThrough(db.url), { max: 4 });
+        const ambiguities: unknown[] = [];
+        const through = createBank(proxied, flavor, { onAmbiguous: (e) => ambiguities.push(e) });
+        try {
+          const a = await through.createAccount({ balance: 100n });
+          const b = await through.createAccount();
+          let armed = true;
+          proxy.setPolicy((m) => (armed && m.sql?.trimEnd().endsWith('COMMIT') && !(armed = false) ? verdict : 'forward'));
+          const id = randomUUID();
+          const outcome = await through.transfer({ id, fromId: a.id, toId: b.id, amount: 30n });
+          assert.equal(armed, false, 'the cut happened');
+          assert.equal(ambiguities.length, 1);
+          assert.equal(outcome.transfer.id, id);
+          // Applied once either way; after cut-after the answer comes from the journal.
+          assert.equal(outcome.replayed, verdict === 'cut-after');
+          const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers WHERE id = $1', [id]);
+          assert.equal(rows[0].n, 1);
+          assert.equal((await bank.getAccount(a.id)).balance, 70n);
+        } finally {
+          await proxied.end();
+          await proxy.close();
+        }
+      });
+    }
 
     test('pages through accounts oldest first and through history newest first', async () => {
       const fresh = await createTestDatabase(`paging_${flavor}`);

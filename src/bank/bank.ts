@@ -1,3 +1,6 @@
+import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
+import type { RetryEvent } from '../txn/run-transaction.js';
+
 /** An account of the product schema. Money is `bigint` (INT8). */
 export interface Account {
   readonly id: string;
@@ -80,9 +83,28 @@ export interface VerifyReport {
  * const b = await bank.createAccount();
  * await bank.transfer({ id: randomUUID(), fromId: a.id, toId: b.id, amount: 100n });
  */
+/** Hooks for metrics: what the retry core and the ambiguity resolution did inside the bank. */
+export interface BankOptions {
+  /** Every retry of a bank transaction (40001, 40P01, a lost connection before COMMIT). */
+  readonly onRetry?: (event: RetryEvent) => void;
+  /** Every ambiguous commit, before the bank resolves it by submitting the request again. */
+  readonly onAmbiguous?: (error: AmbiguousCommitError) => void;
+}
+
+export interface CreateAccountOptions {
+  /** Opening balance, journaled as money entering; default 0. */
+  readonly balance?: bigint;
+  /**
+   * The account id, making the call idempotent: the same id with the same opening
+   * balance returns the account; with another balance it is IDEMPOTENCY_CONFLICT.
+   * Default: a fresh UUID.
+   */
+  readonly id?: string;
+}
+
 export interface Bank {
   /** Opens an account; an opening balance is journaled as money entering. */
-  createAccount(options?: { readonly balance?: bigint }): Promise<Account>;
+  createAccount(options?: CreateAccountOptions): Promise<Account>;
   /** An account, open or closed; ACCOUNT_NOT_FOUND if there is none. */
   getAccount(id: string): Promise<Account>;
   /** Accounts, oldest first. */

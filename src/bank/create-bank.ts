@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { flavors, type Bank, type Flavor } from './bank.js';
+import { flavors, type Bank, type BankOptions, type Flavor } from './bank.js';
 import { OrmBank } from './orm-bank.js';
 import { PgBank } from './pg-bank.js';
 
@@ -11,8 +11,8 @@ import { PgBank } from './pg-bank.js';
  * @example
  * const bank = createBank(pool, parseFlavor(process.env.ROACHBANK_FLAVOR ?? 'pg'));
  */
-export function createBank(pool: pg.Pool, flavor: Flavor = 'pg'): Bank {
-  return flavor === 'orm' ? new OrmBank(pool) : new PgBank(pool);
+export function createBank(pool: pg.Pool, flavor: Flavor = 'pg', options: BankOptions = {}): Bank {
+  return flavor === 'orm' ? new OrmBank(pool, options) : new PgBank(pool, options);
 }
 
 /** A flavor name, checked: INVALID_ARGUMENT for anything but pg and orm. */

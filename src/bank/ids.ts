@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { RoachbankError } from '../errors/roachbank-error.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,6 +16,20 @@ export function parseId(value: unknown, name = 'id'): string {
     throw new RoachbankError('INVALID_ARGUMENT', `${name} must be a UUID, got ${shown}`);
   }
   return value.toLowerCase();
+}
+
+/**
+ * A UUID derived from a name (SHA-256, laid out as a version 8 UUID): the same
+ * name always gives the same id. Used for ids that must be the same on every
+ * retry, like the opening deposit of an account or an HTTP Idempotency-Key.
+ *
+ * @example
+ * derivedId('opening', accountId) // the same UUID for the same account, every time
+ */
+export function derivedId(namespace: string, name: string): string {
+  const hex = createHash('sha256').update(`roachbank:${namespace}:${name}`).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The given id, checked, or a fresh random one. */

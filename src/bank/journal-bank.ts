@@ -1,8 +1,30 @@
 import type pg from 'pg';
-import type { Account, Bank, Page, PageRequest, Transfer, TransferOutcome, TransferRequest, VerifyReport } from './bank.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import type { RunTransactionOptions } from '../txn/run-transaction.js';
+import type {
+  Account,
+  Bank,
+  BankOptions,
+  CreateAccountOptions,
+  Page,
+  PageRequest,
+  Transfer,
+  TransferOutcome,
+  TransferRequest,
+  VerifyReport,
+} from './bank.js';
+import { derivedId, idOrNew } from './ids.js';
 import { movement, type Movement } from './movement.js';
 import { parseAmount } from './money.js';
+import { resolvingAmbiguity } from './resolve-ambiguity.js';
 import { verifyInvariants } from './verify-invariants.js';
+
+/** A checked request to open an account: its id, its opening balance and the id of the opening deposit. */
+export interface NewAccount {
+  readonly id: string;
+  readonly balance: bigint;
+  readonly openingId: string;
+}
 
 /**
  * What both flavors share: every money movement is one checked `Movement`
@@ -11,9 +33,21 @@ import { verifyInvariants } from './verify-invariants.js';
  */
 export abstract class JournalBank implements Bank {
   protected readonly pool: pg.Pool;
+  /** Passed to every retry-core call, so `onRetry` hears every retry. */
+  protected readonly retry: RunTransactionOptions;
+  readonly #onAmbiguous: BankOptions['onAmbiguous'];
 
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, options: BankOptions = {}) {
     this.pool = pool;
+    this.retry = options.onRetry ? { onRetry: options.onRetry } : {};
+    this.#onAmbiguous = options.onAmbiguous;
+  }
+
+  async createAccount(options: CreateAccountOptions = {}): Promise<Account> {
+    const balance = options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
+    const id = idOrNew(options.id, 'account id');
+    const created = await this.insertAccount({ id, balance, openingId: derivedId('opening', id) });
+    return created ?? this.#existingAccount(id, balance);
   }
 
   async deposit(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
@@ -32,15 +66,34 @@ export abstract class JournalBank implements Bank {
     return verifyInvariants(this.pool);
   }
 
-  /** An opening balance: 0 when absent, else a valid amount. */
-  protected openingBalance(options: { balance?: bigint }): bigint {
-    return options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
+  /** Runs an idempotent operation, resolving ambiguous commits by running it again. */
+  protected resolving<T>(operation: () => Promise<T>): Promise<T> {
+    return resolvingAmbiguity(operation, this.#onAmbiguous ? { onAmbiguous: this.#onAmbiguous } : {});
   }
+
+  /** An account whose id was already taken: the same account again if its opening balance agrees. */
+  async #existingAccount(id: string, balance: bigint): Promise<Account> {
+    const account = await this.getAccount(id);
+    const opening = await this.getTransfer(derivedId('opening', id)).catch((error: unknown) => {
+      if (error instanceof RoachbankError && error.code === 'TRANSFER_NOT_FOUND') return null;
+      throw error;
+    });
+    const openedWith = opening?.amount ?? 0n;
+    if (openedWith !== balance) {
+      throw new RoachbankError(
+        'IDEMPOTENCY_CONFLICT',
+        `account id ${id} was already used with another opening balance: ${openedWith}, not ${balance}`,
+      );
+    }
+    return account;
+  }
+
+  /** Inserts the account and its opening deposit; undefined if the id already exists. */
+  protected abstract insertAccount(account: NewAccount): Promise<Account | undefined>;
 
   /** Applies a checked movement exactly once per id (or answers it from the journal). */
   protected abstract move(request: Movement): Promise<TransferOutcome>;
 
-  abstract createAccount(options?: { balance?: bigint }): Promise<Account>;
   abstract getAccount(id: string): Promise<Account>;
   abstract listAccounts(page?: PageRequest): Promise<Page<Account>>;
   abstract closeAccount(id: string): Promise<Account>;

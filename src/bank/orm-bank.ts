@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
@@ -8,11 +7,10 @@ import type { IsolationLevel } from '../txn/run-transaction.js';
 import type { Account, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
 import { accountNotFound, insufficientFunds, translateDatabaseError } from './bank-errors.js';
 import { parseId } from './ids.js';
-import { JournalBank } from './journal-bank.js';
+import { JournalBank, type NewAccount } from './journal-bank.js';
 import { replayOf, type Movement } from './movement.js';
 import { pageFrom, pageOf } from './page-cursor.js';
 import { accountsTable as accounts, transfersTable as transfers } from './product-schema.js';
-import { resolvingAmbiguity } from './resolve-ambiguity.js';
 
 const position = (column: typeof accounts.createdAt | typeof transfers.createdAt) => sql<string>`${column}::TEXT`;
 
@@ -30,14 +28,12 @@ const position = (column: typeof accounts.createdAt | typeof transfers.createdAt
  * const account = await bank.createAccount({ balance: 500n });
  */
 export class OrmBank extends JournalBank {
-  async createAccount(options: { balance?: bigint } = {}): Promise<Account> {
-    const balance = this.openingBalance(options);
-    const id = randomUUID();
+  protected async insertAccount({ id, balance, openingId }: NewAccount): Promise<Account | undefined> {
     return this.#run('serializable', async (tx) => {
-      const [existing] = await tx.select().from(accounts).where(eq(accounts.id, id));
-      if (existing) return existing; // the first submission committed after all
+      const [existing] = await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, id));
+      if (existing) return undefined;
       const [account] = await tx.insert(accounts).values({ id, balance }).returning();
-      if (balance > 0n) await tx.insert(transfers).values({ id: randomUUID(), fromId: null, toId: id, amount: balance });
+      if (balance > 0n) await tx.insert(transfers).values({ id: openingId, fromId: null, toId: id, amount: balance });
       return account!;
     });
   }
@@ -135,7 +131,7 @@ export class OrmBank extends JournalBank {
   async #run<T>(isolation: IsolationLevel, work: (tx: OrmTransaction) => Promise<T>): Promise<T> {
     for (let raced = 0; ; raced++) {
       try {
-        return await resolvingAmbiguity(() => runOrmTransaction(this.pool, work, { isolation }));
+        return await this.resolving(() => runOrmTransaction(this.pool, work, { ...this.retry, isolation }));
       } catch (error) {
         if (sqlState(error) === '23505' && raced < 3) continue;
         throw translateDatabaseError(error);

@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { runSingleStatement, runTransaction } from '../txn/run-transaction.js';
 import type { Account, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
 import { accountNotFound, insufficientFunds, translateDatabaseError } from './bank-errors.js';
 import { parseId } from './ids.js';
-import { JournalBank } from './journal-bank.js';
+import { JournalBank, type NewAccount } from './journal-bank.js';
 import { replayOf, type Movement } from './movement.js';
 import { pageFrom, pageOf } from './page-cursor.js';
-import { resolvingAmbiguity } from './resolve-ambiguity.js';
 
 // Every money movement (transfer, deposit: $2 NULL, withdrawal: $3 NULL) is this one
 // statement, one round trip, so CockroachDB can retry it on the server:
@@ -134,13 +132,10 @@ const toTransfer = (row: TransferRow): Transfer => ({
  * const { transfer } = await bank.transfer({ fromId, toId, amount: 100n });
  */
 export class PgBank extends JournalBank {
-  async createAccount(options: { balance?: bigint } = {}): Promise<Account> {
-    const balance = this.openingBalance(options);
-    const id = randomUUID();
-    const openingId = randomUUID();
-    return resolvingAmbiguity(async () => {
+  protected async insertAccount({ id, balance, openingId }: NewAccount): Promise<Account | undefined> {
+    return this.resolving(async () => {
       const { rows } = await this.#single<AccountRow>('roachbank_create_account', createAccountSql, [id, balance, openingId]);
-      return rows[0] ? toAccount(rows[0]) : this.getAccount(id);
+      return rows[0] ? toAccount(rows[0]) : undefined;
     });
   }
 
@@ -169,7 +164,7 @@ export class PgBank extends JournalBank {
 
   async closeAccount(id: string): Promise<Account> {
     const accountId = parseId(id, 'account id');
-    return resolvingAmbiguity(() =>
+    return this.resolving(() =>
       runTransaction(this.pool, async (client) => {
         const { rows } = await client.query<AccountRow>(
           `SELECT ${accountColumns} FROM roachbank.accounts WHERE id = $1 FOR UPDATE`,
@@ -186,7 +181,7 @@ export class PgBank extends JournalBank {
           [accountId],
         );
         return toAccount(closed.rows[0]!);
-      }),
+      }, this.retry),
     );
   }
 
@@ -221,7 +216,7 @@ export class PgBank extends JournalBank {
   protected async move(request: Movement): Promise<TransferOutcome> {
     const accounts = [request.fromId, request.toId].filter((id) => id !== null).length;
     const values = [request.id, request.fromId, request.toId, request.amount, accounts];
-    return resolvingAmbiguity(async () => {
+    return this.resolving(async () => {
       const row = await this.#batch<MoveRow>((client) => moveBatch(client, values));
       if (row.created_at) {
         const { fromId, toId, amount, id } = request;
@@ -250,12 +245,16 @@ export class PgBank extends JournalBank {
   /** Runs a `BEGIN; statement; COMMIT` batch and returns the statement's one row. */
   async #batch<R extends pg.QueryResultRow>(text: (client: pg.ClientBase) => string): Promise<R> {
     try {
-      return await runSingleStatement(this.pool, async (client) => {
-        const results = (await client.query(text(client))) as unknown as pg.QueryResult<R>[];
-        const [, statement, commit] = results;
-        if (commit?.command !== 'COMMIT') throw new Error(`the batch ended with ${commit?.command ?? 'nothing'}, not COMMIT`);
-        return statement!.rows[0]!;
-      });
+      return await runSingleStatement(
+        this.pool,
+        async (client) => {
+          const results = (await client.query(text(client))) as unknown as pg.QueryResult<R>[];
+          const [, statement, commit] = results;
+          if (commit?.command !== 'COMMIT') throw new Error(`the batch ended with ${commit?.command ?? 'nothing'}, not COMMIT`);
+          return statement!.rows[0]!;
+        },
+        this.retry,
+      );
     } catch (error) {
       throw translateDatabaseError(error);
     }
@@ -263,7 +262,7 @@ export class PgBank extends JournalBank {
 
   async #single<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
     try {
-      return await runSingleStatement(this.pool, (client) => client.query<R>({ name, text, values }));
+      return await runSingleStatement(this.pool, (client) => client.query<R>({ name, text, values }), this.retry);
     } catch (error) {
       throw translateDatabaseError(error);
     }

@@ -13,14 +13,21 @@ import { RetriesExhaustedError } from '../txn/retries-exhausted-error.js';
  * @example
  * const outcome = await resolvingAmbiguity(() => submitTransfer(movement));
  */
-export async function resolvingAmbiguity<T>(operation: () => Promise<T>, attempts = 6): Promise<T> {
+export async function resolvingAmbiguity<T>(
+  operation: () => Promise<T>,
+  options: { attempts?: number; onAmbiguous?: (error: AmbiguousCommitError) => void } = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 6;
   let ambiguity: AmbiguousCommitError | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
       const unreachable = error instanceof RetriesExhaustedError || classifyError(error) === 'connection';
-      if (error instanceof AmbiguousCommitError) ambiguity ??= error;
+      if (error instanceof AmbiguousCommitError) {
+        options.onAmbiguous?.(error);
+        ambiguity ??= error;
+      }
       else if (!(ambiguity && unreachable)) throw error;
       if (attempt >= attempts) throw ambiguity;
       await sleep(backoffDelay(attempt, 50, 2000));
