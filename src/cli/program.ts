@@ -6,6 +6,8 @@ import { runCrudExample } from '../examples/crud.js';
 import { runHelloExample } from '../examples/hello.js';
 import { addAccountCommands } from './account-commands.js';
 import { addMoneyCommands } from './money-commands.js';
+import { serve } from '../http/serve.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
 import { reportUsageError } from './report-error.js';
 import { withDatabase } from './with-database.js';
 
@@ -39,6 +41,7 @@ Environment:
   DATABASE_URL       postgresql://user:password@host:26257/db?sslmode=verify-full&sslrootcert=ca.crt
                      (unset: an embedded PostgreSQL in .data/, started on demand)
   ROACHBANK_FLAVOR   the default of --flavor
+  ROACHBANK_API_TOKEN bearer token that \`serve\` requires (needed to listen beyond loopback)
   ROACHBANK_DATA_DIR where the embedded PostgreSQL keeps its files
   ROACHBANK_DEBUG=1  print stack traces
 
@@ -48,6 +51,15 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
 
   addAccountCommands(program);
   addMoneyCommands(program);
+
+  program
+    .command('serve')
+    .description('the JSON API (OpenAPI at /openapi.json, reference at /docs), /metrics and the web UI at /')
+    .option('--host <host>', 'address to listen on (beyond loopback only with ROACHBANK_API_TOKEN set)', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', portOption, 8080)
+    .action(async (options: { host: string; port: number }, command: Command) => {
+      await serve({ ...options, flavor: command.optsWithGlobals<{ flavor: 'pg' | 'orm' }>().flavor });
+    });
 
   program
     .command('example')
@@ -116,6 +128,13 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
     });
 
   return program;
+}
+
+function portOption(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new RoachbankError('INVALID_ARGUMENT', `port must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
 }
 
 function label(version: number, name: string): string {

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type pg from 'pg';
+import type { Flavor } from '../bank/bank.js';
+import { createBank } from '../bank/create-bank.js';
+import { registerApiRoutes } from './api-routes.js';
+import { hasToken } from './bearer-auth.js';
+import { createHttpMetrics } from './http-metrics.js';
+import { codeProblem, problemOf, sendProblem } from './problem.js';
+
+export interface ServerOptions {
+  readonly pool: pg.Pool;
+  /** For naming the database in 503s (never printed with its password). */
+  readonly databaseUrl: string;
+  readonly flavor?: Flavor;
+  /** The API token; unset: no authentication (loopback only, `serve` checks). */
+  readonly token?: string | undefined;
+  /** pino options for the request log; default: no log. */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+// src/http and dist/http are both two levels below the package root.
+const uiDir = new URL('../../ui/', import.meta.url);
+const uiFiles = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/ui/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/ui/style.css': ['style.css', 'text/css; charset=utf-8'],
+} as const;
+
+/** Paths anyone may read: health, the UI's static files and the API reference. */
+const isPublic = (url: string) => url === '/healthz' || url === '/' || url.startsWith('/ui/') || url.startsWith('/docs') || url === '/openapi.json';
+
+/**
+ * The HTTP server: the bank's JSON API (validated by its JSON schemas, which
+ * are also the OpenAPI document at /openapi.json with a reference at /docs),
+ * problem+json errors, bearer-token auth, /healthz, Prometheus /metrics and the
+ * web UI at /. No SQL here: everything goes through the `Bank`.
+ *
+ * @example
+ * const app = await buildServer({ pool, databaseUrl: url, token: process.env.ROACHBANK_API_TOKEN });
+ * await app.listen({ host: '127.0.0.1', port: 8080 });
+ */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { pool, databaseUrl, token } = options;
+  const metrics = createHttpMetrics(pool);
+  const bank = createBank(pool, options.flavor ?? 'pg', {
+    onRetry: () => metrics.retries.inc(),
+    onAmbiguous: () => metrics.ambiguous.inc(),
+  });
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 16 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    // Unknown fields are errors, not silently dropped; no type coercion of money.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'roachbank',
+        version: '0.1.0',
+        description:
+          'Accounts, an append-only journal and idempotent transfers. Money is a decimal string. Errors are application/problem+json with a roachbank `code`. Send `Idempotency-Key` on money-moving POSTs to retry safely.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: token ? [{ bearer: [] }] : [],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (!token || isPublic(request.url.split('?')[0]!)) return;
+    if (!hasToken(request.headers.authorization, token)) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendProblem(reply, codeProblem(request, 'UNAUTHORIZED', 'send Authorization: Bearer <ROACHBANK_API_TOKEN>'));
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler(async (error, request, reply) => {
+    const problem = problemOf(error, request, databaseUrl);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const unknownRoute = Object.assign(new Error(`no route ${request.method} ${request.url.split('?')[0]}`), { statusCode: 404 });
+    return sendProblem(reply, problemOf(unknownRoute, request, databaseUrl));
+  });
+
+  registerApiRoutes(app, bank, metrics);
+
+  app.get('/healthz', { schema: { hide: true } }, async (request, reply) => {
+    try {
+      await pool.query('SELECT 1');
+      return { status: 'ok' };
+    } catch (error) {
+      return sendProblem(reply, problemOf(error, request, databaseUrl));
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  for (const [path, [file, type]] of Object.entries(uiFiles)) {
+    const body = readFileSync(new URL(file, uiDir));
+    app.get(path, { schema: { hide: true } }, async (_, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
+  }
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { Account, Page, Transfer, VerifyReport } from '../bank/bank.js';
+
+// The API's JSON shapes: money as decimal strings, times as ISO 8601.
+
+export const accountView = (a: Account) => ({
+  id: a.id,
+  balance: a.balance.toString(),
+  createdAt: a.createdAt.toISOString(),
+  closedAt: a.closedAt?.toISOString() ?? null,
+});
+
+export const transferView = (t: Transfer) => ({
+  id: t.id,
+  fromId: t.fromId,
+  toId: t.toId,
+  amount: t.amount.toString(),
+  createdAt: t.createdAt.toISOString(),
+});
+
+export const pageView = <T, V>(page: Page<T>, view: (item: T) => V) => ({ items: page.items.map(view), next: page.next });
+
+export const verifyView = (r: VerifyReport) => ({
+  ...r,
+  totalBalance: r.totalBalance.toString(),
+  moneyIn: r.moneyIn.toString(),
+  moneyOut: r.moneyOut.toString(),
+  mismatched: r.mismatched.map((m) => ({ id: m.id, balance: m.balance.toString(), journal: m.journal.toString() })),
+});

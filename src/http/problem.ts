@@ -1,0 +1,63 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { errorCatalogue } from '../errors/error-catalogue.js';
+import { RoachbankError, type ErrorCode } from '../errors/roachbank-error.js';
+import { describeConnectionError } from '../txn/describe-connection-error.js';
+
+/** RFC 9457 problem details with roachbank's error code. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: string;
+  readonly instance: string;
+}
+
+const titles: Record<number, string> = { 400: 'Bad request', 404: 'Not found', 413: 'Body too large', 415: 'Unsupported media type' };
+
+function problem(request: FastifyRequest, status: number, code: string, detail: string, title?: string): Problem {
+  return {
+    type: `urn:roachbank:problem:${code}`,
+    title: title ?? titles[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    instance: request.url,
+  };
+}
+
+/**
+ * Any error of a request as a problem: roachbank's codes keep their status
+ * (DESIGN §3); bad JSON, schema violations and oversized bodies are 4xx
+ * INVALID_ARGUMENT; a database that cannot be reached is 503; anything else is
+ * 500 with the request id and no internals.
+ */
+export function problemOf(error: unknown, request: FastifyRequest, databaseUrl: string): Problem {
+  if (error instanceof RoachbankError) {
+    const entry = errorCatalogue[error.code];
+    return problem(request, entry.httpStatus, error.code, error.message, entry.meaning);
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    return problem(request, 400, 'INVALID_ARGUMENT', fastifyError.message ?? 'invalid request');
+  }
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return problem(request, 413, 'INVALID_ARGUMENT', 'the request body is larger than 16 KiB');
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return problem(request, status, status === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', fastifyError.message ?? 'bad request');
+  }
+  const unavailable = describeConnectionError(error, databaseUrl);
+  if (unavailable) return problemOf(unavailable, request, databaseUrl);
+  return problem(request, 500, 'INTERNAL', `internal error; quote request id ${request.id}`, 'Internal error');
+}
+
+/** Sends a problem as `application/problem+json`. */
+export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+export function codeProblem(request: FastifyRequest, code: ErrorCode, detail: string): Problem {
+  return problemOf(new RoachbankError(code, detail), request, '');
+}
