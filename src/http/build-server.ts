@@ -83,6 +83,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       return sendProblem(reply, codeProblem(request, 'UNAUTHORIZED', 'send Authorization: Bearer <ROACHBANK_API_TOKEN>'));
     }
   });
+  // JSON only: a text/plain body is 415, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
+  // While closing, answers end their connection, so close() waits for in-flight
+  // requests only, not for idle keep-alive sockets.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

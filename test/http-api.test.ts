@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { createPool } from '../src/db/create-pool.js';
+import { buildServer } from '../src/http/build-server.js';
+import { runCli } from './support/run-cli.js';
+import { startTestServer, type TestServer } from './support/http-server.js';
+import { createTestDatabase } from './support/test-database.js';
+
+interface Reply {
+  status: number;
+  type: string;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+async function call(base: string, method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...init.headers };
+  let body: string | undefined;
+  if (init.raw !== undefined) body = init.raw;
+  else if (init.body !== undefined) body = JSON.stringify(init.body);
+  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+  const response = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: response.status, type: response.headers.get('content-type') ?? '', headers: response.headers, body: parsed };
+}
+
+let server: TestServer;
+let rich: string;
+let poor: string;
+let closed: string;
+const api = (method: string, path: string, init?: Parameters<typeof call>[3]) => call(server.base, method, path, init);
+
+before(async () => {
+  server = await startTestServer();
+  rich = (await api('POST', '/accounts', { body: { balance: '1000' } })).body.id;
+  poor = (await api('POST', '/accounts', { body: {} })).body.id;
+  closed = (await api('POST', '/accounts', { body: {} })).body.id;
+  await api('POST', `/accounts/${closed}/close`);
+});
+after(() => server.close());
+
+describe('the HTTP API', () => {
+  test('accounts, money and the journal round trip as JSON with money as strings', async () => {
+    const a = await api('POST', '/accounts', { body: { balance: '500' } });
+    assert.equal(a.status, 201);
+    assert.deepEqual(Object.keys(a.body).sort(), ['balance', 'closedAt', 'createdAt', 'id']);
+    assert.equal(a.body.balance, '500');
+    const b = (await api('POST', '/accounts', { body: {} })).body;
+    const deposit = await api('POST', `/accounts/${b.id}/deposits`, { body: { amount: '20' } });
+    assert.equal(deposit.status, 201);
+    assert.deepEqual([deposit.body.fromId, deposit.body.toId, deposit.body.amount], [null, b.id, '20']);
+    const withdrawal = await api('POST', `/accounts/${b.id}/withdrawals`, { body: { amount: '5' } });
+    assert.deepEqual([withdrawal.body.fromId, withdrawal.body.toId], [b.id, null]);
+    const transfer = await api('POST', '/transfers', { body: { fromId: a.body.id, toId: b.id, amount: '100' } });
+    assert.equal(transfer.status, 201);
+    assert.deepEqual(Object.keys(transfer.body).sort(), ['amount', 'createdAt', 'fromId', 'id', 'toId']);
+    assert.deepEqual((await api('GET', `/transfers/${transfer.body.id}`)).body, transfer.body);
+    assert.equal((await api('GET', `/accounts/${b.id}`)).body.balance, '115');
+    const history = await api('GET', `/accounts/${b.id}/transfers?limit=2`);
+    assert.deepEqual(history.body.items.map((t: { id: string }) => t.id), [transfer.body.id, withdrawal.body.id]);
+    const next = await api('GET', `/accounts/${b.id}/transfers?limit=2&cursor=${history.body.next}`);
+    assert.deepEqual(next.body.items.map((t: { id: string }) => t.id), [deposit.body.id]);
+    const list = await api('GET', '/accounts?limit=2');
+    assert.equal(list.body.items.length, 2);
+    assert.equal(typeof list.body.next, 'string');
+    const verify = await api('GET', '/verify');
+    assert.equal(verify.body.ok, true);
+    assert.equal(typeof verify.body.totalBalance, 'string');
+  });
+
+  test('Idempotency-Key: same key and body, same status and body; another body, 409; money moves once', async () => {
+    const body = { fromId: rich, toId: poor, amount: '10' };
+    const headers = { 'idempotency-key': `order-${randomUUID()}` };
+    const first = await api('POST', '/transfers', { body, headers });
+    const again = await api('POST', '/transfers', { body, headers });
+    assert.equal(first.status, 201);
+    assert.equal(again.status, 201);
+    assert.deepEqual(again.body, first.body);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(first.headers.get('idempotent-replayed'), null);
+    const conflict = await api('POST', '/transfers', { body: { ...body, amount: '11' }, headers });
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.body.code, 'IDEMPOTENCY_CONFLICT');
+    assert.match(conflict.body.detail, /amount 10, not 11/);
+    const uuidKey = randomUUID();
+    const keyed = await api('POST', `/accounts/${poor}/deposits`, { body: { amount: '1' }, headers: { 'idempotency-key': uuidKey } });
+    assert.equal(keyed.body.id, uuidKey, 'a UUID key is the transfer id itself');
+    const account = await api('POST', '/accounts', { body: { balance: '3' }, headers: { 'idempotency-key': 'open-once' } });
+    const accountAgain = await api('POST', '/accounts', { body: { balance: '3' }, headers: { 'idempotency-key': 'open-once' } });
+    assert.deepEqual([accountAgain.status, accountAgain.body], [201, account.body]);
+    assert.equal((await api('POST', '/accounts', { body: { balance: '4' }, headers: { 'idempotency-key': 'open-once' } })).status, 409);
+  });
+
+  test('20 concurrent requests with one key: one effect, the same answer for all', async () => {
+    const before = (await api('GET', `/accounts/${poor}`)).body.balance;
+    const key = `double-click-${randomUUID()}`;
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => api('POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '7' }, headers: { 'idempotency-key': key } })),
+    );
+    assert.ok(replies.every((r) => r.status === 201));
+    assert.equal(new Set(replies.map((r) => JSON.stringify(r.body))).size, 1);
+    assert.equal(replies.filter((r) => r.headers.get('idempotent-replayed') === null).length, 1);
+    assert.equal(BigInt((await api('GET', `/accounts/${poor}`)).body.balance), BigInt(before) + 7n);
+  });
+
+  test('a corpus of bad requests: 4xx problem+json with the right code, no stack, nothing changed', async () => {
+    const checksum = async () =>
+      (await server.db.pool.query(`SELECT md5(
+        COALESCE((SELECT string_agg(a::TEXT, '|' ORDER BY id) FROM roachbank.accounts a), '') ||
+        COALESCE((SELECT string_agg(t::TEXT, '|' ORDER BY id) FROM roachbank.transfers t), '')) AS sum`)).rows[0].sum;
+    const nobody = randomUUID();
+    const corpus: Array<[string, string, Parameters<typeof call>[3], number, string]> = [
+      ['POST', '/transfers', { raw: '{"fromId": ' }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { raw: '' }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { raw: '[1,2]' }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { raw: '"a string"' }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '1', memo: 'x' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, amount: '1' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: 1 } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '-5' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '0' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '1.5' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '9223372036854775808' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '123456789012345678901' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: 'not-a-uuid', toId: poor, amount: '1' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: "'; DROP TABLE roachbank.accounts; --", toId: poor, amount: '1' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: rich, amount: '1' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: nobody, amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: closed, amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
+      ['POST', '/transfers', { body: { fromId: poor, toId: rich, amount: '100000' } }, 409, 'INSUFFICIENT_FUNDS'],
+      ['POST', '/transfers', { raw: JSON.stringify({ fromId: rich, toId: poor, amount: '1', pad: 'x'.repeat(20_000) }) }, 413, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { raw: 'amount=1', headers: { 'content-type': 'text/plain' } }, 415, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '1' }, headers: { 'idempotency-key': 'k'.repeat(256) } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '1' }, headers: { 'idempotency-key': 'has space' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', `/accounts/${poor}/deposits`, { body: { amount: '9223372036854775807' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', `/accounts/${nobody}/deposits`, { body: { amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
+      ['POST', `/accounts/${closed}/deposits`, { body: { amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
+      ['POST', `/accounts/${poor}/withdrawals`, { body: { amount: '100000' } }, 409, 'INSUFFICIENT_FUNDS'],
+      ['POST', '/accounts', { body: { balance: '-1' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/accounts', { body: { balance: 10 } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', `/accounts/${rich}/close`, {}, 409, 'ACCOUNT_NOT_EMPTY'],
+      ['GET', '/accounts/not-a-uuid', {}, 400, 'INVALID_ARGUMENT'],
+      ['GET', `/accounts/${nobody}`, {}, 404, 'ACCOUNT_NOT_FOUND'],
+      ['GET', `/transfers/${nobody}`, {}, 404, 'TRANSFER_NOT_FOUND'],
+      ['GET', '/accounts?limit=0', {}, 400, 'INVALID_ARGUMENT'],
+      ['GET', '/accounts?limit=abc', {}, 400, 'INVALID_ARGUMENT'],
+      ['GET', '/accounts?cursor=garbage', {}, 400, 'INVALID_ARGUMENT'],
+      ['GET', '/accounts?sort=desc', {}, 400, 'INVALID_ARGUMENT'],
+      ['GET', `/accounts/${nobody}/transfers`, {}, 404, 'ACCOUNT_NOT_FOUND'],
+      ['DELETE', `/accounts/${rich}`, {}, 404, 'NOT_FOUND'],
+    ];
+    assert.ok(corpus.length >= 25);
+    const before = await checksum();
+    for (const [method, path, init, status, code] of corpus) {
+      const label = `${method} ${path.slice(0, 60)} ${JSON.stringify(init).slice(0, 80)}`;
+      const reply = await api(method, path, init);
+      assert.equal(reply.status, status, `${label}: ${JSON.stringify(reply.body)}`);
+      assert.match(reply.type, /^application\/problem\+json/, label);
+      assert.equal(reply.body.code, code, label);
+      assert.equal(reply.body.status, status, label);
+      assert.ok(reply.body.type && reply.body.title && reply.body.detail, label);
+      assert.doesNotMatch(JSON.stringify(reply.body), /\n\s+at |node_modules|\.ts:\d+/, `${label}: no stack`);
+    }
+    assert.equal(await checksum(), before, 'nothing changed');
+  });
+
+  test('healthz, the OpenAPI document and the reference page', async () => {
+    assert.deepEqual((await api('GET', '/healthz')).body, { status: 'ok' });
+    const openapi = await api('GET', '/openapi.json');
+    assert.equal(openapi.body.openapi, '3.0.3');
+    for (const path of ['/accounts', '/accounts/{id}', '/accounts/{id}/close', '/accounts/{id}/deposits', '/accounts/{id}/withdrawals', '/transfers', '/transfers/{id}', '/accounts/{id}/transfers', '/verify']) {
+      assert.ok(openapi.body.paths[path], `OpenAPI documents ${path}`);
+    }
+    const docs = await fetch(`${server.base}/docs/`);
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /swagger/i);
+    const page = await fetch(`${server.base}/`);
+    assert.match(await page.text(), /<title>roachbank<\/title>/);
+  });
+
+  test('/metrics: transfers by outcome, retries, ambiguous commits, latency, pool', async () => {
+    const metrics = await (await fetch(`${server.base}/metrics`)).text();
+    assert.match(metrics, /^roachbank_transfers_total\{kind="transfer",outcome="created"\} [1-9]/m);
+    assert.match(metrics, /^roachbank_transfers_total\{kind="transfer",outcome="replayed"\} [1-9]/m);
+    assert.match(metrics, /^roachbank_transfers_total\{kind="transfer",outcome="INSUFFICIENT_FUNDS"\} [1-9]/m);
+    assert.match(metrics, /^roachbank_transaction_retries_total \d+/m);
+    assert.match(metrics, /^roachbank_ambiguous_commits_total \d+/m);
+    assert.match(metrics, /^roachbank_http_request_duration_seconds_bucket\{le="0\.05",method="POST",route="\/transfers",status="201"\} [1-9]/m);
+    assert.match(metrics, /^roachbank_pool_connections\{state="total"\} \d+/m);
+  });
+
+  test('request logs carry request ids and no secrets', async () => {
+    const line = server.logs.find((l) => l.includes('"url":"/verify"'));
+    assert.ok(line && JSON.parse(line).reqId);
+    assert.ok(!server.logs.some((l) => l.includes('password') || l.includes('authorization')));
+  });
+});
+
+describe('bearer token', () => {
+  let guarded: TestServer;
+  const token = 'tok-9f2c1e7a-secret';
+  before(async () => {
+    guarded = await startTestServer({ token, name: 'http_auth' });
+  });
+  after(() => guarded.close());
+
+  test('every API route needs it; health, the UI and the reference do not; it never reaches the log', async () => {
+    for (const path of ['/accounts', '/verify', '/metrics', `/transfers/${randomUUID()}`]) {
+      const missing = await call(guarded.base, 'GET', path);
+      assert.equal(missing.status, 401, path);
+      assert.equal(missing.body.code, 'UNAUTHORIZED');
+      assert.equal(missing.headers.get('www-authenticate'), 'Bearer');
+      assert.equal((await call(guarded.base, 'GET', path, { headers: { authorization: `Bearer ${token}x` } })).status, 401);
+      assert.equal((await call(guarded.base, 'GET', path, { headers: { authorization: token } })).status, 401);
+    }
+    const posted = await call(guarded.base, 'POST', '/accounts', { body: {}, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(posted.status, 201);
+    assert.equal((await call(guarded.base, 'POST', '/accounts', { body: {} })).status, 401);
+    for (const path of ['/healthz', '/', '/ui/app.js', '/openapi.json']) assert.equal((await fetch(`${guarded.base}${path}`)).status, 200, path);
+    assert.ok(!guarded.logs.some((l) => l.includes(token)), 'the token is not logged');
+  });
+
+  test('serve refuses a non-loopback address without a token', async () => {
+    const result = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], { DATABASE_URL: guarded.db.url, ROACHBANK_API_TOKEN: '' });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /refusing to listen on 0\.0\.0\.0 without an API token/);
+  });
+});
+
+describe('the server and its database', () => {
+  test('a database that cannot be reached is 503 problem+json, never 500', async () => {
+    const dead = createPool('postgresql://nobody:secret-pw@127.0.0.1:1/none', { max: 2 });
+    const app = await buildServer({ pool: dead, databaseUrl: 'postgresql://nobody:secret-pw@127.0.0.1:1/none' });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    try {
+      for (const [method, path, body] of [['GET', '/healthz'], ['GET', '/accounts'], ['POST', '/transfers', { fromId: randomUUID(), toId: randomUUID(), amount: '1' }]] as const) {
+        const reply = await call(base, method, path, body ? { body } : {});
+        assert.equal(reply.status, 503, `${method} ${path}: ${JSON.stringify(reply.body)}`);
+        assert.match(reply.type, /problem\+json/);
+        assert.match(reply.body.code, /DATABASE_UNAVAILABLE|RETRIES_EXHAUSTED/);
+        assert.doesNotMatch(JSON.stringify(reply.body), /secret-pw/);
+      }
+    } finally {
+      await app.close();
+      await dead.end();
+    }
+  });
+
+  test('SIGTERM: in-flight requests finish, the process exits 0, nothing is half done', async () => {
+    const db = await createTestDatabase('http_shutdown');
+    try {
+      const child = spawn(process.execPath, [new URL('../bin/roachbank.js', import.meta.url).pathname, 'serve', '--port', '0'], {
+        env: { ...process.env, DATABASE_URL: db.url, ROACHBANK_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      const base = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const match = /serving (http:\/\/\S+) /.exec(stderr);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const a = (await call(base, 'POST', '/accounts', { body: { balance: '100000' } })).body.id;
+      const b = (await call(base, 'POST', '/accounts', { body: {} })).body.id;
+      const requests = Array.from({ length: 60 }, () =>
+        call(base, 'POST', '/transfers', { body: { fromId: a, toId: b, amount: '1' } }).catch((error: Error) => ({ status: 0, error })),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      child.kill('SIGTERM');
+      const replies = await Promise.all(requests);
+      assert.equal(await exited, 0, stderr);
+      const statuses = replies.map((r) => r.status);
+      assert.ok(statuses.every((s) => s === 201 || s === 503 || s === 0), `only done, refused while closing, or not connected: ${statuses}`);
+      const done = replies.filter((r) => r.status === 201).length;
+      assert.ok(done > 0);
+      const { rows } = await db.pool.query('SELECT balance FROM roachbank.accounts WHERE id = $1', [b]);
+      assert.equal(BigInt(rows[0].balance), BigInt(done), 'every acknowledged transfer landed, nothing else did');
+    } finally {
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,47 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Flavor } from '../../src/bank/bank.js';
+import { ensureSchema } from '../../src/db/migrate.js';
+import { buildServer } from '../../src/http/build-server.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export interface TestServer {
+  readonly base: string;
+  readonly app: FastifyInstance;
+  readonly db: TestDatabase;
+  /** Every log line the server wrote. */
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+/** The real server on 127.0.0.1 and a free port, on a fresh database. */
+export async function startTestServer(options: { token?: string; flavor?: Flavor; name?: string } = {}): Promise<TestServer> {
+  const db = await createTestDatabase(options.name ?? 'http', { max: 20 });
+  await ensureSchema(db.pool);
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString().trim().split('\n'));
+      done();
+    },
+  });
+  const app = await buildServer({
+    pool: db.pool,
+    databaseUrl: db.url,
+    flavor: options.flavor ?? 'pg',
+    token: options.token,
+    logger: { level: 'info', stream, redact: ['req.headers.authorization'] },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  return {
+    base: `http://127.0.0.1:${port}`,
+    app,
+    db,
+    logs,
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
