@@ -2,7 +2,8 @@
 // directory, TLS on with the fixture certificate, listening on 127.0.0.1 and
 // 127.0.0.2), every test/*.test.ts through node:test, one file at a time, and
 // a failure when no test ran at all. Suites make their own databases on it.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,18 @@ const files = only.length
       .filter((f) => f.endsWith('.test.ts'))
       .sort()
       .map((f) => join('test', f));
+
+// The web UI test drives Debian's chromium; install it when it is missing and we may.
+if (!process.env['CHROMIUM_PATH'] && !existsSync('/usr/bin/chromium')) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('installing chromium for the web UI test (apt-get install chromium)');
+    const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    apt(['update', '-qq']);
+    apt(['install', '-y', '-qq', 'chromium']);
+  } else {
+    console.log('no /usr/bin/chromium: the web UI test will fail; install chromium or set CHROMIUM_PATH');
+  }
+}
 
 const dataDir = await mkdtemp(join(tmpdir(), 'roachbank-test-'));
 const started = Date.now();
@@ -43,9 +56,13 @@ const exitCode = await new Promise<number>((resolve) => {
 await server.release();
 await rm(dataDir, { recursive: true, force: true });
 
-const ran = Number(/ℹ tests (\d+)/.exec(output)?.[1] ?? 0);
-if (ran === 0) {
+const count = (what: string) => Number(new RegExp(`ℹ ${what} (\\d+)`).exec(output)?.[1] ?? 0);
+if (count('tests') === 0) {
   console.error('no test ran: failing the run');
   process.exit(1);
+}
+if (count('cancelled') > 0 || count('fail') > 0) {
+  console.error(`${count('fail')} failed, ${count('cancelled')} cancelled: failing the run`);
+  process.exit(exitCode || 1);
 }
 process.exit(exitCode);
