@@ -35,6 +35,15 @@ for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
     });
     after(() => db.drop());
 
+    test('balances reads many accounts in one snapshot, in the order asked', async () => {
+      const a = await bank.createAccount({ balance: 5n });
+      const b = await bank.createAccount({ balance: 7n });
+      assert.deepEqual(await bank.balances([b.id, a.id, b.id]), [7n, 5n, 7n]);
+      assert.deepEqual(await bank.balances([]), []);
+      await rejectsWith(bank.balances([a.id, randomUUID()]), 'ACCOUNT_NOT_FOUND');
+      await rejectsWith(bank.balances(['x']), 'INVALID_ARGUMENT');
+    });
+
     test('opens accounts, journaling an opening balance as money entering', async () => {
       const empty = await bank.createAccount();
       const funded = await bank.createAccount({ balance: 1000n });

@@ -107,6 +107,12 @@ export interface Bank {
   createAccount(options?: CreateAccountOptions): Promise<Account>;
   /** An account, open or closed; ACCOUNT_NOT_FOUND if there is none. */
   getAccount(id: string): Promise<Account>;
+  /**
+   * The balances of these accounts, in the same order, read in one snapshot (one
+   * statement), so their sum is one moment's truth: what a Jepsen-style reader checks.
+   * ACCOUNT_NOT_FOUND if one does not exist.
+   */
+  balances(accountIds: readonly string[]): Promise<bigint[]>;
   /** Accounts, oldest first. */
   listAccounts(page?: PageRequest): Promise<Page<Account>>;
   /** Closes an account whose balance is 0 (ACCOUNT_NOT_EMPTY otherwise); closing it again returns it as it is. */

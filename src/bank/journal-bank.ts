@@ -13,7 +13,8 @@ import type {
   TransferRequest,
   VerifyReport,
 } from './bank.js';
-import { derivedId, idOrNew } from './ids.js';
+import { accountNotFound } from './bank-errors.js';
+import { derivedId, idOrNew, parseId } from './ids.js';
 import { movement, type Movement } from './movement.js';
 import { parseAmount } from './money.js';
 import { resolvingAmbiguity } from './resolve-ambiguity.js';
@@ -95,6 +96,19 @@ export abstract class JournalBank implements Bank {
   protected abstract move(request: Movement): Promise<TransferOutcome>;
 
   abstract getAccount(id: string): Promise<Account>;
+
+  async balances(accountIds: readonly string[]): Promise<bigint[]> {
+    const ids = accountIds.map((id) => parseId(id, 'account id'));
+    const found = await this.readBalances([...new Set(ids)]);
+    return ids.map((id) => {
+      const balance = found.get(id);
+      if (balance === undefined) throw accountNotFound(id);
+      return balance;
+    });
+  }
+
+  /** The balances of these (distinct, checked) ids in one statement; absent ids are left out. */
+  protected abstract readBalances(ids: readonly string[]): Promise<Map<string, bigint>>;
   abstract listAccounts(page?: PageRequest): Promise<Page<Account>>;
   abstract closeAccount(id: string): Promise<Account>;
   abstract getTransfer(id: string): Promise<Transfer>;

@@ -45,6 +45,13 @@ export class OrmBank extends JournalBank {
     return account;
   }
 
+  protected async readBalances(ids: readonly string[]): Promise<Map<string, bigint>> {
+    const rows = await this.#run('serializable', (tx) =>
+      tx.select({ id: accounts.id, balance: accounts.balance }).from(accounts).where(inArray(accounts.id, [...ids])),
+    );
+    return new Map(rows.map((row) => [row.id, row.balance]));
+  }
+
   async listAccounts(request?: PageRequest): Promise<Page<Account>> {
     const { limit, after } = pageOf(request);
     const rows = await this.#run('serializable', (tx) =>

@@ -150,6 +150,15 @@ export class PgBank extends JournalBank {
     return toAccount(rows[0]);
   }
 
+  protected async readBalances(ids: readonly string[]): Promise<Map<string, bigint>> {
+    const { rows } = await this.#single<{ id: string; balance: string }>(
+      'roachbank_balances',
+      'SELECT id::TEXT AS id, balance FROM roachbank.accounts WHERE id = ANY($1::UUID[])',
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, BigInt(row.balance)]));
+  }
+
   async listAccounts(request?: PageRequest): Promise<Page<Account>> {
     const { limit, after } = pageOf(request);
     const { rows } = await this.#single<AccountRow & { position: string }>(

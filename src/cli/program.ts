@@ -6,6 +6,7 @@ import { runCrudExample } from '../examples/crud.js';
 import { runHelloExample } from '../examples/hello.js';
 import { addAccountCommands } from './account-commands.js';
 import { addMoneyCommands } from './money-commands.js';
+import { addWorkloadCommand } from './workload-command.js';
 import { serve } from '../http/serve.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { reportUsageError } from './report-error.js';
@@ -51,6 +52,7 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
 
   addAccountCommands(program);
   addMoneyCommands(program);
+  addWorkloadCommand(program);
 
   program
     .command('serve')

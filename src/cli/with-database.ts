@@ -8,7 +8,7 @@ import { openDatabase, type Database } from '../db/open-database.js';
  * @example
  * await withDatabase((db) => runHelloExample(db.pool));
  */
-export async function withDatabase<T>(action: (db: Database) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(action: (db: Database) => Promise<T>, options: { maxConnections?: number } = {}): Promise<T> {
   let db: Database | undefined;
   let signalExitCode: number | undefined;
   const closeAndExit = (): void => {
@@ -23,7 +23,7 @@ export async function withDatabase<T>(action: (db: Database) => Promise<T>): Pro
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    db = await openDatabase();
+    db = await openDatabase(options);
     if (signalExitCode !== undefined) {
       closeAndExit();
       await new Promise(() => {});

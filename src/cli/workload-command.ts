@@ -1,0 +1,102 @@
+import { writeFile } from 'node:fs/promises';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { createBank } from '../bank/create-bank.js';
+import { ensureSchema } from '../db/migrate.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import { workloadReport } from '../workload/html-report.js';
+import { progressHeader, progressLine, summaryLines } from '../workload/progress-line.js';
+import { runWorkload, type WorkloadOptions } from '../workload/run-workload.js';
+import { globalOptions } from './global-options.js';
+import { toJson } from './output.js';
+import { withDatabase } from './with-database.js';
+
+const wholeNumber = (name: string, min: number, max: number) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new RoachbankError('INVALID_ARGUMENT', `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+};
+
+/** `30s`, `500ms`, `2m`, `1h`, or plain seconds, to milliseconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms > 0) || ms > 7 * 24 * 3_600_000) {
+    throw new RoachbankError('INVALID_ARGUMENT', `duration must look like 30s, 500ms, 2m or 1h, got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
+interface CommandOptions {
+  accounts: number;
+  concurrency: number;
+  duration?: number;
+  transfers?: number;
+  hot?: number;
+  seed?: number;
+  readers: number;
+  report?: string;
+}
+
+/** `roachbank workload`: like `cockroach workload bank`, with the audit at the end. */
+export function addWorkloadCommand(program: Command): void {
+  program
+    .command('workload')
+    .description('transfers from concurrent workers, latency percentiles, then the invariant check (exit 1 if it fails)')
+    .option('--accounts <n>', 'accounts to open for the run', wholeNumber('accounts', 2, 10_000_000), 1000)
+    .option('--concurrency <n>', 'transfer workers', wholeNumber('concurrency', 1, 1024), 8)
+    .option('--duration <time>', 'how long to run: 30s, 2m, … (default 30s without --transfers)', parseDuration)
+    .option('--transfers <n>', 'how many transfers to run', wholeNumber('transfers', 1, 1_000_000_000))
+    .option('--hot <k>', 'every transfer between two of the first k accounts', wholeNumber('hot', 2, 10_000_000))
+    .option('--seed <n>', 'seed of the random choices (default: random, printed)', wholeNumber('seed', 0, 2 ** 31 - 1))
+    .option('--readers <n>', 'workers that read all balances in one snapshot and check the total', wholeNumber('readers', 0, 64), 0)
+    .option('--report <file.html>', 'write a self-contained HTML report with charts')
+    .action(async (options: CommandOptions, command: Command) => {
+      const { json, flavor } = globalOptions(command);
+      if (options.hot !== undefined && options.hot > options.accounts) {
+        throw new RoachbankError('INVALID_ARGUMENT', `hot (${options.hot}) cannot be more than accounts (${options.accounts})`);
+      }
+      const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+      const settings: WorkloadOptions = {
+        accounts: options.accounts,
+        concurrency: options.concurrency,
+        seed,
+        readers: options.readers,
+        ...(options.transfers === undefined ? { durationMs: options.duration ?? 30_000 } : { transfers: options.transfers }),
+        ...(options.transfers !== undefined && options.duration !== undefined ? { durationMs: options.duration } : {}),
+        ...(options.hot === undefined ? {} : { hot: options.hot }),
+      };
+      const stderr = (line: string) => process.stderr.write(`${line}\n`);
+      stderr(`workload: flavor ${flavor}, seed ${seed} (repeat with --seed ${seed})`);
+
+      const summary = await withDatabase(
+        async ({ pool }) => {
+          await ensureSchema(pool);
+          const counters = { retries: 0, ambiguous: 0 };
+          const bank = createBank(pool, flavor, { onRetry: () => counters.retries++, onAmbiguous: () => counters.ambiguous++ });
+          const bar = options.accounts >= 1000 ? new SingleBar({ stream: process.stderr, format: 'setup |{bar}| {value}/{total} accounts', noTTYOutput: true, notTTYSchedule: 1000 }) : undefined;
+          bar?.start(options.accounts, 0);
+          let headerShown = false;
+          return runWorkload(bank, settings, {
+            onSetupProgress: (done) => bar?.update(done),
+            onInterval: (interval) => {
+              if (bar?.isActive) bar.stop();
+              if (!headerShown) stderr(progressHeader());
+              headerShown = true;
+              stderr(progressLine(interval));
+            },
+            retries: () => counters.retries,
+            ambiguous: () => counters.ambiguous,
+          }).finally(() => bar?.isActive && bar.stop());
+        },
+        { maxConnections: options.concurrency + options.readers + 2 },
+      );
+
+      if (options.report) await writeFile(options.report, workloadReport(summary, { flavor, ...settings }));
+      const { intervals: _, ...result } = summary;
+      if (json) process.stdout.write(`${toJson({ ...result, seed, flavor })}\n`);
+      else process.stdout.write(`${summaryLines(summary).join('\n')}\n`);
+      if (!summary.invariant.ok) process.exitCode = 1;
+    });
+}
