@@ -19,7 +19,7 @@ import { pageFrom, pageOf } from './page-cursor.js';
 // It reads nothing that the client then writes, so it is correct at READ COMMITTED, where
 // PostgreSQL re-reads a contended row after the lock instead of failing with 40001 as it
 // does at SERIALIZABLE; CHECK (balance >= 0) stays the last word on overdrafts.
-const moveSql = `
+export const moveSql = `
 WITH locked AS (
   SELECT id, balance FROM roachbank.accounts
   WHERE id IN ($2::UUID, $3::UUID) AND closed_at IS NULL

@@ -35,7 +35,7 @@ async function deleteAccounts(pool: pg.Pool): Promise<void> {
   await pool.query('DELETE FROM hello_accounts WHERE id IN (1, 2)');
 }
 
-async function transferFunds(client: pg.PoolClient, from: number, to: number, amount: bigint): Promise<void> {
+export async function transferFunds(client: pg.PoolClient, from: number, to: number, amount: bigint): Promise<void> {
   // Check the current balance.
   const { rows } = await client.query<{ balance: string }>('SELECT balance FROM hello_accounts WHERE id = $1', [from]);
   const fromBalance = BigInt(rows[0]?.balance ?? 0);

@@ -1,0 +1,223 @@
+// npm run bench: on one server, in one run, for concurrency 1, 8 and 32, uniform over
+// 10,000 accounts and hot over 10:
+//   - pgbench running the ideal transfer: PgBank's own statement, prepared, in autocommit
+//     at READ COMMITTED (one round trip);
+//   - roachbank workload, --flavor pg and --flavor orm;
+//   - the seed tutorial's approach: BEGIN, read the balance, two UPDATEs, COMMIT, retried.
+// Prints one table and appends it, dated, with the machine, to BENCHMARKS.md.
+// BENCH_SECONDS sets each run's length (default 10); DATABASE_URL, the server (default: embedded).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { createBank } from '../src/bank/create-bank.js';
+import { moveSql } from '../src/bank/pg-bank.js';
+import { createPool } from '../src/db/create-pool.js';
+import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
+import { ensureSchema } from '../src/db/migrate.js';
+import { transferFunds } from '../src/examples/hello.js';
+import { runTransaction } from '../src/txn/run-transaction.js';
+import { LatencyRecorder } from '../src/workload/latency-recorder.js';
+import { runWorkload } from '../src/workload/run-workload.js';
+import { seededRandom } from '../src/workload/seeded-random.js';
+
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
+const concurrencies = [1, 8, 32];
+const scenarios = [
+  { name: 'uniform 10,000', accounts: 10_000, hot: undefined },
+  { name: 'hot 10', accounts: 10, hot: 10 },
+];
+
+interface Row {
+  system: string;
+  scenario: string;
+  concurrency: number;
+  tps: number;
+  p50Ms: number;
+  p99Ms: number;
+  retries: number | string;
+}
+
+function findPgbench(): string | undefined {
+  try {
+    return execFileSync('which', ['pgbench'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {}
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const found = readdirSync(root).map((v) => join(root, v, 'bin', 'pgbench')).filter(existsSync);
+  return found.sort().at(-1);
+}
+
+// pgbench picks integers; the bench accounts' UUIDs are made from them, in SQL and in JS alike.
+const uuidOf = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+const uuidSql = (variable: string) => `('00000000-0000-4000-8000-' || lpad(to_hex(${variable}::INT8), 12, '0'))::UUID`;
+
+async function freshDatabase(adminUrl: string, admin: pg.Pool, name: string): Promise<{ url: string; pool: pg.Pool }> {
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool(url.toString(), { max: 40 });
+  await ensureSchema(pool);
+  return { url: url.toString(), pool };
+}
+
+/** Opens the bench accounts, with UUIDs pgbench can name, through the bank. */
+async function openAccounts(pool: pg.Pool, count: number): Promise<void> {
+  const bank = createBank(pool, 'pg');
+  let next = 1;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next <= count) await bank.createAccount({ id: uuidOf(next++), balance: 1_000_000_000n });
+    }),
+  );
+}
+
+async function runPgbench(binary: string, url: string, accounts: number, concurrency: number): Promise<Row | string> {
+  const dir = await mkdtemp(join(tmpdir(), 'roachbank-pgbench-'));
+  // The transfer id from random integers: gen_random_uuid() is volatile, and in WHERE id = …
+  // it would turn the journal lookup into a scan of the whole journal.
+  const hex = (variable: string, digits: number) => `lpad(to_hex(${variable}::INT8), ${digits}, '0')`;
+  const transferId = `(${hex(':r1', 8)} || '-' || ${hex(':r2', 4)} || '-4' || ${hex(':r3', 3)} || '-8' || ${hex(':r4', 3)} || '-' || ${hex(':r5', 12)})::UUID`;
+  const statement = moveSql
+    .replaceAll('$1::UUID', transferId)
+    .replaceAll('$2::UUID', uuidSql(':a'))
+    .replaceAll('$3::UUID', uuidSql(':b'))
+    .replaceAll('$4::INT8', ':amount::INT8')
+    .replaceAll('$5::INT8', '2');
+  const script = [
+    '\\set a random(1, :naccounts)',
+    '\\set b random(1, :naccounts - 1)',
+    '\\set b CASE WHEN :b >= :a THEN :b + 1 ELSE :b END',
+    '\\set amount random(1, 100)',
+    '\\set r1 random(0, 4294967295)',
+    '\\set r2 random(0, 65535)',
+    '\\set r3 random(0, 4095)',
+    '\\set r4 random(0, 4095)',
+    '\\set r5 random(0, 281474976710655)',
+    `${statement.replace(/\s+/g, ' ').trim()};`,
+  ].join('\n');
+  const scriptFile = join(dir, 'transfer.sql');
+  await import('node:fs/promises').then((fs) => fs.writeFile(scriptFile, script));
+  const target = new URL(url);
+  const args = [
+    '-n', '-M', 'prepared', '-c', String(concurrency), '-j', String(Math.min(concurrency, 2)), '-T', String(seconds),
+    '-D', `naccounts=${accounts}`, '-f', scriptFile, '-l', '--log-prefix', join(dir, 'log'),
+    '-h', target.hostname, '-p', target.port || '5432', '-U', decodeURIComponent(target.username), target.pathname.slice(1),
+  ];
+  const env = { ...process.env, PGOPTIONS: '-c default_transaction_isolation=read\\ committed', PGPASSWORD: decodeURIComponent(target.password) };
+  const output = await new Promise<string>((resolve) => {
+    let text = '';
+    const child = spawn(binary, args, { env, cwd: dir });
+    child.stdout.on('data', (c: Buffer) => (text += c));
+    child.stderr.on('data', (c: Buffer) => (text += c));
+    child.on('close', () => resolve(text));
+  });
+  const tps = Number(/tps = ([\d.]+)/.exec(output)?.[1]);
+  if (!tps) {
+    await rm(dir, { recursive: true, force: true });
+    return `pgbench failed: ${output.trim().split('\n').slice(-3).join(' ')}`;
+  }
+  const latency = new LatencyRecorder();
+  for (const file of readdirSync(dir).filter((f) => f.startsWith('log'))) {
+    for (const line of (await readFile(join(dir, file), 'utf8')).split('\n')) {
+      const micros = Number(line.split(' ')[2]);
+      if (micros > 0) latency.record(micros);
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  const { p50Ms, p99Ms } = latency.total();
+  const failed = Number(/number of failed transactions: (\d+)/.exec(output)?.[1] ?? 0);
+  return { system: 'pgbench (ideal)', scenario: '', concurrency, tps, p50Ms, p99Ms, retries: failed ? `${failed} failed` : 0 };
+}
+
+async function runFlavor(pool: pg.Pool, flavor: 'pg' | 'orm', accounts: number, hot: number | undefined, concurrency: number): Promise<Row> {
+  let retries = 0;
+  const bank = createBank(pool, flavor, { onRetry: () => retries++ });
+  const summary = await runWorkload(bank, { accounts, concurrency, durationMs: seconds * 1000, seed: 42, ...(hot ? { hot } : {}) }, { retries: () => retries });
+  if (!summary.invariant.ok || summary.errors) throw new Error(`workload ${flavor}: invariant ${JSON.stringify(summary.invariant)} errors ${summary.errors} ${summary.lastError}`);
+  return { system: `roachbank ${flavor}`, scenario: '', concurrency, tps: summary.opsPerSec, p50Ms: summary.p50Ms, p99Ms: summary.p99Ms, retries: summary.retries };
+}
+
+/** The tutorial's approach, on its own table: read the balance, check it, two UPDATEs, in runTransaction. */
+async function runTutorial(pool: pg.Pool, accounts: number, concurrency: number): Promise<Row> {
+  await pool.query('DROP TABLE IF EXISTS hello_accounts');
+  await pool.query('CREATE TABLE hello_accounts (id INT8 PRIMARY KEY, balance INT8)');
+  await pool.query('INSERT INTO hello_accounts SELECT g, 1000000000 FROM generate_series(1, $1::INT8) AS g', [accounts]);
+  const latency = new LatencyRecorder();
+  let ops = 0;
+  let retries = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      const random = seededRandom(42 + worker);
+      while (performance.now() < deadline) {
+        const from = random.int(1, accounts);
+        let to = random.int(1, accounts - 1);
+        if (to >= from) to++;
+        const t0 = performance.now();
+        await runTransaction(pool, (client) => transferFunds(client, from, to, BigInt(random.int(1, 100))), {
+          maxAttempts: 100,
+          onRetry: () => retries++,
+        });
+        latency.record((performance.now() - t0) * 1000);
+        ops++;
+      }
+    }),
+  );
+  const { p50Ms, p99Ms } = latency.total();
+  return { system: 'tutorial (read, check, 2 UPDATEs)', scenario: '', concurrency, tps: ops / ((performance.now() - started) / 1000), p50Ms, p99Ms, retries };
+}
+
+const lease = process.env['DATABASE_URL'] ? undefined : await acquireEmbeddedServer();
+const adminUrl = process.env['DATABASE_URL'] ?? lease!.url;
+const admin = createPool(adminUrl, { max: 2 });
+const serverVersion = (await admin.query('SELECT version() AS v')).rows[0].v.split(' on ')[0];
+const pgbench = findPgbench();
+if (!pgbench) console.log('pgbench not found (Debian: postgresql-15 installs it under /usr/lib/postgresql/15/bin): its rows are skipped, ratios are n/a');
+
+const rows: Row[] = [];
+try {
+  for (const scenario of scenarios) {
+    const { url, pool } = await freshDatabase(adminUrl, admin, 'roachbank_bench');
+    await openAccounts(pool, scenario.accounts);
+    for (const concurrency of concurrencies) {
+      const add = (row: Row | string) => {
+        if (typeof row === 'string') return console.log(`  ${scenario.name} c=${concurrency}: ${row}`);
+        rows.push({ ...row, scenario: scenario.name });
+        console.log(`  ${scenario.name} c=${concurrency} ${row.system}: ${row.tps.toFixed(0)} tps, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, retries ${row.retries}`);
+      };
+      if (pgbench) add(await runPgbench(pgbench, url, scenario.accounts, concurrency));
+      add(await runFlavor(pool, 'pg', scenario.accounts, scenario.hot, concurrency));
+      add(await runFlavor(pool, 'orm', scenario.accounts, scenario.hot, concurrency));
+      add(await runTutorial(pool, scenario.accounts, concurrency));
+    }
+    await pool.end();
+  }
+} finally {
+  await admin.query('DROP DATABASE IF EXISTS roachbank_bench WITH (FORCE)').catch(() => {});
+  await admin.end();
+  await lease?.release();
+}
+
+const ideal = (row: Row) => rows.find((r) => r.system.startsWith('pgbench') && r.scenario === row.scenario && r.concurrency === row.concurrency);
+const table = [
+  '| system | scenario | c | tps | p50 ms | p99 ms | retries | × pgbench |',
+  '|---|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => {
+    const base = ideal(r);
+    const ratio = base ? (r.tps / base.tps).toFixed(2) : 'n/a';
+    return `| ${r.system} | ${r.scenario} | ${r.concurrency} | ${r.tps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.retries} | ${ratio} |`;
+  }),
+].join('\n');
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${serverVersion}${lease ? ' (embedded)' : ''}`;
+const entry = `\n## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${machine}; ${seconds} s per run; pgbench ${pgbench ? 'prepared, autocommit, READ COMMITTED' : 'not found'}.\n\n${table}\n`;
+console.log(entry);
+const file = new URL('../BENCHMARKS.md', import.meta.url).pathname;
+if (!existsSync(file)) {
+  await appendFile(file, '# Benchmarks\n\nAppended by `npm run bench`: every run, dated, with the machine it ran on. Ratios are to pgbench running the same transfer statement on the same server in the same run.\n');
+}
+await appendFile(file, entry);
