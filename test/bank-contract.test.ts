@@ -20,12 +20,21 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?:
   });
 }
 
-for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
-  describe(`the Bank contract (${flavor})`, () => {
+// pg runs each movement as a prepared statement on READ COMMITTED sessions (roachbank's own
+// pools) and as a BEGIN … COMMIT batch on any other: both paths keep the contract.
+const variants = [
+  { flavor: 'pg', sessions: 'server default', name: 'pg' },
+  { flavor: 'pg', sessions: 'read committed', name: 'pg, read committed sessions' },
+  { flavor: 'orm', sessions: 'server default', name: 'orm' },
+] as const satisfies readonly { flavor: Flavor; sessions: string; name: string }[];
+
+for (const { flavor, sessions, name } of variants) {
+  describe(`the Bank contract (${name})`, () => {
     let db: TestDatabase;
     let bank: Bank;
+    const poolOptions = sessions === 'read committed' ? { statementIsolation: 'read committed' as const } : {};
     before(async () => {
-      db = await createTestDatabase(`bank_${flavor}`, { max: 16 });
+      db = await createTestDatabase(`bank_${flavor}`, { max: 16, ...poolOptions });
       await ensureSchema(db.pool);
       bank = createBank(db.pool, flavor);
     });
@@ -155,14 +164,17 @@ for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
     for (const verdict of ['cut-before', 'cut-after'] as const) {
       test(`an ambiguous commit (${verdict}) is resolved inside the bank: one journal row, a definite answer`, async () => {
         const proxy = await startWireProxy(Number(new URL(db.url).port));
-        const proxied = createPool(proxy.urlThrough(db.url), { max: 4 });
+        const proxied = createPool(proxy.urlThrough(db.url), { max: 4, ...poolOptions });
+        // Where the movement commits: the Sync of a prepared autocommit statement, else the COMMIT.
+        const commits = (m: { type: string; sql?: string }) =>
+          sessions === 'read committed' ? m.type === 'S' : m.sql?.trimEnd().endsWith('COMMIT') === true;
         const ambiguities: unknown[] = [];
         const through = createBank(proxied, flavor, { onAmbiguous: (e) => ambiguities.push(e) });
         try {
           const a = await through.createAccount({ balance: 100n });
           const b = await through.createAccount();
           let armed = true;
-          proxy.setPolicy((m) => (armed && m.sql?.trimEnd().endsWith('COMMIT') && !(armed = false) ? verdict : 'forward'));
+          proxy.setPolicy((m) => (armed && commits(m) && !(armed = false) ? verdict : 'forward'));
           const id = randomUUID();
           const outcome = await through.transfer({ id, fromId: a.id, toId: b.id, amount: 30n });
           assert.equal(armed, false, 'the cut happened');

@@ -110,7 +110,7 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
           version: server.version,
           source,
           target: source === 'embedded' ? describeTarget(url) : redactConnectionString(url),
-          defaultIsolation: rows[0]?.isolation ?? 'unknown',
+          statementIsolation: rows[0]?.isolation ?? 'unknown',
           migrations: states,
         };
         if (json) {
@@ -120,7 +120,7 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
         const pending = states.filter((s) => s.state !== 'applied').length;
         console.log(`server      ${server.version.split(' on ')[0]} (${server.kind})`);
         console.log(`connection  ${status.target}${source === 'embedded' ? ' (embedded)' : ''}`);
-        console.log(`isolation   ${status.defaultIsolation} by default; roachbank transactions ask for theirs explicitly`);
+        console.log(`isolation   transactions SERIALIZABLE unless they ask otherwise; single statements ${status.statementIsolation}`);
         console.log(`schema      ${states.length - pending} of ${states.length} migrations applied${pending ? ' (run: roachbank db init)' : ''}`);
         for (const state of states) {
           const when = state.appliedAt ? ` ${state.appliedAt.toISOString()}` : '';

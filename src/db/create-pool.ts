@@ -5,6 +5,14 @@ import { poolConfigFromUrl } from './pool-config.js';
 export interface CreatePoolOptions {
   /** Most connections open at once. Default 10. */
   readonly max?: number;
+  /**
+   * The session's default isolation, which is what single statements outside
+   * BEGIN run at (`runTransaction` always names its own). roachbank's own pools
+   * use `read committed`: the bank's one-statement transfer then runs prepared in
+   * one round trip, waiting on a contended row instead of failing with 40001.
+   * Default: the server's (SERIALIZABLE on the embedded server and CockroachDB).
+   */
+  readonly statementIsolation?: 'read committed' | 'serializable';
 }
 
 /**
@@ -20,7 +28,13 @@ export interface CreatePoolOptions {
  * await pool.end();
  */
 export function createPool(connectionString: string, options: CreatePoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool({ ...poolConfigFromUrl(connectionString), max: options.max ?? 10 });
+  const config = poolConfigFromUrl(connectionString);
+  if (options.statementIsolation) {
+    // A startup option, so every connection has it from the start, and a pooled one keeps it.
+    const setting = `-c default_transaction_isolation=${options.statementIsolation.replace(' ', '\\ ')}`;
+    config.options = [config.options, setting].filter(Boolean).join(' ');
+  }
+  const pool = new pg.Pool({ ...config, max: options.max ?? 10 });
   pool.on('error', () => {});
   return pool;
 }

@@ -45,7 +45,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     releaseServer = () => lease.release();
   }
 
-  const pool = createPool(url, { max: options.maxConnections ?? 10 });
+  const pool = createPool(url, { max: options.maxConnections ?? 10, statementIsolation: 'read committed' });
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;

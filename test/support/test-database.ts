@@ -23,12 +23,15 @@ export function urlOfDatabase(name: string, base: string = adminUrl()): string {
   return url.toString();
 }
 
-export async function createTestDatabase(prefix: string, options: { max?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  prefix: string,
+  options: { max?: number; statementIsolation?: 'read committed' } = {},
+): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   const admin = createPool(adminUrl(), { max: 1 });
   await admin.query(`CREATE DATABASE ${name}`);
   const url = urlOfDatabase(name);
-  const pool = createPool(url, { max: options.max ?? 10 });
+  const pool = createPool(url, { max: options.max ?? 10, ...(options.statementIsolation ? { statementIsolation: options.statementIsolation } : {}) });
   return {
     url,
     pool,
