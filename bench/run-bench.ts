@@ -59,7 +59,8 @@ async function freshDatabase(adminUrl: string, admin: pg.Pool, name: string): Pr
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const pool = createPool(url.toString(), { max: 40 });
+  // As roachbank's own pools are (openDatabase): single statements at READ COMMITTED.
+  const pool = createPool(url.toString(), { max: 40, statementIsolation: 'read committed' });
   await ensureSchema(pool);
   return { url: url.toString(), pool };
 }
