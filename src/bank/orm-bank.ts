@@ -106,29 +106,48 @@ export class OrmBank extends JournalBank {
 
   protected move(request: Movement): Promise<TransferOutcome> {
     const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
+    // Five round trips (BEGIN, lock, insert, update, COMMIT); the journal is read only
+    // when the id turns out to exist, or when the checks fail and it might be a replay.
     return this.#run('read committed', async (tx) => {
-      const [existing] = await tx.select().from(transfers).where(eq(transfers.id, request.id));
-      if (existing) return { transfer: replayOf(existing, request), replayed: true };
+      const replay = async () => {
+        const [existing] = await tx.select().from(transfers).where(eq(transfers.id, request.id));
+        return existing ? { transfer: replayOf(existing, request), replayed: true } : undefined;
+      };
       const open = await tx
         .select({ id: accounts.id, balance: accounts.balance })
         .from(accounts)
         .where(and(inArray(accounts.id, ids), isNull(accounts.closedAt)))
         .orderBy(asc(accounts.id))
         .for('update');
-      for (const id of ids) if (!open.some((a) => a.id === id)) throw accountNotFound(id, 'open');
+      const missing = ids.find((id) => !open.some((a) => a.id === id));
       const source = open.find((a) => a.id === request.fromId);
-      if (source && source.balance < request.amount) throw insufficientFunds(source.id, source.balance, request.amount);
+      if (missing !== undefined || (source && source.balance < request.amount)) {
+        const replayed = await replay();
+        if (replayed) return replayed;
+        if (missing !== undefined) throw accountNotFound(missing, 'open');
+        throw insufficientFunds(source!.id, source!.balance, request.amount);
+      }
       const [transfer] = await tx
         .insert(transfers)
         .values({ id: request.id, fromId: request.fromId, toId: request.toId, amount: request.amount })
+        .onConflictDoNothing({ target: transfers.id })
         .returning();
-      for (const { id } of open) {
-        const delta = id === request.fromId ? -request.amount : request.amount;
-        await tx.update(accounts).set({ balance: sql`${accounts.balance} + ${delta}` }).where(eq(accounts.id, id));
+      if (!transfer) {
+        // The id was taken by a request that committed while this one waited on it.
+        const replayed = await replay();
+        if (!replayed) throw new Error(`transfer ${request.id} conflicted but cannot be read back`);
+        return replayed;
       }
-      return { transfer: transfer!, replayed: false };
+      await tx
+        .update(accounts)
+        .set({
+          balance: sql`CASE WHEN ${accounts.id} = ${request.fromId} THEN ${accounts.balance} - ${request.amount} ELSE ${accounts.balance} + ${request.amount} END`,
+        })
+        .where(inArray(accounts.id, ids));
+      return { transfer, replayed: false };
     });
   }
+
 
   /**
    * One ORM transaction, with the bank's error meanings and ambiguity resolution.
