@@ -9,9 +9,12 @@ import { RoachbankError } from '../errors/roachbank-error.js';
 export const idArgument = (name: string) => (value: string) => parseId(value, name);
 export const amountArgument = (name: string) => (value: string) => parseAmount(value, name);
 
-export function limitOption(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
-    throw new RoachbankError('INVALID_ARGUMENT', `limit must be a whole number from 1 to 1000, got ${JSON.stringify(value)}`);
+/** A whole-number option from `min` to `max`; INVALID_ARGUMENT naming the option otherwise. */
+export const wholeNumber = (name: string, min: number, max: number) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new RoachbankError('INVALID_ARGUMENT', `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return Number(value);
-}
+};
+
+export const limitOption = wholeNumber('limit', 1, 1000);

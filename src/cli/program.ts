@@ -5,10 +5,10 @@ import { migrate, migrationStatus } from '../db/migrate.js';
 import { runCrudExample } from '../examples/crud.js';
 import { runHelloExample } from '../examples/hello.js';
 import { addAccountCommands } from './account-commands.js';
+import { wholeNumber } from './arguments.js';
 import { addMoneyCommands } from './money-commands.js';
 import { addWorkloadCommand } from './workload-command.js';
 import { serve } from '../http/serve.js';
-import { RoachbankError } from '../errors/roachbank-error.js';
 import { reportUsageError } from './report-error.js';
 import { withDatabase } from './with-database.js';
 
@@ -58,7 +58,7 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
     .command('serve')
     .description('the JSON API (OpenAPI at /openapi.json, reference at /docs), /metrics and the web UI at /')
     .option('--host <host>', 'address to listen on (beyond loopback only with ROACHBANK_API_TOKEN set)', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0: any free port)', portOption, 8080)
+    .option('--port <port>', 'port to listen on (0: any free port)', wholeNumber('port', 0, 65535), 8080)
     .action(async (options: { host: string; port: number }, command: Command) => {
       await serve({ ...options, flavor: command.optsWithGlobals<{ flavor: 'pg' | 'orm' }>().flavor });
     });
@@ -130,13 +130,6 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
     });
 
   return program;
-}
-
-function portOption(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) {
-    throw new RoachbankError('INVALID_ARGUMENT', `port must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`);
-  }
-  return Number(value);
 }
 
 function label(version: number, name: string): string {

@@ -7,16 +7,10 @@ import { RoachbankError } from '../errors/roachbank-error.js';
 import { workloadReport } from '../workload/html-report.js';
 import { progressHeader, progressLine, summaryLines } from '../workload/progress-line.js';
 import { runWorkload, type WorkloadOptions } from '../workload/run-workload.js';
+import { wholeNumber } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { toJson } from './output.js';
 import { withDatabase } from './with-database.js';
-
-const wholeNumber = (name: string, min: number, max: number) => (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new RoachbankError('INVALID_ARGUMENT', `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return Number(value);
-};
 
 /** `30s`, `500ms`, `2m`, `1h`, or plain seconds, to milliseconds. */
 export function parseDuration(value: string): number {
