@@ -3,6 +3,11 @@ import { RoachbankError } from '../errors/roachbank-error.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether a string is a UUID in its canonical form (any case). */
+export function isUuid(value: string): boolean {
+  return uuidPattern.test(value);
+}
+
 /**
  * An account or transfer id: a UUID in its canonical form, lower-cased;
  * anything else is INVALID_ARGUMENT.

@@ -1,6 +1,4 @@
-import { derivedId } from '../bank/ids.js';
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { derivedId, isUuid } from '../bank/ids.js';
 
 /**
  * The id an Idempotency-Key stands for: the key itself when it is a UUID (so
@@ -13,5 +11,5 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  */
 export function idFromKey(key: string | undefined): string | undefined {
   if (key === undefined) return undefined;
-  return uuidPattern.test(key) ? key.toLowerCase() : derivedId('idempotency-key', key);
+  return isUuid(key) ? key.toLowerCase() : derivedId('idempotency-key', key);
 }
