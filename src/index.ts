@@ -13,6 +13,7 @@ export * from './db/embedded-server.js';
 export * from './db/migrate.js';
 export * from './db/open-database.js';
 export * from './db/pool-config.js';
+export * from './db/statement-isolation.js';
 export * from './errors/error-catalogue.js';
 export * from './errors/roachbank-error.js';
 export { runCrudExample } from './examples/crud.js';

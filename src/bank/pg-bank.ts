@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { statementIsolation } from '../db/statement-isolation.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { runSingleStatement, runTransaction } from '../txn/run-transaction.js';
 import type { Account, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
@@ -74,8 +75,7 @@ async function isReadCommittedSession(client: pg.ClientBase): Promise<boolean> {
   const key = (client as unknown as { connection: object }).connection;
   let known = readCommittedSessions.get(key);
   if (known === undefined) {
-    const { rows } = await client.query<{ level: string }>("SELECT current_setting('default_transaction_isolation') AS level");
-    known = rows[0]?.level === 'read committed';
+    known = (await statementIsolation(client)) === 'read committed';
     readCommittedSessions.set(key, known);
   }
   return known;

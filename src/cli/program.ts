@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { flavors } from '../bank/bank.js';
 import { describeTarget, redactConnectionString } from '../config.js';
 import { migrate, migrationStatus } from '../db/migrate.js';
+import { statementIsolation } from '../db/statement-isolation.js';
 import { runCrudExample } from '../examples/crud.js';
 import { runHelloExample } from '../examples/hello.js';
 import { addAccountCommands } from './account-commands.js';
@@ -102,15 +103,13 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
       const json = program.opts<{ json: boolean }>().json;
       await withDatabase(async ({ pool, server, source, url }) => {
         const states = await migrationStatus(pool);
-        const { rows } = await pool.query<{ isolation: string }>(
-          "SELECT current_setting('default_transaction_isolation') AS isolation",
-        );
+        const isolation = await statementIsolation(pool);
         const status = {
           server: server.kind,
           version: server.version,
           source,
           target: source === 'embedded' ? describeTarget(url) : redactConnectionString(url),
-          statementIsolation: rows[0]?.isolation ?? 'unknown',
+          statementIsolation: isolation,
           migrations: states,
         };
         if (json) {

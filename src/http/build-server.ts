@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type pg from 'pg';
 import type { Flavor } from '../bank/bank.js';
 import { createBank } from '../bank/create-bank.js';
+import { detectServer } from '../db/detect-server.js';
 import { registerApiRoutes } from './api-routes.js';
 import { hasToken } from './bearer-auth.js';
 import { createHttpMetrics } from './http-metrics.js';
@@ -112,7 +113,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.get('/healthz', { schema: { hide: true } }, async (request, reply) => {
     try {
-      await pool.query('SELECT 1');
+      await detectServer(pool); // the same check openDatabase makes
       return { status: 'ok' };
     } catch (error) {
       return sendProblem(reply, problemOf(error, request, databaseUrl));
