@@ -1,12 +1,19 @@
-import type { Bank, Flavor } from '../bank/bank.js';
+import type { Bank, BankOptions, Flavor } from '../bank/bank.js';
 import { createBank } from '../bank/create-bank.js';
 import { ensureSchema } from '../db/migrate.js';
 import { withDatabase } from './with-database.js';
 
 /** Runs a command against the bank of the chosen flavor, on a migrated schema. */
-export function withBank<T>(flavor: Flavor, action: (bank: Bank) => Promise<T>): Promise<T> {
-  return withDatabase(async ({ pool }) => {
-    await ensureSchema(pool);
-    return action(createBank(pool, flavor));
-  });
+export function withBank<T>(
+  flavor: Flavor,
+  action: (bank: Bank) => Promise<T>,
+  options: { bank?: BankOptions; maxConnections?: number } = {},
+): Promise<T> {
+  return withDatabase(
+    async ({ pool }) => {
+      await ensureSchema(pool);
+      return action(createBank(pool, flavor, options.bank));
+    },
+    options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections },
+  );
 }

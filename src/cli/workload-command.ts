@@ -1,8 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { createBank } from '../bank/create-bank.js';
-import { ensureSchema } from '../db/migrate.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { workloadReport } from '../workload/html-report.js';
 import { progressHeader, progressLine, summaryLines } from '../workload/progress-line.js';
@@ -10,7 +8,7 @@ import { runWorkload, type WorkloadOptions } from '../workload/run-workload.js';
 import { wholeNumber } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { toJson } from './output.js';
-import { withDatabase } from './with-database.js';
+import { withBank } from './with-bank.js';
 
 /** `30s`, `500ms`, `2m`, `1h`, or plain seconds, to milliseconds. */
 export function parseDuration(value: string): number {
@@ -64,14 +62,13 @@ export function addWorkloadCommand(program: Command): void {
       const stderr = (line: string) => process.stderr.write(`${line}\n`);
       stderr(`workload: flavor ${flavor}, seed ${seed} (repeat with --seed ${seed})`);
 
-      const summary = await withDatabase(
-        async ({ pool }) => {
-          await ensureSchema(pool);
-          const counters = { retries: 0, ambiguous: 0 };
-          const bank = createBank(pool, flavor, { onRetry: () => counters.retries++, onAmbiguous: () => counters.ambiguous++ });
-          const bar = options.accounts >= 1000 ? new SingleBar({ stream: process.stderr, format: 'setup |{bar}| {value}/{total} accounts', noTTYOutput: true, notTTYSchedule: 1000 }) : undefined;
+      const counters = { retries: 0, ambiguous: 0 };
+      const bar = options.accounts >= 1000 ? new SingleBar({ stream: process.stderr, format: 'setup |{bar}| {value}/{total} accounts', noTTYOutput: true, notTTYSchedule: 1000 }) : undefined;
+      let headerShown = false;
+      const summary = await withBank(
+        flavor,
+        (bank) => {
           bar?.start(options.accounts, 0);
-          let headerShown = false;
           return runWorkload(bank, settings, {
             onSetupProgress: (done) => bar?.update(done),
             onInterval: (interval) => {
@@ -84,7 +81,10 @@ export function addWorkloadCommand(program: Command): void {
             ambiguous: () => counters.ambiguous,
           }).finally(() => bar?.isActive && bar.stop());
         },
-        { maxConnections: options.concurrency + options.readers + 2 },
+        {
+          bank: { onRetry: () => counters.retries++, onAmbiguous: () => counters.ambiguous++ },
+          maxConnections: options.concurrency + options.readers + 2,
+        },
       );
 
       if (options.report) await writeFile(options.report, workloadReport(summary, { flavor, ...settings }));
