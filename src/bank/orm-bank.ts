@@ -79,7 +79,6 @@ export class OrmBank extends JournalBank {
     });
   }
 
-
   async getTransfer(id: string): Promise<Transfer> {
     const transferId = parseId(id, 'transfer id');
     const [transfer] = await this.#run('serializable', (tx) => tx.select().from(transfers).where(eq(transfers.id, transferId)));
@@ -102,7 +101,6 @@ export class OrmBank extends JournalBank {
     if (rows.length === 0 && !after) await this.getAccount(id);
     return pageFrom(rows, limit, ({ position: _, ...transfer }) => transfer);
   }
-
 
   protected move(request: Movement): Promise<TransferOutcome> {
     const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
@@ -148,11 +146,10 @@ export class OrmBank extends JournalBank {
     });
   }
 
-
   /**
    * One ORM transaction, with the bank's error meanings and ambiguity resolution.
-   * A duplicate transfer id (23505) means a concurrent request with the same id
-   * committed first: running again finds it and answers as a replay.
+   * A duplicate key (23505) means a concurrent request creating the same account id
+   * committed first (movements use ON CONFLICT instead): running again finds it.
    */
   async #run<T>(isolation: IsolationLevel, work: (tx: OrmTransaction) => Promise<T>): Promise<T> {
     for (let raced = 0; ; raced++) {

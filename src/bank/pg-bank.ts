@@ -208,7 +208,6 @@ export class PgBank extends JournalBank {
     );
   }
 
-
   async getTransfer(id: string): Promise<Transfer> {
     const transferId = parseId(id, 'transfer id');
     const { rows } = await this.#single<TransferRow>(
@@ -234,7 +233,6 @@ export class PgBank extends JournalBank {
     if (rows.length === 0 && !after) await this.getAccount(id); // an unknown account is an error, not an empty history
     return pageFrom(rows, limit, toTransfer);
   }
-
 
   protected async move(request: Movement): Promise<TransferOutcome> {
     const accounts = [request.fromId, request.toId].filter((id) => id !== null).length;
