@@ -147,7 +147,11 @@ async function apply(pool: pg.Pool, migration: Migration): Promise<void> {
   await pool.query('UPDATE roachbank.schema_migrations SET applied_at = now() WHERE version = $1', [migration.version]);
 }
 
-/** PostgreSQL's `IF NOT EXISTS` is not safe against a concurrent creator: try again if one won. */
+/**
+ * PostgreSQL's `IF NOT EXISTS` is not safe against a concurrent creator: try again if one won.
+ * The loser sees whichever catalog entry collided first: the schema (42P06), the table (42P07),
+ * its row type (42710, "type ... already exists") or a catalog index (23505).
+ */
 async function runBootstrap(pool: pg.Pool): Promise<void> {
   for (const statement of bootstrap) {
     for (let attempt = 1; ; attempt++) {
@@ -155,7 +159,7 @@ async function runBootstrap(pool: pg.Pool): Promise<void> {
         await pool.query(statement);
         break;
       } catch (error) {
-        const raced = ['23505', '42P06', '42P07', '40001'].includes(sqlState(error) ?? '');
+        const raced = ['23505', '42P06', '42P07', '42710', '40001'].includes(sqlState(error) ?? '');
         if (!raced || attempt >= 5) throw error;
         await sleep(20 * attempt);
       }
