@@ -427,6 +427,8 @@ describe('classifyError', () => {
     assert.equal(classifyError(withCode('08006')), 'connection');
     assert.equal(classifyError(withCode('ECONNRESET')), 'connection');
     assert.equal(classifyError(new Error('Connection terminated unexpectedly')), 'connection');
+    // Drizzle's DrizzleQueryError: "Failed query: ..." around the driver's plain Error (found by the fault-injection suite).
+    assert.equal(classifyError(new Error('Failed query: select 1', { cause: new Error('Connection terminated unexpectedly') })), 'connection');
     assert.equal(classifyError(withCode('23505')), 'fatal');
     assert.equal(classifyError(withCode('28P01')), 'fatal');
     assert.equal(classifyError(new Error('insufficient funds')), 'fatal');

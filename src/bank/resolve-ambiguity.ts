@@ -1,14 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
 import { backoffDelay } from '../txn/backoff.js';
-import { classifyError } from '../txn/classify-error.js';
-import { RetriesExhaustedError } from '../txn/retries-exhausted-error.js';
 
 /**
  * Runs an idempotent bank operation and turns an ambiguous commit into a
  * definite answer: the operation is submitted again with the same ids, which
  * either finds what the first try wrote (a replay) or does it now. Only while
  * the database stays unreachable does the caller get the AmbiguousCommitError.
+ *
+ * Once a commit was ambiguous, only a bank answer about the request itself
+ * (INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND, ...) ends the search early: a resubmission
+ * that fails any other way (connection, statement timeout, retries exhausted)
+ * says nothing about the first try, which may have committed.
  *
  * @example
  * const outcome = await resolvingAmbiguity(() => submitTransfer(movement));
@@ -23,14 +27,20 @@ export async function resolvingAmbiguity<T>(
     try {
       return await operation();
     } catch (error) {
-      const unreachable = error instanceof RetriesExhaustedError || classifyError(error) === 'connection';
       if (error instanceof AmbiguousCommitError) {
         options.onAmbiguous?.(error);
         ambiguity ??= error;
+      } else if (!ambiguity || isDefiniteAnswer(error)) {
+        throw error;
       }
-      else if (!(ambiguity && unreachable)) throw error;
       if (attempt >= attempts) throw ambiguity;
       await sleep(backoffDelay(attempt, 50, 2000));
     }
   }
+}
+
+/** An error that tells what became of the request, as opposed to the database failing to answer. */
+function isDefiniteAnswer(error: unknown): boolean {
+  if (!(error instanceof RoachbankError)) return false;
+  return !['AMBIGUOUS_COMMIT', 'RETRIES_EXHAUSTED', 'DATABASE_UNAVAILABLE'].includes(error.code);
 }

@@ -1,4 +1,5 @@
 import { openDatabase, type Database } from '../db/open-database.js';
+import { describeConnectionError } from '../txn/describe-connection-error.js';
 
 /**
  * Runs a command against the database and always lets go of it afterwards:
@@ -32,7 +33,8 @@ export async function withDatabase<T>(action: (db: Database) => Promise<T>, opti
   } catch (error) {
     // An action cut off by a signal fails only because its pool was closed under it: stay quiet.
     if (signalExitCode !== undefined) await new Promise(() => {});
-    throw error;
+    // The database failing mid-command is DATABASE_UNAVAILABLE (exit 5), as when it fails at the start.
+    throw (db && describeConnectionError(error, db.url)) || error;
   } finally {
     if (signalExitCode === undefined) {
       await db?.close();

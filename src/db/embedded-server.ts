@@ -28,6 +28,8 @@ export interface EmbeddedServerLease {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
+  /** The server's log file. */
+  readonly logFile: string;
   /** True if this process started the server, false if it joined one already running. */
   readonly startedHere: boolean;
   /** Gives the claim up; the last process to let go stops the server. Idempotent. */
@@ -101,6 +103,7 @@ export async function acquireEmbeddedServer(options: EmbeddedServerOptions = {})
     url: `postgresql://${superuser}@127.0.0.1:${port}/${databaseName}`,
     port,
     dataDir,
+    logFile: cluster.logFile,
     startedHere,
     async release() {
       if (released) return;
@@ -117,6 +120,22 @@ export async function acquireEmbeddedServer(options: EmbeddedServerOptions = {})
       }
     },
   };
+}
+
+/**
+ * Crashes (`pg_ctl stop -m immediate`: no shutdown checkpoint, backends killed)
+ * or starts again, on the same port, the embedded server of `dataDir`, as the
+ * account it runs as. For fault injection; leases are left as they are.
+ *
+ * @example
+ * await controlEmbeddedServer(lease.dataDir, 'crash');
+ * await controlEmbeddedServer(lease.dataDir, 'start'); // crash recovery, then ready
+ */
+export async function controlEmbeddedServer(dataDir: string, action: 'crash' | 'start'): Promise<void> {
+  const user = postgresOsUser();
+  const server = { binaries: await embeddedBinaries(user), user, cluster: clusterPaths(resolve(dataDir)) };
+  const { pgdata, logFile } = server.cluster;
+  await pgCtl(server, action === 'crash' ? ['stop', '-D', pgdata, '-m', 'immediate', '-w'] : ['start', '-D', pgdata, '-l', logFile, '-w', '-t', '60']);
 }
 
 function clusterPaths(dataDir: string) {

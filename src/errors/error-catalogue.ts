@@ -26,6 +26,6 @@ export const errorCatalogue: Readonly<Record<ErrorCode, ErrorCodeEntry>> = {
   ACCOUNT_NOT_EMPTY: { exitCode: 4, httpStatus: 409, meaning: 'closing an account whose balance is not 0' },
   AMBIGUOUS_COMMIT: { exitCode: 5, httpStatus: 503, meaning: 'the outcome of COMMIT is unknown (connection lost after COMMIT was sent)' },
   RETRIES_EXHAUSTED: { exitCode: 5, httpStatus: 503, meaning: 'the transaction kept failing with retryable errors until maxAttempts' },
-  DATABASE_UNAVAILABLE: { exitCode: 5, httpStatus: 503, meaning: 'the database cannot be reached or refused the connection' },
+  DATABASE_UNAVAILABLE: { exitCode: 5, httpStatus: 503, meaning: 'the database cannot be reached, refused the connection or cancelled the statement' },
   UNAUTHORIZED: { exitCode: null, httpStatus: 401, meaning: 'missing or wrong API token' },
 };

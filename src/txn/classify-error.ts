@@ -37,12 +37,19 @@ const connectionMessages = [
   'read ECONNRESET',
 ];
 
+/** An error and its `cause`s, outermost first (at most 8: a cycle must not hang us). */
+function* causeChain(error: unknown): Generator<object> {
+  for (let e = error, depth = 0; e instanceof Object && depth < 8; depth++) {
+    yield e;
+    e = (e as { cause?: unknown }).cause;
+  }
+}
+
 /** The first `code` along an error's `cause` chain that `matches`. */
 function findCode(error: unknown, matches: (code: string) => boolean): string | undefined {
-  for (let e = error, depth = 0; e instanceof Object && depth < 8; depth++) {
+  for (const e of causeChain(error)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && matches(code)) return code;
-    e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
@@ -75,7 +82,10 @@ export function classifyError(error: unknown): ErrorClass {
   }
   const code = findCode(error, (c) => c.startsWith('E'));
   if (code !== undefined && transientSocketCodes.has(code)) return 'connection';
-  const message = error instanceof Error ? error.message : '';
-  if (connectionMessages.some((m) => message.includes(m))) return 'connection';
+  // Along the chain too: an ORM wraps the driver's "Connection terminated unexpectedly".
+  for (const e of causeChain(error)) {
+    const message = e instanceof Error ? e.message : '';
+    if (connectionMessages.some((m) => message.includes(m))) return 'connection';
+  }
   return 'fatal';
 }

@@ -13,8 +13,9 @@ const untrustedCertificateCodes = new Set([
 ]);
 
 /**
- * Turns a failure to reach or log in to the database into one line that names
- * the cause and where roachbank tried to connect, never the password: a
+ * Turns a failure to reach or log in to the database (or a statement the
+ * server cancelled, e.g. by `statement_timeout`) into one line that names the
+ * cause and where roachbank tried to connect, never the password: a
  * `DATABASE_UNAVAILABLE` error. Returns undefined for errors that are not about
  * the connection (those keep their own meaning).
  *
@@ -25,6 +26,13 @@ const untrustedCertificateCodes = new Set([
 export function describeConnectionError(error: unknown, connectionString: string): RoachbankError | undefined {
   const attempts = error instanceof RetriesExhaustedError ? ` (after ${error.attempts} attempts)` : '';
   const root = error instanceof RetriesExhaustedError ? error.cause : error;
+  if (sqlState(root) === '57014') {
+    return new RoachbankError(
+      'DATABASE_UNAVAILABLE',
+      `${describeTarget(connectionString)} cancelled the statement (statement_timeout or a cancel request); nothing was written`,
+      { cause: error },
+    );
+  }
   const cause = explain(root);
   if (cause === undefined) return undefined;
   return new RoachbankError('DATABASE_UNAVAILABLE', `cannot connect to ${describeTarget(connectionString)}: ${cause}${attempts}`, {
@@ -40,6 +48,7 @@ function explain(error: unknown): string | undefined {
   if (state === '28P01' || state === '28000') return `authentication failed (${message})`;
   if (state === '3D000') return message;
   if (state === '57P03') return 'the server is starting up or shutting down';
+  if (state === '53300') return 'the server has no free connection slot (too many clients)';
   if (code === 'ECONNREFUSED') return 'connection refused (is the server running and is the port right?)';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name not found (check the host in DATABASE_URL)';
   if (code === 'ETIMEDOUT' || message.includes('timeout exceeded when trying to connect')) return 'timed out while connecting';

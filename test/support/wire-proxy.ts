@@ -1,9 +1,18 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A client→server message after start-up: its type byte and, for a simple Query, its SQL. */
+/** A client→server message after start-up. */
 export interface ClientMessage {
+  /** The message type byte: `Q` simple query, `P` parse, `B` bind, `E` execute, `S` sync, ... */
   readonly type: string;
+  /** The SQL of a simple Query (`Q`). */
   readonly sql?: string;
+  /**
+   * True if the server commits when it acts on this message: a `COMMIT` (or a
+   * batch ending in one), a writing statement sent outside BEGIN, or the Sync
+   * that ends a writing prepared statement outside BEGIN (an implicit transaction).
+   */
+  readonly commits: boolean;
 }
 
 /**
@@ -11,9 +20,11 @@ export interface ClientMessage {
  * - `forward`: pass it on;
  * - `cut-before`: close both sockets without forwarding it;
  * - `cut-after`: forward it, let the server act on it, and close the client's
- *   socket before the reply reaches it (the ambiguous case for COMMIT).
+ *   socket before the reply reaches it (the ambiguous case for COMMIT);
+ * - `{ delayMs }`: pass it on that much later (and everything after it on the
+ *   connection, so order is kept).
  */
-export type Verdict = 'forward' | 'cut-before' | 'cut-after';
+export type Verdict = 'forward' | 'cut-before' | 'cut-after' | { readonly delayMs: number };
 
 export interface WireProxy {
   readonly port: number;
@@ -21,28 +32,46 @@ export interface WireProxy {
   urlThrough(url: string): string;
   /** Decides the fate of each message from now on (default: forward everything). */
   setPolicy(policy: (message: ClientMessage) => Verdict): void;
+  /** While on, every new connection is reset as soon as it is accepted (established ones go on). */
+  refuseConnections(on: boolean): void;
   readonly cuts: { before: number; after: number };
+  /** Connections reset by `refuseConnections`. */
+  readonly refused: number;
   close(): Promise<void>;
 }
 
 const sslRequestCode = 80877103;
 const gssEncRequestCode = 80877104;
+const writes = /\b(INSERT|UPDATE|DELETE|UPSERT)\b/i;
+const endsWithCommit = /\bCOMMIT\s*;?\s*$/i;
+const beginsTransaction = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
+const endsTransaction = /^\s*(COMMIT|ROLLBACK|END|ABORT)\b/i;
 
 /**
  * A loopback TCP proxy in front of PostgreSQL that reads the wire protocol
  * from the client: it declines SSLRequest/GSSENCRequest itself (so the client
  * talks plain text), passes the start-up message, then splits the stream into
- * messages and asks the policy about each one.
+ * messages and asks the policy about each one. It follows BEGIN/COMMIT and
+ * prepared statements per connection, so it can tell which message commits.
  */
 export async function startWireProxy(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<WireProxy> {
   let policy: (message: ClientMessage) => Verdict = () => 'forward';
+  let refusing = false;
+  let refused = 0;
   const cuts = { before: 0, after: 0 };
   const sockets = new Set<Socket>();
 
   const server: Server = createServer((client) => {
+    if (refusing) {
+      refused++;
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = createConnection({ host: upstreamHost, port: upstreamPort });
     sockets.add(client).add(upstream);
+    let closed = false;
     const closeBoth = () => {
+      closed = true;
       client.destroy();
       upstream.destroy();
     };
@@ -54,6 +83,10 @@ export async function startWireProxy(upstreamPort: number, upstreamHost = '127.0
     let pending = Buffer.alloc(0);
     let started = false;
     let swallowReplies = false;
+    const transaction = new TransactionTracker();
+    // Messages wait here while an earlier one is delayed, so order is kept.
+    const queue: Buffer[] = [];
+    let pumping = false;
 
     upstream.on('data', (chunk: Buffer) => {
       if (!swallowReplies) {
@@ -62,6 +95,30 @@ export async function startWireProxy(upstreamPort: number, upstreamHost = '127.0
       }
       closeBoth(); // the server answered the message we cut after: the client never sees it
     });
+
+    const pump = async () => {
+      if (pumping) return;
+      pumping = true;
+      while (queue.length > 0 && !closed) {
+        const frame = queue.shift() as Buffer;
+        const message = transaction.observe(frame);
+        const verdict = policy(message);
+        if (verdict === 'cut-before') {
+          cuts.before++;
+          closeBoth();
+          break;
+        }
+        if (typeof verdict === 'object') await sleep(verdict.delayMs);
+        if (closed) break;
+        upstream.write(frame);
+        if (verdict === 'cut-after') {
+          cuts.after++;
+          swallowReplies = true;
+          break;
+        }
+      }
+      pumping = false;
+    };
 
     client.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
@@ -81,26 +138,13 @@ export async function startWireProxy(upstreamPort: number, upstreamHost = '127.0
           upstream.write(message);
           continue;
         }
-        if (pending.length < 5) return;
+        if (pending.length < 5) break;
         const length = pending.readInt32BE(1);
-        if (pending.length < length + 1) return;
-        const frame = pending.subarray(0, length + 1);
+        if (pending.length < length + 1) break;
+        queue.push(pending.subarray(0, length + 1));
         pending = pending.subarray(length + 1);
-        const type = String.fromCharCode(frame[0] ?? 0);
-        const sql = type === 'Q' ? frame.subarray(5, frame.length - 1).toString('utf8') : undefined;
-        const verdict = policy(sql === undefined ? { type } : { type, sql });
-        if (verdict === 'cut-before') {
-          cuts.before++;
-          closeBoth();
-          return;
-        }
-        upstream.write(frame);
-        if (verdict === 'cut-after') {
-          cuts.after++;
-          swallowReplies = true;
-          return;
-        }
       }
+      void pump();
     });
   });
 
@@ -119,10 +163,70 @@ export async function startWireProxy(upstreamPort: number, upstreamHost = '127.0
     setPolicy(next) {
       policy = next;
     },
+    refuseConnections(on) {
+      refusing = on;
+    },
     cuts,
+    get refused() {
+      return refused;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Follows one connection's transaction state and prepared statements, to say which message commits. */
+class TransactionTracker {
+  #explicit = false;
+  readonly #prepared = new Map<string, string>();
+  /** SQL of what the next Sync completes outside BEGIN: the statements bound since the last Sync. */
+  #boundWrites = false;
+
+  observe(frame: Buffer): ClientMessage {
+    const type = String.fromCharCode(frame[0] ?? 0);
+    const body = frame.subarray(5, frame.length);
+    if (type === 'Q') {
+      const sql = cString(body, 0).text;
+      let commits = false;
+      if (endsWithCommit.test(sql)) {
+        commits = true;
+        this.#explicit = false;
+      } else if (beginsTransaction.test(sql)) {
+        this.#explicit = true;
+      } else if (endsTransaction.test(sql)) {
+        this.#explicit = false;
+      } else {
+        commits = !this.#explicit && writes.test(sql);
+      }
+      return { type, sql, commits };
+    }
+    if (type === 'P') {
+      const name = cString(body, 0);
+      const sql = cString(body, name.next).text;
+      this.#prepared.set(name.text, sql);
+      return { type, commits: false };
+    }
+    if (type === 'B') {
+      const portal = cString(body, 0);
+      const statement = cString(body, portal.next).text;
+      const sql = this.#prepared.get(statement) ?? '';
+      if (beginsTransaction.test(sql)) this.#explicit = true;
+      if (writes.test(sql)) this.#boundWrites = true;
+      return { type, commits: false };
+    }
+    if (type === 'S') {
+      const commits = !this.#explicit && this.#boundWrites;
+      this.#boundWrites = false;
+      return { type, commits };
+    }
+    return { type, commits: false };
+  }
+}
+
+function cString(buffer: Buffer, start: number): { text: string; next: number } {
+  const end = buffer.indexOf(0, start);
+  const stop = end === -1 ? buffer.length : end;
+  return { text: buffer.subarray(start, stop).toString('utf8'), next: stop + 1 };
 }

@@ -1,0 +1,105 @@
+import type pg from 'pg';
+import type { Bank } from '../../src/bank/bank.js';
+
+export interface TransferRequest {
+  readonly id: string;
+  readonly fromId: string;
+  readonly toId: string;
+  readonly amount: bigint;
+}
+
+/** What the client knows at the end of a run, to hold the database to. */
+export interface ClientKnowledge {
+  readonly accounts: readonly string[];
+  readonly openingBalance: bigint;
+  readonly acknowledged: ReadonlyMap<string, TransferRequest>;
+  readonly failed: ReadonlyMap<string, TransferRequest>;
+  /** Transfers still of unknown outcome after resolution. */
+  readonly unknownLeft: number;
+  /** Sessions `idle in transaction` once the workers were done. */
+  readonly idleInTransaction: number;
+  /** Connections still checked out of (or waited for in) the pools once the workers were done. */
+  readonly checkedOut: number;
+}
+
+export interface ChaosAudit {
+  readonly total: { readonly expected: string; readonly actual: string };
+  readonly balancesNotMatchingJournal: number;
+  readonly negativeBalances: number;
+  readonly acknowledgedMissing: number;
+  readonly acknowledgedAltered: number;
+  readonly failedButPresent: number;
+  /** Journal entries the client was never told succeeded: money moved behind its back. */
+  readonly unacknowledgedInJournal: number;
+  /** Accounts whose balance differs from openings plus the acknowledged transfers. */
+  readonly balancesNotMatchingClient: number;
+  readonly unknownLeft: number;
+  readonly idleInTransaction: number;
+  readonly checkedOut: number;
+  /** The bank's own `verify`, as a second opinion. */
+  readonly verifyOk: boolean;
+  readonly problems: string[];
+}
+
+/**
+ * The audit of a fault-injection run, in its own SQL (independent of the
+ * bank's): conservation, balances against the journal, no overdraft, and
+ * the journal against what the client was told, transfer by transfer.
+ */
+export async function auditChaos(admin: pg.Pool, bank: Bank, known: ClientKnowledge): Promise<ChaosAudit> {
+  const balances = new Map(
+    (await admin.query<{ id: string; balance: string }>('SELECT id, balance FROM roachbank.accounts')).rows.map((r) => [r.id, BigInt(r.balance)]),
+  );
+  const journal = new Map(
+    (
+      await admin.query<{ id: string; from_id: string; to_id: string; amount: string }>(
+        'SELECT id, from_id, to_id, amount FROM roachbank.transfers WHERE from_id IS NOT NULL',
+      )
+    ).rows.map((r) => [r.id, r]),
+  );
+  const { rows: drift } = await admin.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM roachbank.accounts a
+       LEFT JOIN (SELECT to_id AS id, sum(amount) AS amount FROM roachbank.transfers WHERE to_id IS NOT NULL GROUP BY to_id) c ON c.id = a.id
+       LEFT JOIN (SELECT from_id AS id, sum(amount) AS amount FROM roachbank.transfers WHERE from_id IS NOT NULL GROUP BY from_id) d ON d.id = a.id
+      WHERE a.balance <> coalesce(c.amount, 0) - coalesce(d.amount, 0)`,
+  );
+
+  const expectedTotal = known.openingBalance * BigInt(known.accounts.length);
+  const actualTotal = [...balances.values()].reduce((sum, b) => sum + b, 0n);
+  let acknowledgedMissing = 0;
+  let acknowledgedAltered = 0;
+  const model = new Map(known.accounts.map((id) => [id, known.openingBalance]));
+  for (const request of known.acknowledged.values()) {
+    const row = journal.get(request.id);
+    if (!row) acknowledgedMissing++;
+    else if (row.from_id !== request.fromId || row.to_id !== request.toId || BigInt(row.amount) !== request.amount) acknowledgedAltered++;
+    model.set(request.fromId, (model.get(request.fromId) ?? 0n) - request.amount);
+    model.set(request.toId, (model.get(request.toId) ?? 0n) + request.amount);
+  }
+  const failedButPresent = [...known.failed.keys()].filter((id) => journal.has(id)).length;
+  const unacknowledgedInJournal = [...journal.keys()].filter((id) => !known.acknowledged.has(id)).length;
+  const balancesNotMatchingClient = [...model].filter(([id, balance]) => balances.get(id) !== balance).length;
+  const verifyOk = (await bank.verify()).ok;
+
+  const audit = {
+    total: { expected: String(expectedTotal), actual: String(actualTotal) },
+    balancesNotMatchingJournal: drift[0]?.n ?? 0,
+    negativeBalances: [...balances.values()].filter((b) => b < 0n).length,
+    acknowledgedMissing,
+    acknowledgedAltered,
+    failedButPresent,
+    unacknowledgedInJournal,
+    balancesNotMatchingClient,
+    unknownLeft: known.unknownLeft,
+    idleInTransaction: known.idleInTransaction,
+    checkedOut: known.checkedOut,
+    verifyOk,
+  };
+  const problems: string[] = [];
+  if (expectedTotal !== actualTotal) problems.push(`money not conserved: ${actualTotal}, expected ${expectedTotal}`);
+  for (const [name, count] of Object.entries(audit)) {
+    if (typeof count === 'number' && count > 0) problems.push(`${name}: ${count}`);
+  }
+  if (!verifyOk) problems.push('the bank’s verify failed');
+  return { ...audit, problems };
+}

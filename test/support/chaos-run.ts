@@ -1,0 +1,392 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type { Bank, Flavor } from '../../src/bank/bank.js';
+import { createBank } from '../../src/bank/create-bank.js';
+import { createPool } from '../../src/db/create-pool.js';
+import { ensureSchema } from '../../src/db/migrate.js';
+import { RoachbankError } from '../../src/errors/roachbank-error.js';
+import { sqlState } from '../../src/txn/classify-error.js';
+import { seededRandom, type SeededRandom } from '../../src/workload/seeded-random.js';
+import { auditChaos, type ChaosAudit, type TransferRequest } from './chaos-audit.js';
+import { faultPlan, type FaultRates } from './fault-plan.js';
+import { startPrivateServer, type PrivateServer } from './private-server.js';
+import { startWireProxy, type WireProxy } from './wire-proxy.js';
+
+export interface ChaosOptions {
+  /** Seeds the proxy's fault decisions and every worker's choice of accounts, amounts and ids. */
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly accounts: number;
+  readonly openingBalance: bigint;
+  /**
+   * Workers per way of moving money: `pg` (one prepared statement on a
+   * READ COMMITTED session), `pgBatch` (the `BEGIN; ...; COMMIT` batch of a
+   * SERIALIZABLE session), `orm` (Drizzle, five round trips in a transaction).
+   */
+  readonly workers: { readonly pg: number; readonly pgBatch: number; readonly orm: number };
+  /** Immediate stops of the server (with a restart each), spread over the run. */
+  readonly crashes: number;
+  readonly rates: FaultRates;
+  readonly log: (line: string) => void;
+}
+
+/** Faults injected per class: each must be above 0 for the run to count. */
+export interface InjectedFaults {
+  cutAtMessage: number;
+  cutBeforeCommit: number;
+  cutAfterCommit: number;
+  delayed: number;
+  refusedConnections: number;
+  serverCrashes: number;
+  backendsTerminated: number;
+  statementTimeouts: number;
+  idleInTransactionTimeouts: number;
+}
+
+export interface ChaosReport {
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly faults: InjectedFaults;
+  readonly transfers: {
+    readonly submitted: number;
+    readonly acknowledged: number;
+    /** Failures the bank reported, by error code. */
+    readonly failed: Record<string, number>;
+    /** Retries the retry core made (40001, 40P01, connections lost before COMMIT). */
+    readonly retries: number;
+    /** Ambiguous commits the bank met and resolved itself by resubmitting. */
+    readonly ambiguousResolvedByBank: number;
+    /** AMBIGUOUS_COMMIT answers (the database stayed away), resolved after the run. */
+    readonly ambiguousAfterRun: { readonly total: number; readonly committed: number; readonly appliedOnResubmit: number; readonly failed: number };
+  };
+  /** After each fault healed, how long until the next transfer was acknowledged. */
+  readonly recovery: { readonly heals: number; readonly worstMs: number };
+  readonly audit: ChaosAudit;
+  /** Every broken promise of the audit, plus fault classes never exercised: empty when the run passed. */
+  readonly problems: string[];
+}
+
+const statementTimeout = '150ms';
+const idleInTransactionTimeout = '50ms';
+const stallLimitMs = 2000;
+
+/**
+ * Jepsen's bank test on roachbank: workers of every flavor move money between
+ * a few accounts through the fault proxy while the server is crashed, backends
+ * are terminated, new connections refused and short timeouts switched on; then
+ * the network heals, every ambiguous transfer is resolved by resubmitting it,
+ * and the audit checks that no money was lost, made or moved twice.
+ */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const server = await startPrivateServer();
+  const admin = new pg.Pool({ connectionString: server.url, application_name: 'chaos-admin', max: 4 });
+  admin.on('error', () => {});
+  const proxy = await startWireProxy(server.port);
+  const pools: pg.Pool[] = [];
+  try {
+    await ensureSchema(admin);
+    const direct = createBank(admin, 'pg');
+    const accounts: string[] = [];
+    for (let i = 0; i < options.accounts; i++) accounts.push((await direct.createAccount({ balance: options.openingBalance })).id);
+
+    let retries = 0;
+    let ambiguousResolvedByBank = 0;
+    const hooks = { onRetry: () => retries++, onAmbiguous: () => ambiguousResolvedByBank++ };
+    const through = (isolation?: 'read committed') => {
+      const pool = createPool(proxy.urlThrough(server.url), { max: 8, ...(isolation ? { statementIsolation: isolation } : {}) });
+      pools.push(pool);
+      return pool;
+    };
+    const banks: Array<{ flavor: Flavor; bank: Bank; workers: number }> = [
+      { flavor: 'pg', bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.pg },
+      { flavor: 'pg', bank: createBank(through(), 'pg', hooks), workers: options.workers.pgBatch },
+      { flavor: 'orm', bank: createBank(through('read committed'), 'orm', hooks), workers: options.workers.orm },
+    ];
+
+    const plan = faultPlan(options.seed, options.rates);
+    proxy.setPolicy(plan.policy);
+    const ledger = new ClientLedger();
+    const started = performance.now();
+    const deadline = started + options.durationMs;
+    const heals: number[] = [];
+    const faults = { serverCrashes: 0, backendsTerminated: 0 };
+
+    let workerIndex = 0;
+    const workers = banks.flatMap(({ bank, workers: count }) =>
+      Array.from({ length: count }, () => runWorker(bank, accounts, seededRandom(options.seed * 1000 + ++workerIndex), deadline, ledger)),
+    );
+    const schedule = runFaultSchedule({ options, server, proxy, admin, started, heals, faults });
+    await Promise.all([...workers, schedule]);
+
+    // Heal everything, then look for leaks before anyone touches the pools again.
+    plan.enabled = false;
+    proxy.refuseConnections(false);
+    const leaks = await connectionLeaks(admin, pools);
+
+    const ambiguousAfterRun = await resolveUnknowns(createBank(createPoolOnce(server.url, pools), 'pg'), ledger);
+    const faultsInjected: InjectedFaults = {
+      ...plan.injected,
+      refusedConnections: proxy.refused,
+      ...faults,
+      statementTimeouts: await server.countLogLines(/canceling statement due to statement timeout/),
+      idleInTransactionTimeouts: await server.countLogLines(/terminating connection due to idle-in-transaction timeout/),
+    };
+    const audit = await auditChaos(admin, direct, {
+      accounts,
+      openingBalance: options.openingBalance,
+      acknowledged: ledger.acknowledged,
+      failed: ledger.failed,
+      unknownLeft: ledger.unknown.size,
+      ...leaks,
+    });
+    const worstMs = Math.max(0, ...heals.map((healedAt) => ledger.firstAckAfter(healedAt) - healedAt));
+    const problems = [...audit.problems];
+    for (const [fault, count] of Object.entries(faultsInjected)) {
+      if (count === 0) problems.push(`fault class ${fault} was never injected`);
+    }
+    if (worstMs > stallLimitMs) problems.push(`no transfer acknowledged for ${Math.round(worstMs)} ms after a fault healed`);
+    return {
+      seed: options.seed,
+      durationMs: Math.round(performance.now() - started),
+      faults: faultsInjected,
+      transfers: {
+        submitted: ledger.submitted,
+        acknowledged: ledger.acknowledged.size,
+        failed: ledger.failureCounts,
+        retries,
+        ambiguousResolvedByBank,
+        ambiguousAfterRun,
+      },
+      recovery: { heals: heals.length, worstMs: Math.round(worstMs) },
+      audit,
+      problems,
+    };
+  } finally {
+    await Promise.all(pools.map((pool) => pool.end().catch(() => {})));
+    await admin.end().catch(() => {});
+    await proxy.close();
+    await server.remove();
+  }
+}
+
+/** What the client was told about every transfer it submitted. */
+class ClientLedger {
+  submitted = 0;
+  readonly acknowledged = new Map<string, TransferRequest>();
+  readonly failed = new Map<string, TransferRequest>();
+  readonly unknown = new Map<string, TransferRequest>();
+  readonly failureCounts: Record<string, number> = {};
+  /** When each acknowledgement arrived, ascending. */
+  readonly #ackTimes: number[] = [];
+
+  acknowledge(request: TransferRequest): void {
+    this.acknowledged.set(request.id, request);
+    this.#ackTimes.push(performance.now());
+  }
+
+  fail(request: TransferRequest, code: string): void {
+    this.failed.set(request.id, request);
+    this.failureCounts[code] = (this.failureCounts[code] ?? 0) + 1;
+  }
+
+  /** The first acknowledgement at or after `time`; Infinity if none came. */
+  firstAckAfter(time: number): number {
+    let low = 0;
+    let high = this.#ackTimes.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((this.#ackTimes[middle] as number) < time) low = middle + 1;
+      else high = middle;
+    }
+    return this.#ackTimes[low] ?? Number.POSITIVE_INFINITY;
+  }
+}
+
+async function runWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger): Promise<void> {
+  while (performance.now() < deadline) {
+    const from = random.int(0, accounts.length - 1);
+    const to = (from + random.int(1, accounts.length - 1)) % accounts.length;
+    const request: TransferRequest = {
+      id: seededUuid(random),
+      fromId: accounts[from] as string,
+      toId: accounts[to] as string,
+      amount: BigInt(random.int(1, 300)),
+    };
+    ledger.submitted++;
+    try {
+      await bank.transfer(request);
+      ledger.acknowledge(request);
+    } catch (error) {
+      if (error instanceof RoachbankError && error.code === 'AMBIGUOUS_COMMIT') ledger.unknown.set(request.id, request);
+      else ledger.fail(request, errorCode(error));
+    }
+  }
+}
+
+/** The code a failure is counted under: roachbank's, else the SQLSTATE or the socket error. */
+function errorCode(error: unknown): string {
+  if (error instanceof RoachbankError) return error.code;
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const code = sqlState(e) ?? (e as { code?: string }).code;
+    if (code) return code;
+    if (!(e.cause instanceof Error)) return e.message.split('\n')[0] as string;
+  }
+  return String(error);
+}
+
+interface Schedule {
+  readonly options: ChaosOptions;
+  readonly server: PrivateServer;
+  readonly proxy: WireProxy;
+  readonly admin: pg.Pool;
+  readonly started: number;
+  readonly heals: number[];
+  readonly faults: { serverCrashes: number; backendsTerminated: number };
+}
+
+/**
+ * The timed faults, at fixed fractions of the run so they never overlap:
+ * short timeouts (with a lock held long enough to trip them), refused
+ * connections, crashes, and a backend terminated every couple of seconds.
+ */
+async function runFaultSchedule(schedule: Schedule): Promise<void> {
+  const { options, server, proxy, admin, started, heals, faults } = schedule;
+  const at = (fraction: number) => sleep(Math.max(0, started + fraction * options.durationMs - performance.now()));
+  const log = (message: string) => options.log(`${((performance.now() - started) / 1000).toFixed(1)}s ${message}`);
+  const end = started + options.durationMs;
+
+  const timeouts = async (from: number, to: number) => {
+    await at(from);
+    log(`statement_timeout ${statementTimeout}, idle_in_transaction_session_timeout ${idleInTransactionTimeout}`);
+    await whenUp(() => setTimeouts(admin, true));
+    await whenUp(() => holdLock(admin, 600));
+    await at(to);
+    await whenUp(() => setTimeouts(admin, false));
+    heals.push(performance.now());
+  };
+  const refusals = async (fraction: number) => {
+    await at(fraction);
+    log('refusing new connections');
+    proxy.refuseConnections(true);
+    await sleep(700);
+    proxy.refuseConnections(false);
+    heals.push(performance.now());
+  };
+  const crash = async (fraction: number, downMs: number) => {
+    await at(fraction);
+    log(`server: pg_ctl stop -m immediate, down for ${downMs} ms`);
+    await server.crash();
+    faults.serverCrashes++;
+    await sleep(downMs);
+    await server.start();
+    log('server: started again');
+    heals.push(performance.now());
+  };
+  const terminations = async () => {
+    while (performance.now() < end - 1000) {
+      await sleep(1500 + Math.floor(Math.random() * 1000));
+      const killed = await admin
+        .query<{ killed: boolean }>(
+          `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+            WHERE datname = current_database() AND backend_type = 'client backend'
+              AND pid <> pg_backend_pid() AND application_name <> 'chaos-admin'
+            ORDER BY random() LIMIT 1`,
+        )
+        .catch(() => ({ rows: [] as Array<{ killed: boolean }> }));
+      if (killed.rows[0]?.killed) faults.backendsTerminated++;
+    }
+  };
+
+  // The last outage outlasts the retry core's patience (10 attempts, about 5 s), so some
+  // transfers fail with RETRIES_EXHAUSTED: the audit then holds them to being absent.
+  const crashes = Array.from({ length: options.crashes }, (_, i) =>
+    crash((i + 1) / (options.crashes + 1), i === options.crashes - 1 ? 6000 : 500),
+  );
+  await Promise.all([
+    timeouts(0.03, 0.11),
+    timeouts(0.8, 0.86),
+    ...[0.14, 0.38, 0.62, 0.9].map(refusals),
+    ...crashes,
+    terminations(),
+  ]);
+}
+
+/** Switches the short timeouts on or off for every session, running ones included (a reload applies them). */
+async function setTimeouts(admin: pg.Pool, on: boolean): Promise<void> {
+  const client = await admin.connect();
+  try {
+    await client.query(on ? `ALTER SYSTEM SET statement_timeout = '${statementTimeout}'` : 'ALTER SYSTEM RESET statement_timeout');
+    await client.query(
+      on ? `ALTER SYSTEM SET idle_in_transaction_session_timeout = '${idleInTransactionTimeout}'` : 'ALTER SYSTEM RESET idle_in_transaction_session_timeout',
+    );
+    await client.query('SELECT pg_reload_conf()');
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Holds every account's row lock for `ms` in one statement batch, so the workers'
+ * statements wait past statement_timeout. READ COMMITTED: at SERIALIZABLE the
+ * lock itself would keep failing with 40001 against the workers' updates.
+ */
+async function holdLock(admin: pg.Pool, ms: number): Promise<void> {
+  await admin.query(
+    `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL statement_timeout = 0; SELECT 1 FROM roachbank.accounts FOR UPDATE; SELECT pg_sleep(${ms / 1000}); COMMIT`,
+  );
+}
+
+/** Runs a step of the schedule, waiting out a server that is down (bounded: 30 s). */
+async function whenUp(step: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= 300) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+/** Sessions left inside a transaction and connections never given back, once the workers are done. */
+async function connectionLeaks(admin: pg.Pool, pools: pg.Pool[]): Promise<{ idleInTransaction: number; checkedOut: number }> {
+  const { rows } = await admin.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND state LIKE 'idle in transaction%' AND application_name <> 'chaos-admin'`,
+  );
+  const checkedOut = pools.reduce((sum, pool) => sum + pool.totalCount - pool.idleCount + pool.waitingCount, 0);
+  return { idleInTransaction: rows[0]?.n ?? 0, checkedOut };
+}
+
+/** Resubmits every transfer whose outcome the client never learnt: idempotency makes that the way to learn it. */
+async function resolveUnknowns(bank: Bank, ledger: ClientLedger): Promise<ChaosReport['transfers']['ambiguousAfterRun']> {
+  const result = { total: ledger.unknown.size, committed: 0, appliedOnResubmit: 0, failed: 0 };
+  for (const [id, request] of ledger.unknown) {
+    try {
+      const outcome = await bank.transfer(request);
+      if (outcome.replayed) result.committed++;
+      else result.appliedOnResubmit++;
+      ledger.acknowledge(request);
+    } catch (error) {
+      if (!(error instanceof RoachbankError) || error.code === 'AMBIGUOUS_COMMIT') continue; // still unknown: the audit says so
+      result.failed++;
+      ledger.fail(request, error.code);
+    }
+    ledger.unknown.delete(id);
+  }
+  return result;
+}
+
+function createPoolOnce(url: string, pools: pg.Pool[]): pg.Pool {
+  const pool = createPool(url, { max: 2, statementIsolation: 'read committed' });
+  pools.push(pool);
+  return pool;
+}
+
+function seededUuid(random: SeededRandom): string {
+  const bytes = Array.from({ length: 16 }, () => random.int(0, 255));
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
+  const hex = bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
