@@ -24,8 +24,11 @@ export interface ChaosOptions {
    * SERIALIZABLE session), `orm` (Drizzle, five round trips in a transaction).
    */
   readonly workers: { readonly pg: number; readonly pgBatch: number; readonly orm: number };
-  /** Immediate stops of the server (with a restart each), spread over the run. */
-  readonly crashes: number;
+  /**
+   * The faults come in cycles of at least this length (40 s or more, so they do not
+   * overlap): two short timeout windows, four refusals and three crashes each.
+   */
+  readonly cycleMs: number;
   readonly rates: FaultRates;
   readonly log: (line: string) => void;
 }
@@ -245,46 +248,22 @@ interface Schedule {
 }
 
 /**
- * The timed faults, at fixed fractions of the run so they never overlap:
+ * The timed faults, at fixed fractions of each cycle so they never overlap:
  * short timeouts (with a lock held long enough to trip them), refused
- * connections, crashes, and a backend terminated every couple of seconds.
+ * connections and crashes; across the run, a backend terminated every couple
+ * of seconds. A run longer than one cycle repeats the cycle.
  */
 async function runFaultSchedule(schedule: Schedule): Promise<void> {
   const { options, server, proxy, admin, started, heals, faults } = schedule;
-  const at = (fraction: number) => sleep(Math.max(0, started + fraction * options.durationMs - performance.now()));
-  const log = (message: string) => options.log(`${((performance.now() - started) / 1000).toFixed(1)}s ${message}`);
   const end = started + options.durationMs;
+  const cycles = Math.max(1, Math.floor(options.durationMs / options.cycleMs));
+  const cycleMs = options.durationMs / cycles;
+  const random = seededRandom(options.seed);
+  const log = (message: string) => options.log(`${((performance.now() - started) / 1000).toFixed(1)}s ${message}`);
 
-  const timeouts = async (from: number, to: number) => {
-    await at(from);
-    log(`statement_timeout ${statementTimeout}, idle_in_transaction_session_timeout ${idleInTransactionTimeout}`);
-    await whenUp(() => setTimeouts(admin, true));
-    await whenUp(() => holdLock(admin, 600));
-    await at(to);
-    await whenUp(() => setTimeouts(admin, false));
-    heals.push(performance.now());
-  };
-  const refusals = async (fraction: number) => {
-    await at(fraction);
-    log('refusing new connections');
-    proxy.refuseConnections(true);
-    await sleep(700);
-    proxy.refuseConnections(false);
-    heals.push(performance.now());
-  };
-  const crash = async (fraction: number, downMs: number) => {
-    await at(fraction);
-    log(`server: pg_ctl stop -m immediate, down for ${downMs} ms`);
-    await server.crash();
-    faults.serverCrashes++;
-    await sleep(downMs);
-    await server.start();
-    log('server: started again');
-    heals.push(performance.now());
-  };
   const terminations = async () => {
     while (performance.now() < end - 1000) {
-      await sleep(1500 + Math.floor(Math.random() * 1000));
+      await sleep(random.int(1500, 2500));
       const killed = await admin
         .query<{ killed: boolean }>(
           `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
@@ -297,18 +276,55 @@ async function runFaultSchedule(schedule: Schedule): Promise<void> {
     }
   };
 
-  // The last outage outlasts the retry core's patience (10 attempts, about 5 s), so some
-  // transfers fail with RETRIES_EXHAUSTED: the audit then holds them to being absent.
-  const crashes = Array.from({ length: options.crashes }, (_, i) =>
-    crash((i + 1) / (options.crashes + 1), i === options.crashes - 1 ? 6000 : 500),
-  );
-  await Promise.all([
-    timeouts(0.03, 0.11),
-    timeouts(0.8, 0.86),
-    ...[0.14, 0.38, 0.62, 0.9].map(refusals),
-    ...crashes,
-    terminations(),
-  ]);
+  const cycle = async (cycleStart: number) => {
+    const at = (fraction: number) => sleep(Math.max(0, cycleStart + fraction * cycleMs - performance.now()));
+    const timeouts = async (from: number, to: number) => {
+      await at(from);
+      log(`statement_timeout ${statementTimeout}, idle_in_transaction_session_timeout ${idleInTransactionTimeout}`);
+      await whenUp(() => setTimeouts(admin, true));
+      await whenUp(() => holdLock(admin, 600));
+      await at(to);
+      await whenUp(() => setTimeouts(admin, false));
+      heals.push(performance.now());
+    };
+    const refusals = async (fraction: number) => {
+      await at(fraction);
+      log('refusing new connections');
+      proxy.refuseConnections(true);
+      await sleep(700);
+      proxy.refuseConnections(false);
+      heals.push(performance.now());
+    };
+    const crash = async (fraction: number, downMs: number) => {
+      await at(fraction);
+      log(`server: pg_ctl stop -m immediate, down for ${downMs} ms`);
+      await server.crash();
+      faults.serverCrashes++;
+      await sleep(downMs);
+      await server.start();
+      log('server: started again');
+      heals.push(performance.now());
+    };
+    // One after another, never overlapping, so each heal is a heal. The last outage
+    // outlasts the retry core's patience (10 attempts, about 5 s), so some transfers
+    // fail with RETRIES_EXHAUSTED: the audit then holds them to being absent.
+    await Promise.all([
+      timeouts(0.03, 0.11),
+      refusals(0.14),
+      crash(0.22, 500),
+      refusals(0.32),
+      crash(0.42, 500),
+      timeouts(0.5, 0.57),
+      refusals(0.62),
+      crash(0.7, 6000),
+      refusals(0.92),
+    ]);
+  };
+
+  const cyclesDone = (async () => {
+    for (let i = 0; i < cycles; i++) await cycle(started + i * cycleMs);
+  })();
+  await Promise.all([cyclesDone, terminations()]);
 }
 
 /** Switches the short timeouts on or off for every session, running ones included (a reload applies them). */

@@ -19,6 +19,6 @@ export const chaosDefaults: Omit<ChaosOptions, 'seed' | 'durationMs' | 'log'> = 
   accounts: 12,
   openingBalance: 1_000n,
   workers: { pg: 4, pgBatch: 3, orm: 4 },
-  crashes: 3,
+  cycleMs: 40_000,
   rates: { cutAtMessage: 0.002, cutBeforeCommit: 0.01, cutAfterCommit: 0.01, delay: 0.03, delayMs: [5, 250] },
 };

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { insufficientFunds } from '../src/bank/bank-errors.js';
+import { resolvingAmbiguity } from '../src/bank/resolve-ambiguity.js';
+import { AmbiguousCommitError } from '../src/txn/ambiguous-commit-error.js';
+
+const lost = new AmbiguousCommitError(new Error('Connection terminated unexpectedly'));
+const statementTimeout = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+
+/** An operation that fails with each of `failures` in turn, then returns 'done'. */
+function scripted(...failures: unknown[]) {
+  let calls = 0;
+  const operation = async () => {
+    const failure = failures[calls++];
+    if (failure !== undefined) throw failure;
+    return 'done';
+  };
+  return { operation, calls: () => calls };
+}
+
+describe('resolvingAmbiguity', () => {
+  test('an ambiguous commit is resolved by running the idempotent operation again', async () => {
+    const seen: unknown[] = [];
+    const { operation, calls } = scripted(lost);
+    assert.equal(await resolvingAmbiguity(operation, { onAmbiguous: (e) => seen.push(e) }), 'done');
+    assert.equal(calls(), 2);
+    assert.deepEqual(seen, [lost]);
+  });
+
+  test('an error before any ambiguity is the answer, at once', async () => {
+    const { operation, calls } = scripted(statementTimeout);
+    await assert.rejects(resolvingAmbiguity(operation), statementTimeout);
+    assert.equal(calls(), 1);
+  });
+
+  test('a resubmission that times out says nothing about the first try: still AMBIGUOUS_COMMIT, never the timeout', async () => {
+    const { operation, calls } = scripted(lost, statementTimeout, statementTimeout, statementTimeout);
+    await assert.rejects(resolvingAmbiguity(operation, { attempts: 3 }), lost);
+    assert.equal(calls(), 3);
+  });
+
+  test('a bank answer to the resubmission (INSUFFICIENT_FUNDS) is definite: the first try did not commit', async () => {
+    const refusal = insufficientFunds('a', 0n, 5n);
+    const { operation } = scripted(lost, refusal);
+    await assert.rejects(resolvingAmbiguity(operation), refusal);
+  });
+});
