@@ -51,6 +51,37 @@ describe('surfaces while the database is down', () => {
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
+  test('a statement cancelled by statement_timeout is 503 DATABASE_UNAVAILABLE over HTTP and exit 5 in the CLI, and changes nothing', async () => {
+    const [account] = accounts as [string];
+    const holder = await pool.connect();
+    try {
+      // Hold the account's row, and make every session give up waiting for it after 100 ms.
+      await holder.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      await holder.query('SELECT 1 FROM roachbank.accounts WHERE id = $1 FOR UPDATE', [account]);
+      await pool.query("ALTER SYSTEM SET statement_timeout = '100ms'");
+      await pool.query('SELECT pg_reload_conf()');
+      await sleep(200); // sessions take the reloaded setting between statements
+
+      const response = await post(`/accounts/${account}/deposits`, { amount: '5' });
+      const problem = (await response.json()) as { code: string; detail: string };
+      assert.equal(response.status, 503);
+      assert.equal(problem.code, 'DATABASE_UNAVAILABLE');
+      assert.match(problem.detail, /cancelled the statement \(statement_timeout/);
+
+      const cli = await runCli(['deposit', account, '5'], { DATABASE_URL: server.url });
+      assert.equal(cli.code, 5, cli.stderr);
+      assert.match(cli.stderr, /^roachbank: DATABASE_UNAVAILABLE: postgres@127\.0\.0\.1:\d+\/roachbank cancelled the statement/);
+      assert.equal(cli.stderr.trim().split('\n').length, 1);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      await pool.query('ALTER SYSTEM RESET statement_timeout');
+      await pool.query('SELECT pg_reload_conf()');
+    }
+    const balance = ((await (await fetch(`${base}/accounts/${account}`)).json()) as { balance: string }).balance;
+    assert.equal(balance, '100', 'nothing was deposited');
+  });
+
   test('HTTP answers 503 problem+json on every database route while it is down, then recovers by itself; the CLI exits 5', async () => {
     const [from, to] = accounts as [string, string];
     const transferKey = randomUUID();

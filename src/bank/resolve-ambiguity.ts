@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
+import { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import { backoffDelay } from '../txn/backoff.js';
 
 /**
