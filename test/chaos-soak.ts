@@ -19,7 +19,13 @@ if (!(minutes > 0)) {
   process.exit(2);
 }
 if (values.seed !== undefined) process.env['ROACHBANK_CHAOS_SEED'] = values.seed;
-const seed = chaosSeed();
+let seed: number;
+try {
+  seed = chaosSeed();
+} catch (error) {
+  console.error(`${(error as Error).message}\n${usage}`);
+  process.exit(2);
+}
 console.log(`chaos: ${minutes} min, seed ${seed} (re-run with --seed ${seed})`);
 
 const report = await runChaos({ ...chaosDefaults, seed, durationMs: minutes * 60_000, log: (line) => console.log(line) });
