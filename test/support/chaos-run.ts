@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { Bank, Flavor } from '../../src/bank/bank.js';
+import type { Bank } from '../../src/bank/bank.js';
 import { createBank } from '../../src/bank/create-bank.js';
 import { createPool } from '../../src/db/create-pool.js';
 import { ensureSchema } from '../../src/db/migrate.js';
@@ -100,10 +100,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       pools.push(pool);
       return pool;
     };
-    const banks: Array<{ flavor: Flavor; bank: Bank; workers: number }> = [
-      { flavor: 'pg', bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.pg },
-      { flavor: 'pg', bank: createBank(through(), 'pg', hooks), workers: options.workers.pgBatch },
-      { flavor: 'orm', bank: createBank(through('read committed'), 'orm', hooks), workers: options.workers.orm },
+    const banks: Array<{ bank: Bank; workers: number }> = [
+      { bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.pg },
+      { bank: createBank(through(), 'pg', hooks), workers: options.workers.pgBatch },
+      { bank: createBank(through('read committed'), 'orm', hooks), workers: options.workers.orm },
     ];
 
     const plan = faultPlan(options.seed, options.rates);
@@ -126,7 +126,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     proxy.refuseConnections(false);
     const leaks = await connectionLeaks(admin, pools);
 
-    const ambiguousAfterRun = await resolveUnknowns(createBank(createPoolOnce(server.url, pools), 'pg'), ledger);
+    const ambiguousAfterRun = await resolveUnknowns(createBank(directPool(server.url, pools), 'pg'), ledger);
     const faultsInjected: InjectedFaults = {
       ...plan.injected,
       refusedConnections: proxy.refused,
@@ -185,6 +185,12 @@ class ClientLedger {
   acknowledge(request: TransferRequest): void {
     this.acknowledged.set(request.id, request);
     this.#ackTimes.push(performance.now());
+  }
+
+  /** An unknown outcome learnt after the run: acknowledged, but not evidence that the pool had recovered. */
+  resolve(request: TransferRequest): void {
+    this.unknown.delete(request.id);
+    this.acknowledged.set(request.id, request);
   }
 
   fail(request: TransferRequest, code: string): void {
@@ -377,23 +383,24 @@ async function connectionLeaks(admin: pg.Pool, pools: pg.Pool[]): Promise<{ idle
 /** Resubmits every transfer whose outcome the client never learnt: idempotency makes that the way to learn it. */
 async function resolveUnknowns(bank: Bank, ledger: ClientLedger): Promise<ChaosReport['transfers']['ambiguousAfterRun']> {
   const result = { total: ledger.unknown.size, committed: 0, appliedOnResubmit: 0, failed: 0 };
-  for (const [id, request] of ledger.unknown) {
+  for (const request of [...ledger.unknown.values()]) {
     try {
       const outcome = await bank.transfer(request);
       if (outcome.replayed) result.committed++;
       else result.appliedOnResubmit++;
-      ledger.acknowledge(request);
+      ledger.resolve(request);
     } catch (error) {
       if (!(error instanceof RoachbankError) || error.code === 'AMBIGUOUS_COMMIT') continue; // still unknown: the audit says so
       result.failed++;
+      ledger.unknown.delete(request.id);
       ledger.fail(request, error.code);
     }
-    ledger.unknown.delete(id);
   }
   return result;
 }
 
-function createPoolOnce(url: string, pools: pg.Pool[]): pg.Pool {
+/** A pool that bypasses the proxy (the network has healed), closed with the others. */
+function directPool(url: string, pools: pg.Pool[]): pg.Pool {
   const pool = createPool(url, { max: 2, statementIsolation: 'read committed' });
   pools.push(pool);
   return pool;
