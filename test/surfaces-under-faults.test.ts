@@ -4,7 +4,6 @@
 // recovery without a restart of the HTTP server.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +11,7 @@ import type pg from 'pg';
 import { createPool } from '../src/db/create-pool.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import { buildServer } from '../src/http/build-server.js';
+import { logSink } from './support/http-server.js';
 import { startPrivateServer, type PrivateServer } from './support/private-server.js';
 import { runCli } from './support/run-cli.js';
 
@@ -27,13 +27,7 @@ describe('surfaces while the database is down', () => {
     server = await startPrivateServer();
     pool = createPool(server.url, { max: 5, statementIsolation: 'read committed' });
     await ensureSchema(pool);
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(...chunk.toString().trim().split('\n'));
-        done();
-      },
-    });
-    app = await buildServer({ pool, databaseUrl: server.url, flavor: 'pg', logger: { level: 'info', stream } });
+    app = await buildServer({ pool, databaseUrl: server.url, flavor: 'pg', logger: { level: 'info', stream: logSink(logs) } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     for (const balance of ['100', '0']) {

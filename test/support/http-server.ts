@@ -14,17 +14,22 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** A stream for the server's logger that keeps every line it writes in `lines`. */
+export function logSink(lines: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString().trim().split('\n'));
+      done();
+    },
+  });
+}
+
 /** The real server on 127.0.0.1 and a free port, on a fresh database. */
 export async function startTestServer(options: { token?: string; flavor?: Flavor; name?: string } = {}): Promise<TestServer> {
   const db = await createTestDatabase(options.name ?? 'http', { max: 20 });
   await ensureSchema(db.pool);
   const logs: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(...chunk.toString().trim().split('\n'));
-      done();
-    },
-  });
+  const stream = logSink(logs);
   const app = await buildServer({
     pool: db.pool,
     databaseUrl: db.url,
