@@ -13,7 +13,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { createBank } from '../src/bank/create-bank.js';
-import { moveSql } from '../src/bank/pg-bank.js';
+import { moveSql } from '../src/bank/movement-statements.js';
 import { createPool } from '../src/db/create-pool.js';
 import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
 import { ensureSchema } from '../src/db/migrate.js';

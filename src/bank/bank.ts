@@ -1,5 +1,6 @@
 import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import type { RetryEvent } from '../txn/run-transaction.js';
+import type { GroupCommitOptions } from './group-commit.js';
 
 /** An account of the product schema. Money is `bigint` (INT8). */
 export interface Account {
@@ -36,6 +37,41 @@ export interface TransferRequest {
   readonly amount: bigint;
 }
 
+/** Options of one money-moving call. */
+export interface MovementOptions {
+  /**
+   * Gives up waiting: the call rejects with the signal's reason at once. A movement
+   * still queued for a batch is dropped; one already sent may still happen (repeat
+   * its id to learn).
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * One movement of `transferMany`: a transfer (both sides), a deposit (no `fromId`)
+ * or a withdrawal (no `toId`). Checked like a single call; a malformed one fails alone.
+ */
+export interface MovementRequest {
+  /** The idempotency key; a fresh UUID when omitted. */
+  readonly id?: string;
+  readonly fromId?: string | null;
+  readonly toId?: string | null;
+  /** A bigint, or a decimal string. */
+  readonly amount: bigint | string;
+}
+
+/**
+ * The answer to one movement of `transferMany`: its outcome, or the error the
+ * same single call would have thrown (a `RoachbankError` with a DESIGN §3 code,
+ * or the database's own error when it failed some other way).
+ */
+export type MovementResult =
+  | { readonly ok: true; readonly outcome: TransferOutcome }
+  | { readonly ok: false; readonly error: unknown };
+
+/** The most movements one `transferMany` call takes. */
+export const maxTransferManyItems = 1000;
+
 /** One page of a list; pass `next` back as the cursor to get the following page. */
 export interface Page<T> {
   readonly items: readonly T[];
@@ -66,6 +102,33 @@ export interface VerifyReport {
   readonly elapsedMs: number;
 }
 
+/** Hooks for metrics: what the retry core and the ambiguity resolution did inside the bank. */
+export interface BankOptions {
+  /** Every retry of a bank transaction (40001, 40P01, a lost connection before COMMIT). */
+  readonly onRetry?: (event: RetryEvent) => void;
+  /** Every ambiguous commit, before the bank resolves it by submitting the request again. */
+  readonly onAmbiguous?: (error: AmbiguousCommitError) => void;
+  /** Every batch statement that committed, with how many movements it carried (the `pg` flavor). */
+  readonly onBatch?: (size: number) => void;
+  /**
+   * Group commit (the `pg` flavor): concurrent `transfer`, `deposit` and `withdraw`
+   * calls share one statement and one commit. On by default; `false` sends each
+   * movement as its own statement.
+   */
+  readonly batch?: GroupCommitOptions | false;
+}
+
+export interface CreateAccountOptions {
+  /** Opening balance, journaled as money entering; default 0. */
+  readonly balance?: bigint;
+  /**
+   * The account id, making the call idempotent: the same id with the same opening
+   * balance returns the account; with another balance it is IDEMPOTENCY_CONFLICT.
+   * Default: a fresh UUID.
+   */
+  readonly id?: string;
+}
+
 /**
  * The bank: accounts, a journal of transfers, and its invariants. Implemented
  * on the pg driver (`PgBank`) and on Drizzle ORM (`OrmBank`); one contract test
@@ -83,25 +146,6 @@ export interface VerifyReport {
  * const b = await bank.createAccount();
  * await bank.transfer({ id: randomUUID(), fromId: a.id, toId: b.id, amount: 100n });
  */
-/** Hooks for metrics: what the retry core and the ambiguity resolution did inside the bank. */
-export interface BankOptions {
-  /** Every retry of a bank transaction (40001, 40P01, a lost connection before COMMIT). */
-  readonly onRetry?: (event: RetryEvent) => void;
-  /** Every ambiguous commit, before the bank resolves it by submitting the request again. */
-  readonly onAmbiguous?: (error: AmbiguousCommitError) => void;
-}
-
-export interface CreateAccountOptions {
-  /** Opening balance, journaled as money entering; default 0. */
-  readonly balance?: bigint;
-  /**
-   * The account id, making the call idempotent: the same id with the same opening
-   * balance returns the account; with another balance it is IDEMPOTENCY_CONFLICT.
-   * Default: a fresh UUID.
-   */
-  readonly id?: string;
-}
-
 export interface Bank {
   /** Opens an account; an opening balance is journaled as money entering. */
   createAccount(options?: CreateAccountOptions): Promise<Account>;
@@ -117,9 +161,19 @@ export interface Bank {
   listAccounts(page?: PageRequest): Promise<Page<Account>>;
   /** Closes an account whose balance is 0 (ACCOUNT_NOT_EMPTY otherwise); closing it again returns it as it is. */
   closeAccount(id: string): Promise<Account>;
-  deposit(accountId: string, amount: bigint, options?: { readonly id?: string }): Promise<TransferOutcome>;
-  withdraw(accountId: string, amount: bigint, options?: { readonly id?: string }): Promise<TransferOutcome>;
-  transfer(request: TransferRequest): Promise<TransferOutcome>;
+  deposit(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<TransferOutcome>;
+  withdraw(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<TransferOutcome>;
+  transfer(request: TransferRequest, options?: MovementOptions): Promise<TransferOutcome>;
+  /**
+   * Many movements in one call, answered one by one in input order, as if they ran
+   * one after another: item i sees the effect of every item before it. The `pg`
+   * flavor cuts the list into batches that keep that order (one statement and one
+   * commit each); the `orm` flavor runs them one by one. A malformed item fails
+   * alone; over `maxTransferManyItems` items is INVALID_ARGUMENT for the call. Once
+   * the database fails a batch (unavailable, outcome unknown), the items after it
+   * are not sent and fail with DATABASE_UNAVAILABLE.
+   */
+  transferMany(items: readonly MovementRequest[], options?: MovementOptions): Promise<MovementResult[]>;
   /** A journal row by its id; TRANSFER_NOT_FOUND if there is none. */
   getTransfer(id: string): Promise<Transfer>;
   /** The journal rows of an account, newest first. */

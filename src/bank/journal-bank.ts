@@ -1,23 +1,27 @@
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { RunTransactionOptions } from '../txn/run-transaction.js';
-import type {
-  Account,
-  Bank,
-  BankOptions,
-  CreateAccountOptions,
-  Page,
-  PageRequest,
-  Transfer,
-  TransferOutcome,
-  TransferRequest,
-  VerifyReport,
+import {
+  maxTransferManyItems,
+  type Account,
+  type Bank,
+  type BankOptions,
+  type CreateAccountOptions,
+  type MovementOptions,
+  type MovementRequest,
+  type MovementResult,
+  type Page,
+  type PageRequest,
+  type Transfer,
+  type TransferOutcome,
+  type TransferRequest,
+  type VerifyReport,
 } from './bank.js';
 import { accountNotFound } from './bank-errors.js';
 import { derivedId, idOrNew, parseId } from './ids.js';
 import { movement, type Movement } from './movement.js';
 import { parseAmount } from './money.js';
-import { resolvingAmbiguity } from './resolve-ambiguity.js';
+import { isDefiniteAnswer, resolvingAmbiguity } from './resolve-ambiguity.js';
 import { verifyInvariants } from './verify-invariants.js';
 
 /** A checked request to open an account: its id, its opening balance and the id of the opening deposit. */
@@ -44,6 +48,7 @@ export abstract class JournalBank implements Bank {
     this.#onAmbiguous = options.onAmbiguous;
   }
 
+
   async createAccount(options: CreateAccountOptions = {}): Promise<Account> {
     const balance = options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
     const id = idOrNew(options.id, 'account id');
@@ -51,16 +56,66 @@ export abstract class JournalBank implements Bank {
     return created ?? this.#existingAccount(id, balance);
   }
 
-  async deposit(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
-    return this.move(movement({ id: options.id, fromId: null, toId: accountId, amount }));
+  async deposit(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<TransferOutcome> {
+    return this.move(movement({ id: options.id, fromId: null, toId: accountId, amount }), options.signal);
   }
 
-  async withdraw(accountId: string, amount: bigint, options: { id?: string } = {}): Promise<TransferOutcome> {
-    return this.move(movement({ id: options.id, fromId: accountId, toId: null, amount }));
+  async withdraw(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<TransferOutcome> {
+    return this.move(movement({ id: options.id, fromId: accountId, toId: null, amount }), options.signal);
   }
 
-  async transfer(request: TransferRequest): Promise<TransferOutcome> {
-    return this.move(movement(request));
+  async transfer(request: TransferRequest, options: MovementOptions = {}): Promise<TransferOutcome> {
+    return this.move(movement(request), options.signal);
+  }
+
+  async transferMany(items: readonly MovementRequest[], options: MovementOptions = {}): Promise<MovementResult[]> {
+    if (!Array.isArray(items)) throw new RoachbankError('INVALID_ARGUMENT', 'transferMany takes an array of movements');
+    if (items.length > maxTransferManyItems) {
+      throw new RoachbankError('INVALID_ARGUMENT', `at most ${maxTransferManyItems} movements in one call, got ${items.length}`);
+    }
+    options.signal?.throwIfAborted();
+    const results: MovementResult[] = new Array(items.length);
+    const checked: { index: number; movement: Movement }[] = [];
+    items.forEach((item, index) => {
+      try {
+        if (typeof item !== 'object' || item === null) throw new RoachbankError('INVALID_ARGUMENT', 'a movement must be an object');
+        checked.push({ index, movement: movement(item) });
+      } catch (error) {
+        results[index] = { ok: false, error };
+      }
+    });
+    const answers = await this.moveMany(
+      checked.map((c) => c.movement),
+      options.signal,
+    );
+    checked.forEach(({ index }, i) => {
+      results[index] = answers[i]!;
+    });
+    return results;
+  }
+
+  /**
+   * Checked movements in order, each seeing the ones before it: here one by one.
+   * Once one fails without a definite answer (the database is away, the outcome is
+   * unknown, the signal fired), the rest are not sent.
+   */
+  protected async moveMany(movements: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
+    const answers: MovementResult[] = [];
+    let stop: unknown;
+    for (const item of movements) {
+      let answer: MovementResult;
+      if (stop !== undefined) answer = { ok: false, error: stop };
+      else {
+        try {
+          answer = { ok: true, outcome: await this.move(item, signal) };
+        } catch (error) {
+          answer = { ok: false, error };
+        }
+        stop = stopReason([answer], signal);
+      }
+      answers.push(answer);
+    }
+    return answers;
   }
 
   verify(): Promise<VerifyReport> {
@@ -93,7 +148,7 @@ export abstract class JournalBank implements Bank {
   protected abstract insertAccount(account: NewAccount): Promise<Account | undefined>;
 
   /** Applies a checked movement exactly once per id (or answers it from the journal). */
-  protected abstract move(request: Movement): Promise<TransferOutcome>;
+  protected abstract move(request: Movement, signal?: AbortSignal): Promise<TransferOutcome>;
 
   abstract getAccount(id: string): Promise<Account>;
 
@@ -113,4 +168,21 @@ export abstract class JournalBank implements Bank {
   abstract closeAccount(id: string): Promise<Account>;
   abstract getTransfer(id: string): Promise<Transfer>;
   abstract history(accountId: string, page?: PageRequest): Promise<Page<Transfer>>;
+}
+
+/**
+ * Why the movements after these answers must not be sent, if they must not: the
+ * signal fired, or one of them failed without a definite answer (then the rest
+ * fail with DATABASE_UNAVAILABLE, "not sent").
+ */
+export function stopReason(answers: readonly MovementResult[], signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return signal.reason;
+  for (const answer of answers) {
+    if (answer.ok || isDefiniteAnswer(answer.error)) continue;
+    const why = answer.error instanceof Error ? answer.error.message : String(answer.error);
+    return new RoachbankError('DATABASE_UNAVAILABLE', `not sent: an earlier movement of this call got no definite answer (${why})`, {
+      cause: answer.error,
+    });
+  }
+  return undefined;
 }

@@ -13,14 +13,18 @@ export interface Movement {
 
 /**
  * Checks and normalizes a money movement before any SQL runs: UUIDs, an amount
- * from 1 to 2^63 − 1, two different accounts. Bad input is INVALID_ARGUMENT.
+ * from 1 to 2^63 − 1, at least one account, two different ones. A missing or
+ * null side is money entering or leaving. Bad input is INVALID_ARGUMENT.
  *
  * @example
  * movement({ fromId: a, toId: b, amount: 100n }) // { id: <fresh uuid>, fromId: a, toId: b, amount: 100n }
  */
-export function movement(request: { id?: string; fromId: string | null; toId: string | null; amount: unknown }): Movement {
-  const fromId = request.fromId === null ? null : parseId(request.fromId, 'source account id');
-  const toId = request.toId === null ? null : parseId(request.toId, 'destination account id');
+export function movement(request: { id?: string; fromId?: string | null; toId?: string | null; amount: unknown }): Movement {
+  const fromId = request.fromId == null ? null : parseId(request.fromId, 'source account id');
+  const toId = request.toId == null ? null : parseId(request.toId, 'destination account id');
+  if (fromId === null && toId === null) {
+    throw new RoachbankError('INVALID_ARGUMENT', 'a movement needs a source account, a destination account or both');
+  }
   if (fromId !== null && fromId === toId) {
     throw new RoachbankError('INVALID_ARGUMENT', 'source and destination must be different accounts');
   }

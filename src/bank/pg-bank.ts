@@ -1,57 +1,17 @@
 import type pg from 'pg';
-import { statementIsolation } from '../db/statement-isolation.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { runSingleStatement, runTransaction } from '../txn/run-transaction.js';
-import type { Account, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
-import { accountNotFound, insufficientFunds, translateDatabaseError } from './bank-errors.js';
+import type { Account, BankOptions, MovementResult, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
+import { accountNotFound, isDataRefusal, translateDatabaseError } from './bank-errors.js';
+import { assertBatchRule, sequentialBatches } from './batch-rule.js';
+import { GroupCommit, groupCommitDefaults } from './group-commit.js';
 import { parseId } from './ids.js';
-import { JournalBank, type NewAccount } from './journal-bank.js';
+import { JournalBank, stopReason, type NewAccount } from './journal-bank.js';
 import { replayOf, type Movement } from './movement.js';
+import { answerOf } from './movement-answer.js';
+import { moveBatchSql, moveSql, type MovementRow } from './movement-statements.js';
 import { pageFrom, pageOf } from './page-cursor.js';
-
-// Every money movement (transfer, deposit: $2 NULL, withdrawal: $3 NULL) is this one
-// statement, one round trip, so CockroachDB can retry it on the server:
-// - `locked` takes the row locks of the open accounts in id order, so two transfers in
-//   opposite directions queue instead of deadlocking;
-// - `inserted` journals the transfer only if the id is new, the accounts are open and the
-//   source holds enough; ON CONFLICT settles a race on the same id;
-// - `moved` is one UPDATE for both balances (CockroachDB allows one modification per table
-//   and statement), and runs only if the journal row was written.
-// It reads nothing that the client then writes, so it is correct at READ COMMITTED, where
-// PostgreSQL re-reads a contended row after the lock instead of failing with 40001 as it
-// does at SERIALIZABLE; CHECK (balance >= 0) stays the last word on overdrafts.
-export const moveSql = `
-WITH locked AS (
-  SELECT id, balance FROM roachbank.accounts
-  WHERE id IN ($2::UUID, $3::UUID) AND closed_at IS NULL
-  ORDER BY id
-  FOR UPDATE
-),
-existing AS (
-  SELECT from_id, to_id, amount, created_at FROM roachbank.transfers WHERE id = $1::UUID
-),
-inserted AS (
-  INSERT INTO roachbank.transfers (id, from_id, to_id, amount)
-  SELECT $1::UUID, $2::UUID, $3::UUID, $4::INT8
-  WHERE NOT EXISTS (SELECT 1 FROM existing)
-    AND (SELECT count(*) FROM locked) = $5::INT8
-    AND ($2::UUID IS NULL OR (SELECT balance FROM locked WHERE id = $2::UUID) >= $4::INT8)
-  ON CONFLICT (id) DO NOTHING
-  RETURNING created_at
-),
-moved AS (
-  UPDATE roachbank.accounts
-  SET balance = CASE WHEN id = $2::UUID THEN balance - $4::INT8 ELSE balance + $4::INT8 END
-  WHERE id IN ($2::UUID, $3::UUID) AND EXISTS (SELECT 1 FROM inserted)
-  RETURNING id
-)
-SELECT
-  (SELECT created_at FROM inserted) AS created_at,
-  (SELECT count(*) FROM moved) AS moved,
-  (SELECT array_agg(id::TEXT) FROM locked) AS open_ids,
-  (SELECT balance FROM locked WHERE id = $2::UUID) AS from_balance,
-  e.from_id AS existing_from_id, e.to_id AS existing_to_id, e.amount AS existing_amount, e.created_at AS existing_created_at
-FROM (SELECT 1) AS one LEFT JOIN existing AS e ON true`;
+import { runMovementStatement } from './run-movement-statement.js';
 
 // An account and its opening balance (journaled as money entering) in one statement;
 // a second submission with the same ids (after an ambiguous commit) changes nothing.
@@ -67,33 +27,6 @@ opening AS (
   RETURNING id
 )
 SELECT id, balance, created_at, closed_at FROM account`;
-
-/** Each connection's session default isolation, learned once (keyed by its socket wrapper). */
-const readCommittedSessions = new WeakMap<object, boolean>();
-
-async function isReadCommittedSession(client: pg.ClientBase): Promise<boolean> {
-  const key = (client as unknown as { connection: object }).connection;
-  let known = readCommittedSessions.get(key);
-  if (known === undefined) {
-    known = (await statementIsolation(client)) === 'read committed';
-    readCommittedSessions.set(key, known);
-  }
-  return known;
-}
-
-/**
- * The movement as one batch, `BEGIN ISOLATION LEVEL READ COMMITTED; …; COMMIT`: one round
- * trip that PostgreSQL runs at READ COMMITTED and that CockroachDB, which retries a
- * transaction sent as a single batch, can retry on the server. A batch takes no
- * parameters, so the values are written in as literals: ids already checked as UUIDs,
- * amounts as bigints, and escaped all the same.
- */
-function moveBatch(client: pg.ClientBase, values: readonly (string | bigint | number | null)[]): string {
-  const literal = (value: string | bigint | number | null) =>
-    value === null ? 'NULL' : typeof value === 'string' ? client.escapeLiteral(value) : `${BigInt(value)}`;
-  const statement = moveSql.replace(/\$(\d)/g, (_, n: string) => literal(values[Number(n) - 1] ?? null));
-  return `BEGIN ISOLATION LEVEL READ COMMITTED;\n${statement};\nCOMMIT`;
-}
 
 const accountColumns = 'id, balance, created_at, closed_at';
 const transferColumns = 'id, from_id, to_id, amount, created_at';
@@ -111,17 +44,6 @@ interface TransferRow {
   amount: string;
   created_at: Date;
 }
-interface MoveRow {
-  created_at: Date | null;
-  moved: string;
-  open_ids: string[] | null;
-  from_balance: string | null;
-  existing_from_id: string | null;
-  existing_to_id: string | null;
-  existing_amount: string | null;
-  existing_created_at: Date | null;
-}
-
 const toAccount = (row: AccountRow): Account => ({
   id: row.id,
   balance: BigInt(row.balance),
@@ -136,8 +58,15 @@ const toTransfer = (row: TransferRow): Transfer => ({
   createdAt: row.created_at,
 });
 
+const singleMove = { name: 'roachbank_move', text: moveSql };
+const batchMove = { name: 'roachbank_move_batch', text: moveBatchSql };
+
 /**
- * The bank on the pg driver: each money movement is one statement through
+ * The bank on the pg driver. Money moves in batches (DESIGN §7): concurrent
+ * `transfer`, `deposit` and `withdraw` calls are coalesced by `GroupCommit` into
+ * one statement and one commit (`moveBatchSql`), and `transferMany` cuts its list
+ * into batches that keep input order. With `batch: false` each movement is its
+ * own statement (`moveSql`). Either way a statement is one round trip through
  * `runSingleStatement`; reads and the rare multi-statement operations go through
  * `runTransaction`.
  *
@@ -146,6 +75,17 @@ const toTransfer = (row: TransferRow): Transfer => ({
  * const { transfer } = await bank.transfer({ fromId, toId, amount: 100n });
  */
 export class PgBank extends JournalBank {
+  readonly #group: GroupCommit | undefined;
+  readonly #maxBatchSize: number;
+  readonly #onBatch: BankOptions['onBatch'];
+
+  constructor(pool: pg.Pool, options: BankOptions = {}) {
+    super(pool, options);
+    this.#onBatch = options.onBatch;
+    this.#maxBatchSize = (options.batch && options.batch.maxSize) || groupCommitDefaults.maxSize;
+    this.#group = options.batch === false ? undefined : new GroupCommit((batch) => this.#runBatch(batch), options.batch);
+  }
+
   protected async insertAccount({ id, balance, openingId }: NewAccount): Promise<Account | undefined> {
     return this.resolving(async () => {
       const { rows } = await this.#single<AccountRow>('roachbank_create_account', createAccountSql, [id, balance, openingId]);
@@ -234,60 +174,75 @@ export class PgBank extends JournalBank {
     return pageFrom(rows, limit, toTransfer);
   }
 
-  protected async move(request: Movement): Promise<TransferOutcome> {
+  protected move(request: Movement, signal?: AbortSignal): Promise<TransferOutcome> {
+    return this.#group ? this.#group.submit(request, signal) : this.#moveAlone(request, signal);
+  }
+
+  /** `transferMany`: consecutive batches that keep input order, each waiting for the one before. */
+  protected override async moveMany(movements: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
+    if (!this.#group) return super.moveMany(movements, signal);
+    const answers: MovementResult[] = [];
+    let stop: unknown;
+    for (const batch of sequentialBatches(movements, this.#maxBatchSize)) {
+      const batchAnswers = stop === undefined ? await this.#runBatch(batch) : batch.map(() => ({ ok: false as const, error: stop }));
+      answers.push(...batchAnswers);
+      stop ??= stopReason(batchAnswers, signal);
+    }
+    return answers;
+  }
+
+  /** One movement, one statement (`moveSql`). */
+  #moveAlone(request: Movement, signal: AbortSignal | undefined): Promise<TransferOutcome> {
     const accounts = [request.fromId, request.toId].filter((id) => id !== null).length;
     const values = [request.id, request.fromId, request.toId, request.amount, accounts];
     return this.resolving(async () => {
-      const row = await this.#runMove<MoveRow>(values);
-      if (row.created_at) {
-        const { fromId, toId, amount, id } = request;
-        return { transfer: { id, fromId, toId, amount, createdAt: row.created_at }, replayed: false };
-      }
-      if (row.existing_amount !== null && row.existing_created_at) {
-        const existing = {
-          id: request.id,
-          fromId: row.existing_from_id,
-          toId: row.existing_to_id,
-          amount: BigInt(row.existing_amount),
-          createdAt: row.existing_created_at,
-        };
-        return { transfer: replayOf(existing, request), replayed: true };
-      }
-      const open = new Set(row.open_ids ?? []);
-      for (const id of [request.fromId, request.toId]) if (id !== null && !open.has(id)) throw accountNotFound(id, 'open');
-      if (request.fromId !== null && BigInt(row.from_balance ?? 0) < request.amount) {
-        throw insufficientFunds(request.fromId, BigInt(row.from_balance ?? 0), request.amount);
-      }
-      // A concurrent request with the same id committed after this statement's snapshot.
-      return { transfer: replayOf(await this.getTransfer(request.id), request), replayed: true };
+      const [row] = await runMovementStatement<MovementRow>(this.pool, singleMove, values, { ...this.retry, ...(signal ? { signal } : {}) });
+      return answerOf(request, row!) ?? this.#readBack(request);
     });
   }
 
   /**
-   * Runs the movement in one round trip: on a session whose default is READ COMMITTED
-   * (roachbank's own pools), as a prepared statement in autocommit, which spares the
-   * server parsing and planning it every time (2× the transfers/s here); on any other
-   * session, as the `BEGIN ISOLATION LEVEL READ COMMITTED; …; COMMIT` batch.
+   * One batch (it keeps the batch rule), answered item by item. A retryable failure
+   * retries the whole statement (`runSingleStatement`); an ambiguous commit sends the
+   * same batch again, which finds what the first try journaled; a refusal caused by
+   * one item's data (an INT8 overflow, say) splits the batch in halves until that
+   * item stands alone and gets the answer the single path would give it. Any other
+   * failure is every item's answer.
    */
-  async #runMove<R extends pg.QueryResultRow>(values: readonly (string | bigint | number | null)[]): Promise<R> {
+  async #runBatch(items: readonly Movement[]): Promise<MovementResult[]> {
+    assertBatchRule(items);
+    let rows: MovementRow[];
     try {
-      return await runSingleStatement(
-        this.pool,
-        async (client) => {
-          if (await isReadCommittedSession(client)) {
-            const { rows } = await client.query<R>({ name: 'roachbank_move', text: moveSql, values: [...values] });
-            return rows[0]!;
-          }
-          const results = (await client.query(moveBatch(client, values))) as unknown as pg.QueryResult<R>[];
-          const [, statement, commit] = results;
-          if (commit?.command !== 'COMMIT') throw new Error(`the batch ended with ${commit?.command ?? 'nothing'}, not COMMIT`);
-          return statement!.rows[0]!;
-        },
-        this.retry,
+      rows = await this.resolving(() =>
+        runMovementStatement<MovementRow>(
+          this.pool,
+          batchMove,
+          [items.map((m) => m.id), items.map((m) => m.fromId), items.map((m) => m.toId), items.map((m) => m.amount)],
+          this.retry,
+        ),
       );
     } catch (error) {
-      throw translateDatabaseError(error);
+      if (items.length > 1 && isDataRefusal(error)) {
+        const half = items.length >> 1;
+        return [...(await this.#runBatch(items.slice(0, half))), ...(await this.#runBatch(items.slice(half)))];
+      }
+      return items.map(() => ({ ok: false, error }));
     }
+    this.#onBatch?.(items.length);
+    return Promise.all(
+      items.map(async (item, i): Promise<MovementResult> => {
+        try {
+          return { ok: true, outcome: answerOf(item, rows[i]!) ?? (await this.#readBack(item)) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+  }
+
+  /** A movement whose id a concurrent request journaled after this statement's snapshot: a replay. */
+  async #readBack(request: Movement): Promise<TransferOutcome> {
+    return { transfer: replayOf(await this.getTransfer(request.id), request), replayed: true };
   }
 
   async #single<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {

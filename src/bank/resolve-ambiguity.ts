@@ -39,8 +39,11 @@ export async function resolvingAmbiguity<T>(
   }
 }
 
-/** An error that tells what became of the request, as opposed to the database failing to answer. */
-function isDefiniteAnswer(error: unknown): boolean {
+/**
+ * An error that tells what became of the request (INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND, …),
+ * as opposed to the database failing to answer (or answering that it cannot tell).
+ */
+export function isDefiniteAnswer(error: unknown): boolean {
   if (!(error instanceof RoachbankError)) return false;
   return !['AMBIGUOUS_COMMIT', 'RETRIES_EXHAUSTED', 'DATABASE_UNAVAILABLE'].includes(error.code);
 }

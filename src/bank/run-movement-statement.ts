@@ -1,0 +1,84 @@
+import type pg from 'pg';
+import { statementIsolation } from '../db/statement-isolation.js';
+import { runSingleStatement, type RunTransactionOptions } from '../txn/run-transaction.js';
+import { translateDatabaseError } from './bank-errors.js';
+
+/** A parameter of a movement statement: ids, amounts, NULL for a missing side, or arrays of them. */
+export type StatementValue = string | bigint | number | null | readonly (string | bigint | null)[];
+
+/** A movement statement and the name it is prepared under on each connection. */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Each connection's session default isolation, learned once (keyed by its socket wrapper). */
+const readCommittedSessions = new WeakMap<object, boolean>();
+
+async function isReadCommittedSession(client: pg.ClientBase): Promise<boolean> {
+  const key = (client as unknown as { connection: object }).connection;
+  let known = readCommittedSessions.get(key);
+  if (known === undefined) {
+    known = (await statementIsolation(client)) === 'read committed';
+    readCommittedSessions.set(key, known);
+  }
+  return known;
+}
+
+/**
+ * Runs a movement statement in one round trip and returns its rows, with the
+ * retry rules of `runSingleStatement` (40001 and 40P01 are retried; a connection
+ * lost once it was sent is `AmbiguousCommitError`), the database's bank
+ * refusals translated (`translateDatabaseError`, which keeps the cause):
+ *
+ * - on a session whose default is READ COMMITTED (roachbank's own pools), as a
+ *   prepared statement in autocommit, planned once per connection (2× the
+ *   transfers/s of sending it unprepared);
+ * - on any other session, as the batch `BEGIN ISOLATION LEVEL READ COMMITTED; …;
+ *   COMMIT`, which PostgreSQL runs at READ COMMITTED and which CockroachDB, since
+ *   it is one batch, can retry on the server.
+ *
+ * @example
+ * const rows = await runMovementStatement(pool, { name: 'roachbank_move', text: moveSql }, values, {});
+ */
+export async function runMovementStatement<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  statement: NamedStatement,
+  values: readonly StatementValue[],
+  options: Omit<RunTransactionOptions, 'isolation' | 'protocol'>,
+): Promise<R[]> {
+  try {
+    return await runSingleStatement(
+      pool,
+      async (client) => {
+        if (await isReadCommittedSession(client)) {
+          const { rows } = await client.query<R>({ name: statement.name, text: statement.text, values: [...values] });
+          return rows;
+        }
+        const results = (await client.query(readCommittedBatch(client, statement.text, values))) as unknown as pg.QueryResult<R>[];
+        const [, answer, commit] = results;
+        if (commit?.command !== 'COMMIT') throw new Error(`the batch ended with ${commit?.command ?? 'nothing'}, not COMMIT`);
+        return answer!.rows;
+      },
+      options,
+    );
+  } catch (error) {
+    throw translateDatabaseError(error);
+  }
+}
+
+/**
+ * The statement as `BEGIN ISOLATION LEVEL READ COMMITTED; …; COMMIT`. A batch takes no
+ * parameters, so the values are written in as literals: ids already checked as UUIDs,
+ * amounts as bigints, arrays as array literals, and escaped all the same.
+ */
+function readCommittedBatch(client: pg.ClientBase, text: string, values: readonly StatementValue[]): string {
+  const element = (value: string | bigint | null) => (value === null ? 'NULL' : typeof value === 'string' ? `"${value.replace(/["\\]/g, '\\$&')}"` : `${BigInt(value)}`);
+  const literal = (value: StatementValue | undefined): string => {
+    if (value === null || value === undefined) return 'NULL';
+    if (Array.isArray(value)) return client.escapeLiteral(`{${value.map(element).join(',')}}`);
+    return typeof value === 'string' ? client.escapeLiteral(value) : `${BigInt(value as bigint | number)}`;
+  };
+  const statement = text.replace(/\$(\d)/g, (_, n: string) => literal(values[Number(n) - 1]));
+  return `BEGIN ISOLATION LEVEL READ COMMITTED;\n${statement};\nCOMMIT`;
+}
