@@ -1,14 +1,19 @@
-// npm run bench: on one server, in one run, for concurrency 1, 8 and 32, uniform over
-// 10,000 accounts and hot over 10:
-//   - pgbench running the ideal transfer: PgBank's own statement, prepared, in autocommit
-//     at READ COMMITTED (one round trip);
-//   - roachbank workload, --flavor pg and --flavor orm;
+// npm run bench: on one server, in one run, uniform over 10,000 accounts and hot over 10,
+// for concurrency 1, 8, 32 and 128:
+//   - pgbench running the ideal transfer: the single-movement statement, prepared, in
+//     autocommit at READ COMMITTED (one round trip, one commit per transfer);
+//   - roachbank workload, --flavor pg with group commit (the default) and without it
+//     (--batch off: one statement per transfer), and --flavor orm;
 //   - the seed tutorial's approach: BEGIN, read the balance, two UPDATEs, COMMIT, retried.
+// The orm flavor and the tutorial stop at c=32. Each row also says where the CPU went:
+// the server's (every PostgreSQL process) and this Node process's, per acknowledged transfer.
 // Prints one table and appends it, dated, with the machine, to BENCHMARKS.md.
-// BENCH_SECONDS sets each run's length (default 10); DATABASE_URL, the server (default: embedded).
+// BENCH_SECONDS: each run's length (default 20). DATABASE_URL: the server (default: embedded).
+// For tuning: BENCH_CONCURRENCY=32,128  BENCH_SCENARIOS=uniform|hot  BENCH_SYSTEMS=pgbench,batched,single,orm,tutorial
+// BENCH_BATCH=<maxSize>:<maxInFlight>  BENCH_NO_RECORD=1 (print only).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -23,12 +28,19 @@ import { LatencyRecorder } from '../src/workload/latency-recorder.js';
 import { runWorkload } from '../src/workload/run-workload.js';
 import { seededRandom } from '../src/workload/seeded-random.js';
 
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
-const concurrencies = [1, 8, 32];
+const env = process.env;
+const seconds = Number(env['BENCH_SECONDS'] ?? 20);
+const listOf = (name: string) => env[name]?.split(',').map((v) => v.trim()).filter(Boolean);
+const concurrencies = listOf('BENCH_CONCURRENCY')?.map(Number) ?? [1, 8, 32, 128];
 const scenarios = [
-  { name: 'uniform 10,000', accounts: 10_000, hot: undefined },
-  { name: 'hot 10', accounts: 10, hot: 10 },
-];
+  { key: 'uniform', name: 'uniform 10,000', accounts: 10_000, hot: undefined },
+  { key: 'hot', name: 'hot 10', accounts: 10, hot: 10 },
+].filter((s) => listOf('BENCH_SCENARIOS')?.includes(s.key) ?? true);
+const systems = new Set(listOf('BENCH_SYSTEMS') ?? ['pgbench', 'batched', 'single', 'orm', 'tutorial']);
+const [maxSize, maxInFlight] = (env['BENCH_BATCH'] ?? '').split(':').map((v) => (v ? Number(v) : undefined));
+const batchOptions = { ...(maxSize ? { maxSize } : {}), ...(maxInFlight ? { maxInFlight } : {}) };
+/** Systems that only run up to this concurrency: they hold a connection per worker and gain nothing past it. */
+const slowSystemsUpTo = 32;
 
 interface Row {
   system: string;
@@ -38,6 +50,59 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   retries: number | string;
+  meanBatch: number | null;
+  serverUsPerOp: number | null;
+  clientUsPerOp: number | null;
+}
+
+/**
+ * CPU time of every PostgreSQL process, in ms: the postmaster's own and what it
+ * reaped from exited backends, plus every live backend. Null for a server that is
+ * not on this machine (DATABASE_URL elsewhere).
+ */
+function serverCpuMs(postmasterPid: number | undefined): number | null {
+  if (postmasterPid === undefined) return null;
+  const ticks = (pid: string, withChildren: boolean) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      // After "pid (comm) ": state ppid … utime (14th field of the line) is fields[11].
+      const own = Number(fields[11]) + Number(fields[12]);
+      return { ppid: Number(fields[1]), total: own + (withChildren ? Number(fields[13]) + Number(fields[14]) : 0) };
+    } catch {
+      return { ppid: -1, total: 0 };
+    }
+  };
+  let total = ticks(String(postmasterPid), true).total;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    const process = ticks(pid, false);
+    if (process.ppid === postmasterPid) total += process.total;
+  }
+  return (total * 1000) / clockTicksPerSecond;
+}
+const clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** The CPU a run used between `start()` and `end()`, per operation: the server's and this process's. */
+function cpuMeter(postmasterPid: number | undefined) {
+  let server0: number | null = null;
+  let client0 = process.cpuUsage();
+  let serverMs: number | null = null;
+  let clientMs = 0;
+  return {
+    start() {
+      server0 = serverCpuMs(postmasterPid);
+      client0 = process.cpuUsage();
+    },
+    end() {
+      const server1 = serverCpuMs(postmasterPid);
+      const client = process.cpuUsage(client0);
+      serverMs = server0 === null || server1 === null ? null : server1 - server0;
+      clientMs = (client.user + client.system) / 1000;
+    },
+    perOp(ops: number, withClient: boolean) {
+      const us = (ms: number) => Math.round((ms * 1000) / Math.max(1, ops));
+      return { serverUsPerOp: serverMs === null ? null : us(serverMs), clientUsPerOp: withClient ? us(clientMs) : null };
+    },
+  };
 }
 
 function findPgbench(): string | undefined {
@@ -59,10 +124,14 @@ async function freshDatabase(adminUrl: string, admin: pg.Pool, name: string): Pr
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  // As roachbank's own pools are (openDatabase): single statements at READ COMMITTED.
-  const pool = createPool(url.toString(), { max: 40, statementIsolation: 'read committed' });
+  const pool = benchPool(url.toString(), 20);
   await ensureSchema(pool);
   return { url: url.toString(), pool };
+}
+
+/** As roachbank's own pools are (openDatabase): single statements at READ COMMITTED. */
+function benchPool(url: string, max: number): pg.Pool {
+  return createPool(url, { max, statementIsolation: 'read committed' });
 }
 
 /** Opens the bench accounts, with UUIDs pgbench can name, through the bank. */
@@ -76,7 +145,7 @@ async function openAccounts(pool: pg.Pool, count: number): Promise<void> {
   );
 }
 
-async function runPgbench(binary: string, url: string, accounts: number, concurrency: number): Promise<Row | string> {
+async function runPgbench(binary: string, url: string, accounts: number, concurrency: number, postmasterPid: number | undefined): Promise<Row | string> {
   const dir = await mkdtemp(join(tmpdir(), 'roachbank-pgbench-'));
   // The transfer id from random integers: gen_random_uuid() is volatile, and in WHERE id = …
   // it would turn the journal lookup into a scan of the whole journal.
@@ -101,7 +170,7 @@ async function runPgbench(binary: string, url: string, accounts: number, concurr
     `${statement.replace(/\s+/g, ' ').trim()};`,
   ].join('\n');
   const scriptFile = join(dir, 'transfer.sql');
-  await import('node:fs/promises').then((fs) => fs.writeFile(scriptFile, script));
+  await writeFile(scriptFile, script);
   const target = new URL(url);
   const args = [
     '-n', '-M', 'prepared', '-c', String(concurrency), '-j', String(Math.min(concurrency, 2)), '-T', String(seconds),
@@ -109,6 +178,8 @@ async function runPgbench(binary: string, url: string, accounts: number, concurr
     '-h', target.hostname, '-p', target.port || '5432', '-U', decodeURIComponent(target.username), target.pathname.slice(1),
   ];
   const env = { ...process.env, PGOPTIONS: '-c default_transaction_isolation=read\\ committed', PGPASSWORD: decodeURIComponent(target.password) };
+  const cpu = cpuMeter(postmasterPid);
+  cpu.start();
   const output = await new Promise<string>((resolve) => {
     let text = '';
     const child = spawn(binary, args, { env, cwd: dir });
@@ -117,6 +188,8 @@ async function runPgbench(binary: string, url: string, accounts: number, concurr
     child.on('close', () => resolve(text));
   });
   const tps = Number(/tps = ([\d.]+)/.exec(output)?.[1]);
+  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(output)?.[1] ?? 0);
+  cpu.end();
   if (!tps) {
     await rm(dir, { recursive: true, force: true });
     return `pgbench failed: ${output.trim().split('\n').slice(-3).join(' ')}`;
@@ -131,19 +204,49 @@ async function runPgbench(binary: string, url: string, accounts: number, concurr
   await rm(dir, { recursive: true, force: true });
   const { p50Ms, p99Ms } = latency.total();
   const failed = Number(/number of failed transactions: (\d+)/.exec(output)?.[1] ?? 0);
-  return { system: 'pgbench (ideal)', scenario: '', concurrency, tps, p50Ms, p99Ms, retries: failed ? `${failed} failed` : 0 };
+  return { system: 'pgbench (ideal)', scenario: '', concurrency, tps, p50Ms, p99Ms, retries: failed ? `${failed} failed` : 0, meanBatch: null, ...cpu.perOp(transactions, false) };
 }
 
-async function runFlavor(pool: pg.Pool, flavor: 'pg' | 'orm', accounts: number, hot: number | undefined, concurrency: number): Promise<Row> {
+async function runFlavor(
+  url: string,
+  flavor: 'pg' | 'orm',
+  batched: boolean,
+  scenario: { accounts: number; hot: number | undefined },
+  concurrency: number,
+  postmasterPid: number | undefined,
+): Promise<Row> {
+  const pool = benchPool(url, concurrency + 4);
   let retries = 0;
-  const bank = createBank(pool, flavor, { onRetry: () => retries++ });
-  const summary = await runWorkload(bank, { accounts, concurrency, durationMs: seconds * 1000, seed: 42, ...(hot ? { hot } : {}) }, { retries: () => retries });
-  if (!summary.invariant.ok || summary.errors) throw new Error(`workload ${flavor}: invariant ${JSON.stringify(summary.invariant)} errors ${summary.errors} ${summary.lastError}`);
-  return { system: `roachbank ${flavor}`, scenario: '', concurrency, tps: summary.opsPerSec, p50Ms: summary.p50Ms, p99Ms: summary.p99Ms, retries: summary.retries };
+  const batches = { batches: 0, movements: 0 };
+  const bank = createBank(pool, flavor, {
+    onRetry: () => retries++,
+    onBatch: (size) => {
+      batches.batches++;
+      batches.movements += size;
+    },
+    batch: batched ? batchOptions : false,
+  });
+  const cpu = cpuMeter(postmasterPid);
+  try {
+    const options = { accounts: scenario.accounts, concurrency, durationMs: seconds * 1000, seed: 42, ...(scenario.hot ? { hot: scenario.hot } : {}) };
+    const summary = await runWorkload(bank, options, {
+      retries: () => retries,
+      batches: () => batches,
+      onTransfersStart: () => cpu.start(),
+      onTransfersEnd: () => cpu.end(),
+    });
+    if (!summary.invariant.ok || summary.errors) throw new Error(`workload ${flavor}: invariant ${JSON.stringify(summary.invariant)} errors ${summary.errors} ${summary.lastError}`);
+    const system = flavor === 'orm' ? 'roachbank orm' : batched ? 'roachbank pg, batched' : 'roachbank pg, single';
+    return { system, scenario: '', concurrency, tps: summary.opsPerSec, p50Ms: summary.p50Ms, p99Ms: summary.p99Ms, retries: summary.retries, meanBatch: summary.meanBatchSize, ...cpu.perOp(summary.ops, true) };
+  } finally {
+    await pool.end();
+  }
 }
 
 /** The tutorial's approach, on its own table: read the balance, check it, two UPDATEs, in runTransaction. */
-async function runTutorial(pool: pg.Pool, accounts: number, concurrency: number): Promise<Row> {
+async function runTutorial(url: string, accounts: number, concurrency: number, postmasterPid: number | undefined): Promise<Row> {
+  const pool = benchPool(url, concurrency + 4);
+  const cpu = cpuMeter(postmasterPid);
   await pool.query('DROP TABLE IF EXISTS hello_accounts');
   await pool.query('CREATE TABLE hello_accounts (id INT8 PRIMARY KEY, balance INT8)');
   await pool.query('INSERT INTO hello_accounts SELECT g, 1000000000 FROM generate_series(1, $1::INT8) AS g', [accounts]);
@@ -152,6 +255,7 @@ async function runTutorial(pool: pg.Pool, accounts: number, concurrency: number)
   let retries = 0;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
+  cpu.start();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       const random = seededRandom(42 + worker);
@@ -169,14 +273,22 @@ async function runTutorial(pool: pg.Pool, accounts: number, concurrency: number)
       }
     }),
   );
+  cpu.end();
+  const elapsedS = (performance.now() - started) / 1000;
+  await pool.end();
   const { p50Ms, p99Ms } = latency.total();
-  return { system: 'tutorial (read, check, 2 UPDATEs)', scenario: '', concurrency, tps: ops / ((performance.now() - started) / 1000), p50Ms, p99Ms, retries };
+  return { system: 'tutorial (read, check, 2 UPDATEs)', scenario: '', concurrency, tps: ops / elapsedS, p50Ms, p99Ms, retries, meanBatch: null, ...cpu.perOp(ops, true) };
 }
 
 const lease = process.env['DATABASE_URL'] ? undefined : await acquireEmbeddedServer();
 const adminUrl = process.env['DATABASE_URL'] ?? lease!.url;
 const admin = createPool(adminUrl, { max: 2 });
 const serverVersion = (await admin.query('SELECT version() AS v')).rows[0].v.split(' on ')[0];
+// The postmaster is the parent of any backend, if the server runs on this machine.
+const backendPid = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+const postmasterPid = existsSync(`/proc/${backendPid}/stat`)
+  ? Number(readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
+  : undefined;
 const pgbench = findPgbench();
 if (!pgbench) console.log('pgbench not found (Debian: postgresql-15 installs it under /usr/lib/postgresql/15/bin): its rows are skipped, ratios are n/a');
 
@@ -191,10 +303,12 @@ try {
         rows.push({ ...row, scenario: scenario.name });
         console.log(`  ${scenario.name} c=${concurrency} ${row.system}: ${row.tps.toFixed(0)} tps, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, retries ${row.retries}`);
       };
-      if (pgbench) add(await runPgbench(pgbench, url, scenario.accounts, concurrency));
-      add(await runFlavor(pool, 'pg', scenario.accounts, scenario.hot, concurrency));
-      add(await runFlavor(pool, 'orm', scenario.accounts, scenario.hot, concurrency));
-      add(await runTutorial(pool, scenario.accounts, concurrency));
+      const slow = concurrency <= slowSystemsUpTo;
+      if (pgbench && systems.has('pgbench')) add(await runPgbench(pgbench, url, scenario.accounts, concurrency, postmasterPid));
+      if (systems.has('batched')) add(await runFlavor(url, 'pg', true, scenario, concurrency, postmasterPid));
+      if (systems.has('single')) add(await runFlavor(url, 'pg', false, scenario, concurrency, postmasterPid));
+      if (slow && systems.has('orm')) add(await runFlavor(url, 'orm', false, scenario, concurrency, postmasterPid));
+      if (slow && systems.has('tutorial')) add(await runTutorial(url, scenario.accounts, concurrency, postmasterPid));
     }
     await pool.end();
   }
@@ -205,18 +319,21 @@ try {
 }
 
 const ideal = (row: Row) => rows.find((r) => r.system.startsWith('pgbench') && r.scenario === row.scenario && r.concurrency === row.concurrency);
+const orDash = (value: number | null) => (value === null ? '–' : String(value));
 const table = [
-  '| system | scenario | c | tps | p50 ms | p99 ms | retries | × pgbench |',
-  '|---|---|---:|---:|---:|---:|---:|---:|',
+  '| system | scenario | c | tps | p50 ms | p99 ms | retries | mean batch | server µs/op | client µs/op | × pgbench |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) => {
     const base = ideal(r);
     const ratio = base ? (r.tps / base.tps).toFixed(2) : 'n/a';
-    return `| ${r.system} | ${r.scenario} | ${r.concurrency} | ${r.tps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.retries} | ${ratio} |`;
+    return `| ${r.system} | ${r.scenario} | ${r.concurrency} | ${r.tps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.retries} | ${orDash(r.meanBatch)} | ${orDash(r.serverUsPerOp)} | ${orDash(r.clientUsPerOp)} | ${ratio} |`;
   }),
 ].join('\n');
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${serverVersion}${lease ? ' (embedded)' : ''}`;
-const entry = `\n## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${machine}; ${seconds} s per run; pgbench ${pgbench ? 'prepared, autocommit, READ COMMITTED' : 'not found'}.\n\n${table}\n`;
+const batching = `group commit ${batchOptions.maxSize ?? 'default'} × ${batchOptions.maxInFlight ?? 'default'} in flight`;
+const entry = `\n## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${machine}; ${seconds} s per run; pgbench ${pgbench ? 'prepared, autocommit, READ COMMITTED' : 'not found'}; ${batching}.\n\n${table}\n`;
 console.log(entry);
+if (env['BENCH_NO_RECORD'] === '1') process.exit(0);
 const file = new URL('../BENCHMARKS.md', import.meta.url).pathname;
 if (!existsSync(file)) {
   await appendFile(file, '# Benchmarks\n\nAppended by `npm run bench`: every run, dated, with the machine it ran on. Ratios are to pgbench running the same transfer statement on the same server in the same run.\n');

@@ -36,6 +36,11 @@ interface Waiter {
  *   request repeated by many callers at once runs once and then replays. A call
  *   that cannot join waits for a later batch, so a hot account simply spreads
  *   over consecutive batches.
+ * - A batch sent while others are out leaves aside the calls that touch an
+ *   account those hold: they would only wait on its row lock, and hold up the
+ *   whole batch with them. So batches over disjoint accounts run side by side,
+ *   and on hot accounts one batch at a time takes everything that queued
+ *   (measured on 10 hot accounts, c=32: larger batches, fewer lock waits).
  * - A caller whose AbortSignal fires is answered with its reason at once: taken
  *   out of the queue if it was waiting, or left to its batch if that was already
  *   sent (the movement may then still happen; repeat its id to learn).
@@ -51,6 +56,8 @@ export class GroupCommit {
   #queue: Waiter[] = [];
   #inFlight = 0;
   readonly #idsInFlight = new Set<string>();
+  /** Accounts touched by the batches that are out, with how many of them touch each. */
+  readonly #accountsInFlight = new Map<string, number>();
   #scheduled = false;
 
   constructor(run: BatchRunner, options: GroupCommitOptions = {}) {
@@ -94,7 +101,7 @@ export class GroupCommit {
       const waiting: Waiter[] = [];
       for (const waiter of this.#queue) {
         if (waiter.settled) continue;
-        if (batch.length < this.#maxSize && !this.#idsInFlight.has(waiter.item.id) && rule.admits(waiter.item)) {
+        if (batch.length < this.#maxSize && this.#free(waiter.item) && rule.admits(waiter.item)) {
           rule.add(waiter.item);
           batch.push(waiter);
         } else {
@@ -107,9 +114,27 @@ export class GroupCommit {
     }
   }
 
+  /** Neither its id nor its accounts are in a batch that is out. */
+  #free(item: Movement): boolean {
+    if (this.#idsInFlight.has(item.id)) return false;
+    return !accountsOf(item).some((account) => this.#accountsInFlight.has(account));
+  }
+
+  #track(batch: readonly Waiter[], out: boolean): void {
+    for (const { item } of batch) {
+      if (out) this.#idsInFlight.add(item.id);
+      else this.#idsInFlight.delete(item.id);
+      for (const account of accountsOf(item)) {
+        const count = (this.#accountsInFlight.get(account) ?? 0) + (out ? 1 : -1);
+        if (count > 0) this.#accountsInFlight.set(account, count);
+        else this.#accountsInFlight.delete(account);
+      }
+    }
+  }
+
   async #send(batch: Waiter[]): Promise<void> {
     this.#inFlight++;
-    for (const { item } of batch) this.#idsInFlight.add(item.id);
+    this.#track(batch, true);
     let answers: MovementResult[];
     try {
       answers = await this.#run(batch.map((waiter) => waiter.item));
@@ -117,9 +142,11 @@ export class GroupCommit {
       answers = batch.map(() => ({ ok: false, error }));
     }
     this.#inFlight--;
-    for (const { item } of batch) this.#idsInFlight.delete(item.id);
+    this.#track(batch, false);
     batch.forEach((waiter, i) => this.#settle(waiter, answers[i] ?? { ok: false, error: new Error('the batch gave no answer for this movement') }));
-    this.#pump();
+    // After the callers just answered have had their turn (setImmediate runs once the
+    // promise jobs are done), so what they send next joins the next batch.
+    setImmediate(() => this.#pump());
   }
 
   #settle(waiter: Waiter, answer: MovementResult): void {
@@ -129,4 +156,8 @@ export class GroupCommit {
     if (answer.ok) waiter.resolve(answer.outcome);
     else waiter.reject(answer.error);
   }
+}
+
+function accountsOf(item: Movement): string[] {
+  return item.fromId === null ? [item.toId!] : item.toId === null ? [item.fromId] : [item.fromId, item.toId];
 }

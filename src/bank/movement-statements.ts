@@ -72,7 +72,8 @@ FROM (SELECT 1) AS one LEFT JOIN existing AS e ON true`;
 //   set of rows", pkg/sql/sem/builtins/generator_builtins.go), and `WITH ORDINALITY` keeps
 //   their order (CockroachDB docs, Table Expressions, "Ordinality annotation":
 //   https://www.cockroachlabs.com/docs/v24.1/table-expressions#ordinality-annotation);
-// - `locked` locks every open account the batch names, in id order, like `moveSql`;
+// - `locked` locks every open account the batch names, in id order, like `moveSql`
+//   (`= ANY` of the two arrays concatenated: primary-key lookups in both engines);
 // - `checked` decides each item against the journal as of the statement's start and the
 //   balances as locked. Its WHERE makes every lock be taken before any row is written;
 // - `inserted` journals the accepted items, ON CONFLICT (id) DO NOTHING for a concurrent
@@ -94,13 +95,12 @@ WITH item AS (
 ),
 locked AS (
   SELECT id, balance FROM roachbank.accounts
-  WHERE id IN (SELECT from_id FROM item UNION SELECT to_id FROM item) AND closed_at IS NULL
+  WHERE id = ANY ($2::UUID[] || $3::UUID[]) AND closed_at IS NULL
   ORDER BY id
   FOR UPDATE
 ),
 existing AS (
-  SELECT id, from_id, to_id, amount, created_at FROM roachbank.transfers
-  WHERE id IN (SELECT id FROM item)
+  SELECT id, from_id, to_id, amount, created_at FROM roachbank.transfers WHERE id = ANY ($1::UUID[])
 ),
 checked AS (
   SELECT item.ord, item.id, item.from_id, item.to_id, item.amount,
@@ -119,16 +119,14 @@ inserted AS (
   SELECT id, from_id, to_id, amount FROM checked
   WHERE NOT journaled AND from_open AND to_open AND (from_id IS NULL OR from_balance >= amount)
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, created_at
+  RETURNING id, from_id, to_id, amount, created_at
 ),
 change AS (
   SELECT account, sum(delta)::INT8 AS delta
   FROM (
-    SELECT checked.from_id AS account, -checked.amount AS delta
-    FROM inserted JOIN checked ON checked.id = inserted.id WHERE checked.from_id IS NOT NULL
+    SELECT from_id AS account, -amount AS delta FROM inserted WHERE from_id IS NOT NULL
     UNION ALL
-    SELECT checked.to_id, checked.amount
-    FROM inserted JOIN checked ON checked.id = inserted.id WHERE checked.to_id IS NOT NULL
+    SELECT to_id, amount FROM inserted WHERE to_id IS NOT NULL
   ) AS movement
   GROUP BY account
 ),

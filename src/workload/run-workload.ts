@@ -26,12 +26,23 @@ export interface WorkloadOptions {
 
 export interface WorkloadEvents {
   onSetupProgress?(done: number, total: number): void;
+  /** The accounts are open; the transfers start now. */
+  onTransfersStart?(): void;
+  /** The last transfer is answered; the audit starts now. */
+  onTransfersEnd?(): void;
   /** Once a second while transfers run. */
   onInterval?(interval: IntervalStats): void;
   /** Retries of the bank's transactions so far (from the bank's onRetry hook). */
   retries?(): number;
   /** Ambiguous commits the bank met and resolved so far (from its onAmbiguous hook). */
   ambiguous?(): number;
+  /** Batch statements the bank committed so far and the movements they carried (from its onBatch hook). */
+  batches?(): BatchCount;
+}
+
+export interface BatchCount {
+  readonly batches: number;
+  readonly movements: number;
 }
 
 export interface IntervalStats extends LatencySummary {
@@ -39,6 +50,8 @@ export interface IntervalStats extends LatencySummary {
   readonly opsPerSec: number;
   readonly errors: number;
   readonly retries: number;
+  /** Movements per batch statement in this interval; null when none was batched. */
+  readonly meanBatchSize: number | null;
 }
 
 export interface InvariantReport {
@@ -66,6 +79,8 @@ export interface WorkloadSummary {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly retries: number;
+  /** Movements per batch statement (group commit); null when the bank sent none (`--batch off`, the orm flavor). */
+  readonly meanBatchSize: number | null;
   /** Failed transfers other than refusals. */
   readonly errors: number;
   /** Transfers refused for insufficient funds. */
@@ -110,6 +125,17 @@ export async function runWorkload(bank: Bank, options: WorkloadOptions, events: 
   const retriesBefore = events.retries?.() ?? 0;
   const ambiguousBefore = events.ambiguous?.() ?? 0;
   const retries = () => (events.retries?.() ?? 0) - retriesBefore;
+  // Copies: the hook may hand out the same counters object every time.
+  const batchCount = (): BatchCount => {
+    const count = events.batches?.() ?? { batches: 0, movements: 0 };
+    return { batches: count.batches, movements: count.movements };
+  };
+  const batchesBefore = batchCount();
+  const meanBatchSize = (from: BatchCount) => {
+    const now = batchCount();
+    const batches = now.batches - from.batches;
+    return batches === 0 ? null : Math.round(((now.movements - from.movements) / batches) * 10) / 10;
+  };
   const started = performance.now();
   const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
   const more = () => performance.now() < deadline && (options.transfers === undefined || counts.started < options.transfers);
@@ -117,6 +143,7 @@ export async function runWorkload(bank: Bank, options: WorkloadOptions, events: 
   const intervals: IntervalStats[] = [];
   let lastTick = started;
   let opsAtLastTick = 0;
+  let batchesAtLastTick = batchesBefore;
   const tick = () => {
     const now = performance.now();
     const interval: IntervalStats = {
@@ -125,12 +152,15 @@ export async function runWorkload(bank: Bank, options: WorkloadOptions, events: 
       opsPerSec: Math.round(((counts.ops - opsAtLastTick) / ((now - lastTick) / 1000)) * 10) / 10,
       errors: counts.errors,
       retries: retries(),
+      meanBatchSize: meanBatchSize(batchesAtLastTick),
     };
     lastTick = now;
     opsAtLastTick = counts.ops;
+    batchesAtLastTick = batchCount();
     intervals.push(interval);
     events.onInterval?.(interval);
   };
+  events.onTransfersStart?.();
   const ticker = setInterval(tick, 1000);
 
   const worker = async (index: number) => {
@@ -179,6 +209,7 @@ export async function runWorkload(bank: Bank, options: WorkloadOptions, events: 
   writing = false;
   await Promise.all(readers);
   clearInterval(ticker);
+  events.onTransfersEnd?.();
   if (performance.now() - lastTick > 200 || intervals.length === 0) tick();
   const elapsedS = (performance.now() - started) / 1000;
 
@@ -192,6 +223,7 @@ export async function runWorkload(bank: Bank, options: WorkloadOptions, events: 
     p99Ms: total.p99Ms,
     maxMs: total.maxMs,
     retries: retries(),
+    meanBatchSize: meanBatchSize(batchesBefore),
     errors: counts.errors,
     refused: counts.refused,
     ambiguous: (events.ambiguous?.() ?? 0) - ambiguousBefore + unknown.length,
