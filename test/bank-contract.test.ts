@@ -20,23 +20,27 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?:
   });
 }
 
-// pg runs each movement as a prepared statement on READ COMMITTED sessions (roachbank's own
-// pools) and as a BEGIN … COMMIT batch on any other: both paths keep the contract.
+// pg moves money in batches by default (group commit) and, with batch: false, one statement
+// per movement; either runs as a prepared statement on READ COMMITTED sessions (roachbank's
+// own pools) and as a BEGIN … COMMIT batch on any other. Every path keeps the contract.
 const variants = [
-  { flavor: 'pg', sessions: 'server default', name: 'pg' },
-  { flavor: 'pg', sessions: 'read committed', name: 'pg, read committed sessions' },
-  { flavor: 'orm', sessions: 'server default', name: 'orm' },
-] as const satisfies readonly { flavor: Flavor; sessions: string; name: string }[];
+  { flavor: 'pg', sessions: 'server default', batch: true, name: 'pg, batched' },
+  { flavor: 'pg', sessions: 'read committed', batch: true, name: 'pg, batched, read committed sessions' },
+  { flavor: 'pg', sessions: 'server default', batch: false, name: 'pg, single statements' },
+  { flavor: 'pg', sessions: 'read committed', batch: false, name: 'pg, single statements, read committed sessions' },
+  { flavor: 'orm', sessions: 'server default', batch: false, name: 'orm' },
+] as const satisfies readonly { flavor: Flavor; sessions: string; batch: boolean; name: string }[];
 
-for (const { flavor, sessions, name } of variants) {
+for (const { flavor, sessions, batch, name } of variants) {
   describe(`the Bank contract (${name})`, () => {
     let db: TestDatabase;
     let bank: Bank;
     const poolOptions = sessions === 'read committed' ? { statementIsolation: 'read committed' as const } : {};
+    const bankOptions = batch ? {} : { batch: false as const };
     before(async () => {
       db = await createTestDatabase(`bank_${flavor}`, { max: 16, ...poolOptions });
       await ensureSchema(db.pool);
-      bank = createBank(db.pool, flavor);
+      bank = createBank(db.pool, flavor, bankOptions);
     });
     afterEach(async () => {
       const report = await bank.verify();
@@ -169,7 +173,7 @@ for (const { flavor, sessions, name } of variants) {
         const commits = (m: { type: string; sql?: string }) =>
           sessions === 'read committed' ? m.type === 'S' : m.sql?.trimEnd().endsWith('COMMIT') === true;
         const ambiguities: unknown[] = [];
-        const through = createBank(proxied, flavor, { onAmbiguous: (e) => ambiguities.push(e) });
+        const through = createBank(proxied, flavor, { ...bankOptions, onAmbiguous: (e) => ambiguities.push(e) });
         try {
           const a = await through.createAccount({ balance: 100n });
           const b = await through.createAccount();
@@ -196,7 +200,7 @@ for (const { flavor, sessions, name } of variants) {
       const fresh = await createTestDatabase(`paging_${flavor}`);
       try {
         await ensureSchema(fresh.pool);
-        const paged = createBank(fresh.pool, flavor);
+        const paged = createBank(fresh.pool, flavor, bankOptions);
         const created = [];
         for (let i = 0; i < 7; i++) created.push((await paged.createAccount({ balance: BigInt(i + 1) })).id);
         const seen: string[] = [];
@@ -257,6 +261,118 @@ for (const { flavor, sessions, name } of variants) {
       assert.equal((await bank.getAccount(b.id)).balance, 1400n);
     });
 
+    test('one id from 50 callers at once: one movement, 49 replays; another body is IDEMPOTENCY_CONFLICT', async () => {
+      const a = await bank.createAccount({ balance: 1000n });
+      const b = await bank.createAccount();
+      const id = randomUUID();
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 50 }, () => bank.transfer({ id, fromId: a.id, toId: b.id, amount: 10n })),
+        bank.transfer({ id, fromId: a.id, toId: b.id, amount: 11n }),
+      ]);
+      const outcomes = results.slice(0, 50).map((r) => (r.status === 'fulfilled' ? r.value : assert.fail(String(r.reason))));
+      assert.equal(outcomes.filter((o) => !o.replayed).length, 1);
+      assert.ok(outcomes.every((o) => o.transfer.amount === 10n && o.transfer.id === id));
+      const odd = results[50]!;
+      assert.ok(odd.status === 'rejected' && (odd.reason as RoachbankError).code === 'IDEMPOTENCY_CONFLICT', String(odd.status));
+      assert.deepEqual(await bank.balances([a.id, b.id]), [990n, 10n]);
+    });
+
+    test('opposite transfers between the same two accounts, 100 each way at once: no deadlock, the sums are right', async () => {
+      const a = await bank.createAccount({ balance: 500n });
+      const b = await bank.createAccount({ balance: 500n });
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          bank.transfer(i % 2 ? { fromId: a.id, toId: b.id, amount: 3n } : { fromId: b.id, toId: a.id, amount: 2n }),
+        ),
+      );
+      assert.equal(results.length, 200);
+      assert.deepEqual(await bank.balances([a.id, b.id]), [500n - 300n + 200n, 500n + 300n - 200n]);
+    });
+
+    test('deposits, withdrawals, transfers and a closed account, all at once: each its own answer', async () => {
+      const a = await bank.createAccount({ balance: 100n });
+      const b = await bank.createAccount({ balance: 5n });
+      const closed = await bank.createAccount();
+      await bank.closeAccount(closed.id);
+      const settled = await Promise.allSettled([
+        bank.deposit(a.id, 7n),
+        bank.withdraw(b.id, 5n),
+        bank.transfer({ fromId: a.id, toId: closed.id, amount: 1n }),
+        bank.deposit(closed.id, 1n),
+        bank.withdraw(a.id, 1000n),
+        bank.transfer({ fromId: b.id, toId: a.id, amount: 1n }),
+      ]);
+      const codes = settled.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as RoachbankError).code));
+      assert.deepEqual(codes.slice(0, 5), ['ok', 'ok', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_NOT_FOUND', 'INSUFFICIENT_FUNDS']);
+      // b held 5: the withdrawal of 5 and the transfer of 1 cannot both succeed, whatever the order.
+      assert.ok(['ok', 'INSUFFICIENT_FUNDS'].includes(codes[5]!));
+      const [balanceA, balanceB] = await bank.balances([a.id, b.id]);
+      assert.equal(balanceA, 107n + (codes[5] === 'ok' ? 1n : 0n));
+      assert.equal(balanceB, 0n);
+    });
+
+    test('a credit that overflows INT8 fails alone: the movements sent beside it succeed', async () => {
+      const full = await bank.createAccount({ balance: maxMoney - 10n });
+      const others = await Promise.all(Array.from({ length: 5 }, () => bank.createAccount()));
+      const settled = await Promise.allSettled([
+        ...others.map((o) => bank.deposit(o.id, 3n)),
+        bank.deposit(full.id, 11n),
+        ...others.map((o) => bank.deposit(o.id, 4n)),
+      ]);
+      const codes = settled.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as RoachbankError).code));
+      assert.deepEqual(codes, [...Array(5).fill('ok'), 'INVALID_ARGUMENT', ...Array(5).fill('ok')]);
+      assert.deepEqual(await bank.balances(others.map((o) => o.id)), Array(5).fill(7n));
+      await bank.withdraw(full.id, maxMoney - 10n); // leave the bank summable for the next tests
+    });
+
+    test('transferMany: results in input order, each item seeing the ones before it; bad items fail alone', async () => {
+      const a = await bank.createAccount({ balance: 100n });
+      const b = await bank.createAccount();
+      const c = await bank.createAccount();
+      const repeated = randomUUID();
+      const results = await bank.transferMany([
+        { id: repeated, fromId: a.id, toId: b.id, amount: 60n },
+        { fromId: b.id, toId: c.id, amount: 60n }, // only possible after the first
+        { id: repeated, fromId: a.id, toId: b.id, amount: 60n }, // a replay of the first
+        { id: repeated, fromId: a.id, toId: b.id, amount: 61n }, // a conflict with it
+        { fromId: a.id, toId: c.id, amount: 41n }, // a holds 40 by now
+        { fromId: a.id, amount: 40n }, // a withdrawal that drains a
+        { toId: b.id, amount: 'x' },
+        { fromId: a.id, toId: a.id, amount: 1n },
+        { toId: randomUUID(), amount: 1n },
+        { toId: c.id, amount: 5n },
+      ]);
+      const summary = results.map((r) => (r.ok ? (r.outcome.replayed ? 'replayed' : 'created') : (r.error as RoachbankError).code));
+      assert.deepEqual(summary, [
+        'created',
+        'created',
+        'replayed',
+        'IDEMPOTENCY_CONFLICT',
+        'INSUFFICIENT_FUNDS',
+        'created',
+        'INVALID_ARGUMENT',
+        'INVALID_ARGUMENT',
+        'ACCOUNT_NOT_FOUND',
+        'created',
+      ]);
+      assert.match((results[4] as { error: Error }).error.message, /holds 40, cannot debit 41/);
+      assert.deepEqual(await bank.balances([a.id, b.id, c.id]), [0n, 0n, 65n]);
+      assert.deepEqual(await bank.transferMany([]), []);
+      await rejectsWith(bank.transferMany(Array.from({ length: 1001 }, () => ({ toId: a.id, amount: 1n }))), 'INVALID_ARGUMENT', /at most 1000/);
+      assert.deepEqual(await bank.balances([a.id]), [0n], 'the refused call moved nothing');
+    });
+
+    test('an AbortSignal releases its caller: before the call, nothing is sent', async () => {
+      const a = await bank.createAccount({ balance: 10n });
+      const b = await bank.createAccount();
+      const id = randomUUID();
+      const controller = new AbortController();
+      controller.abort(new Error('the caller gave up'));
+      await assert.rejects(bank.transfer({ id, fromId: a.id, toId: b.id, amount: 1n }, { signal: controller.signal }), /the caller gave up/);
+      await assert.rejects(bank.transferMany([{ id, fromId: a.id, toId: b.id, amount: 1n }], { signal: controller.signal }), /the caller gave up/);
+      await rejectsWith(bank.getTransfer(id), 'TRANSFER_NOT_FOUND');
+    });
+
     test('replaying 1,000 transfers concurrently moves no money', async () => {
       const accounts = await Promise.all(Array.from({ length: 10 }, () => bank.createAccount({ balance: 1_000_000n })));
       const requests = Array.from({ length: 1000 }, (_, i) => ({
@@ -277,6 +393,56 @@ for (const { flavor, sessions, name } of variants) {
     });
   });
 }
+
+describe('group commit (pg)', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase('group_commit', { max: 8, statementIsolation: 'read committed' });
+    await ensureSchema(db.pool);
+  });
+  after(() => db.drop());
+
+  test('concurrent calls share statements: 64 calls, far fewer batches', async () => {
+    const sizes: number[] = [];
+    const bank = createBank(db.pool, 'pg', { onBatch: (size) => sizes.push(size) });
+    const accounts = await Promise.all(Array.from({ length: 8 }, () => bank.createAccount({ balance: 1000n })));
+    sizes.length = 0;
+    await Promise.all(Array.from({ length: 64 }, (_, i) => bank.transfer({ fromId: accounts[i % 8]!.id, toId: accounts[(i + 1) % 8]!.id, amount: 1n })));
+    assert.equal(sizes.reduce((sum, n) => sum + n, 0), 64);
+    assert.ok(sizes.length <= 16, `64 calls in ${sizes.length} statements: ${sizes.join(',')}`);
+    assert.ok(Math.max(...sizes) <= 8, 'no account debited twice in one batch');
+  });
+
+  test('a caller whose signal fires while queued is released at once; the batch beside it is untouched', async () => {
+    const bank = createBank(db.pool, 'pg');
+    const [held, other] = await Promise.all([bank.createAccount(), bank.createAccount()]);
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM roachbank.accounts WHERE id = $1 FOR UPDATE', [held.id]);
+      const first = bank.deposit(held.id, 1n); // sent, and waits on the row lock
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const controller = new AbortController();
+      const queuedId = randomUUID();
+      const queued = bank.deposit(held.id, 2n, { id: queuedId, signal: controller.signal }); // waits for the first
+      const beside = await bank.deposit(other.id, 3n); // another account: its own batch goes through
+      assert.equal(beside.transfer.amount, 3n);
+      controller.abort(new Error('gave up waiting'));
+      await assert.rejects(queued, /gave up waiting/);
+      await blocker.query('COMMIT');
+      assert.equal((await first).transfer.amount, 1n);
+    } finally {
+      blocker.release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(await bank.balances([held.id, other.id]), [1n, 3n], 'the released call was never sent');
+  });
+
+  test('options are checked: maxSize and maxInFlight are whole numbers in range', () => {
+    assert.throws(() => createBank(db.pool, 'pg', { batch: { maxSize: 0 } }), /maxSize/);
+    assert.throws(() => createBank(db.pool, 'pg', { batch: { maxInFlight: 1.5 } }), /maxInFlight/);
+  });
+});
 
 describe('verify catches what is wrong', () => {
   test('a balance that disagrees with the journal, a negative balance, money that came from nowhere', async () => {

@@ -102,7 +102,7 @@ export class OrmBank extends JournalBank {
     return pageFrom(rows, limit, ({ position: _, ...transfer }) => transfer);
   }
 
-  protected move(request: Movement): Promise<TransferOutcome> {
+  protected move(request: Movement, signal?: AbortSignal): Promise<TransferOutcome> {
     const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
     // Five round trips (BEGIN, lock, insert, update, COMMIT); the journal is read only
     // when the id turns out to exist, or when the checks fail and it might be a replay.
@@ -143,7 +143,7 @@ export class OrmBank extends JournalBank {
         })
         .where(inArray(accounts.id, ids));
       return { transfer, replayed: false };
-    });
+    }, signal);
   }
 
   /**
@@ -151,10 +151,10 @@ export class OrmBank extends JournalBank {
    * A duplicate key (23505) means a concurrent request creating the same account id
    * committed first (movements use ON CONFLICT instead): running again finds it.
    */
-  async #run<T>(isolation: IsolationLevel, work: (tx: OrmTransaction) => Promise<T>): Promise<T> {
+  async #run<T>(isolation: IsolationLevel, work: (tx: OrmTransaction) => Promise<T>, signal?: AbortSignal): Promise<T> {
     for (let raced = 0; ; raced++) {
       try {
-        return await this.resolving(() => runOrmTransaction(this.pool, work, { ...this.retry, isolation }));
+        return await this.resolving(() => runOrmTransaction(this.pool, work, { ...this.retry, isolation, ...(signal ? { signal } : {}) }));
       } catch (error) {
         if (sqlState(error) === '23505' && raced < 3) continue;
         throw translateDatabaseError(error);
