@@ -20,6 +20,7 @@ import {
 import { accountNotFound } from './bank-errors.js';
 import { derivedId, idOrNew, parseId } from './ids.js';
 import { movement, type Movement } from './movement.js';
+import { eachReadable } from './movement-items.js';
 import { parseAmount } from './money.js';
 import { isDefiniteAnswer, resolvingAmbiguity } from './resolve-ambiguity.js';
 import { verifyInvariants } from './verify-invariants.js';
@@ -74,24 +75,11 @@ export abstract class JournalBank implements Bank {
       throw new RoachbankError('INVALID_ARGUMENT', `at most ${maxTransferManyItems} movements in one call, got ${items.length}`);
     }
     options.signal?.throwIfAborted();
-    const results: MovementResult[] = new Array(items.length);
-    const checked: { index: number; movement: Movement }[] = [];
-    items.forEach((item, index) => {
-      try {
-        if (typeof item !== 'object' || item === null) throw new RoachbankError('INVALID_ARGUMENT', 'a movement must be an object');
-        checked.push({ index, movement: movement(item) });
-      } catch (error) {
-        results[index] = { ok: false, error };
-      }
-    });
-    const answers = await this.moveMany(
-      checked.map((c) => c.movement),
-      options.signal,
-    );
-    checked.forEach(({ index }, i) => {
-      results[index] = answers[i]!;
-    });
-    return results;
+    const read = (item: unknown) => {
+      if (typeof item !== 'object' || item === null) throw new RoachbankError('INVALID_ARGUMENT', 'a movement must be an object');
+      return movement(item as MovementRequest);
+    };
+    return eachReadable(items, read, (movements) => this.moveMany(movements, options.signal));
   }
 
   /**

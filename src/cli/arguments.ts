@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { parseId } from '../bank/ids.js';
 import { parseAmount } from '../bank/money.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
@@ -18,3 +19,9 @@ export const wholeNumber = (name: string, min: number, max: number) => (value: s
 };
 
 export const limitOption = wholeNumber('limit', 1, 1000);
+
+/** `--batch on|off`: group commit of the pg flavor (concurrent movements share one statement and one commit). */
+export const batchOption = () =>
+  new Option('--batch <on|off>', 'group commit (pg flavor): concurrent movements share one statement and one commit; off: one statement each')
+    .choices(['on', 'off'])
+    .default('on');

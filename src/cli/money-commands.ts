@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
-import type { Bank, TransferOutcome } from '../bank/bank.js';
+import type { Bank, Flavor, TransferOutcome } from '../bank/bank.js';
+import { eachReadable, movementItem } from '../bank/movement-items.js';
+import { errorCatalogue } from '../errors/error-catalogue.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
 import { amountArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
-import { historyTable, outcomeLines, print, verifyLines } from './output.js';
+import { readMovementFile } from './movement-file.js';
+import { historyTable, movementLine, outcomeLines, print, toJson, verifyLines } from './output.js';
 import { withBank } from './with-bank.js';
 
 const idOptionHelp = 'transfer id (UUID): the idempotency key; repeat it to retry safely (default: a new one, printed)';
@@ -36,14 +40,28 @@ export function addMoneyCommands(program: Command): void {
 
   program
     .command('transfer')
-    .description('move money between two accounts, exactly once per transfer id')
-    .argument('<from>', 'source account id (UUID)', idArgument('source account id'))
-    .argument('<to>', 'destination account id (UUID)', idArgument('destination account id'))
-    .argument('<amount>', 'a whole number from 1 to 2^63 - 1', amountArgument('amount'))
+    .description('move money between two accounts, exactly once per transfer id; or many movements from a file')
+    .usage('FROM TO AMOUNT [--id UUID]\n       roachbank transfer --file FILE|- [--json]')
+    .argument('[from]', 'source account id (UUID)', idArgument('source account id'))
+    .argument('[to]', 'destination account id (UUID)', idArgument('destination account id'))
+    .argument('[amount]', 'a whole number from 1 to 2^63 - 1', amountArgument('amount'))
     .option('--id <uuid>', idOptionHelp, idArgument('transfer id'))
-    .action((fromId: string, toId: string, amount: bigint, _: unknown, command: Command) =>
-      moving(command, (bank, id) => bank.transfer({ fromId, toId, amount, ...(id ? { id } : {}) })),
-    );
+    .option(
+      '--file <file>',
+      'many movements, JSON lines ({"id","fromId","toId","amount"} per line) or CSV with a header row (id,fromId,toId,amount); - reads standard input. Moved in order, one result line each; exit status of the worst item',
+    )
+    .action((fromId: string | undefined, toId: string | undefined, amount: bigint | undefined, options: { id?: string; file?: string }, command: Command) => {
+      if (options.file !== undefined) {
+        if (fromId !== undefined || options.id !== undefined) {
+          throw new RoachbankError('INVALID_ARGUMENT', 'transfer --file takes no FROM TO AMOUNT and no --id: each line of the file has its own');
+        }
+        return transferFile(options.file, globalOptions(command));
+      }
+      if (fromId === undefined || toId === undefined || amount === undefined) {
+        throw new RoachbankError('INVALID_ARGUMENT', 'transfer needs FROM TO AMOUNT, or --file FILE');
+      }
+      return moving(command, (bank, id) => bank.transfer({ fromId, toId, amount, ...(id ? { id } : {}) }));
+    });
 
   program
     .command('history')
@@ -66,4 +84,41 @@ export function addMoneyCommands(program: Command): void {
       print(json, report, () => verifyLines(report));
       if (!report.ok) process.exitCode = 1;
     });
+}
+
+/**
+ * `roachbank transfer --file FILE`: the file's movements through `transferMany`, one
+ * result line per item on stdout (JSON lines with --json), a count on stderr, and
+ * the exit status of the worst item. A file that cannot be read as a whole moves nothing.
+ */
+async function transferFile(path: string, { json, flavor }: { json: boolean; flavor: Flavor }): Promise<void> {
+  const entries = await readMovementFile(path);
+  const results = await withBank(flavor, (bank) =>
+    eachReadable(
+      entries,
+      (entry) => {
+        const read = entry as (typeof entries)[number];
+        if ('error' in read) throw read.error;
+        return movementItem(read.value, { requireId: false });
+      },
+      (items) => bank.transferMany(items),
+    ),
+  );
+  let exitCode = 0;
+  const counts = { moved: 0, replayed: 0, failed: 0 };
+  const lines = results.map((result, i) => {
+    const line = entries[i]!.line;
+    if (result.ok) {
+      counts[result.outcome.replayed ? 'replayed' : 'moved']++;
+      return json ? toJson({ line, ...result.outcome }) : `line ${line}: ${movementLine(result.outcome)}`;
+    }
+    counts.failed++;
+    const code = result.error instanceof RoachbankError ? result.error.code : undefined;
+    const message = result.error instanceof Error ? result.error.message : String(result.error);
+    exitCode = Math.max(exitCode, code ? (errorCatalogue[code].exitCode ?? 1) : 1);
+    return json ? toJson({ line, error: { code: code ?? 'INTERNAL', message } }) : `line ${line}: ${code ?? 'ERROR'}: ${message}`;
+  });
+  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stderr.write(`${results.length} movement${results.length === 1 ? '' : 's'}: ${counts.moved} moved, ${counts.replayed} already done, ${counts.failed} failed\n`);
+  process.exitCode = exitCode;
 }

@@ -51,12 +51,18 @@ export function historyTable(accountId: string, page: Page<Transfer>): string[] 
   return lines;
 }
 
+const whatMoved = ({ fromId, toId, amount }: TransferOutcome['transfer']) =>
+  fromId === null ? `deposited ${amount} into ${toId}` : toId === null ? `withdrew ${amount} from ${fromId}` : `transferred ${amount} from ${fromId} to ${toId}`;
+
 export function outcomeLines({ transfer, replayed }: TransferOutcome): string[] {
-  const { fromId, toId, amount, id } = transfer;
-  const what =
-    fromId === null ? `deposited ${amount} into ${toId}` : toId === null ? `withdrew ${amount} from ${fromId}` : `transferred ${amount} from ${fromId} to ${toId}`;
-  if (replayed) return [`already done at ${when(transfer.createdAt)}, nothing moved again: ${what}`, `transfer id ${id}`];
-  return [what, `transfer id ${id} (run again with --id ${id} to repeat safely)`];
+  const { id } = transfer;
+  if (replayed) return [`already done at ${when(transfer.createdAt)}, nothing moved again: ${whatMoved(transfer)}`, `transfer id ${id}`];
+  return [whatMoved(transfer), `transfer id ${id} (run again with --id ${id} to repeat safely)`];
+}
+
+/** One movement of `transfer --file` on one line. */
+export function movementLine({ transfer, replayed }: TransferOutcome): string {
+  return `${replayed ? `already done at ${when(transfer.createdAt)}, nothing moved again: ` : ''}${whatMoved(transfer)}, transfer id ${transfer.id}`;
 }
 
 export function verifyLines(report: VerifyReport): string[] {

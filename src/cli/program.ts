@@ -6,7 +6,7 @@ import { statementIsolation } from '../db/statement-isolation.js';
 import { runCrudExample } from '../examples/crud.js';
 import { runHelloExample } from '../examples/hello.js';
 import { addAccountCommands } from './account-commands.js';
-import { wholeNumber } from './arguments.js';
+import { batchOption, wholeNumber } from './arguments.js';
 import { addMoneyCommands } from './money-commands.js';
 import { addWorkloadCommand } from './workload-command.js';
 import { serve } from '../http/serve.js';
@@ -60,8 +60,10 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
     .description('the JSON API (OpenAPI at /openapi.json, reference at /docs), /metrics and the web UI at /')
     .option('--host <host>', 'address to listen on (beyond loopback only with ROACHBANK_API_TOKEN set)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', wholeNumber('port', 0, 65535), 8080)
-    .action(async (options: { host: string; port: number }, command: Command) => {
-      await serve({ ...options, flavor: command.optsWithGlobals<{ flavor: 'pg' | 'orm' }>().flavor });
+    .addOption(batchOption())
+    .action(async (options: { host: string; port: number; batch: 'on' | 'off' }, command: Command) => {
+      const { batch, ...listen } = options;
+      await serve({ ...listen, batch: batch === 'on', flavor: command.optsWithGlobals<{ flavor: 'pg' | 'orm' }>().flavor });
     });
 
   program

@@ -5,7 +5,7 @@ import { RoachbankError } from '../errors/roachbank-error.js';
 import { workloadReport } from '../workload/html-report.js';
 import { progressHeader, progressLine, summaryLines } from '../workload/progress-line.js';
 import { runWorkload, type WorkloadOptions } from '../workload/run-workload.js';
-import { wholeNumber } from './arguments.js';
+import { batchOption, wholeNumber } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { toJson } from './output.js';
 import { withBank } from './with-bank.js';
@@ -29,6 +29,7 @@ interface CommandOptions {
   seed?: number;
   readers: number;
   report?: string;
+  batch: 'on' | 'off';
 }
 
 /** `roachbank workload`: like `cockroach workload bank`, with the audit at the end. */
@@ -44,6 +45,7 @@ export function addWorkloadCommand(program: Command): void {
     .option('--seed <n>', 'seed of the random choices (default: random, printed)', wholeNumber('seed', 0, 2 ** 31 - 1))
     .option('--readers <n>', 'workers that read all balances in one snapshot and check the total', wholeNumber('readers', 0, 64), 0)
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
+    .addOption(batchOption())
     .action(async (options: CommandOptions, command: Command) => {
       const { json, flavor } = globalOptions(command);
       if (options.hot !== undefined && options.hot > options.accounts) {
@@ -60,9 +62,10 @@ export function addWorkloadCommand(program: Command): void {
         ...(options.hot === undefined ? {} : { hot: options.hot }),
       };
       const stderr = (line: string) => process.stderr.write(`${line}\n`);
-      stderr(`workload: flavor ${flavor}, seed ${seed} (repeat with --seed ${seed})`);
+      const batched = flavor === 'pg' && options.batch === 'on';
+      stderr(`workload: flavor ${flavor}${flavor === 'pg' ? `, group commit ${options.batch}` : ''}, seed ${seed} (repeat with --seed ${seed})`);
 
-      const counters = { retries: 0, ambiguous: 0 };
+      const counters = { retries: 0, ambiguous: 0, batches: 0, movements: 0 };
       const bar = options.accounts >= 1000 ? new SingleBar({ stream: process.stderr, format: 'setup |{bar}| {value}/{total} accounts', noTTYOutput: true, notTTYSchedule: 1000 }) : undefined;
       let headerShown = false;
       const summary = await withBank(
@@ -79,17 +82,26 @@ export function addWorkloadCommand(program: Command): void {
             },
             retries: () => counters.retries,
             ambiguous: () => counters.ambiguous,
+            batches: () => counters,
           }).finally(() => bar?.isActive && bar.stop());
         },
         {
-          bank: { onRetry: () => counters.retries++, onAmbiguous: () => counters.ambiguous++ },
+          bank: {
+            onRetry: () => counters.retries++,
+            onAmbiguous: () => counters.ambiguous++,
+            onBatch: (size) => {
+              counters.batches++;
+              counters.movements += size;
+            },
+            batch: batched ? {} : false,
+          },
           maxConnections: options.concurrency + options.readers + 2,
         },
       );
 
       if (options.report) await writeFile(options.report, workloadReport(summary, { flavor, ...settings }));
       const { intervals: _, ...result } = summary;
-      if (json) process.stdout.write(`${toJson({ ...result, seed, flavor })}\n`);
+      if (json) process.stdout.write(`${toJson({ ...result, seed, flavor, batch: batched ? 'on' : 'off' })}\n`);
       else process.stdout.write(`${summaryLines(summary).join('\n')}\n`);
       if (!summary.invariant.ok) process.exitCode = 1;
     });

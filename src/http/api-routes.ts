@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Bank, TransferOutcome } from '../bank/bank.js';
+import type { Bank, Transfer, TransferOutcome } from '../bank/bank.js';
+import { transferManyItems } from '../bank/movement-items.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { HttpMetrics } from './http-metrics.js';
 import { idFromKey } from './idempotency-key.js';
 import { accountView, pageView, transferView, verifyView } from './json-views.js';
+import { problemOf } from './problem.js';
 import * as schema from './schemas.js';
 
 type Kind = 'transfer' | 'deposit' | 'withdrawal';
@@ -17,6 +19,13 @@ interface KeyedRequest {
   Headers: { 'idempotency-key'?: string };
 }
 
+/** The kind of a movement as it was asked for (a malformed item counts as a transfer). */
+function kindOf(item: unknown): Kind {
+  if (typeof item !== 'object' || item === null) return 'transfer';
+  const { fromId, toId } = item as Partial<Transfer>;
+  return fromId == null && toId != null ? 'deposit' : toId == null && fromId != null ? 'withdrawal' : 'transfer';
+}
+
 const page = (query: PageRequest['Querystring']) => ({
   ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
   ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
@@ -27,16 +36,22 @@ const page = (query: PageRequest['Querystring']) => ({
  * the transfer (or account) id, so a repeated request is answered from the
  * journal with the same status and body, and money moves once.
  */
-export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: HttpMetrics): void {
+export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: HttpMetrics, databaseUrl: string): void {
+  const count = (kind: Kind, outcome: TransferOutcome | { error: unknown }) =>
+    metrics.transfers.inc({
+      kind,
+      outcome: 'transfer' in outcome ? (outcome.replayed ? 'replayed' : 'created') : outcome.error instanceof RoachbankError ? outcome.error.code : 'error',
+    });
+
   /** Answers a money movement: 201 with the transfer, the same for a replay (flagged in a header). */
   async function moved(kind: Kind, reply: FastifyReply, work: Promise<TransferOutcome>) {
     try {
-      const { transfer, replayed } = await work;
-      metrics.transfers.inc({ kind, outcome: replayed ? 'replayed' : 'created' });
-      if (replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(201).send(transferView(transfer));
+      const outcome = await work;
+      count(kind, outcome);
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(transferView(outcome.transfer));
     } catch (error) {
-      metrics.transfers.inc({ kind, outcome: error instanceof RoachbankError ? error.code : 'error' });
+      count(kind, { error });
       throw error;
     }
   }
@@ -132,6 +147,34 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
       const { fromId, toId } = request.body;
       const amount = BigInt(request.body.amount);
       return moved('transfer', reply, bank.transfer({ fromId, toId, amount, ...(id ? { id } : {}) }));
+    },
+  );
+
+  app.post<{ Body: { items: unknown[] } }>(
+    '/transfers/batch',
+    {
+      // 1,000 items of three UUIDs and an amount each.
+      bodyLimit: 512 * 1024,
+      schema: {
+        summary: 'Move money many times in one request, in order, each item once per id',
+        description:
+          'Every item is a transfer, deposit or withdrawal with its own id (its idempotency key): sending the request again answers every item from the journal and moves nothing twice. Items run as if one after another in the order given. The answer is 200 with one result per item, each with the status that item would get alone; a malformed item fails alone. Up to 1,000 items.',
+        tags: ['money'],
+        body: schema.batchBody,
+        response: { 200: schema.batchResult, ...schema.errors },
+      },
+    },
+    async (request) => {
+      const { items } = request.body;
+      const results = await transferManyItems(bank, items, { requireId: true });
+      return {
+        items: results.map((result, i) => {
+          count(kindOf(items[i]), result.ok ? result.outcome : result);
+          if (result.ok) return { status: 201, replayed: result.outcome.replayed, transfer: transferView(result.outcome.transfer) };
+          const problem = problemOf(result.error, request, databaseUrl);
+          return { status: problem.status, problem };
+        }),
+      };
     },
   );
 

@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
-import type { Flavor } from '../bank/bank.js';
+import type { BankOptions, Flavor } from '../bank/bank.js';
 import { createBank } from '../bank/create-bank.js';
 import { detectServer } from '../db/detect-server.js';
 import { registerApiRoutes } from './api-routes.js';
@@ -17,6 +17,8 @@ export interface ServerOptions {
   /** For naming the database in 503s (never printed with its password). */
   readonly databaseUrl: string;
   readonly flavor?: Flavor;
+  /** Group commit of the `pg` flavor (on by default; `false` for one statement per movement). */
+  readonly batch?: BankOptions['batch'];
   /** The API token; unset: no authentication (loopback only, `serve` checks). */
   readonly token?: string | undefined;
   /** pino options for the request log; default: no log. */
@@ -50,6 +52,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const bank = createBank(pool, options.flavor ?? 'pg', {
     onRetry: () => metrics.retries.inc(),
     onAmbiguous: () => metrics.ambiguous.inc(),
+    onBatch: (size) => metrics.batchSize.observe(size),
+    ...(options.batch === undefined ? {} : { batch: options.batch }),
   });
 
   const app = Fastify({
@@ -109,7 +113,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return sendProblem(reply, problemOf(unknownRoute, request, databaseUrl));
   });
 
-  registerApiRoutes(app, bank, metrics);
+  registerApiRoutes(app, bank, metrics, databaseUrl);
 
   app.get('/healthz', { schema: { hide: true } }, async (request, reply) => {
     try {

@@ -8,11 +8,12 @@ export interface HttpMetrics {
   readonly retries: Counter;
   readonly ambiguous: Counter;
   readonly requests: Histogram<'method' | 'route' | 'status'>;
+  readonly batchSize: Histogram;
 }
 
 /**
  * Transfers by kind and outcome, retries of the retry core, ambiguous commits,
- * request latency, and the pool's connections (read when scraped).
+ * request latency, batch sizes, and the pool's connections (read when scraped).
  */
 export function createHttpMetrics(pool: pg.Pool): HttpMetrics {
   const registry = new Registry();
@@ -40,6 +41,12 @@ export function createHttpMetrics(pool: pg.Pool): HttpMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const batchSize = new Histogram({
+    name: 'roachbank_batch_size',
+    help: 'money movements per batch statement (group commit and POST /transfers/batch): one statement, one commit each',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [registry],
+  });
   new Gauge({
     name: 'roachbank_pool_connections',
     help: 'database connections of the pool: total, idle, and requests waiting for one',
@@ -51,5 +58,5 @@ export function createHttpMetrics(pool: pg.Pool): HttpMetrics {
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
-  return { registry, transfers, retries, ambiguous, requests };
+  return { registry, transfers, retries, ambiguous, requests, batchSize };
 }

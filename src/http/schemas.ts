@@ -87,5 +87,55 @@ export const transferBody = {
   additionalProperties: false,
 } as const;
 
+// An item is checked by the bank, one by one, so that a malformed item fails alone (its own
+// 400 problem) instead of the whole request: the schema documents the fields, enforces none.
+const batchItem = {
+  description:
+    'a movement: a transfer (fromId and toId), a deposit (no fromId) or a withdrawal (no toId); checked one by one, so a malformed item gets its own 400 problem and the others still move',
+  properties: {
+    id: { description: 'a UUID: the idempotency key of this movement (required)' },
+    fromId: { description: 'the source account (UUID); absent or null for a deposit' },
+    toId: { description: 'the destination account (UUID); absent or null for a withdrawal' },
+    amount: { description: 'a whole amount as a decimal string, 1 to 9223372036854775807' },
+  },
+  examples: [{ id: '6f9619ff-8b86-4011-b42d-00cf4fc964ff', fromId: '729ec053-0d3f-4a4b-9d4e-7e0c8f3d1a21', toId: 'a99efcbe-5b9a-4f0e-8f3c-2b6d1e4c7a10', amount: '100' }],
+} as const;
+
+export const batchBody = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      description: 'moved as if one after another, in this order: each item sees the effect of every item before it',
+      items: batchItem,
+    },
+  },
+  required: ['items'],
+  additionalProperties: false,
+} as const;
+
+export const batchResult = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      description: 'one result per item, in the order of the request',
+      items: {
+        type: 'object',
+        properties: {
+          status: { type: 'integer', description: 'the status the item would get alone: 201 moved (or replayed), else the problem status' },
+          replayed: { type: 'boolean', description: 'true when the id was already in the journal with the same body: nothing moved again' },
+          transfer,
+          problem,
+        },
+        required: ['status'],
+      },
+    },
+  },
+  required: ['items'],
+} as const;
+
 /** Error responses every route may give, for the OpenAPI document. */
 export const errors = { '4xx': problem, '5xx': problem } as const;

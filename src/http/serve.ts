@@ -9,6 +9,8 @@ export interface ServeOptions {
   readonly host: string;
   readonly port: number;
   readonly flavor: Flavor;
+  /** Group commit of the `pg` flavor; default on. */
+  readonly batch?: boolean;
   /** Default: ROACHBANK_API_TOKEN. */
   readonly token?: string | undefined;
 }
@@ -39,6 +41,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       pool: db.pool,
       databaseUrl: db.url,
       flavor: options.flavor,
+      ...(options.batch === false ? { batch: false as const } : {}),
       token,
       logger: { level: process.env['ROACHBANK_LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization'] },
     });
