@@ -19,11 +19,13 @@ export interface ChaosOptions {
   readonly accounts: number;
   readonly openingBalance: bigint;
   /**
-   * Workers per way of moving money: `pg` (one prepared statement on a
+   * Workers per way of moving money: `pg` (one prepared statement per movement on a
    * READ COMMITTED session), `pgBatch` (the `BEGIN; ...; COMMIT` batch of a
-   * SERIALIZABLE session), `orm` (Drizzle, five round trips in a transaction).
+   * SERIALIZABLE session), `grouped` (group commit: the workers share one bank, whose
+   * movements go out in batch statements), `many` (transferMany of a few movements),
+   * `orm` (Drizzle, five round trips in a transaction).
    */
-  readonly workers: { readonly pg: number; readonly pgBatch: number; readonly orm: number };
+  readonly workers: { readonly pg: number; readonly pgBatch: number; readonly grouped: number; readonly many: number; readonly orm: number };
   /**
    * The faults come in cycles of at least this length (40 s or more, so they do not
    * overlap): two short timeout windows, four refusals and three crashes each.
@@ -100,9 +102,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       pools.push(pool);
       return pool;
     };
-    const banks: Array<{ bank: Bank; workers: number }> = [
-      { bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.pg },
-      { bank: createBank(through(), 'pg', hooks), workers: options.workers.pgBatch },
+    const single = { ...hooks, batch: false as const };
+    const banks: Array<{ bank: Bank; workers: number; many?: boolean }> = [
+      { bank: createBank(through('read committed'), 'pg', single), workers: options.workers.pg },
+      { bank: createBank(through(), 'pg', single), workers: options.workers.pgBatch },
+      { bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.grouped },
+      { bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.many, many: true },
       { bank: createBank(through('read committed'), 'orm', hooks), workers: options.workers.orm },
     ];
 
@@ -115,8 +120,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const faults = { serverCrashes: 0, backendsTerminated: 0 };
 
     let workerIndex = 0;
-    const workers = banks.flatMap(({ bank, workers: count }) =>
-      Array.from({ length: count }, () => runWorker(bank, accounts, seededRandom(options.seed * 1000 + ++workerIndex), deadline, ledger)),
+    const workers = banks.flatMap(({ bank, workers: count, many }) =>
+      Array.from({ length: count }, () =>
+        (many ? runManyWorker : runWorker)(bank, accounts, seededRandom(options.seed * 1000 + ++workerIndex), deadline, ledger),
+      ),
     );
     const schedule = runFaultSchedule({ options, server, proxy, admin, started, heals, faults });
     await Promise.all([...workers, schedule]);
@@ -211,23 +218,42 @@ class ClientLedger {
   }
 }
 
+function randomTransfer(accounts: string[], random: SeededRandom): TransferRequest {
+  const from = random.int(0, accounts.length - 1);
+  const to = (from + random.int(1, accounts.length - 1)) % accounts.length;
+  return { id: seededUuid(random), fromId: accounts[from] as string, toId: accounts[to] as string, amount: BigInt(random.int(1, 300)) };
+}
+
+/** What the client learnt of one transfer: acknowledged, failed, or unknown (AMBIGUOUS_COMMIT). */
+function record(ledger: ClientLedger, request: TransferRequest, error?: unknown): void {
+  if (error === undefined) ledger.acknowledge(request);
+  else if (error instanceof RoachbankError && error.code === 'AMBIGUOUS_COMMIT') ledger.unknown.set(request.id, request);
+  else ledger.fail(request, errorCode(error));
+}
+
 async function runWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger): Promise<void> {
   while (performance.now() < deadline) {
-    const from = random.int(0, accounts.length - 1);
-    const to = (from + random.int(1, accounts.length - 1)) % accounts.length;
-    const request: TransferRequest = {
-      id: seededUuid(random),
-      fromId: accounts[from] as string,
-      toId: accounts[to] as string,
-      amount: BigInt(random.int(1, 300)),
-    };
+    const request = randomTransfer(accounts, random);
     ledger.submitted++;
     try {
       await bank.transfer(request);
-      ledger.acknowledge(request);
+      record(ledger, request);
     } catch (error) {
-      if (error instanceof RoachbankError && error.code === 'AMBIGUOUS_COMMIT') ledger.unknown.set(request.id, request);
-      else ledger.fail(request, errorCode(error));
+      record(ledger, request, error);
+    }
+  }
+}
+
+/** transferMany of 1 to 6 transfers at a time, each item's answer recorded on its own. */
+async function runManyWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger): Promise<void> {
+  while (performance.now() < deadline) {
+    const requests = Array.from({ length: random.int(1, 6) }, () => randomTransfer(accounts, random));
+    ledger.submitted += requests.length;
+    try {
+      const results = await bank.transferMany(requests);
+      results.forEach((result, i) => record(ledger, requests[i]!, result.ok ? undefined : result.error));
+    } catch (error) {
+      for (const request of requests) record(ledger, request, error);
     }
   }
 }
