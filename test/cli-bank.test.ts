@@ -6,6 +6,9 @@ import { createBank } from '../src/bank/create-bank.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import { errorCatalogue } from '../src/errors/error-catalogue.js';
 import type { ErrorCode } from '../src/errors/roachbank-error.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -111,6 +114,70 @@ for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
     });
   });
 }
+
+describe('roachbank transfer --file', () => {
+  test('CSV and JSON lines: one result line per item in order, exit status of the worst, a repeat replays', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'roachbank-file-'));
+    try {
+      const bank = createBank(db.pool, 'pg');
+      const a = (await bank.createAccount({ balance: 100n })).id;
+      const b = (await bank.createAccount()).id;
+      const [t1, t2, t3] = [randomUUID(), randomUUID(), randomUUID()];
+      const csv = join(dir, 'payouts.csv');
+      await writeFile(csv, `id,fromId,toId,amount\n${t1},${a},${b},60\n${t2},${b},,60\n${t3},${a},${b},41\n,not-a-uuid,${b},1\n,${a},${b},1,2\n`);
+      const first = await runCli(['transfer', '--file', csv], { DATABASE_URL: db.url });
+      assert.equal(first.code, 4, first.stderr);
+      const lines = first.stdout.trim().split('\n');
+      assert.equal(lines.length, 5);
+      assert.match(lines[0]!, new RegExp(`^line 2: transferred 60 from ${a} to ${b}, transfer id ${t1}$`));
+      assert.match(lines[1]!, new RegExp(`^line 3: withdrew 60 from ${b}`), 'the second item sees the first');
+      assert.match(lines[2]!, /^line 4: INSUFFICIENT_FUNDS: account .* holds 40, cannot debit 41$/);
+      assert.match(lines[3]!, /^line 5: INVALID_ARGUMENT: source account id must be a UUID/);
+      assert.match(lines[4]!, /^line 6: INVALID_ARGUMENT: line 6 has 5 cells, the header 4$/);
+      assert.match(first.stderr, /^5 movements: 2 moved, 0 already done, 3 failed\n$/);
+      assert.deepEqual(await bank.balances([a, b]), [40n, 0n]);
+      const again = await runCli(['--json', 'transfer', '--file', csv], { DATABASE_URL: db.url });
+      const results = again.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      assert.deepEqual(results.map((r) => r.line), [2, 3, 4, 5, 6]);
+      assert.deepEqual(results.slice(0, 2).map((r) => r.replayed), [true, true]);
+      assert.deepEqual(results.slice(2).map((r) => r.error.code), ['INSUFFICIENT_FUNDS', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT']);
+      assert.deepEqual(await bank.balances([a, b]), [40n, 0n], 'the repeat moved nothing');
+      const piped = await runCli(['--json', 'transfer', '--file', '-'], { DATABASE_URL: db.url }, undefined, `{"fromId":"${a}","toId":"${b}","amount":"40"}\n\nnot json\n`);
+      assert.equal(piped.code, 2, piped.stderr);
+      const [moved, broken] = piped.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      assert.deepEqual([moved.line, moved.transfer.amount, broken.line, broken.error.code], [1, '40', 3, 'INVALID_ARGUMENT']);
+      assert.deepEqual(await bank.balances([a, b]), [0n, 40n]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a file that is not JSON lines or CSV, is empty, holds too much or cannot be read moves nothing (exit 2)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'roachbank-file-'));
+    try {
+      const file = (name: string, text: string) => writeFile(join(dir, name), text).then(() => join(dir, name));
+      const cases: Array<[string[], RegExp]> = [
+        [['transfer', '--file', await file('words.txt', 'hello world\nfoo bar\n')], /neither JSON lines .* nor CSV/],
+        [['transfer', '--file', await file('empty.csv', '\n\n')], /holds no movements/],
+        [['transfer', '--file', await file('header.csv', 'fromId,toId,amount\n')], /only a header row/],
+        [['transfer', '--file', await file('quote.csv', 'fromId,toId,amount\n"open,1,2\n')], /not valid CSV/],
+        [['transfer', '--file', await file('many.jsonl', `${'{"toId":"x","amount":"1"}\n'.repeat(1001)}`)], /1001 movements; at most 1000/],
+        [['transfer', '--file', join(dir, 'missing.csv')], /cannot read/],
+        [['transfer', '--file', join(dir, 'missing.csv'), ids.rich], /takes no FROM TO AMOUNT/],
+      ];
+      const before = await checksum();
+      for (const [args, message] of cases) {
+        const result = await runCli(args, { DATABASE_URL: db.url });
+        assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+        assert.match(result.stderr, new RegExp(`^roachbank: INVALID_ARGUMENT: .*${message.source}[^\n]*\n$`));
+        assert.equal(result.stdout, '');
+      }
+      assert.equal(await checksum(), before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('a scripted session', () => {
   async function session(flavor: Flavor): Promise<unknown[]> {

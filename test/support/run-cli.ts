@@ -17,17 +17,19 @@ export function runCli(
   args: string[],
   env: Record<string, string | undefined> = {},
   onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+  input?: string,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const { DATABASE_URL: _ignored, ...base } = process.env;
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...base, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       onStdout?.(stdout, child);
     });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
