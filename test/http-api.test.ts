@@ -31,6 +31,11 @@ async function call(base: string, method: string, path: string, init: { body?: u
 }
 
 let server: TestServer;
+/** Every byte of the product tables, hashed: unchanged means unchanged. */
+const checksum = async () =>
+  (await server.db.pool.query(`SELECT md5(
+    COALESCE((SELECT string_agg(a::TEXT, '|' ORDER BY id) FROM roachbank.accounts a), '') ||
+    COALESCE((SELECT string_agg(t::TEXT, '|' ORDER BY id) FROM roachbank.transfers t), '')) AS sum`)).rows[0].sum;
 let rich: string;
 let poor: string;
 let closed: string;
@@ -110,10 +115,6 @@ describe('the HTTP API', () => {
   });
 
   test('a corpus of bad requests: 4xx problem+json with the right code, no stack, nothing changed', async () => {
-    const checksum = async () =>
-      (await server.db.pool.query(`SELECT md5(
-        COALESCE((SELECT string_agg(a::TEXT, '|' ORDER BY id) FROM roachbank.accounts a), '') ||
-        COALESCE((SELECT string_agg(t::TEXT, '|' ORDER BY id) FROM roachbank.transfers t), '')) AS sum`)).rows[0].sum;
     const nobody = randomUUID();
     const corpus: Array<[string, string, Parameters<typeof call>[3], number, string]> = [
       ['POST', '/transfers', { raw: '{"fromId": ' }, 400, 'INVALID_ARGUMENT'],
@@ -171,11 +172,54 @@ describe('the HTTP API', () => {
     assert.equal(await checksum(), before, 'nothing changed');
   });
 
+  test('POST /transfers/batch: per-item status and problem in order, each item seeing the ones before; a repeat replays', async () => {
+    const a = (await api('POST', '/accounts', { body: { balance: '100' } })).body.id;
+    const b = (await api('POST', '/accounts', { body: {} })).body.id;
+    const [t1, t2, t3, t4] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const items = [
+      { id: t1, fromId: a, toId: b, amount: '70' },
+      { id: t2, fromId: b, amount: '70' }, // possible only after the first
+      { id: t3, fromId: a, toId: b, amount: '31' }, // a holds 30 by now
+      { id: t4, toId: closed, amount: '1' },
+      { fromId: a, toId: b, amount: '1' }, // no id: no idempotency key
+      { id: randomUUID(), fromId: a, toId: b, amount: 1 }, // money as a JSON number
+      'not an object',
+      { id: randomUUID(), toId: a, amount: '5', note: 'hi' },
+      { id: t1, fromId: a, toId: b, amount: '71' }, // the first id, another body
+    ];
+    const reply = await api('POST', '/transfers/batch', { body: { items } });
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    const results = reply.body.items as { status: number; replayed?: boolean; transfer?: { id: string }; problem?: { code: string; detail: string } }[];
+    assert.deepEqual(results.map((r) => r.status), [201, 201, 409, 404, 400, 400, 400, 400, 409]);
+    assert.deepEqual(results.map((r) => r.problem?.code ?? 'ok'), ['ok', 'ok', 'INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'IDEMPOTENCY_CONFLICT']);
+    assert.deepEqual([results[0]!.transfer!.id, results[0]!.replayed], [t1, false]);
+    assert.match(results[4]!.problem!.detail, /id is required/);
+    assert.match(results[5]!.problem!.detail, /decimal string/);
+    assert.match(results[7]!.problem!.detail, /unknown field "note"/);
+    const balances = async () => [(await api('GET', `/accounts/${a}`)).body.balance, (await api('GET', `/accounts/${b}`)).body.balance];
+    assert.deepEqual(await balances(), ['30', '0']);
+    const again = await api('POST', '/transfers/batch', { body: { items: items.slice(0, 2) } });
+    assert.deepEqual(again.body.items.map((r: { status: number; replayed: boolean }) => [r.status, r.replayed]), [[201, true], [201, true]]);
+    assert.deepEqual(await balances(), ['30', '0'], 'the repeat moved nothing');
+  });
+
+  test('POST /transfers/batch refuses a malformed request as a whole: 400, nothing moved', async () => {
+    const before = await checksum();
+    const item = { id: randomUUID(), toId: rich, amount: '1' };
+    for (const body of [{}, { items: [] }, { items: 'x' }, { items: [item], more: 1 }, { items: Array.from({ length: 1001 }, () => ({ ...item, id: randomUUID() })) }, []]) {
+      const reply = await api('POST', '/transfers/batch', { body });
+      assert.equal(reply.status, 400, JSON.stringify(body).slice(0, 80));
+      assert.equal(reply.body.code, 'INVALID_ARGUMENT');
+      assert.match(reply.type, /problem\+json/);
+    }
+    assert.equal(await checksum(), before, 'nothing changed');
+  });
+
   test('healthz, the OpenAPI document and the reference page', async () => {
     assert.deepEqual((await api('GET', '/healthz')).body, { status: 'ok' });
     const openapi = await api('GET', '/openapi.json');
     assert.equal(openapi.body.openapi, '3.0.3');
-    for (const path of ['/accounts', '/accounts/{id}', '/accounts/{id}/close', '/accounts/{id}/deposits', '/accounts/{id}/withdrawals', '/transfers', '/transfers/{id}', '/accounts/{id}/transfers', '/verify']) {
+    for (const path of ['/accounts', '/accounts/{id}', '/accounts/{id}/close', '/accounts/{id}/deposits', '/accounts/{id}/withdrawals', '/transfers', '/transfers/batch', '/transfers/{id}', '/accounts/{id}/transfers', '/verify']) {
       assert.ok(openapi.body.paths[path], `OpenAPI documents ${path}`);
     }
     const docs = await fetch(`${server.base}/docs/`);
@@ -194,6 +238,7 @@ describe('the HTTP API', () => {
     assert.match(metrics, /^roachbank_ambiguous_commits_total \d+/m);
     assert.match(metrics, /^roachbank_http_request_duration_seconds_bucket\{le="0\.05",method="POST",route="\/transfers",status="201"\} [1-9]/m);
     assert.match(metrics, /^roachbank_pool_connections\{state="total"\} \d+/m);
+    assert.match(metrics, /^roachbank_batch_size_count [1-9]/m);
   });
 
   test('request logs carry request ids and no secrets', async () => {
