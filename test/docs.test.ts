@@ -59,6 +59,10 @@ describe('the README', () => {
     assert.equal(await runReadmeExample('The bank'), 'true 250n true\n');
   });
 
+  test('its transferMany example runs as written', async () => {
+    assert.equal(await runReadmeExample('`transferMany`'), 'ok ok INSUFFICIENT_FUNDS\n');
+  });
+
   test('its runOrmTransaction example runs as written', async () => {
     assert.equal(await runReadmeExample('Library: `runOrmTransaction` (Drizzle ORM)'), 'balance now 250\n');
   });
