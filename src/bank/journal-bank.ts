@@ -49,7 +49,6 @@ export abstract class JournalBank implements Bank {
     this.#onAmbiguous = options.onAmbiguous;
   }
 
-
   async createAccount(options: CreateAccountOptions = {}): Promise<Account> {
     const balance = options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
     const id = idOrNew(options.id, 'account id');
@@ -82,26 +81,37 @@ export abstract class JournalBank implements Bank {
     return eachReadable(items, read, (movements) => this.moveMany(movements, options.signal));
   }
 
+  /** Checked movements in order, each seeing the ones before it: here one by one. */
+  protected moveMany(movements: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
+    return this.inOrder(
+      movements.map((item) => [item]),
+      async ([item]) => {
+        try {
+          return [{ ok: true, outcome: await this.move(item!, signal) }];
+        } catch (error) {
+          return [{ ok: false, error }];
+        }
+      },
+      signal,
+    );
+  }
+
   /**
-   * Checked movements in order, each seeing the ones before it: here one by one.
-   * Once one fails without a definite answer (the database is away, the outcome is
-   * unknown, the signal fired), the rest are not sent.
+   * Runs chunks of movements one after another. Once a chunk gets no definite answer
+   * (the database is away, the outcome is unknown) or the signal fires, the chunks
+   * after it are not sent: they fail with that reason (DATABASE_UNAVAILABLE, "not sent").
    */
-  protected async moveMany(movements: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
+  protected async inOrder(
+    chunks: readonly (readonly Movement[])[],
+    run: (chunk: readonly Movement[]) => Promise<MovementResult[]>,
+    signal: AbortSignal | undefined,
+  ): Promise<MovementResult[]> {
     const answers: MovementResult[] = [];
     let stop: unknown;
-    for (const item of movements) {
-      let answer: MovementResult;
-      if (stop !== undefined) answer = { ok: false, error: stop };
-      else {
-        try {
-          answer = { ok: true, outcome: await this.move(item, signal) };
-        } catch (error) {
-          answer = { ok: false, error };
-        }
-        stop = stopReason([answer], signal);
-      }
-      answers.push(answer);
+    for (const chunk of chunks) {
+      const chunkAnswers = stop === undefined ? await run(chunk) : chunk.map((): MovementResult => ({ ok: false, error: stop }));
+      answers.push(...chunkAnswers);
+      stop ??= stopReason(chunkAnswers, signal);
     }
     return answers;
   }
@@ -158,12 +168,8 @@ export abstract class JournalBank implements Bank {
   abstract history(accountId: string, page?: PageRequest): Promise<Page<Transfer>>;
 }
 
-/**
- * Why the movements after these answers must not be sent, if they must not: the
- * signal fired, or one of them failed without a definite answer (then the rest
- * fail with DATABASE_UNAVAILABLE, "not sent").
- */
-export function stopReason(answers: readonly MovementResult[], signal: AbortSignal | undefined): unknown {
+/** Why the movements after these answers must not be sent, if they must not. */
+function stopReason(answers: readonly MovementResult[], signal: AbortSignal | undefined): unknown {
   if (signal?.aborted) return signal.reason;
   for (const answer of answers) {
     if (answer.ok || isDefiniteAnswer(answer.error)) continue;

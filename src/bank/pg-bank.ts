@@ -6,7 +6,7 @@ import { accountNotFound, isDataRefusal, translateDatabaseError } from './bank-e
 import { assertBatchRule, sequentialBatches } from './batch-rule.js';
 import { GroupCommit, groupCommitDefaults } from './group-commit.js';
 import { parseId } from './ids.js';
-import { JournalBank, stopReason, type NewAccount } from './journal-bank.js';
+import { JournalBank, type NewAccount } from './journal-bank.js';
 import { replayOf, type Movement } from './movement.js';
 import { answerOf } from './movement-answer.js';
 import { moveBatchSql, moveSql, type MovementRow } from './movement-statements.js';
@@ -182,16 +182,9 @@ export class PgBank extends JournalBank {
   }
 
   /** `transferMany`: consecutive batches that keep input order, each waiting for the one before. */
-  protected override async moveMany(movements: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
+  protected override moveMany(movements: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
     if (!this.#group) return super.moveMany(movements, signal);
-    const answers: MovementResult[] = [];
-    let stop: unknown;
-    for (const batch of sequentialBatches(movements, this.#maxBatchSize)) {
-      const batchAnswers = stop === undefined ? await this.#runBatch(batch) : batch.map(() => ({ ok: false as const, error: stop }));
-      answers.push(...batchAnswers);
-      stop ??= stopReason(batchAnswers, signal);
-    }
-    return answers;
+    return this.inOrder(sequentialBatches(movements, this.#maxBatchSize), (batch) => this.#runBatch(batch), signal);
   }
 
   /** One movement, one statement (`moveSql`). */
