@@ -189,6 +189,9 @@ async function runPgbench(binary: string, url: string, accounts: number, concurr
   });
   const tps = Number(/tps = ([\d.]+)/.exec(output)?.[1]);
   const transactions = Number(/number of transactions actually processed: (\d+)/.exec(output)?.[1] ?? 0);
+  // pgbench has exited, but its backends may not be reaped yet: their CPU only counts once
+  // they are (a live backend's or the postmaster's children's), so give the postmaster a moment.
+  await new Promise((resolve) => setTimeout(resolve, 300));
   cpu.end();
   if (!tps) {
     await rm(dir, { recursive: true, force: true });
