@@ -29,7 +29,7 @@ import { runWorkload } from '../src/workload/run-workload.js';
 import { seededRandom } from '../src/workload/seeded-random.js';
 
 const env = process.env;
-const seconds = Number(env['BENCH_SECONDS'] ?? 20);
+const seconds = Number(env.BENCH_SECONDS ?? 20);
 const listOf = (name: string) => env[name]?.split(',').map((v) => v.trim()).filter(Boolean);
 const concurrencies = listOf('BENCH_CONCURRENCY')?.map(Number) ?? [1, 8, 32, 128];
 const scenarios = [
@@ -37,7 +37,7 @@ const scenarios = [
   { key: 'hot', name: 'hot 10', accounts: 10, hot: 10 },
 ].filter((s) => listOf('BENCH_SCENARIOS')?.includes(s.key) ?? true);
 const systems = new Set(listOf('BENCH_SYSTEMS') ?? ['pgbench', 'batched', 'single', 'orm', 'tutorial']);
-const [maxSize, maxInFlight] = (env['BENCH_BATCH'] ?? '').split(':').map((v) => (v ? Number(v) : undefined));
+const [maxSize, maxInFlight] = (env.BENCH_BATCH ?? '').split(':').map((v) => (v ? Number(v) : undefined));
 const batchOptions = { ...(maxSize ? { maxSize } : {}), ...(maxInFlight ? { maxInFlight } : {}) };
 /** Systems that only run up to this concurrency: they hold a connection per worker and gain nothing past it. */
 const slowSystemsUpTo = 32;
@@ -283,8 +283,8 @@ async function runTutorial(url: string, accounts: number, concurrency: number, p
   return { system: 'tutorial (read, check, 2 UPDATEs)', scenario: '', concurrency, tps: ops / elapsedS, p50Ms, p99Ms, retries, meanBatch: null, ...cpu.perOp(ops, true) };
 }
 
-const lease = process.env['DATABASE_URL'] ? undefined : await acquireEmbeddedServer();
-const adminUrl = process.env['DATABASE_URL'] ?? lease!.url;
+const lease = process.env.DATABASE_URL ? undefined : await acquireEmbeddedServer();
+const adminUrl = process.env.DATABASE_URL ?? lease!.url;
 const admin = createPool(adminUrl, { max: 2 });
 const serverVersion = (await admin.query('SELECT version() AS v')).rows[0].v.split(' on ')[0];
 // The postmaster is the parent of any backend, if the server runs on this machine.
@@ -336,7 +336,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math
 const batching = `group commit ${batchOptions.maxSize ?? 'default'} × ${batchOptions.maxInFlight ?? 'default'} in flight`;
 const entry = `\n## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${machine}; ${seconds} s per run; pgbench ${pgbench ? 'prepared, autocommit, READ COMMITTED' : 'not found'}; ${batching}.\n\n${table}\n`;
 console.log(entry);
-if (env['BENCH_NO_RECORD'] === '1') process.exit(0);
+if (env.BENCH_NO_RECORD === '1') process.exit(0);
 const file = new URL('../BENCHMARKS.md', import.meta.url).pathname;
 if (!existsSync(file)) {
   await appendFile(file, '# Benchmarks\n\nAppended by `npm run bench`: every run, dated, with the machine it ran on. Ratios are to pgbench running the same transfer statement on the same server in the same run.\n');

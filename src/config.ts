@@ -8,7 +8,7 @@ export type ConnectionSource = { readonly kind: 'url'; readonly url: string } | 
  * resolveConnectionSource({ DATABASE_URL: 'postgresql://u:p@host:26257/db' }) // { kind: 'url', ... }
  */
 export function resolveConnectionSource(env: NodeJS.ProcessEnv = process.env): ConnectionSource {
-  const url = env['DATABASE_URL']?.trim();
+  const url = env.DATABASE_URL?.trim();
   return url ? { kind: 'url', url } : { kind: 'embedded' };
 }
 

@@ -178,7 +178,11 @@ for (const { flavor, sessions, batch, name } of variants) {
           const a = await through.createAccount({ balance: 100n });
           const b = await through.createAccount();
           let armed = true;
-          proxy.setPolicy((m) => (armed && commits(m) && !(armed = false) ? verdict : 'forward'));
+          proxy.setPolicy((m) => {
+            if (!armed || !commits(m)) return 'forward';
+            armed = false;
+            return verdict;
+          });
           const id = randomUUID();
           const outcome = await through.transfer({ id, fromId: a.id, toId: b.id, amount: 30n });
           assert.equal(armed, false, 'the cut happened');

@@ -18,7 +18,7 @@ import { RoachbankError } from '../src/errors/roachbank-error.js';
 import { seededRandom, type SeededRandom } from '../src/workload/seeded-random.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
-const seed = Number(process.env['ROACHBANK_MODEL_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+const seed = Number(process.env.ROACHBANK_MODEL_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 /** What one call answers, in comparable form: the outcome's body, or the error's code and message. */
 type Answer = { ok: true; replayed: boolean; id: string; fromId: string | null; toId: string | null; amount: bigint } | { ok: false; code: string; message: string };

@@ -18,7 +18,7 @@ if (!(minutes > 0)) {
   console.error(`--minutes must be a positive number, not ${values.minutes}\n${usage}`);
   process.exit(2);
 }
-if (values.seed !== undefined) process.env['ROACHBANK_CHAOS_SEED'] = values.seed;
+if (values.seed !== undefined) process.env.ROACHBANK_CHAOS_SEED = values.seed;
 let seed: number;
 try {
   seed = chaosSeed();

@@ -48,11 +48,20 @@ describe('serialization failures injected on the first 3 attempts of every trans
 
   const ways = {
     runTransaction: (n: number, options: object) =>
-      runTransaction(db.pool, async (client, attempt) => (await client.query('INSERT INTO items VALUES ($1)', [n]), attempt), options),
+      runTransaction(db.pool, async (client, attempt) => {
+        await client.query('INSERT INTO items VALUES ($1)', [n]);
+        return attempt;
+      }, options),
     runSingleStatement: (n: number, options: object) =>
-      runSingleStatement(db.pool, async (client, attempt) => (await client.query('INSERT INTO items VALUES ($1)', [n]), attempt), options),
+      runSingleStatement(db.pool, async (client, attempt) => {
+        await client.query('INSERT INTO items VALUES ($1)', [n]);
+        return attempt;
+      }, options),
     runOrmTransaction: (n: number, options: object) =>
-      runOrmTransaction(db.pool, async (tx, attempt) => (await tx.execute(sql`INSERT INTO items VALUES (${n})`), attempt), options),
+      runOrmTransaction(db.pool, async (tx, attempt) => {
+        await tx.execute(sql`INSERT INTO items VALUES (${n})`);
+        return attempt;
+      }, options),
   };
 
   for (const [name, run] of Object.entries(ways)) {

@@ -19,7 +19,7 @@ const files = only.length
       .map((f) => join('test', f));
 
 // The web UI test drives Debian's chromium; install it when it is missing and we may.
-if (!process.env['CHROMIUM_PATH'] && !existsSync('/usr/bin/chromium')) {
+if (!process.env.CHROMIUM_PATH && !existsSync('/usr/bin/chromium')) {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     console.log('installing chromium for the web UI test (apt-get install chromium)');
     const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });

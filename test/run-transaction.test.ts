@@ -273,7 +273,11 @@ describe('runTransaction and lost connections', () => {
     const proxy = await startWireProxy(Number(new URL(db.url).port));
     const proxied = createPool(proxy.urlThrough(db.url), { max: 2 });
     let cut = false;
-    proxy.setPolicy((m) => (m.sql?.startsWith('INSERT') && !cut && (cut = true) ? 'cut-before' : 'forward'));
+    proxy.setPolicy((m) => {
+      if (cut || !m.sql?.startsWith('INSERT')) return 'forward';
+      cut = true;
+      return 'cut-before';
+    });
     let calls = 0;
     await runTransaction(proxied, async (client) => {
       calls++;

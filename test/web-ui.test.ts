@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './support/http-server.js';
 
 // Debian's chromium; test/run-tests.ts installs it with apt when it is missing.
-const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let server: TestServer;
 let browser: Browser;
@@ -44,7 +44,7 @@ describe('the web UI in a real browser', () => {
     await page.click('#create-submit');
     await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 2);
     assert.deepEqual(await balances(), ['100', '0']);
-    const [source, destination] = await page.$$eval('#accounts tbody tr[data-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset['id']!));
+    const [source, destination] = await page.$$eval('#accounts tbody tr[data-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
 
     await page.selectOption('#transfer-from', source!);
     await page.selectOption('#transfer-to', destination!);

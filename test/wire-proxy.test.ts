@@ -46,7 +46,10 @@ describe('the wire proxy', () => {
 
   test('knows which message commits: COMMIT, a batch ending in COMMIT, the Sync of a write outside BEGIN', async () => {
     const seen: ClientMessage[] = [];
-    proxy.setPolicy((message) => (seen.push(message), 'forward'));
+    proxy.setPolicy((message) => {
+      seen.push(message);
+      return 'forward';
+    });
     const pool = createPool(proxy.urlThrough(db.url), { max: 1 });
     const committing = async (run: () => Promise<unknown>) => {
       seen.length = 0;

@@ -143,7 +143,9 @@ export class GroupCommit {
     }
     this.#inFlight--;
     this.#track(batch, false);
-    batch.forEach((waiter, i) => this.#settle(waiter, answers[i] ?? { ok: false, error: new Error('the batch gave no answer for this movement') }));
+    for (const [i, waiter] of batch.entries()) {
+      this.#settle(waiter, answers[i] ?? { ok: false, error: new Error('the batch gave no answer for this movement') });
+    }
     // After the callers just answered have had their turn (setImmediate runs once the
     // promise jobs are done), so what they send next joins the next batch.
     setImmediate(() => this.#pump());

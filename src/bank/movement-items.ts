@@ -20,13 +20,13 @@ export function movementItem(value: unknown, options: { requireId: boolean }): M
   const item = value as Record<string, unknown>;
   const unknown = Object.keys(item).filter((key) => !fields.has(key));
   if (unknown.length > 0) throw new RoachbankError('INVALID_ARGUMENT', `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (a movement has id, fromId, toId, amount)`);
-  if (options.requireId && item['id'] === undefined) {
+  if (options.requireId && item.id === undefined) {
     throw new RoachbankError('INVALID_ARGUMENT', 'id is required: it is the idempotency key of the movement');
   }
-  if (item['amount'] !== undefined && typeof item['amount'] !== 'string') {
-    throw new RoachbankError('INVALID_ARGUMENT', `amount must be a decimal string like "100", got ${typeof item['amount']}`);
+  if (item.amount !== undefined && typeof item.amount !== 'string') {
+    throw new RoachbankError('INVALID_ARGUMENT', `amount must be a decimal string like "100", got ${typeof item.amount}`);
   }
-  if (item['amount'] === undefined) throw new RoachbankError('INVALID_ARGUMENT', 'amount is required');
+  if (item.amount === undefined) throw new RoachbankError('INVALID_ARGUMENT', 'amount is required');
   for (const side of ['id', 'fromId', 'toId'] as const) {
     const given = item[side];
     if (given !== undefined && given !== null && typeof given !== 'string') {

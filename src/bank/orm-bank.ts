@@ -1,5 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import type pg from 'pg';
+import { and, asc, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { runOrmTransaction, type OrmTransaction } from '../orm/run-orm-transaction.js';
 import { sqlState } from '../txn/classify-error.js';

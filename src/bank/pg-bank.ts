@@ -85,7 +85,7 @@ export class PgBank extends JournalBank {
   constructor(pool: pg.Pool, options: BankOptions = {}) {
     super(pool, options);
     this.#onBatch = options.onBatch;
-    this.#maxBatchSize = (options.batch && options.batch.maxSize) || groupCommitDefaults.maxSize;
+    this.#maxBatchSize = (options.batch === false ? undefined : options.batch?.maxSize) ?? groupCommitDefaults.maxSize;
     this.#group = options.batch === false ? undefined : new GroupCommit((batch) => this.#runBatch(batch), options.batch);
   }
 

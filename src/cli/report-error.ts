@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import type { CommanderError } from 'commander';
 import { errorCatalogue } from '../errors/error-catalogue.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 
@@ -19,7 +19,7 @@ export function reportError(error: unknown, options: { json: boolean }): number 
   } else {
     process.stderr.write(`roachbank: ${code ? `${code}: ` : ''}${message}\n`);
   }
-  if (process.env['ROACHBANK_DEBUG'] === '1' && error instanceof Error && error.stack) {
+  if (process.env.ROACHBANK_DEBUG === '1' && error instanceof Error && error.stack) {
     process.stderr.write(`${scrubSecrets(error.stack)}\n`);
   }
   return code ? (errorCatalogue[code].exitCode ?? 1) : 1;
@@ -48,7 +48,7 @@ export function exitCodeOfUsageError(error: CommanderError): number {
 }
 
 function scrubSecrets(text: string): string {
-  const url = process.env['DATABASE_URL'];
+  const url = process.env.DATABASE_URL;
   if (!url) return text;
   let secret: string | undefined;
   try {

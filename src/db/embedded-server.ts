@@ -159,7 +159,7 @@ interface Server {
  * stays the same on every run.
  */
 function defaultDataDir(user: OsUser | undefined): string {
-  const fromEnv = process.env['ROACHBANK_DATA_DIR'];
+  const fromEnv = process.env.ROACHBANK_DATA_DIR;
   if (fromEnv) return resolve(fromEnv);
   const local = join(projectRoot, '.data');
   if (!user || reachableBy(user, projectRoot)) return local;

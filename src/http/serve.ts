@@ -26,7 +26,7 @@ export interface ServeOptions {
  * await serve({ host: '127.0.0.1', port: 8080, flavor: 'pg' });
  */
 export async function serve(options: ServeOptions): Promise<void> {
-  const token = options.token ?? (process.env['ROACHBANK_API_TOKEN'] || undefined);
+  const token = options.token ?? (process.env.ROACHBANK_API_TOKEN || undefined);
   if (!token && !isLoopback(options.host)) {
     throw new RoachbankError(
       'INVALID_ARGUMENT',
@@ -43,7 +43,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       flavor: options.flavor,
       ...(options.batch === false ? { batch: false as const } : {}),
       token,
-      logger: { level: process.env['ROACHBANK_LOG_LEVEL'] ?? 'info', redact: ['req.headers.authorization'] },
+      logger: { level: process.env.ROACHBANK_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] },
     });
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {

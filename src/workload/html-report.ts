@@ -6,7 +6,7 @@ interface Series {
   readonly points: readonly (readonly [number, number])[];
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A line chart as inline SVG: x is seconds, y starts at 0; a legend names the series. */
 function lineChart(title: string, unit: string, series: readonly Series[]): string {
@@ -30,12 +30,12 @@ function lineChart(title: string, unit: string, series: readonly Series[]): stri
     .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ')}"/>`)
     .join('');
   const legend = series
-    .map((s, i) => `<rect x="${pad.left + i * 110}" y="8" width="12" height="12" fill="${s.color}"/><text x="${pad.left + 16 + i * 110}" y="18">${escape(s.name)}</text>`)
+    .map((s, i) => `<rect x="${pad.left + i * 110}" y="8" width="12" height="12" fill="${s.color}"/><text x="${pad.left + 16 + i * 110}" y="18">${escapeHtml(s.name)}</text>`)
     .join('');
-  return `<figure><figcaption>${escape(title)}</figcaption>
-<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${escape(title)}">${grid}${xTicks}${lines}${legend}
+  return `<figure><figcaption>${escapeHtml(title)}</figcaption>
+<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">${grid}${xTicks}${lines}${legend}
 <text x="${width / 2}" y="${height - 6}" text-anchor="middle">seconds</text>
-<text transform="translate(14 ${height / 2}) rotate(-90)" text-anchor="middle">${escape(unit)}</text></svg></figure>`;
+<text transform="translate(14 ${height / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(unit)}</text></svg></figure>`;
 }
 
 function niceCeiling(value: number): number {
@@ -53,7 +53,7 @@ const format = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) 
  */
 export function workloadReport(summary: WorkloadSummary, settings: Readonly<Record<string, unknown>>): string {
   const at = (pick: (i: (typeof summary.intervals)[number]) => number) => summary.intervals.map((i) => [i.elapsedS, pick(i)] as const);
-  const rows = (entries: [string, unknown][]) => entries.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`).join('');
+  const rows = (entries: [string, unknown][]) => entries.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`).join('');
   const inv = summary.invariant;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>roachbank workload</title>

@@ -251,7 +251,7 @@ async function runManyWorker(bank: Bank, accounts: string[], random: SeededRando
     ledger.submitted += requests.length;
     try {
       const results = await bank.transferMany(requests);
-      results.forEach((result, i) => record(ledger, requests[i]!, result.ok ? undefined : result.error));
+      for (const [i, result] of results.entries()) record(ledger, requests[i]!, result.ok ? undefined : result.error);
     } catch (error) {
       for (const request of requests) record(ledger, request, error);
     }

@@ -5,7 +5,7 @@ import type { ChaosOptions } from './chaos-run.js';
  * Every run prints it, so a failure can be replayed.
  */
 export function chaosSeed(): number {
-  const given = process.env['ROACHBANK_CHAOS_SEED'];
+  const given = process.env.ROACHBANK_CHAOS_SEED;
   if (given !== undefined && given !== '') {
     const seed = Number(given);
     if (!Number.isSafeInteger(seed)) throw new Error(`the seed (--seed or ROACHBANK_CHAOS_SEED) must be a whole number, not ${given}`);

@@ -11,7 +11,7 @@ export interface TestDatabase {
 
 /** The run's server (started by test/run-tests.ts), as the superuser, on the `roachbank` database. */
 export function adminUrl(): string {
-  const url = process.env['ROACHBANK_TEST_URL'];
+  const url = process.env.ROACHBANK_TEST_URL;
   if (!url) throw new Error('ROACHBANK_TEST_URL is unset: run the tests with npm test');
   return url;
 }
