@@ -30,7 +30,11 @@ import { seededRandom } from '../src/workload/seeded-random.js';
 
 const env = process.env;
 const seconds = Number(env.BENCH_SECONDS ?? 20);
-const listOf = (name: string) => env[name]?.split(',').map((v) => v.trim()).filter(Boolean);
+const listOf = (name: string) =>
+  env[name]
+    ?.split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 const concurrencies = listOf('BENCH_CONCURRENCY')?.map(Number) ?? [1, 8, 32, 128];
 const scenarios = [
   { key: 'uniform', name: 'uniform 10,000', accounts: 10_000, hot: undefined },
@@ -111,7 +115,9 @@ function findPgbench(): string | undefined {
   } catch {}
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const found = readdirSync(root).map((v) => join(root, v, 'bin', 'pgbench')).filter(existsSync);
+  const found = readdirSync(root)
+    .map((v) => join(root, v, 'bin', 'pgbench'))
+    .filter(existsSync);
   return found.sort().at(-1);
 }
 
@@ -145,7 +151,13 @@ async function openAccounts(pool: pg.Pool, count: number): Promise<void> {
   );
 }
 
-async function runPgbench(binary: string, url: string, accounts: number, concurrency: number, postmasterPid: number | undefined): Promise<Row | string> {
+async function runPgbench(
+  binary: string,
+  url: string,
+  accounts: number,
+  concurrency: number,
+  postmasterPid: number | undefined,
+): Promise<Row | string> {
   const dir = await mkdtemp(join(tmpdir(), 'roachbank-pgbench-'));
   // The transfer id from random integers: gen_random_uuid() is volatile, and in WHERE id = …
   // it would turn the journal lookup into a scan of the whole journal.
@@ -173,11 +185,35 @@ async function runPgbench(binary: string, url: string, accounts: number, concurr
   await writeFile(scriptFile, script);
   const target = new URL(url);
   const args = [
-    '-n', '-M', 'prepared', '-c', String(concurrency), '-j', String(Math.min(concurrency, 2)), '-T', String(seconds),
-    '-D', `naccounts=${accounts}`, '-f', scriptFile, '-l', '--log-prefix', join(dir, 'log'),
-    '-h', target.hostname, '-p', target.port || '5432', '-U', decodeURIComponent(target.username), target.pathname.slice(1),
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(concurrency),
+    '-j',
+    String(Math.min(concurrency, 2)),
+    '-T',
+    String(seconds),
+    '-D',
+    `naccounts=${accounts}`,
+    '-f',
+    scriptFile,
+    '-l',
+    '--log-prefix',
+    join(dir, 'log'),
+    '-h',
+    target.hostname,
+    '-p',
+    target.port || '5432',
+    '-U',
+    decodeURIComponent(target.username),
+    target.pathname.slice(1),
   ];
-  const env = { ...process.env, PGOPTIONS: '-c default_transaction_isolation=read\\ committed', PGPASSWORD: decodeURIComponent(target.password) };
+  const env = {
+    ...process.env,
+    PGOPTIONS: '-c default_transaction_isolation=read\\ committed',
+    PGPASSWORD: decodeURIComponent(target.password),
+  };
   const cpu = cpuMeter(postmasterPid);
   cpu.start();
   const output = await new Promise<string>((resolve) => {
@@ -207,7 +243,17 @@ async function runPgbench(binary: string, url: string, accounts: number, concurr
   await rm(dir, { recursive: true, force: true });
   const { p50Ms, p99Ms } = latency.total();
   const failed = Number(/number of failed transactions: (\d+)/.exec(output)?.[1] ?? 0);
-  return { system: 'pgbench (ideal)', scenario: '', concurrency, tps, p50Ms, p99Ms, retries: failed ? `${failed} failed` : 0, meanBatch: null, ...cpu.perOp(transactions, false) };
+  return {
+    system: 'pgbench (ideal)',
+    scenario: '',
+    concurrency,
+    tps,
+    p50Ms,
+    p99Ms,
+    retries: failed ? `${failed} failed` : 0,
+    meanBatch: null,
+    ...cpu.perOp(transactions, false),
+  };
 }
 
 async function runFlavor(
@@ -231,16 +277,35 @@ async function runFlavor(
   });
   const cpu = cpuMeter(postmasterPid);
   try {
-    const options = { accounts: scenario.accounts, concurrency, durationMs: seconds * 1000, seed: 42, ...(scenario.hot ? { hot: scenario.hot } : {}) };
+    const options = {
+      accounts: scenario.accounts,
+      concurrency,
+      durationMs: seconds * 1000,
+      seed: 42,
+      ...(scenario.hot ? { hot: scenario.hot } : {}),
+    };
     const summary = await runWorkload(bank, options, {
       retries: () => retries,
       batches: () => batches,
       onTransfersStart: () => cpu.start(),
       onTransfersEnd: () => cpu.end(),
     });
-    if (!summary.invariant.ok || summary.errors) throw new Error(`workload ${flavor}: invariant ${JSON.stringify(summary.invariant)} errors ${summary.errors} ${summary.lastError}`);
+    if (!summary.invariant.ok || summary.errors)
+      throw new Error(
+        `workload ${flavor}: invariant ${JSON.stringify(summary.invariant)} errors ${summary.errors} ${summary.lastError}`,
+      );
     const system = flavor === 'orm' ? 'roachbank orm' : batched ? 'roachbank pg, batched' : 'roachbank pg, single';
-    return { system, scenario: '', concurrency, tps: summary.opsPerSec, p50Ms: summary.p50Ms, p99Ms: summary.p99Ms, retries: summary.retries, meanBatch: summary.meanBatchSize, ...cpu.perOp(summary.ops, true) };
+    return {
+      system,
+      scenario: '',
+      concurrency,
+      tps: summary.opsPerSec,
+      p50Ms: summary.p50Ms,
+      p99Ms: summary.p99Ms,
+      retries: summary.retries,
+      meanBatch: summary.meanBatchSize,
+      ...cpu.perOp(summary.ops, true),
+    };
   } finally {
     await pool.end();
   }
@@ -280,7 +345,17 @@ async function runTutorial(url: string, accounts: number, concurrency: number, p
   const elapsedS = (performance.now() - started) / 1000;
   await pool.end();
   const { p50Ms, p99Ms } = latency.total();
-  return { system: 'tutorial (read, check, 2 UPDATEs)', scenario: '', concurrency, tps: ops / elapsedS, p50Ms, p99Ms, retries, meanBatch: null, ...cpu.perOp(ops, true) };
+  return {
+    system: 'tutorial (read, check, 2 UPDATEs)',
+    scenario: '',
+    concurrency,
+    tps: ops / elapsedS,
+    p50Ms,
+    p99Ms,
+    retries,
+    meanBatch: null,
+    ...cpu.perOp(ops, true),
+  };
 }
 
 const lease = process.env.DATABASE_URL ? undefined : await acquireEmbeddedServer();
@@ -293,7 +368,10 @@ const postmasterPid = existsSync(`/proc/${backendPid}/stat`)
   ? Number(readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
   : undefined;
 const pgbench = findPgbench();
-if (!pgbench) console.log('pgbench not found (Debian: postgresql-15 installs it under /usr/lib/postgresql/15/bin): its rows are skipped, ratios are n/a');
+if (!pgbench)
+  console.log(
+    'pgbench not found (Debian: postgresql-15 installs it under /usr/lib/postgresql/15/bin): its rows are skipped, ratios are n/a',
+  );
 
 const rows: Row[] = [];
 try {
@@ -304,7 +382,9 @@ try {
       const add = (row: Row | string) => {
         if (typeof row === 'string') return console.log(`  ${scenario.name} c=${concurrency}: ${row}`);
         rows.push({ ...row, scenario: scenario.name });
-        console.log(`  ${scenario.name} c=${concurrency} ${row.system}: ${row.tps.toFixed(0)} tps, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, retries ${row.retries}`);
+        console.log(
+          `  ${scenario.name} c=${concurrency} ${row.system}: ${row.tps.toFixed(0)} tps, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, retries ${row.retries}`,
+        );
       };
       const slow = concurrency <= slowSystemsUpTo;
       if (pgbench && systems.has('pgbench')) add(await runPgbench(pgbench, url, scenario.accounts, concurrency, postmasterPid));
@@ -321,7 +401,8 @@ try {
   await lease?.release();
 }
 
-const ideal = (row: Row) => rows.find((r) => r.system.startsWith('pgbench') && r.scenario === row.scenario && r.concurrency === row.concurrency);
+const ideal = (row: Row) =>
+  rows.find((r) => r.system.startsWith('pgbench') && r.scenario === row.scenario && r.concurrency === row.concurrency);
 const orDash = (value: number | null) => (value === null ? '–' : String(value));
 const table = [
   '| system | scenario | c | tps | p50 ms | p99 ms | retries | mean batch | server µs/op | client µs/op | × pgbench |',
@@ -339,6 +420,9 @@ console.log(entry);
 if (env.BENCH_NO_RECORD === '1') process.exit(0);
 const file = new URL('../BENCHMARKS.md', import.meta.url).pathname;
 if (!existsSync(file)) {
-  await appendFile(file, '# Benchmarks\n\nAppended by `npm run bench`: every run, dated, with the machine it ran on. Ratios are to pgbench running the same transfer statement on the same server in the same run.\n');
+  await appendFile(
+    file,
+    '# Benchmarks\n\nAppended by `npm run bench`: every run, dated, with the machine it ran on. Ratios are to pgbench running the same transfer statement on the same server in the same run.\n',
+  );
 }
 await appendFile(file, entry);

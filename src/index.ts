@@ -19,7 +19,7 @@ export * from './errors/roachbank-error.js';
 export { runCrudExample } from './examples/crud.js';
 export { runHelloExample } from './examples/hello.js';
 export { buildServer, type ServerOptions } from './http/build-server.js';
-export { serve, type ServeOptions } from './http/serve.js';
+export { type ServeOptions, serve } from './http/serve.js';
 export * from './orm/run-orm-transaction.js';
 export * from './txn/ambiguous-commit-error.js';
 export * from './txn/backoff.js';
@@ -28,5 +28,12 @@ export * from './txn/describe-connection-error.js';
 export * from './txn/retries-exhausted-error.js';
 export * from './txn/run-transaction.js';
 export * from './txn/transaction-aborted-error.js';
-export { runWorkload, type IntervalStats, type InvariantReport, type WorkloadEvents, type WorkloadOptions, type WorkloadSummary } from './workload/run-workload.js';
 export { workloadReport } from './workload/html-report.js';
+export {
+  type IntervalStats,
+  type InvariantReport,
+  runWorkload,
+  type WorkloadEvents,
+  type WorkloadOptions,
+  type WorkloadSummary,
+} from './workload/run-workload.js';

@@ -4,9 +4,9 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Bank, Flavor } from '../src/bank/bank.js';
 import { createBank } from '../src/bank/create-bank.js';
 import { maxMoney } from '../src/bank/money.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { RoachbankError, type ErrorCode } from '../src/errors/roachbank-error.js';
 import { createPool } from '../src/db/create-pool.js';
+import { ensureSchema } from '../src/db/migrate.js';
+import { type ErrorCode, RoachbankError } from '../src/errors/roachbank-error.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startWireProxy } from './support/wire-proxy.js';
 
@@ -97,8 +97,16 @@ for (const { flavor, sessions, batch, name } of variants) {
       assert.equal(again.replayed, true);
       assert.deepEqual(again.transfer, first.transfer);
       assert.equal((await bank.getAccount(a.id)).balance, 40n);
-      await rejectsWith(bank.transfer({ id, fromId: a.id, toId: b.id, amount: 61n }), 'IDEMPOTENCY_CONFLICT', /amount 60, not 61/);
-      await rejectsWith(bank.transfer({ id, fromId: b.id, toId: a.id, amount: 60n }), 'IDEMPOTENCY_CONFLICT', /source .* destination/);
+      await rejectsWith(
+        bank.transfer({ id, fromId: a.id, toId: b.id, amount: 61n }),
+        'IDEMPOTENCY_CONFLICT',
+        /amount 60, not 61/,
+      );
+      await rejectsWith(
+        bank.transfer({ id, fromId: b.id, toId: a.id, amount: 60n }),
+        'IDEMPOTENCY_CONFLICT',
+        /source .* destination/,
+      );
       await rejectsWith(bank.deposit(b.id, 60n, { id }), 'IDEMPOTENCY_CONFLICT', /it was a transfer, not a deposit/);
       const depositId = randomUUID();
       await bank.deposit(b.id, 5n, { id: depositId });
@@ -111,7 +119,11 @@ for (const { flavor, sessions, batch, name } of variants) {
       const a = await bank.createAccount({ balance: 10n });
       const b = await bank.createAccount();
       const id = randomUUID();
-      await rejectsWith(bank.transfer({ id, fromId: a.id, toId: b.id, amount: 50n }), 'INSUFFICIENT_FUNDS', /holds 10, cannot debit 50/);
+      await rejectsWith(
+        bank.transfer({ id, fromId: a.id, toId: b.id, amount: 50n }),
+        'INSUFFICIENT_FUNDS',
+        /holds 10, cannot debit 50/,
+      );
       await rejectsWith(bank.getTransfer(id), 'TRANSFER_NOT_FOUND');
       await bank.deposit(a.id, 40n);
       const later = await bank.transfer({ id, fromId: a.id, toId: b.id, amount: 50n });
@@ -224,7 +236,10 @@ for (const { flavor, sessions, batch, name } of variants) {
         const first = await paged.history(target, { limit: 2 });
         const second = await paged.history(target, { limit: 2, cursor: first.next! });
         const third = await paged.history(target, { limit: 2, cursor: second.next! });
-        assert.deepEqual([...first.items, ...second.items].map((t) => t.id), ids.reverse());
+        assert.deepEqual(
+          [...first.items, ...second.items].map((t) => t.id),
+          ids.reverse(),
+        );
         assert.equal(third.items.length, 1, 'the opening deposit comes last');
         assert.equal(third.next, null);
         await rejectsWith(paged.listAccounts({ cursor: 'garbage' }), 'INVALID_ARGUMENT', /cursor/);
@@ -241,7 +256,9 @@ for (const { flavor, sessions, batch, name } of variants) {
       const results = await Promise.allSettled(
         Array.from({ length: 64 }, () => bank.transfer({ fromId: source.id, toId: sink.id, amount: 100n })),
       );
-      const codes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as RoachbankError).code ?? String(r.reason)));
+      const codes = results.map((r) =>
+        r.status === 'fulfilled' ? 'ok' : ((r.reason as RoachbankError).code ?? String(r.reason)),
+      );
       assert.equal(codes.filter((c) => c === 'ok').length, 10, codes.join(','));
       assert.equal(codes.filter((c) => c === 'INSUFFICIENT_FUNDS').length, 54, codes.join(','));
       assert.equal((await bank.getAccount(source.id)).balance, 0n);
@@ -269,10 +286,16 @@ for (const { flavor, sessions, batch, name } of variants) {
       const a = await bank.createAccount({ balance: 1000n });
       const b = await bank.createAccount();
       const id = randomUUID();
-      const outcomes = await Promise.all(Array.from({ length: 50 }, () => bank.transfer({ id, fromId: a.id, toId: b.id, amount: 10n })));
+      const outcomes = await Promise.all(
+        Array.from({ length: 50 }, () => bank.transfer({ id, fromId: a.id, toId: b.id, amount: 10n })),
+      );
       assert.equal(outcomes.filter((o) => !o.replayed).length, 1);
       assert.ok(outcomes.every((o) => o.transfer.amount === 10n && o.transfer.id === id));
-      await rejectsWith(bank.transfer({ id, fromId: a.id, toId: b.id, amount: 11n }), 'IDEMPOTENCY_CONFLICT', /amount 10, not 11/);
+      await rejectsWith(
+        bank.transfer({ id, fromId: a.id, toId: b.id, amount: 11n }),
+        'IDEMPOTENCY_CONFLICT',
+        /amount 10, not 11/,
+      );
       assert.deepEqual(await bank.balances([a.id, b.id]), [990n, 10n]);
     });
 
@@ -302,7 +325,10 @@ for (const { flavor, sessions, batch, name } of variants) {
         bank.transfer({ fromId: b.id, toId: a.id, amount: 1n }),
       ]);
       const codes = settled.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as RoachbankError).code));
-      assert.deepEqual([codes[0], codes[2], codes[3], codes[4]], ['ok', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_NOT_FOUND', 'INSUFFICIENT_FUNDS']);
+      assert.deepEqual(
+        [codes[0], codes[2], codes[3], codes[4]],
+        ['ok', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_NOT_FOUND', 'INSUFFICIENT_FUNDS'],
+      );
       // b holds 5: of the withdrawal of 5 and the transfer of 1 from b, exactly one succeeds, in whichever order they ran.
       assert.deepEqual([codes[1], codes[5]].sort(), ['INSUFFICIENT_FUNDS', 'ok'], codes.join(','));
       const transferred = codes[5] === 'ok';
@@ -340,7 +366,9 @@ for (const { flavor, sessions, batch, name } of variants) {
         { toId: randomUUID(), amount: 1n },
         { toId: c.id, amount: 5n },
       ]);
-      const summary = results.map((r) => (r.ok ? (r.outcome.replayed ? 'replayed' : 'created') : (r.error as RoachbankError).code));
+      const summary = results.map((r) =>
+        r.ok ? (r.outcome.replayed ? 'replayed' : 'created') : (r.error as RoachbankError).code,
+      );
       assert.deepEqual(summary, [
         'created',
         'created',
@@ -356,7 +384,11 @@ for (const { flavor, sessions, batch, name } of variants) {
       assert.match((results[4] as { error: Error }).error.message, /holds 40, cannot debit 41/);
       assert.deepEqual(await bank.balances([a.id, b.id, c.id]), [0n, 0n, 65n]);
       assert.deepEqual(await bank.transferMany([]), []);
-      await rejectsWith(bank.transferMany(Array.from({ length: 1001 }, () => ({ toId: a.id, amount: 1n }))), 'INVALID_ARGUMENT', /at most 1000/);
+      await rejectsWith(
+        bank.transferMany(Array.from({ length: 1001 }, () => ({ toId: a.id, amount: 1n }))),
+        'INVALID_ARGUMENT',
+        /at most 1000/,
+      );
       assert.deepEqual(await bank.balances([a.id]), [0n], 'the refused call moved nothing');
     });
 
@@ -366,8 +398,14 @@ for (const { flavor, sessions, batch, name } of variants) {
       const id = randomUUID();
       const controller = new AbortController();
       controller.abort(new Error('the caller gave up'));
-      await assert.rejects(bank.transfer({ id, fromId: a.id, toId: b.id, amount: 1n }, { signal: controller.signal }), /the caller gave up/);
-      await assert.rejects(bank.transferMany([{ id, fromId: a.id, toId: b.id, amount: 1n }], { signal: controller.signal }), /the caller gave up/);
+      await assert.rejects(
+        bank.transfer({ id, fromId: a.id, toId: b.id, amount: 1n }, { signal: controller.signal }),
+        /the caller gave up/,
+      );
+      await assert.rejects(
+        bank.transferMany([{ id, fromId: a.id, toId: b.id, amount: 1n }], { signal: controller.signal }),
+        /the caller gave up/,
+      );
       await rejectsWith(bank.getTransfer(id), 'TRANSFER_NOT_FOUND');
     });
 
@@ -405,8 +443,15 @@ describe('group commit (pg)', () => {
     const bank = createBank(db.pool, 'pg', { onBatch: (size) => sizes.push(size) });
     const accounts = await Promise.all(Array.from({ length: 8 }, () => bank.createAccount({ balance: 1000n })));
     sizes.length = 0;
-    await Promise.all(Array.from({ length: 64 }, (_, i) => bank.transfer({ fromId: accounts[i % 8]!.id, toId: accounts[(i + 1) % 8]!.id, amount: 1n })));
-    assert.equal(sizes.reduce((sum, n) => sum + n, 0), 64);
+    await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        bank.transfer({ fromId: accounts[i % 8]!.id, toId: accounts[(i + 1) % 8]!.id, amount: 1n }),
+      ),
+    );
+    assert.equal(
+      sizes.reduce((sum, n) => sum + n, 0),
+      64,
+    );
     assert.ok(sizes.length <= 16, `64 calls in ${sizes.length} statements: ${sizes.join(',')}`);
     assert.ok(Math.max(...sizes) <= 8, 'no account debited twice in one batch');
   });

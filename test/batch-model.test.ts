@@ -10,18 +10,20 @@ import type { MovementRequest, MovementResult } from '../src/bank/bank.js';
 import { accountNotFound, balanceOverflow, insufficientFunds } from '../src/bank/bank-errors.js';
 import { BatchRule } from '../src/bank/batch-rule.js';
 import { maxMoney } from '../src/bank/money.js';
-import { movement, replayOf, type Movement } from '../src/bank/movement.js';
+import { type Movement, movement, replayOf } from '../src/bank/movement.js';
 import { PgBank } from '../src/bank/pg-bank.js';
 import { createPool } from '../src/db/create-pool.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import { RoachbankError } from '../src/errors/roachbank-error.js';
-import { seededRandom, type SeededRandom } from '../src/workload/seeded-random.js';
+import { type SeededRandom, seededRandom } from '../src/workload/seeded-random.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const seed = Number(process.env.ROACHBANK_MODEL_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 /** What one call answers, in comparable form: the outcome's body, or the error's code and message. */
-type Answer = { ok: true; replayed: boolean; id: string; fromId: string | null; toId: string | null; amount: bigint } | { ok: false; code: string; message: string };
+type Answer =
+  | { ok: true; replayed: boolean; id: string; fromId: string | null; toId: string | null; amount: bigint }
+  | { ok: false; code: string; message: string };
 
 /** The bank, one movement at a time, in memory: the specification. */
 class SequentialBank {
@@ -44,7 +46,14 @@ class SequentialBank {
       const existing = this.journal.get(item.id);
       if (existing) {
         const transfer = replayOf({ ...existing, createdAt: new Date(0) }, item);
-        return { ok: true, replayed: true, id: transfer.id, fromId: transfer.fromId, toId: transfer.toId, amount: transfer.amount };
+        return {
+          ok: true,
+          replayed: true,
+          id: transfer.id,
+          fromId: transfer.fromId,
+          toId: transfer.toId,
+          amount: transfer.amount,
+        };
       }
       for (const id of [item.fromId, item.toId]) if (id !== null && !this.isOpen(id)) throw accountNotFound(id, 'open');
       if (item.fromId !== null) {
@@ -136,7 +145,11 @@ async function openCase(bank: PgBank, random: SeededRandom, overflow: boolean): 
     if (fromId === null && toId === null) continue;
     const drain = fromId !== null && model.balances.has(fromId) && random.int(0, 3) === 0;
     const huge = overflow && random.int(0, 19) === 0;
-    const amount = drain ? model.balances.get(fromId!)! || 1n : huge ? maxMoney - BigInt(random.int(0, 5)) : BigInt(random.int(1, 60));
+    const amount = drain
+      ? model.balances.get(fromId!)! || 1n
+      : huge
+        ? maxMoney - BigInt(random.int(0, 5))
+        : BigInt(random.int(1, 60));
     items.push({ id: randomUUID(), fromId, toId, amount });
   }
   return { model, accounts, items };
@@ -144,7 +157,10 @@ async function openCase(bank: PgBank, random: SeededRandom, overflow: boolean): 
 
 /** The database's side of a case: the balances of its accounts that exist. */
 async function balancesOf(db: TestDatabase, accounts: readonly string[]): Promise<Map<string, bigint>> {
-  const { rows } = await db.pool.query<{ id: string; balance: string }>('SELECT id::TEXT AS id, balance FROM roachbank.accounts WHERE id = ANY($1::UUID[])', [accounts]);
+  const { rows } = await db.pool.query<{ id: string; balance: string }>(
+    'SELECT id::TEXT AS id, balance FROM roachbank.accounts WHERE id = ANY($1::UUID[])',
+    [accounts],
+  );
   return new Map(rows.map((row) => [row.id, BigInt(row.balance)]));
 }
 
@@ -251,7 +267,11 @@ describe(`group commit against a sequential model (seed ${seed}, ROACHBANK_MODEL
       const accepted = batch.filter((_, i) => answers[i]!.ok);
       const serial = new Map<Movement, Answer>();
       for (const item of [...refused, ...accepted]) serial.set(item, model.applyChecked(item));
-      assert.deepEqual(answers, batch.map((item) => serial.get(item)), `case ${index} (seed ${seed + 100_000 + index})`);
+      assert.deepEqual(
+        answers,
+        batch.map((item) => serial.get(item)),
+        `case ${index} (seed ${seed + 100_000 + index})`,
+      );
       const stored = await balancesOf(db, accounts);
       for (const [id, balance] of model.balances) assert.equal(stored.get(id), balance, `case ${index}: balance of ${id}`);
     });

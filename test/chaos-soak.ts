@@ -33,7 +33,11 @@ const { faults, transfers, recovery, audit, problems } = report;
 console.log('\nfaults injected');
 console.table(faults);
 console.log('transfers');
-console.table({ ...transfers, failed: JSON.stringify(transfers.failed), ambiguousAfterRun: JSON.stringify(transfers.ambiguousAfterRun) });
+console.table({
+  ...transfers,
+  failed: JSON.stringify(transfers.failed),
+  ambiguousAfterRun: JSON.stringify(transfers.ambiguousAfterRun),
+});
 console.log(`recovery: ${recovery.heals} heals, worst ${recovery.worstMs} ms to the next acknowledged transfer`);
 console.log('audit');
 console.table({ ...audit, total: `${audit.total.actual} of ${audit.total.expected}`, problems: audit.problems.length });

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Flavor } from '../src/bank/bank.js';
 import { createBank } from '../src/bank/create-bank.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import { errorCatalogue } from '../src/errors/error-catalogue.js';
 import type { ErrorCode } from '../src/errors/roachbank-error.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -89,7 +89,9 @@ const corpus: Array<[string[], ErrorCode]> = [
 ];
 
 function expand(args: string[]): string[] {
-  return args.map((a) => ({ $rich: ids.rich, $poor: ids.poor, $closed: ids.closed, $spent: ids.spent, $unknown: unknown })[a] ?? a);
+  return args.map(
+    (a) => ({ $rich: ids.rich, $poor: ids.poor, $closed: ids.closed, $spent: ids.spent, $unknown: unknown })[a] ?? a,
+  );
 }
 
 for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
@@ -107,7 +109,11 @@ for (const flavor of ['pg', 'orm'] as const satisfies readonly Flavor[]) {
         assert.equal(JSON.parse(json.stderr).error.code, code, label);
         const human = await runCli(argv, env);
         assert.equal(human.code, json.code, label);
-        assert.match(human.stderr, new RegExp(`^roachbank: ${code}: [^\\n]+\\n$`), `${label}: one line, got ${JSON.stringify(human.stderr)}`);
+        assert.match(
+          human.stderr,
+          new RegExp(`^roachbank: ${code}: [^\\n]+\\n$`),
+          `${label}: one line, got ${JSON.stringify(human.stderr)}`,
+        );
         assert.doesNotMatch(human.stderr, /\n\s+at /, 'no stack trace');
       }
       assert.equal(await checksum(), before, 'the database is byte for byte unchanged');
@@ -124,7 +130,10 @@ describe('roachbank transfer --file', () => {
       const b = (await bank.createAccount()).id;
       const [t1, t2, t3] = [randomUUID(), randomUUID(), randomUUID()];
       const csv = join(dir, 'payouts.csv');
-      await writeFile(csv, `id,fromId,toId,amount\n${t1},${a},${b},60\n${t2},${b},,60\n${t3},${a},${b},41\n,not-a-uuid,${b},1\n,${a},${b},1,2\n`);
+      await writeFile(
+        csv,
+        `id,fromId,toId,amount\n${t1},${a},${b},60\n${t2},${b},,60\n${t3},${a},${b},41\n,not-a-uuid,${b},1\n,${a},${b},1,2\n`,
+      );
       const first = await runCli(['transfer', '--file', csv], { DATABASE_URL: db.url });
       assert.equal(first.code, 4, first.stderr);
       const lines = first.stdout.trim().split('\n');
@@ -137,14 +146,34 @@ describe('roachbank transfer --file', () => {
       assert.match(first.stderr, /^5 movements: 2 moved, 0 already done, 3 failed\n$/);
       assert.deepEqual(await bank.balances([a, b]), [40n, 0n]);
       const again = await runCli(['--json', 'transfer', '--file', csv], { DATABASE_URL: db.url });
-      const results = again.stdout.trim().split('\n').map((line) => JSON.parse(line));
-      assert.deepEqual(results.map((r) => r.line), [2, 3, 4, 5, 6]);
-      assert.deepEqual(results.slice(0, 2).map((r) => r.replayed), [true, true]);
-      assert.deepEqual(results.slice(2).map((r) => r.error.code), ['INSUFFICIENT_FUNDS', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT']);
+      const results = again.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      assert.deepEqual(
+        results.map((r) => r.line),
+        [2, 3, 4, 5, 6],
+      );
+      assert.deepEqual(
+        results.slice(0, 2).map((r) => r.replayed),
+        [true, true],
+      );
+      assert.deepEqual(
+        results.slice(2).map((r) => r.error.code),
+        ['INSUFFICIENT_FUNDS', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT'],
+      );
       assert.deepEqual(await bank.balances([a, b]), [40n, 0n], 'the repeat moved nothing');
-      const piped = await runCli(['--json', 'transfer', '--file', '-'], { DATABASE_URL: db.url }, undefined, `{"fromId":"${a}","toId":"${b}","amount":"40"}\n\nnot json\n`);
+      const piped = await runCli(
+        ['--json', 'transfer', '--file', '-'],
+        { DATABASE_URL: db.url },
+        undefined,
+        `{"fromId":"${a}","toId":"${b}","amount":"40"}\n\nnot json\n`,
+      );
       assert.equal(piped.code, 2, piped.stderr);
-      const [moved, broken] = piped.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      const [moved, broken] = piped.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       assert.deepEqual([moved.line, moved.transfer.amount, broken.line, broken.error.code], [1, '40', 3, 'INVALID_ARGUMENT']);
       assert.deepEqual(await bank.balances([a, b]), [0n, 40n]);
     } finally {
@@ -161,7 +190,10 @@ describe('roachbank transfer --file', () => {
         [['transfer', '--file', await file('empty.csv', '\n\n')], /holds no movements/],
         [['transfer', '--file', await file('header.csv', 'fromId,toId,amount\n')], /only a header row/],
         [['transfer', '--file', await file('quote.csv', 'fromId,toId,amount\n"open,1,2\n')], /not valid CSV/],
-        [['transfer', '--file', await file('many.jsonl', `${'{"toId":"x","amount":"1"}\n'.repeat(1001)}`)], /1001 movements; at most 1000/],
+        [
+          ['transfer', '--file', await file('many.jsonl', `${'{"toId":"x","amount":"1"}\n'.repeat(1001)}`)],
+          /1001 movements; at most 1000/,
+        ],
         [['transfer', '--file', join(dir, 'missing.csv')], /cannot read/],
         [['transfer', '--file', join(dir, 'missing.csv'), ids.rich], /takes no FROM TO AMOUNT/],
       ];
@@ -203,7 +235,11 @@ describe('a scripted session', () => {
       steps.push(await cli('accounts', 'show', a.out.id));
       steps.push(await cli('verify'));
       // Ids and times differ from run to run; everything else must be the same.
-      const names = new Map([[a.out.id, 'A'], [b.out.id, 'B'], [transferId, 'T']]);
+      const names = new Map([
+        [a.out.id, 'A'],
+        [b.out.id, 'B'],
+        [transferId, 'T'],
+      ]);
       return JSON.parse(
         JSON.stringify(steps)
           .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => names.get(id) ?? 'ID')

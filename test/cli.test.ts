@@ -4,9 +4,22 @@ import { runCli } from './support/run-cli.js';
 
 describe('the roachbank command line', () => {
   for (const args of [
-    [], ['db'], ['db', 'init'], ['db', 'status'], ['example'],
-    ['accounts'], ['accounts', 'create'], ['accounts', 'list'], ['accounts', 'show'], ['accounts', 'close'],
-    ['deposit'], ['withdraw'], ['transfer'], ['history'], ['verify'], ['serve'],
+    [],
+    ['db'],
+    ['db', 'init'],
+    ['db', 'status'],
+    ['example'],
+    ['accounts'],
+    ['accounts', 'create'],
+    ['accounts', 'list'],
+    ['accounts', 'show'],
+    ['accounts', 'close'],
+    ['deposit'],
+    ['withdraw'],
+    ['transfer'],
+    ['history'],
+    ['verify'],
+    ['serve'],
   ]) {
     test(`roachbank ${args.join(' ')} --help prints usage and exits 0`, async () => {
       const result = await runCli([...args, '--help']);

@@ -5,7 +5,7 @@ import { describeTarget, redactConnectionString } from '../src/config.js';
 import { createPool } from '../src/db/create-pool.js';
 import { poolConfigFromUrl } from '../src/db/pool-config.js';
 import { RoachbankError } from '../src/errors/roachbank-error.js';
-import { runCli, type CliResult } from './support/run-cli.js';
+import { type CliResult, runCli } from './support/run-cli.js';
 import { adminUrl } from './support/test-database.js';
 
 const caFile = new URL('./fixtures/tls/ca.crt', import.meta.url).pathname;
@@ -56,15 +56,22 @@ after(async () => {
 
 describe('connection failures: one clear line, a non-zero exit, never the password', () => {
   test('a closed port', async () => {
-    const result = await runCli(['db', 'status'], { DATABASE_URL: `postgresql://max:${wrongPassword}@127.0.0.1:${await freePort()}/bank` });
+    const result = await runCli(['db', 'status'], {
+      DATABASE_URL: `postgresql://max:${wrongPassword}@127.0.0.1:${await freePort()}/bank`,
+    });
     assert.equal(result.code, 5);
-    assert.match(result.stderr, /^roachbank: DATABASE_UNAVAILABLE: cannot connect to max@127\.0\.0\.1:\d+\/bank: connection refused/);
+    assert.match(
+      result.stderr,
+      /^roachbank: DATABASE_UNAVAILABLE: cannot connect to max@127\.0\.0\.1:\d+\/bank: connection refused/,
+    );
     assert.equal(result.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
     assertNoSecrets(result, wrongPassword);
   });
 
   test('a wrong password', async () => {
-    const result = await runCli(['db', 'status'], { DATABASE_URL: url('127.0.0.1', 'sslmode=disable', `rb_alice:${wrongPassword}`) });
+    const result = await runCli(['db', 'status'], {
+      DATABASE_URL: url('127.0.0.1', 'sslmode=disable', `rb_alice:${wrongPassword}`),
+    });
     assert.equal(result.code, 5);
     assert.match(result.stderr, /authentication failed/);
     assertNoSecrets(result, wrongPassword);
@@ -78,7 +85,9 @@ describe('connection failures: one clear line, a non-zero exit, never the passwo
   });
 
   test('a missing CA file', async () => {
-    const result = await runCli(['db', 'status'], { DATABASE_URL: url('127.0.0.1', 'sslmode=verify-full&sslrootcert=/nonexistent/ca.crt') });
+    const result = await runCli(['db', 'status'], {
+      DATABASE_URL: url('127.0.0.1', 'sslmode=verify-full&sslrootcert=/nonexistent/ca.crt'),
+    });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /INVALID_ARGUMENT: sslrootcert file not found: \/nonexistent\/ca\.crt/);
     assertNoSecrets(result, password);
@@ -92,7 +101,9 @@ describe('connection failures: one clear line, a non-zero exit, never the passwo
   });
 
   test('a host name the certificate does not name', async () => {
-    const result = await runCli(['db', 'status'], { DATABASE_URL: url('127.0.0.2', `sslmode=verify-full&sslrootcert=${caFile}`) });
+    const result = await runCli(['db', 'status'], {
+      DATABASE_URL: url('127.0.0.2', `sslmode=verify-full&sslrootcert=${caFile}`),
+    });
     assert.equal(result.code, 5);
     assert.match(result.stderr, /TLS: host name mismatch/);
     assertNoSecrets(result, password);
@@ -112,7 +123,9 @@ describe('connection failures: one clear line, a non-zero exit, never the passwo
   });
 
   test('--json reports errors as {"error":{"code","message"}} on stderr and nothing on stdout', async () => {
-    const result = await runCli(['--json', 'db', 'status'], { DATABASE_URL: `postgresql://max:${wrongPassword}@127.0.0.1:${await freePort()}/bank` });
+    const result = await runCli(['--json', 'db', 'status'], {
+      DATABASE_URL: `postgresql://max:${wrongPassword}@127.0.0.1:${await freePort()}/bank`,
+    });
     assert.equal(result.code, 5);
     assert.equal(result.stdout, '');
     const { error } = JSON.parse(result.stderr);
@@ -146,13 +159,19 @@ describe('sslmode with libpq meanings', () => {
     assert.match(String(poolConfigFromUrl('cockroachdb://u:p@h:26257/db').connectionString), /^postgresql:\/\/u:p@h:26257\/db/);
   });
   test('errors are RoachbankError INVALID_ARGUMENT', () => {
-    assert.throws(() => poolConfigFromUrl('http://x/y'), (e) => e instanceof RoachbankError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => poolConfigFromUrl('http://x/y'),
+      (e) => e instanceof RoachbankError && e.code === 'INVALID_ARGUMENT',
+    );
   });
 });
 
 describe('redaction', () => {
   test('redactConnectionString hides passwords in the authority and in the query', () => {
-    assert.equal(redactConnectionString('postgresql://max:s3cret@db:26257/bank?sslmode=verify-full'), 'postgresql://max:*****@db:26257/bank?sslmode=verify-full');
+    assert.equal(
+      redactConnectionString('postgresql://max:s3cret@db:26257/bank?sslmode=verify-full'),
+      'postgresql://max:*****@db:26257/bank?sslmode=verify-full',
+    );
     assert.equal(redactConnectionString('postgresql://max@db/bank?password=s3cret'), 'postgresql://max@db/bank?password=*****');
     assert.equal(redactConnectionString('garbage s3cret'), '<unparsable connection string>');
   });

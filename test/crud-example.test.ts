@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { createAccounts, moveFunds, randomAccounts } from '../src/examples/crud.js';
-import { createAccountsTable } from '../src/examples/account-model.js';
 import { RoachbankError } from '../src/errors/roachbank-error.js';
+import { createAccountsTable } from '../src/examples/account-model.js';
+import { createAccounts, moveFunds, randomAccounts } from '../src/examples/crud.js';
 import { runOrmTransaction } from '../src/orm/run-orm-transaction.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -42,8 +42,21 @@ function parseStory(stdout: string) {
   next(/^Deleting existing accounts\.\.\.$/);
   const deleted = Array.from({ length: 5 }, () => next(new RegExp(`^Deleted account (${uuidV4})\\.$`))[1]!);
   assert.equal(i, lines.length, 'nothing else on stdout');
-  return { created, a: a!, b: b!, from: from!, to: to!, a2: a2!, b2: b2!, deleted,
-    aBalance: BigInt(aBalance!), bBalance: BigInt(bBalance!), amount: BigInt(amount!), aAfter: BigInt(aAfter!), bAfter: BigInt(bAfter!) };
+  return {
+    created,
+    a: a!,
+    b: b!,
+    from: from!,
+    to: to!,
+    a2: a2!,
+    b2: b2!,
+    deleted,
+    aBalance: BigInt(aBalance!),
+    bBalance: BigInt(bBalance!),
+    amount: BigInt(amount!),
+    aAfter: BigInt(aAfter!),
+    bAfter: BigInt(bAfter!),
+  };
 }
 
 let db: TestDatabase;
@@ -92,13 +105,23 @@ describe('roachbank example crud (seed demo 2)', () => {
 
   test('the insufficient-funds check fires and writes nothing', async () => {
     const [rich, poor] = randomAccounts(2);
-    await runOrmTransaction(db.pool, (tx) => createAccounts(tx, [{ ...rich!, balance: 10n }, { ...poor!, balance: 0n }]));
+    await runOrmTransaction(db.pool, (tx) =>
+      createAccounts(tx, [
+        { ...rich!, balance: 10n },
+        { ...poor!, balance: 0n },
+      ]),
+    );
     await assert.rejects(
       runOrmTransaction(db.pool, (tx) => moveFunds(tx, { ...rich!, balance: 10n }, { ...poor!, balance: 0n }, 11n)),
       (error) => error instanceof RoachbankError && error.code === 'INSUFFICIENT_FUNDS',
     );
-    const { rows } = await db.pool.query('SELECT balance FROM accounts WHERE id = ANY($1) ORDER BY balance', [[rich!.id, poor!.id]]);
-    assert.deepEqual(rows.map((r) => r.balance), ['0', '10']);
+    const { rows } = await db.pool.query('SELECT balance FROM accounts WHERE id = ANY($1) ORDER BY balance', [
+      [rich!.id, poor!.id],
+    ]);
+    assert.deepEqual(
+      rows.map((r) => r.balance),
+      ['0', '10'],
+    );
   });
 
   test('a retried creation step records each account once', async () => {

@@ -52,7 +52,10 @@ describe('the README', () => {
   test('its runTransaction example runs as written', async () => {
     assert.equal(await runReadmeExample('Library: `runTransaction`'), 'moved 100\n');
     const { rows } = await db.pool.query('SELECT balance FROM wallets ORDER BY id');
-    assert.deepEqual(rows.map((r) => r.balance), ['900', '350']);
+    assert.deepEqual(
+      rows.map((r) => r.balance),
+      ['900', '350'],
+    );
   });
 
   test('its bank example runs as written', async () => {

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { runChaos } from './support/chaos-run.js';
 import { chaosDefaults, chaosSeed } from './support/chaos-settings.js';
 
-test('no money lost under cuts, ambiguous commits, refused connections, timeouts, killed backends and three crashes', { timeout: 240_000 }, async (t) => {
+test('no money lost under cuts, ambiguous commits, refused connections, timeouts, killed backends and three crashes', {
+  timeout: 240_000,
+}, async (t) => {
   const seed = chaosSeed();
   t.diagnostic(`seed ${seed} (re-run with ROACHBANK_CHAOS_SEED=${seed})`);
   const report = await runChaos({ ...chaosDefaults, seed, durationMs: 40_000, log: (line) => t.diagnostic(line) });

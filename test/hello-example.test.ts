@@ -5,8 +5,11 @@ import { asctime } from '../src/examples/asctime.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
-const stamp = '(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\\d \\d\\d:\\d\\d:\\d\\d \\d{4}';
-const expected = new RegExp(`^Balances at ${stamp}:\\n\\(1, 1000\\)\\n\\(2, 250\\)\\nBalances at ${stamp}:\\n\\(1, 900\\)\\n\\(2, 350\\)\\n$`);
+const stamp =
+  '(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\\d \\d\\d:\\d\\d:\\d\\d \\d{4}';
+const expected = new RegExp(
+  `^Balances at ${stamp}:\\n\\(1, 1000\\)\\n\\(2, 250\\)\\nBalances at ${stamp}:\\n\\(1, 900\\)\\n\\(2, 350\\)\\n$`,
+);
 
 let db: TestDatabase;
 before(async () => {
@@ -24,11 +27,13 @@ describe('roachbank example hello (seed demo 1)', () => {
     await db.pool.query('CREATE TABLE hello_accounts (id INT8 PRIMARY KEY, balance INT8)');
     await db.pool.query('INSERT INTO hello_accounts VALUES (3, 3)');
     const snapshot = async () =>
-      (await db.pool.query(
-        `SELECT (SELECT json_agg(a ORDER BY id) FROM accounts a) AS orm,
+      (
+        await db.pool.query(
+          `SELECT (SELECT json_agg(a ORDER BY id) FROM accounts a) AS orm,
                 (SELECT json_agg(b.balance) FROM roachbank.accounts b) AS product,
                 (SELECT json_agg(h ORDER BY id) FROM hello_accounts h) AS hello`,
-      )).rows[0];
+        )
+      ).rows[0];
     const before = await snapshot();
 
     for (let run = 0; run < 2; run++) {

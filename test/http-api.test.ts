@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createPool } from '../src/db/create-pool.js';
 import { buildServer } from '../src/http/build-server.js';
-import { runCli } from './support/run-cli.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
+import { runCli } from './support/run-cli.js';
 import { createTestDatabase } from './support/test-database.js';
 
 interface Reply {
@@ -16,7 +16,12 @@ interface Reply {
   body: any;
 }
 
-async function call(base: string, method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...init.headers };
   let body: string | undefined;
   if (init.raw !== undefined) body = init.raw;
@@ -34,9 +39,11 @@ async function call(base: string, method: string, path: string, init: { body?: u
 let server: TestServer;
 /** Every byte of the product tables, hashed: unchanged means unchanged. */
 const checksum = async () =>
-  (await server.db.pool.query(`SELECT md5(
+  (
+    await server.db.pool.query(`SELECT md5(
     COALESCE((SELECT string_agg(a::TEXT, '|' ORDER BY id) FROM roachbank.accounts a), '') ||
-    COALESCE((SELECT string_agg(t::TEXT, '|' ORDER BY id) FROM roachbank.transfers t), '')) AS sum`)).rows[0].sum;
+    COALESCE((SELECT string_agg(t::TEXT, '|' ORDER BY id) FROM roachbank.transfers t), '')) AS sum`)
+  ).rows[0].sum;
 let rich: string;
 let poor: string;
 let closed: string;
@@ -69,9 +76,15 @@ describe('the HTTP API', () => {
     assert.deepEqual((await api('GET', `/transfers/${transfer.body.id}`)).body, transfer.body);
     assert.equal((await api('GET', `/accounts/${b.id}`)).body.balance, '115');
     const history = await api('GET', `/accounts/${b.id}/transfers?limit=2`);
-    assert.deepEqual(history.body.items.map((t: { id: string }) => t.id), [transfer.body.id, withdrawal.body.id]);
+    assert.deepEqual(
+      history.body.items.map((t: { id: string }) => t.id),
+      [transfer.body.id, withdrawal.body.id],
+    );
     const next = await api('GET', `/accounts/${b.id}/transfers?limit=2&cursor=${history.body.next}`);
-    assert.deepEqual(next.body.items.map((t: { id: string }) => t.id), [deposit.body.id]);
+    assert.deepEqual(
+      next.body.items.map((t: { id: string }) => t.id),
+      [deposit.body.id],
+    );
     const list = await api('GET', '/accounts?limit=2');
     assert.equal(list.body.items.length, 2);
     assert.equal(typeof list.body.next, 'string');
@@ -95,19 +108,27 @@ describe('the HTTP API', () => {
     assert.equal(conflict.body.code, 'IDEMPOTENCY_CONFLICT');
     assert.match(conflict.body.detail, /amount 10, not 11/);
     const uuidKey = randomUUID();
-    const keyed = await api('POST', `/accounts/${poor}/deposits`, { body: { amount: '1' }, headers: { 'idempotency-key': uuidKey } });
+    const keyed = await api('POST', `/accounts/${poor}/deposits`, {
+      body: { amount: '1' },
+      headers: { 'idempotency-key': uuidKey },
+    });
     assert.equal(keyed.body.id, uuidKey, 'a UUID key is the transfer id itself');
     const account = await api('POST', '/accounts', { body: { balance: '3' }, headers: { 'idempotency-key': 'open-once' } });
     const accountAgain = await api('POST', '/accounts', { body: { balance: '3' }, headers: { 'idempotency-key': 'open-once' } });
     assert.deepEqual([accountAgain.status, accountAgain.body], [201, account.body]);
-    assert.equal((await api('POST', '/accounts', { body: { balance: '4' }, headers: { 'idempotency-key': 'open-once' } })).status, 409);
+    assert.equal(
+      (await api('POST', '/accounts', { body: { balance: '4' }, headers: { 'idempotency-key': 'open-once' } })).status,
+      409,
+    );
   });
 
   test('20 concurrent requests with one key: one effect, the same answer for all', async () => {
     const before = (await api('GET', `/accounts/${poor}`)).body.balance;
     const key = `double-click-${randomUUID()}`;
     const replies = await Promise.all(
-      Array.from({ length: 20 }, () => api('POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '7' }, headers: { 'idempotency-key': key } })),
+      Array.from({ length: 20 }, () =>
+        api('POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '7' }, headers: { 'idempotency-key': key } }),
+      ),
     );
     assert.ok(replies.every((r) => r.status === 201));
     assert.equal(new Set(replies.map((r) => JSON.stringify(r.body))).size, 1);
@@ -132,15 +153,39 @@ describe('the HTTP API', () => {
       ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '9223372036854775808' } }, 400, 'INVALID_ARGUMENT'],
       ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '123456789012345678901' } }, 400, 'INVALID_ARGUMENT'],
       ['POST', '/transfers', { body: { fromId: 'not-a-uuid', toId: poor, amount: '1' } }, 400, 'INVALID_ARGUMENT'],
-      ['POST', '/transfers', { body: { fromId: "'; DROP TABLE roachbank.accounts; --", toId: poor, amount: '1' } }, 400, 'INVALID_ARGUMENT'],
+      [
+        'POST',
+        '/transfers',
+        { body: { fromId: "'; DROP TABLE roachbank.accounts; --", toId: poor, amount: '1' } },
+        400,
+        'INVALID_ARGUMENT',
+      ],
       ['POST', '/transfers', { body: { fromId: rich, toId: rich, amount: '1' } }, 400, 'INVALID_ARGUMENT'],
       ['POST', '/transfers', { body: { fromId: rich, toId: nobody, amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
       ['POST', '/transfers', { body: { fromId: rich, toId: closed, amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
       ['POST', '/transfers', { body: { fromId: poor, toId: rich, amount: '100000' } }, 409, 'INSUFFICIENT_FUNDS'],
-      ['POST', '/transfers', { raw: JSON.stringify({ fromId: rich, toId: poor, amount: '1', pad: 'x'.repeat(20_000) }) }, 413, 'INVALID_ARGUMENT'],
+      [
+        'POST',
+        '/transfers',
+        { raw: JSON.stringify({ fromId: rich, toId: poor, amount: '1', pad: 'x'.repeat(20_000) }) },
+        413,
+        'INVALID_ARGUMENT',
+      ],
       ['POST', '/transfers', { raw: 'amount=1', headers: { 'content-type': 'text/plain' } }, 415, 'INVALID_ARGUMENT'],
-      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '1' }, headers: { 'idempotency-key': 'k'.repeat(256) } }, 400, 'INVALID_ARGUMENT'],
-      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '1' }, headers: { 'idempotency-key': 'has space' } }, 400, 'INVALID_ARGUMENT'],
+      [
+        'POST',
+        '/transfers',
+        { body: { fromId: rich, toId: poor, amount: '1' }, headers: { 'idempotency-key': 'k'.repeat(256) } },
+        400,
+        'INVALID_ARGUMENT',
+      ],
+      [
+        'POST',
+        '/transfers',
+        { body: { fromId: rich, toId: poor, amount: '1' }, headers: { 'idempotency-key': 'has space' } },
+        400,
+        'INVALID_ARGUMENT',
+      ],
       ['POST', `/accounts/${poor}/deposits`, { body: { amount: '9223372036854775807' } }, 400, 'INVALID_ARGUMENT'],
       ['POST', `/accounts/${nobody}/deposits`, { body: { amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
       ['POST', `/accounts/${closed}/deposits`, { body: { amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
@@ -190,24 +235,61 @@ describe('the HTTP API', () => {
     ];
     const reply = await api('POST', '/transfers/batch', { body: { items } });
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
-    const results = reply.body.items as { status: number; replayed?: boolean; transfer?: { id: string }; problem?: { code: string; detail: string } }[];
-    assert.deepEqual(results.map((r) => r.status), [201, 201, 409, 404, 400, 400, 400, 400, 409]);
-    assert.deepEqual(results.map((r) => r.problem?.code ?? 'ok'), ['ok', 'ok', 'INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'IDEMPOTENCY_CONFLICT']);
+    const results = reply.body.items as {
+      status: number;
+      replayed?: boolean;
+      transfer?: { id: string };
+      problem?: { code: string; detail: string };
+    }[];
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [201, 201, 409, 404, 400, 400, 400, 400, 409],
+    );
+    assert.deepEqual(
+      results.map((r) => r.problem?.code ?? 'ok'),
+      [
+        'ok',
+        'ok',
+        'INSUFFICIENT_FUNDS',
+        'ACCOUNT_NOT_FOUND',
+        'INVALID_ARGUMENT',
+        'INVALID_ARGUMENT',
+        'INVALID_ARGUMENT',
+        'INVALID_ARGUMENT',
+        'IDEMPOTENCY_CONFLICT',
+      ],
+    );
     assert.deepEqual([results[0]!.transfer!.id, results[0]!.replayed], [t1, false]);
     assert.match(results[4]!.problem!.detail, /id is required/);
     assert.match(results[5]!.problem!.detail, /decimal string/);
     assert.match(results[7]!.problem!.detail, /unknown field "note"/);
-    const balances = async () => [(await api('GET', `/accounts/${a}`)).body.balance, (await api('GET', `/accounts/${b}`)).body.balance];
+    const balances = async () => [
+      (await api('GET', `/accounts/${a}`)).body.balance,
+      (await api('GET', `/accounts/${b}`)).body.balance,
+    ];
     assert.deepEqual(await balances(), ['30', '0']);
     const again = await api('POST', '/transfers/batch', { body: { items: items.slice(0, 2) } });
-    assert.deepEqual(again.body.items.map((r: { status: number; replayed: boolean }) => [r.status, r.replayed]), [[201, true], [201, true]]);
+    assert.deepEqual(
+      again.body.items.map((r: { status: number; replayed: boolean }) => [r.status, r.replayed]),
+      [
+        [201, true],
+        [201, true],
+      ],
+    );
     assert.deepEqual(await balances(), ['30', '0'], 'the repeat moved nothing');
   });
 
   test('POST /transfers/batch refuses a malformed request as a whole: 400, nothing moved', async () => {
     const before = await checksum();
     const item = { id: randomUUID(), toId: rich, amount: '1' };
-    for (const body of [{}, { items: [] }, { items: 'x' }, { items: [item], more: 1 }, { items: Array.from({ length: 1001 }, () => ({ ...item, id: randomUUID() })) }, []]) {
+    for (const body of [
+      {},
+      { items: [] },
+      { items: 'x' },
+      { items: [item], more: 1 },
+      { items: Array.from({ length: 1001 }, () => ({ ...item, id: randomUUID() })) },
+      [],
+    ]) {
       const reply = await api('POST', '/transfers/batch', { body });
       assert.equal(reply.status, 400, JSON.stringify(body).slice(0, 80));
       assert.equal(reply.body.code, 'INVALID_ARGUMENT');
@@ -220,7 +302,18 @@ describe('the HTTP API', () => {
     assert.deepEqual((await api('GET', '/healthz')).body, { status: 'ok' });
     const openapi = await api('GET', '/openapi.json');
     assert.equal(openapi.body.openapi, '3.0.3');
-    for (const path of ['/accounts', '/accounts/{id}', '/accounts/{id}/close', '/accounts/{id}/deposits', '/accounts/{id}/withdrawals', '/transfers', '/transfers/batch', '/transfers/{id}', '/accounts/{id}/transfers', '/verify']) {
+    for (const path of [
+      '/accounts',
+      '/accounts/{id}',
+      '/accounts/{id}/close',
+      '/accounts/{id}/deposits',
+      '/accounts/{id}/withdrawals',
+      '/transfers',
+      '/transfers/batch',
+      '/transfers/{id}',
+      '/accounts/{id}/transfers',
+      '/verify',
+    ]) {
       assert.ok(openapi.body.paths[path], `OpenAPI documents ${path}`);
     }
     const docs = await fetch(`${server.base}/docs/`);
@@ -237,7 +330,10 @@ describe('the HTTP API', () => {
     assert.match(metrics, /^roachbank_transfers_total\{kind="transfer",outcome="INSUFFICIENT_FUNDS"\} [1-9]/m);
     assert.match(metrics, /^roachbank_transaction_retries_total \d+/m);
     assert.match(metrics, /^roachbank_ambiguous_commits_total \d+/m);
-    assert.match(metrics, /^roachbank_http_request_duration_seconds_bucket\{le="0\.05",method="POST",route="\/transfers",status="201"\} [1-9]/m);
+    assert.match(
+      metrics,
+      /^roachbank_http_request_duration_seconds_bucket\{le="0\.05",method="POST",route="\/transfers",status="201"\} [1-9]/m,
+    );
     assert.match(metrics, /^roachbank_pool_connections\{state="total"\} \d+/m);
     assert.match(metrics, /^roachbank_batch_size_count [1-9]/m);
   });
@@ -269,12 +365,16 @@ describe('bearer token', () => {
     const posted = await call(guarded.base, 'POST', '/accounts', { body: {}, headers: { authorization: `Bearer ${token}` } });
     assert.equal(posted.status, 201);
     assert.equal((await call(guarded.base, 'POST', '/accounts', { body: {} })).status, 401);
-    for (const path of ['/healthz', '/', '/ui/app.js', '/openapi.json']) assert.equal((await fetch(`${guarded.base}${path}`)).status, 200, path);
+    for (const path of ['/healthz', '/', '/ui/app.js', '/openapi.json'])
+      assert.equal((await fetch(`${guarded.base}${path}`)).status, 200, path);
     assert.ok(!guarded.logs.some((l) => l.includes(token)), 'the token is not logged');
   });
 
   test('serve refuses a non-loopback address without a token', async () => {
-    const result = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], { DATABASE_URL: guarded.db.url, ROACHBANK_API_TOKEN: '' });
+    const result = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], {
+      DATABASE_URL: guarded.db.url,
+      ROACHBANK_API_TOKEN: '',
+    });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /refusing to listen on 0\.0\.0\.0 without an API token/);
   });
@@ -287,7 +387,11 @@ describe('the server and its database', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     try {
-      for (const [method, path, body] of [['GET', '/healthz'], ['GET', '/accounts'], ['POST', '/transfers', { fromId: randomUUID(), toId: randomUUID(), amount: '1' }]] as const) {
+      for (const [method, path, body] of [
+        ['GET', '/healthz'],
+        ['GET', '/accounts'],
+        ['POST', '/transfers', { fromId: randomUUID(), toId: randomUUID(), amount: '1' }],
+      ] as const) {
         const reply = await call(base, method, path, body ? { body } : {});
         assert.equal(reply.status, 503, `${method} ${path}: ${JSON.stringify(reply.body)}`);
         assert.match(reply.type, /problem\+json/);
@@ -320,14 +424,20 @@ describe('the server and its database', () => {
       const a = (await call(base, 'POST', '/accounts', { body: { balance: '100000' } })).body.id;
       const b = (await call(base, 'POST', '/accounts', { body: {} })).body.id;
       const requests = Array.from({ length: 60 }, () =>
-        call(base, 'POST', '/transfers', { body: { fromId: a, toId: b, amount: '1' } }).catch((error: Error) => ({ status: 0, error })),
+        call(base, 'POST', '/transfers', { body: { fromId: a, toId: b, amount: '1' } }).catch((error: Error) => ({
+          status: 0,
+          error,
+        })),
       );
       await new Promise((resolve) => setTimeout(resolve, 15));
       child.kill('SIGTERM');
       const replies = await Promise.all(requests);
       assert.equal(await exited, 0, stderr);
       const statuses = replies.map((r) => r.status);
-      assert.ok(statuses.every((s) => s === 201 || s === 503 || s === 0), `only done, refused while closing, or not connected: ${statuses}`);
+      assert.ok(
+        statuses.every((s) => s === 201 || s === 503 || s === 0),
+        `only done, refused while closing, or not connected: ${statuses}`,
+      );
       const done = replies.filter((r) => r.status === 201).length;
       assert.ok(done > 0);
       const { rows } = await db.pool.query('SELECT balance FROM roachbank.accounts WHERE id = $1', [b]);

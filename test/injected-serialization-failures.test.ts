@@ -13,7 +13,7 @@ import { ensureSchema } from '../src/db/migrate.js';
 import { runOrmTransaction } from '../src/orm/run-orm-transaction.js';
 import { sqlState } from '../src/txn/classify-error.js';
 import { RetriesExhaustedError } from '../src/txn/retries-exhausted-error.js';
-import { runSingleStatement, runTransaction, type RetryEvent } from '../src/txn/run-transaction.js';
+import { type RetryEvent, runSingleStatement, runTransaction } from '../src/txn/run-transaction.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const failingAttempts = 3;
@@ -48,20 +48,32 @@ describe('serialization failures injected on the first 3 attempts of every trans
 
   const ways = {
     runTransaction: (n: number, options: object) =>
-      runTransaction(db.pool, async (client, attempt) => {
-        await client.query('INSERT INTO items VALUES ($1)', [n]);
-        return attempt;
-      }, options),
+      runTransaction(
+        db.pool,
+        async (client, attempt) => {
+          await client.query('INSERT INTO items VALUES ($1)', [n]);
+          return attempt;
+        },
+        options,
+      ),
     runSingleStatement: (n: number, options: object) =>
-      runSingleStatement(db.pool, async (client, attempt) => {
-        await client.query('INSERT INTO items VALUES ($1)', [n]);
-        return attempt;
-      }, options),
+      runSingleStatement(
+        db.pool,
+        async (client, attempt) => {
+          await client.query('INSERT INTO items VALUES ($1)', [n]);
+          return attempt;
+        },
+        options,
+      ),
     runOrmTransaction: (n: number, options: object) =>
-      runOrmTransaction(db.pool, async (tx, attempt) => {
-        await tx.execute(sql`INSERT INTO items VALUES (${n})`);
-        return attempt;
-      }, options),
+      runOrmTransaction(
+        db.pool,
+        async (tx, attempt) => {
+          await tx.execute(sql`INSERT INTO items VALUES (${n})`);
+          return attempt;
+        },
+        options,
+      ),
   };
 
   for (const [name, run] of Object.entries(ways)) {

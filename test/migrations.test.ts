@@ -28,7 +28,10 @@ describe('migrations', () => {
 
   test('apply in order once, then nothing; the product schema keeps the contract names', async () => {
     const versions = (await loadMigrations()).map((m) => m.version);
-    assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+    assert.deepEqual(
+      versions,
+      [...versions].sort((a, b) => a - b),
+    );
     assert.deepEqual(await migrate(db.pool), versions);
     assert.deepEqual(await migrate(db.pool), []);
     assert.ok((await migrationStatus(db.pool)).every((s) => s.state === 'applied' && s.appliedAt instanceof Date));
@@ -55,7 +58,9 @@ describe('migrations', () => {
       const results = await Promise.all(pools.map((pool) => migrate(pool)));
       const versions = (await loadMigrations()).map((m) => m.version);
       assert.deepEqual(results.flat().sort(), versions, 'every version applied by exactly one of them');
-      const { rows } = await fresh.pool.query('SELECT count(*)::int AS n FROM roachbank.schema_migrations WHERE applied_at IS NOT NULL');
+      const { rows } = await fresh.pool.query(
+        'SELECT count(*)::int AS n FROM roachbank.schema_migrations WHERE applied_at IS NOT NULL',
+      );
       assert.equal(rows[0].n, versions.length);
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));

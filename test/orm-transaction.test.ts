@@ -34,11 +34,18 @@ describe('runOrmTransaction: Drizzle on the retry core', () => {
         async (tx) => {
           const [row] = await tx.select().from(counter).where(eq(counter.id, 1));
           await sleep(1);
-          await tx.update(counter).set({ n: row!.n + 1n }).where(eq(counter.id, 1));
+          await tx
+            .update(counter)
+            .set({ n: row!.n + 1n })
+            .where(eq(counter.id, 1));
         },
         { maxAttempts: 200, baseDelayMs: 1, maxDelayMs: 20, onRetry: () => retries++ },
       );
-    await Promise.all(Array.from({ length: 8 }, async () => { for (let i = 0; i < 10; i++) await increment(); }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 10; i++) await increment();
+      }),
+    );
     assert.equal(await count(), '80');
     assert.ok(retries > 0);
   });
@@ -85,7 +92,10 @@ describe('runOrmTransaction: Drizzle on the retry core', () => {
     await assert.rejects(
       runOrmTransaction(db.pool, async (tx) => {
         await tx.update(counter).set({ n: 1n }).where(eq(counter.id, 1));
-        await tx.insert(counter).values({ id: 1, n: 0n }).catch(() => {});
+        await tx
+          .insert(counter)
+          .values({ id: 1, n: 0n })
+          .catch(() => {});
       }),
       (error) => error instanceof TransactionAbortedError && sqlState(error) === '23505',
     );

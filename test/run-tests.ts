@@ -22,7 +22,8 @@ const files = only.length
 if (!process.env.CHROMIUM_PATH && !existsSync('/usr/bin/chromium')) {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     console.log('installing chromium for the web UI test (apt-get install chromium)');
-    const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const apt = (args: string[]) =>
+      execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
     apt(['update', '-qq']);
     apt(['install', '-y', '-qq', 'chromium']);
   } else {
@@ -41,11 +42,11 @@ console.log(`test server: PostgreSQL on 127.0.0.1:${server.port}, ready in ${Dat
 
 let output = '';
 const exitCode = await new Promise<number>((resolve) => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
-    { cwd: root, env: { ...process.env, ROACHBANK_TEST_URL: server.url }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files], {
+    cwd: root,
+    env: { ...process.env, ROACHBANK_TEST_URL: server.url },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
     process.stdout.write(chunk);

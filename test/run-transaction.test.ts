@@ -7,7 +7,7 @@ import { AmbiguousCommitError } from '../src/txn/ambiguous-commit-error.js';
 import { backoffDelay } from '../src/txn/backoff.js';
 import { classifyError, sqlState } from '../src/txn/classify-error.js';
 import { RetriesExhaustedError } from '../src/txn/retries-exhausted-error.js';
-import { runSingleStatement, runTransaction, type RetryEvent } from '../src/txn/run-transaction.js';
+import { type RetryEvent, runSingleStatement, runTransaction } from '../src/txn/run-transaction.js';
 import { TransactionAbortedError } from '../src/txn/transaction-aborted-error.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startWireProxy } from './support/wire-proxy.js';
@@ -66,11 +66,18 @@ describe('runTransaction on real serialization failures', () => {
         },
         { maxAttempts: 200, baseDelayMs: 1, maxDelayMs: 20, onRetry: (e) => retryCodes.push(sqlState(e.error)) },
       );
-    await Promise.all(Array.from({ length: 8 }, async () => { for (let i = 0; i < 10; i++) await increment(); }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 10; i++) await increment();
+      }),
+    );
     const { rows } = await pool.query<{ n: string }>('SELECT n FROM counter WHERE id = 1');
     assert.equal(rows[0]!.n, '80');
     assert.ok(retryCodes.length > 0, 'concurrent serializable read-modify-write must meet 40001');
-    assert.ok(retryCodes.every((c) => c === '40001'), `only 40001 expected, saw ${[...new Set(retryCodes)].join(',')}`);
+    assert.ok(
+      retryCodes.every((c) => c === '40001'),
+      `only 40001 expected, saw ${[...new Set(retryCodes)].join(',')}`,
+    );
   });
 
   test('retries a real deadlock (40P01) and both transfers land', async () => {
@@ -93,7 +100,10 @@ describe('runTransaction on real serialization failures', () => {
       );
     await Promise.all([crossing(1, 2, locked.a, locked.b), crossing(2, 1, locked.b, locked.a)]);
     const { rows } = await pool.query<{ v: number }>('SELECT v FROM pair ORDER BY id');
-    assert.deepEqual(rows.map((r) => r.v), [2, 2]);
+    assert.deepEqual(
+      rows.map((r) => r.v),
+      [2, 2],
+    );
     assert.ok(codes.includes('40P01'), `a deadlock must have been retried, saw ${codes.join(',')}`);
     assert.ok(codes.every((c) => c === '40P01' || c === '40001'));
   });
@@ -141,18 +151,33 @@ describe('runTransaction errors', () => {
         { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 30, onRetry: (e) => events.push(e) },
       ),
       (error) =>
-        error instanceof RetriesExhaustedError && error.code === 'RETRIES_EXHAUSTED' && error.attempts === 3 && sqlState(error.cause) === '40001',
+        error instanceof RetriesExhaustedError &&
+        error.code === 'RETRIES_EXHAUSTED' &&
+        error.attempts === 3 &&
+        sqlState(error.cause) === '40001',
     );
     assert.equal(calls, 3);
-    assert.deepEqual(events.map((e) => e.attempt), [1, 2]);
+    assert.deepEqual(
+      events.map((e) => e.attempt),
+      [1, 2],
+    );
     for (const e of events) assert.ok(e.delayMs >= 0 && e.delayMs <= Math.min(30, 5 * 2 ** e.attempt), `delay ${e.delayMs}`);
     assert.deepEqual(await items(), []);
   });
 
   test('full-jitter backoff stays within [0, min(max, base·2^attempt)] and reaches its cap', () => {
-    assert.equal(backoffDelay(3, 10, 1000, () => 0), 0);
-    assert.equal(backoffDelay(3, 10, 1000, () => 0.999999), 80);
-    assert.equal(backoffDelay(30, 10, 1000, () => 0.999999), 1000);
+    assert.equal(
+      backoffDelay(3, 10, 1000, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(3, 10, 1000, () => 0.999999),
+      80,
+    );
+    assert.equal(
+      backoffDelay(30, 10, 1000, () => 0.999999),
+      1000,
+    );
     for (let attempt = 1; attempt <= 12; attempt++) {
       for (let i = 0; i < 200; i++) {
         const delay = backoffDelay(attempt, 10, 1000);
@@ -178,14 +203,27 @@ describe('runTransaction errors', () => {
   });
 
   test('rejects nonsensical options', async () => {
-    await assert.rejects(runTransaction(pool, async () => 1, { maxAttempts: 0 }), RangeError);
-    await assert.rejects(runTransaction(pool, async () => 1, { isolation: 'chaos' as never }), RangeError);
-    await assert.rejects(runTransaction(pool, async () => 1, { baseDelayMs: -1 }), RangeError);
+    await assert.rejects(
+      runTransaction(pool, async () => 1, { maxAttempts: 0 }),
+      RangeError,
+    );
+    await assert.rejects(
+      runTransaction(pool, async () => 1, { isolation: 'chaos' as never }),
+      RangeError,
+    );
+    await assert.rejects(
+      runTransaction(pool, async () => 1, { baseDelayMs: -1 }),
+      RangeError,
+    );
   });
 
   test('uses SERIALIZABLE unless told otherwise, whatever the server default', async () => {
     const level = (options = {}) =>
-      runTransaction(pool, async (c) => (await c.query("SELECT current_setting('transaction_isolation') AS l")).rows[0].l, options);
+      runTransaction(
+        pool,
+        async (c) => (await c.query("SELECT current_setting('transaction_isolation') AS l")).rows[0].l,
+        options,
+      );
     assert.equal(await level(), 'serializable');
     assert.equal(await level({ isolation: 'read committed' }), 'read committed');
   });
@@ -291,7 +329,10 @@ describe('runTransaction and lost connections', () => {
     await proxy.close();
   });
 
-  for (const [verdict, committed] of [['cut-after', true], ['cut-before', false]] as const) {
+  for (const [verdict, committed] of [
+    ['cut-after', true],
+    ['cut-before', false],
+  ] as const) {
     test(`a connection lost once COMMIT was sent (${verdict}) is AmbiguousCommitError, never retried`, async () => {
       const proxy = await startWireProxy(Number(new URL(db.url).port));
       const proxied = createPool(proxy.urlThrough(db.url), { max: 2 });
@@ -330,14 +371,12 @@ describe('the pool after many failures', () => {
         await c.query('INSERT INTO items VALUES (2)');
         await c.query('INSERT INTO items VALUES (2)').catch(() => {});
       },
-      async (c: pg.PoolClient) => c.query("SELECT 1/0"),
+      async (c: pg.PoolClient) => c.query('SELECT 1/0'),
     ];
     let rejected = 0;
     for (let batch = 0; batch < 50; batch++) {
       const results = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, i) =>
-          runTransaction<unknown>(small, failures[i % failures.length]!, { maxAttempts: 1 }),
-        ),
+        Array.from({ length: 20 }, (_, i) => runTransaction<unknown>(small, failures[i % failures.length]!, { maxAttempts: 1 })),
       );
       rejected += results.filter((r) => r.status === 'rejected').length;
     }
@@ -432,7 +471,10 @@ describe('classifyError', () => {
     assert.equal(classifyError(withCode('ECONNRESET')), 'connection');
     assert.equal(classifyError(new Error('Connection terminated unexpectedly')), 'connection');
     // Drizzle's DrizzleQueryError: "Failed query: ..." around the driver's plain Error (found by the fault-injection suite).
-    assert.equal(classifyError(new Error('Failed query: select 1', { cause: new Error('Connection terminated unexpectedly') })), 'connection');
+    assert.equal(
+      classifyError(new Error('Failed query: select 1', { cause: new Error('Connection terminated unexpectedly') })),
+      'connection',
+    );
     assert.equal(classifyError(withCode('23505')), 'fatal');
     assert.equal(classifyError(withCode('28P01')), 'fatal');
     assert.equal(classifyError(new Error('insufficient funds')), 'fatal');
@@ -455,7 +497,10 @@ describe('runSingleStatement', () => {
   test('a failed BEGIN; …; COMMIT batch never leaves an aborted transaction in the pool', async () => {
     const one = createPool(db.url, { max: 1 });
     for (let i = 0; i < 50; i++) {
-      await assert.rejects(runSingleStatement(one, (c) => c.query('BEGIN; SELECT 1/0; COMMIT')), { code: '22012' });
+      await assert.rejects(
+        runSingleStatement(one, (c) => c.query('BEGIN; SELECT 1/0; COMMIT')),
+        { code: '22012' },
+      );
       const { rows } = await one.query('SELECT 1 AS ok');
       assert.equal(rows[0].ok, 1);
     }

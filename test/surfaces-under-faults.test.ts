@@ -4,15 +4,15 @@
 // recovery without a restart of the HTTP server.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { createPool } from '../src/db/create-pool.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import { buildServer } from '../src/http/build-server.js';
 import { logSink } from './support/http-server.js';
-import { startPrivateServer, type PrivateServer } from './support/private-server.js';
+import { type PrivateServer, startPrivateServer } from './support/private-server.js';
 import { runCli } from './support/run-cli.js';
 
 describe('surfaces while the database is down', () => {
@@ -43,7 +43,11 @@ describe('surfaces while the database is down', () => {
   });
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
 
   test('a statement cancelled by statement_timeout is 503 DATABASE_UNAVAILABLE over HTTP and exit 5 in the CLI, and changes nothing', async () => {
     const [account] = accounts as [string];
@@ -87,7 +91,10 @@ describe('surfaces while the database is down', () => {
         [`GET /accounts/{id}`, () => fetch(`${base}/accounts/${from}`)],
         ['GET /verify', () => fetch(`${base}/verify`)],
         ['POST /accounts', () => post('/accounts', { balance: '5' })],
-        ['POST /transfers', () => post('/transfers', { fromId: from, toId: to, amount: '30' }, { 'idempotency-key': transferKey })],
+        [
+          'POST /transfers',
+          () => post('/transfers', { fromId: from, toId: to, amount: '30' }, { 'idempotency-key': transferKey }),
+        ],
       ];
       for (const [label, request] of requests) {
         const response = await request();
@@ -99,10 +106,16 @@ describe('surfaces while the database is down', () => {
         assert.doesNotMatch(problem.detail, /\n\s+at /, `${label}: no stack trace`);
       }
 
-      for (const args of [['accounts', 'list'], ['transfer', from, to, '30']]) {
+      for (const args of [
+        ['accounts', 'list'],
+        ['transfer', from, to, '30'],
+      ]) {
         const cli = await runCli(args, { DATABASE_URL: server.url });
         assert.equal(cli.code, 5, `${args.join(' ')}: ${cli.stderr}`);
-        assert.match(cli.stderr, /^roachbank: DATABASE_UNAVAILABLE: cannot connect to postgres@127\.0\.0\.1:\d+\/roachbank: connection refused/);
+        assert.match(
+          cli.stderr,
+          /^roachbank: DATABASE_UNAVAILABLE: cannot connect to postgres@127\.0\.0\.1:\d+\/roachbank: connection refused/,
+        );
         assert.equal(cli.stderr.trim().split('\n').length, 1, 'one line');
         assert.equal(cli.stdout, '');
       }
@@ -125,9 +138,11 @@ describe('surfaces while the database is down', () => {
       const retried = await post('/transfers', { fromId: from, toId: to, amount: '30' }, { 'idempotency-key': transferKey });
       assert.equal(retried.status, 201);
     }
-    const balances = await Promise.all(accounts.map(async (id) => ((await (await fetch(`${base}/accounts/${id}`)).json()) as { balance: string }).balance));
+    const balances = await Promise.all(
+      accounts.map(async (id) => ((await (await fetch(`${base}/accounts/${id}`)).json()) as { balance: string }).balance),
+    );
     assert.deepEqual(balances, ['70', '30']);
-    assert.equal((await (await fetch(`${base}/verify`)).json() as { ok: boolean }).ok, true);
+    assert.equal(((await (await fetch(`${base}/verify`)).json()) as { ok: boolean }).ok, true);
     assert.ok(!logs.some((line) => /"statusCode":500/.test(line)), 'never a 500');
   });
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './support/http-server.js';
 
 // Debian's chromium; test/run-tests.ts installs it with apt when it is missing.
@@ -20,8 +20,13 @@ before(async () => {
     executablePath,
     headless: true,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   });
   page = await browser.newPage();
@@ -44,7 +49,9 @@ describe('the web UI in a real browser', () => {
     await page.click('#create-submit');
     await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 2);
     assert.deepEqual(await balances(), ['100', '0']);
-    const [source, destination] = await page.$$eval('#accounts tbody tr[data-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
+    const [source, destination] = await page.$$eval('#accounts tbody tr[data-id]', (rows) =>
+      rows.map((r) => (r as HTMLElement).dataset.id!),
+    );
 
     await page.selectOption('#transfer-from', source!);
     await page.selectOption('#transfer-to', destination!);
@@ -56,7 +63,9 @@ describe('the web UI in a real browser', () => {
     });
     await page.waitForTimeout(300); // let a second payment, if the double click made one, land
     await page.click(`#accounts tbody tr[data-id="${destination}"]`);
-    await page.waitForFunction(() => document.querySelector('#history-account')?.textContent !== '' && !document.querySelector('#history .empty'));
+    await page.waitForFunction(
+      () => document.querySelector('#history-account')?.textContent !== '' && !document.querySelector('#history .empty'),
+    );
     const history = await page.$$eval('#history tbody tr', (rows) => rows.map((r) => r.textContent));
     assert.equal(history.length, 1, `one history row, got ${JSON.stringify(history)}`);
     assert.match(history[0]!, /transfer in\s*\+30/);
@@ -64,7 +73,9 @@ describe('the web UI in a real browser', () => {
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 2);
     assert.deepEqual(await balances(), ['70', '30']);
-    const { rows } = await server.db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers WHERE to_id = $1', [destination]);
+    const { rows } = await server.db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers WHERE to_id = $1', [
+      destination,
+    ]);
     assert.equal(rows[0].n, 1, 'the double click paid once');
     await page.waitForSelector('#verify-status.ok');
   });

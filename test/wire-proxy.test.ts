@@ -2,12 +2,12 @@
 // tests check that it speaks the protocol (SSLRequest first), that it knows
 // which message commits, and that refusing and delaying really happen.
 import assert from 'node:assert/strict';
-import { createConnection } from 'node:net';
 import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createPool } from '../src/db/create-pool.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
-import { startWireProxy, type ClientMessage, type WireProxy } from './support/wire-proxy.js';
+import { type ClientMessage, startWireProxy, type WireProxy } from './support/wire-proxy.js';
 
 describe('the wire proxy', () => {
   let db: TestDatabase;
@@ -60,7 +60,9 @@ describe('the wire proxy', () => {
       assert.deepEqual(await committing(() => pool.query('INSERT INTO items VALUES ($1)', [1])), ['S']);
       assert.deepEqual(await committing(() => pool.query('SELECT $1::int', [1])), []);
       assert.deepEqual(await committing(() => pool.query('INSERT INTO items VALUES (2)')), ['INSERT INTO items VALUES (2)']);
-      assert.deepEqual(await committing(() => pool.query('BEGIN; INSERT INTO items VALUES (3); COMMIT')), ['BEGIN; INSERT INTO items VALUES (3); COMMIT']);
+      assert.deepEqual(await committing(() => pool.query('BEGIN; INSERT INTO items VALUES (3); COMMIT')), [
+        'BEGIN; INSERT INTO items VALUES (3); COMMIT',
+      ]);
       const client = await pool.connect();
       const explicit = await committing(async () => {
         await client.query('BEGIN');

@@ -21,7 +21,24 @@ describe('roachbank workload', () => {
   for (const flavor of ['pg', 'orm'] as const) {
     test(`--json (${flavor}): acknowledged transfers, percentiles, and the invariant holds`, async () => {
       const result = await runCli(
-        ['--json', '--flavor', flavor, 'workload', '--accounts', '30', '--concurrency', '6', '--transfers', '600', '--hot', '4', '--readers', '1', '--seed', '11'],
+        [
+          '--json',
+          '--flavor',
+          flavor,
+          'workload',
+          '--accounts',
+          '30',
+          '--concurrency',
+          '6',
+          '--transfers',
+          '600',
+          '--hot',
+          '4',
+          '--readers',
+          '1',
+          '--seed',
+          '11',
+        ],
         { DATABASE_URL: db.url },
       );
       assert.equal(result.code, 0, result.stderr);
@@ -49,7 +66,10 @@ describe('roachbank workload', () => {
     const dir = await mkdtemp(join(tmpdir(), 'roachbank-report-'));
     try {
       const report = join(dir, 'run.html');
-      const result = await runCli(['workload', '--accounts', '20', '--concurrency', '4', '--duration', '2200ms', '--report', report], { DATABASE_URL: db.url });
+      const result = await runCli(
+        ['workload', '--accounts', '20', '--concurrency', '4', '--duration', '2200ms', '--report', report],
+        { DATABASE_URL: db.url },
+      );
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /_elapsed___errors____ops\/s____p50\(ms\)____p95\(ms\)____p99\(ms\)____max\(ms\)___retries/);
       assert.ok(result.stderr.split('\n').filter((l) => /^\s+\d+\.\ds\s/.test(l)).length >= 2, result.stderr);
@@ -65,7 +85,14 @@ describe('roachbank workload', () => {
   });
 
   test('bad options are usage errors', async () => {
-    for (const args of [['--accounts', '1'], ['--concurrency', '0'], ['--duration', 'soon'], ['--hot', '50', '--accounts', '10'], ['--transfers', '-3'], ['--readers', 'x']]) {
+    for (const args of [
+      ['--accounts', '1'],
+      ['--concurrency', '0'],
+      ['--duration', 'soon'],
+      ['--hot', '50', '--accounts', '10'],
+      ['--transfers', '-3'],
+      ['--readers', 'x'],
+    ]) {
       const result = await runCli(['workload', ...args], { DATABASE_URL: db.url });
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /^roachbank: INVALID_ARGUMENT: /);

@@ -61,7 +61,12 @@ async function loadAccounts() {
           row.classList.toggle('selected', account.id === state.selected);
           const id = cell('');
           id.append(Object.assign(document.createElement('code'), { textContent: account.id, title: account.id }));
-          row.append(id, cell(account.balance, 'num balance'), cell(when(account.createdAt)), cell(account.closedAt ? 'closed' : 'open'));
+          row.append(
+            id,
+            cell(account.balance, 'num balance'),
+            cell(when(account.createdAt)),
+            cell(account.closedAt ? 'closed' : 'open'),
+          );
           row.addEventListener('click', () => showHistory(account.id));
           return row;
         })),
@@ -71,7 +76,9 @@ async function loadAccounts() {
     select.replaceChildren(
       ...all
         .filter((a) => !a.closedAt)
-        .map((a) => Object.assign(document.createElement('option'), { value: a.id, textContent: `${short(a.id)} (${a.balance})` })),
+        .map((a) =>
+          Object.assign(document.createElement('option'), { value: a.id, textContent: `${short(a.id)} (${a.balance})` }),
+        ),
     );
     if (all.some((a) => a.id === previous)) select.value = previous;
   }
@@ -81,17 +88,25 @@ async function loadAccounts() {
 async function showHistory(accountId) {
   state.selected = accountId;
   $('#history-account').textContent = short(accountId);
-  for (const row of document.querySelectorAll('#accounts tbody tr')) row.classList.toggle('selected', row.dataset.id === accountId);
+  for (const row of document.querySelectorAll('#accounts tbody tr'))
+    row.classList.toggle('selected', row.dataset.id === accountId);
   const page = await api('GET', `/accounts/${accountId}/transfers?limit=100`);
   const rows = page.items.map((t) => {
     const incoming = t.toId === accountId;
     const kind = t.fromId === null ? 'deposit' : t.toId === null ? 'withdrawal' : incoming ? 'transfer in' : 'transfer out';
     const row = document.createElement('tr');
-    row.append(cell(when(t.createdAt)), cell(kind), cell(`${incoming ? '+' : '−'}${t.amount}`, 'num'), cell(short(incoming ? t.fromId : t.toId)));
+    row.append(
+      cell(when(t.createdAt)),
+      cell(kind),
+      cell(`${incoming ? '+' : '−'}${t.amount}`, 'num'),
+      cell(short(incoming ? t.fromId : t.toId)),
+    );
     return row;
   });
   $('#history tbody').replaceChildren(
-    ...(rows.length ? rows : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="4" class="empty">No transfers.</td>' })]),
+    ...(rows.length
+      ? rows
+      : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="4" class="empty">No transfers.</td>' })]),
   );
 }
 

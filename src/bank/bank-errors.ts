@@ -24,7 +24,8 @@ export function balanceOverflow(cause?: unknown): RoachbankError {
 export function translateDatabaseError(error: unknown): unknown {
   const state = sqlState(error);
   if (state === '22003') return balanceOverflow(error);
-  if (state === '23514') return new RoachbankError('INSUFFICIENT_FUNDS', 'the debit would take a balance below 0', { cause: error });
+  if (state === '23514')
+    return new RoachbankError('INSUFFICIENT_FUNDS', 'the debit would take a balance below 0', { cause: error });
   return error;
 }
 

@@ -89,7 +89,8 @@ export function sequentialBatches<T extends Movement>(items: readonly T[], maxSi
 export function assertBatchRule(items: readonly Movement[]): void {
   const rule = new BatchRule({ sequential: false });
   for (const item of items) {
-    if (!rule.admits(item)) throw new Error(`a batch holds ${item.id} against the batch rule (same id, or a second debit of ${item.fromId})`);
+    if (!rule.admits(item))
+      throw new Error(`a batch holds ${item.id} against the batch rule (same id, or a second debit of ${item.fromId})`);
     rule.add(item);
   }
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { flavors, type Bank, type BankOptions, type Flavor } from './bank.js';
+import { type Bank, type BankOptions, type Flavor, flavors } from './bank.js';
 import { OrmBank } from './orm-bank.js';
 import { PgBank } from './pg-bank.js';
 

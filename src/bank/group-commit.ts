@@ -64,8 +64,12 @@ export class GroupCommit {
     this.#run = run;
     this.#maxSize = options.maxSize ?? groupCommitDefaults.maxSize;
     this.#maxInFlight = options.maxInFlight ?? groupCommitDefaults.maxInFlight;
-    for (const [name, value, most] of [['maxSize', this.#maxSize, 10_000], ['maxInFlight', this.#maxInFlight, 1024]] as const) {
-      if (!Number.isInteger(value) || value < 1 || value > most) throw new RangeError(`${name} must be an integer from 1 to ${most}, got ${value}`);
+    for (const [name, value, most] of [
+      ['maxSize', this.#maxSize, 10_000],
+      ['maxInFlight', this.#maxInFlight, 1024],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > most)
+        throw new RangeError(`${name} must be an integer from 1 to ${most}, got ${value}`);
     }
   }
 

@@ -2,7 +2,6 @@ import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { RunTransactionOptions } from '../txn/run-transaction.js';
 import {
-  maxTransferManyItems,
   type Account,
   type Bank,
   type BankOptions,
@@ -10,6 +9,7 @@ import {
   type MovementOptions,
   type MovementRequest,
   type MovementResult,
+  maxTransferManyItems,
   type Page,
   type PageRequest,
   type Transfer,
@@ -19,9 +19,9 @@ import {
 } from './bank.js';
 import { accountNotFound } from './bank-errors.js';
 import { derivedId, idOrNew, parseId } from './ids.js';
-import { movement, type Movement } from './movement.js';
-import { eachReadable } from './movement-items.js';
 import { parseAmount } from './money.js';
+import { type Movement, movement } from './movement.js';
+import { eachReadable } from './movement-items.js';
 import { isDefiniteAnswer, resolvingAmbiguity } from './resolve-ambiguity.js';
 import { verifyInvariants } from './verify-invariants.js';
 
@@ -50,7 +50,8 @@ export abstract class JournalBank implements Bank {
   }
 
   async createAccount(options: CreateAccountOptions = {}): Promise<Account> {
-    const balance = options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
+    const balance =
+      options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
     const id = idOrNew(options.id, 'account id');
     const created = await this.insertAccount({ id, balance, openingId: derivedId('opening', id) });
     return created ?? this.#existingAccount(id, balance);
@@ -174,9 +175,13 @@ function stopReason(answers: readonly MovementResult[], signal: AbortSignal | un
   for (const answer of answers) {
     if (answer.ok || isDefiniteAnswer(answer.error)) continue;
     const why = answer.error instanceof Error ? answer.error.message : String(answer.error);
-    return new RoachbankError('DATABASE_UNAVAILABLE', `not sent: an earlier movement of this call got no definite answer (${why})`, {
-      cause: answer.error,
-    });
+    return new RoachbankError(
+      'DATABASE_UNAVAILABLE',
+      `not sent: an earlier movement of this call got no definite answer (${why})`,
+      {
+        cause: answer.error,
+      },
+    );
   }
   return undefined;
 }

@@ -22,7 +22,8 @@ export function parseAmount(value: unknown, name = 'amount'): bigint {
     throw new RoachbankError('INVALID_ARGUMENT', `${name} must be a positive whole number, got ${shown}`);
   }
   if (amount <= 0n) throw new RoachbankError('INVALID_ARGUMENT', `${name} must be at least 1, got ${amount}`);
-  if (amount > maxMoney) throw new RoachbankError('INVALID_ARGUMENT', `${name} must be at most ${maxMoney} (2^63 - 1), got ${amount}`);
+  if (amount > maxMoney)
+    throw new RoachbankError('INVALID_ARGUMENT', `${name} must be at most ${maxMoney} (2^63 - 1), got ${amount}`);
   return amount;
 }
 

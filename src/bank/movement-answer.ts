@@ -1,6 +1,6 @@
 import type { TransferOutcome } from './bank.js';
 import { accountNotFound, insufficientFunds } from './bank-errors.js';
-import { replayOf, type Movement } from './movement.js';
+import { type Movement, replayOf } from './movement.js';
 import type { MovementRow } from './movement-statements.js';
 
 /**

@@ -1,5 +1,5 @@
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { maxTransferManyItems, type Bank, type MovementOptions, type MovementRequest, type MovementResult } from './bank.js';
+import { type Bank, type MovementOptions, type MovementRequest, type MovementResult, maxTransferManyItems } from './bank.js';
 
 const fields = new Set(['id', 'fromId', 'toId', 'amount']);
 
@@ -15,11 +15,18 @@ const fields = new Set(['id', 'fromId', 'toId', 'amount']);
  */
 export function movementItem(value: unknown, options: { requireId: boolean }): MovementRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new RoachbankError('INVALID_ARGUMENT', `a movement must be an object like {"id","fromId","toId","amount"}, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    throw new RoachbankError(
+      'INVALID_ARGUMENT',
+      `a movement must be an object like {"id","fromId","toId","amount"}, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   }
   const item = value as Record<string, unknown>;
   const unknown = Object.keys(item).filter((key) => !fields.has(key));
-  if (unknown.length > 0) throw new RoachbankError('INVALID_ARGUMENT', `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (a movement has id, fromId, toId, amount)`);
+  if (unknown.length > 0)
+    throw new RoachbankError(
+      'INVALID_ARGUMENT',
+      `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (a movement has id, fromId, toId, amount)`,
+    );
   if (options.requireId && item.id === undefined) {
     throw new RoachbankError('INVALID_ARGUMENT', 'id is required: it is the idempotency key of the movement');
   }
@@ -30,7 +37,10 @@ export function movementItem(value: unknown, options: { requireId: boolean }): M
   for (const side of ['id', 'fromId', 'toId'] as const) {
     const given = item[side];
     if (given !== undefined && given !== null && typeof given !== 'string') {
-      throw new RoachbankError('INVALID_ARGUMENT', `${side} must be a UUID string${side === 'id' ? '' : ' or null'}, got ${typeof given}`);
+      throw new RoachbankError(
+        'INVALID_ARGUMENT',
+        `${side} must be a UUID string${side === 'id' ? '' : ' or null'}, got ${typeof given}`,
+      );
     }
   }
   return item as unknown as MovementRequest;

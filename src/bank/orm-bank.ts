@@ -1,13 +1,13 @@
-import { and, asc, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { runOrmTransaction, type OrmTransaction } from '../orm/run-orm-transaction.js';
+import { type OrmTransaction, runOrmTransaction } from '../orm/run-orm-transaction.js';
 import { sqlState } from '../txn/classify-error.js';
 import type { IsolationLevel } from '../txn/run-transaction.js';
 import type { Account, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
 import { accountNotFound, insufficientFunds, translateDatabaseError } from './bank-errors.js';
 import { parseId } from './ids.js';
 import { JournalBank, type NewAccount } from './journal-bank.js';
-import { replayOf, type Movement } from './movement.js';
+import { type Movement, replayOf } from './movement.js';
 import { pageFrom, pageOf } from './page-cursor.js';
 import { accountsTable as accounts, transfersTable as transfers } from './product-schema.js';
 
@@ -46,7 +46,10 @@ export class OrmBank extends JournalBank {
 
   protected async readBalances(ids: readonly string[]): Promise<Map<string, bigint>> {
     const rows = await this.#run('serializable', (tx) =>
-      tx.select({ id: accounts.id, balance: accounts.balance }).from(accounts).where(inArray(accounts.id, [...ids])),
+      tx
+        .select({ id: accounts.id, balance: accounts.balance })
+        .from(accounts)
+        .where(inArray(accounts.id, [...ids])),
     );
     return new Map(rows.map((row) => [row.id, row.balance]));
   }
@@ -55,9 +58,17 @@ export class OrmBank extends JournalBank {
     const { limit, after } = pageOf(request);
     const rows = await this.#run('serializable', (tx) =>
       tx
-        .select({ id: accounts.id, balance: accounts.balance, createdAt: accounts.createdAt, closedAt: accounts.closedAt, position: position(accounts.createdAt) })
+        .select({
+          id: accounts.id,
+          balance: accounts.balance,
+          createdAt: accounts.createdAt,
+          closedAt: accounts.closedAt,
+          position: position(accounts.createdAt),
+        })
         .from(accounts)
-        .where(after ? sql`(${accounts.createdAt}, ${accounts.id}) > (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)` : undefined)
+        .where(
+          after ? sql`(${accounts.createdAt}, ${accounts.id}) > (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)` : undefined,
+        )
         .orderBy(asc(accounts.createdAt), asc(accounts.id))
         .limit(limit + 1),
     );
@@ -91,9 +102,20 @@ export class OrmBank extends JournalBank {
     const mine: SQL = or(eq(transfers.fromId, id), eq(transfers.toId, id))!;
     const rows = await this.#run('serializable', (tx) =>
       tx
-        .select({ id: transfers.id, fromId: transfers.fromId, toId: transfers.toId, amount: transfers.amount, createdAt: transfers.createdAt, position: position(transfers.createdAt) })
+        .select({
+          id: transfers.id,
+          fromId: transfers.fromId,
+          toId: transfers.toId,
+          amount: transfers.amount,
+          createdAt: transfers.createdAt,
+          position: position(transfers.createdAt),
+        })
         .from(transfers)
-        .where(after ? and(mine, sql`(${transfers.createdAt}, ${transfers.id}) < (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)`) : mine)
+        .where(
+          after
+            ? and(mine, sql`(${transfers.createdAt}, ${transfers.id}) < (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)`)
+            : mine,
+        )
         .orderBy(desc(transfers.createdAt), desc(transfers.id))
         .limit(limit + 1),
     );
@@ -105,44 +127,48 @@ export class OrmBank extends JournalBank {
     const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
     // Five round trips (BEGIN, lock, insert, update, COMMIT); the journal is read only
     // when the id turns out to exist, or when the checks fail and it might be a replay.
-    return this.#run('read committed', async (tx) => {
-      const replay = async () => {
-        const [existing] = await tx.select().from(transfers).where(eq(transfers.id, request.id));
-        return existing ? { transfer: replayOf(existing, request), replayed: true } : undefined;
-      };
-      const open = await tx
-        .select({ id: accounts.id, balance: accounts.balance })
-        .from(accounts)
-        .where(and(inArray(accounts.id, ids), isNull(accounts.closedAt)))
-        .orderBy(asc(accounts.id))
-        .for('update');
-      const missing = ids.find((id) => !open.some((a) => a.id === id));
-      const source = open.find((a) => a.id === request.fromId);
-      if (missing !== undefined || (source && source.balance < request.amount)) {
-        const replayed = await replay();
-        if (replayed) return replayed;
-        if (missing !== undefined) throw accountNotFound(missing, 'open');
-        throw insufficientFunds(source!.id, source!.balance, request.amount);
-      }
-      const [transfer] = await tx
-        .insert(transfers)
-        .values({ id: request.id, fromId: request.fromId, toId: request.toId, amount: request.amount })
-        .onConflictDoNothing({ target: transfers.id })
-        .returning();
-      if (!transfer) {
-        // The id was taken by a request that committed while this one waited on it.
-        const replayed = await replay();
-        if (!replayed) throw new Error(`transfer ${request.id} conflicted but cannot be read back`);
-        return replayed;
-      }
-      await tx
-        .update(accounts)
-        .set({
-          balance: sql`CASE WHEN ${accounts.id} = ${request.fromId} THEN ${accounts.balance} - ${request.amount} ELSE ${accounts.balance} + ${request.amount} END`,
-        })
-        .where(inArray(accounts.id, ids));
-      return { transfer, replayed: false };
-    }, signal);
+    return this.#run(
+      'read committed',
+      async (tx) => {
+        const replay = async () => {
+          const [existing] = await tx.select().from(transfers).where(eq(transfers.id, request.id));
+          return existing ? { transfer: replayOf(existing, request), replayed: true } : undefined;
+        };
+        const open = await tx
+          .select({ id: accounts.id, balance: accounts.balance })
+          .from(accounts)
+          .where(and(inArray(accounts.id, ids), isNull(accounts.closedAt)))
+          .orderBy(asc(accounts.id))
+          .for('update');
+        const missing = ids.find((id) => !open.some((a) => a.id === id));
+        const source = open.find((a) => a.id === request.fromId);
+        if (missing !== undefined || (source && source.balance < request.amount)) {
+          const replayed = await replay();
+          if (replayed) return replayed;
+          if (missing !== undefined) throw accountNotFound(missing, 'open');
+          throw insufficientFunds(source!.id, source!.balance, request.amount);
+        }
+        const [transfer] = await tx
+          .insert(transfers)
+          .values({ id: request.id, fromId: request.fromId, toId: request.toId, amount: request.amount })
+          .onConflictDoNothing({ target: transfers.id })
+          .returning();
+        if (!transfer) {
+          // The id was taken by a request that committed while this one waited on it.
+          const replayed = await replay();
+          if (!replayed) throw new Error(`transfer ${request.id} conflicted but cannot be read back`);
+          return replayed;
+        }
+        await tx
+          .update(accounts)
+          .set({
+            balance: sql`CASE WHEN ${accounts.id} = ${request.fromId} THEN ${accounts.balance} - ${request.amount} ELSE ${accounts.balance} + ${request.amount} END`,
+          })
+          .where(inArray(accounts.id, ids));
+        return { transfer, replayed: false };
+      },
+      signal,
+    );
   }
 
   /**
@@ -153,7 +179,9 @@ export class OrmBank extends JournalBank {
   async #run<T>(isolation: IsolationLevel, work: (tx: OrmTransaction) => Promise<T>, signal?: AbortSignal): Promise<T> {
     for (let raced = 0; ; raced++) {
       try {
-        return await this.resolving(() => runOrmTransaction(this.pool, work, { ...this.retry, isolation, ...(signal ? { signal } : {}) }));
+        return await this.resolving(() =>
+          runOrmTransaction(this.pool, work, { ...this.retry, isolation, ...(signal ? { signal } : {}) }),
+        );
       } catch (error) {
         if (sqlState(error) === '23505' && raced < 3) continue;
         throw translateDatabaseError(error);

@@ -7,9 +7,9 @@ import { assertBatchRule, sequentialBatches } from './batch-rule.js';
 import { GroupCommit, groupCommitDefaults } from './group-commit.js';
 import { parseId } from './ids.js';
 import { JournalBank, type NewAccount } from './journal-bank.js';
-import { replayOf, type Movement } from './movement.js';
+import { type Movement, replayOf } from './movement.js';
 import { answerOf } from './movement-answer.js';
-import { moveBatchSql, moveSql, type MovementRow } from './movement-statements.js';
+import { type MovementRow, moveBatchSql, moveSql } from './movement-statements.js';
 import { pageFrom, pageOf } from './page-cursor.js';
 import { runMovementStatement } from './run-movement-statement.js';
 
@@ -62,7 +62,12 @@ const singleMove = { name: 'roachbank_move', text: moveSql };
 const singleValues = (m: Movement) => [m.id, m.fromId, m.toId, m.amount, [m.fromId, m.toId].filter((id) => id !== null).length];
 // A batch of one is sent as the single statement: the same answer, for less work on the server.
 const batchMove = { name: 'roachbank_move_batch', text: moveBatchSql, planOnce: true };
-const batchValues = (items: readonly Movement[]) => [items.map((m) => m.id), items.map((m) => m.fromId), items.map((m) => m.toId), items.map((m) => m.amount)];
+const batchValues = (items: readonly Movement[]) => [
+  items.map((m) => m.id),
+  items.map((m) => m.fromId),
+  items.map((m) => m.toId),
+  items.map((m) => m.amount),
+];
 
 /**
  * The bank on the pg driver. Money moves in batches (DESIGN §7): concurrent
@@ -131,23 +136,30 @@ export class PgBank extends JournalBank {
   async closeAccount(id: string): Promise<Account> {
     const accountId = parseId(id, 'account id');
     return this.resolving(() =>
-      runTransaction(this.pool, async (client) => {
-        const { rows } = await client.query<AccountRow>(
-          `SELECT ${accountColumns} FROM roachbank.accounts WHERE id = $1 FOR UPDATE`,
-          [accountId],
-        );
-        const account = rows[0];
-        if (!account) throw accountNotFound(accountId);
-        if (account.closed_at) return toAccount(account);
-        if (BigInt(account.balance) !== 0n) {
-          throw new RoachbankError('ACCOUNT_NOT_EMPTY', `account ${accountId} holds ${account.balance}: empty it before closing`);
-        }
-        const closed = await client.query<AccountRow>(
-          `UPDATE roachbank.accounts SET closed_at = now() WHERE id = $1 RETURNING ${accountColumns}`,
-          [accountId],
-        );
-        return toAccount(closed.rows[0]!);
-      }, this.retry),
+      runTransaction(
+        this.pool,
+        async (client) => {
+          const { rows } = await client.query<AccountRow>(
+            `SELECT ${accountColumns} FROM roachbank.accounts WHERE id = $1 FOR UPDATE`,
+            [accountId],
+          );
+          const account = rows[0];
+          if (!account) throw accountNotFound(accountId);
+          if (account.closed_at) return toAccount(account);
+          if (BigInt(account.balance) !== 0n) {
+            throw new RoachbankError(
+              'ACCOUNT_NOT_EMPTY',
+              `account ${accountId} holds ${account.balance}: empty it before closing`,
+            );
+          }
+          const closed = await client.query<AccountRow>(
+            `UPDATE roachbank.accounts SET closed_at = now() WHERE id = $1 RETURNING ${accountColumns}`,
+            [accountId],
+          );
+          return toAccount(closed.rows[0]!);
+        },
+        this.retry,
+      ),
     );
   }
 
@@ -190,7 +202,10 @@ export class PgBank extends JournalBank {
   /** One movement, one statement (`moveSql`). */
   #moveAlone(request: Movement, signal: AbortSignal | undefined): Promise<TransferOutcome> {
     return this.resolving(async () => {
-      const [row] = await runMovementStatement<MovementRow>(this.pool, singleMove, singleValues(request), { ...this.retry, ...(signal ? { signal } : {}) });
+      const [row] = await runMovementStatement<MovementRow>(this.pool, singleMove, singleValues(request), {
+        ...this.retry,
+        ...(signal ? { signal } : {}),
+      });
       return answerOf(request, row!) ?? this.#readBack(request);
     });
   }

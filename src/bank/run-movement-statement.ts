@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { detectServer } from '../db/detect-server.js';
 import { statementIsolation } from '../db/statement-isolation.js';
-import { runSingleStatement, type RunTransactionOptions } from '../txn/run-transaction.js';
+import { type RunTransactionOptions, runSingleStatement } from '../txn/run-transaction.js';
 import { translateDatabaseError } from './bank-errors.js';
 
 /** A parameter of a movement statement: ids, amounts, NULL for a missing side, or arrays of them. */
@@ -75,7 +75,9 @@ export async function runMovementStatement<R extends pg.QueryResultRow>(
           const { rows } = await client.query<R>({ name: statement.name, text: statement.text, values: [...values] });
           return rows;
         }
-        const results = (await client.query(readCommittedBatch(client, statement.text, values))) as unknown as pg.QueryResult<R>[];
+        const results = (await client.query(
+          readCommittedBatch(client, statement.text, values),
+        )) as unknown as pg.QueryResult<R>[];
         const [, answer, commit] = results;
         if (commit?.command !== 'COMMIT') throw new Error(`the batch ended with ${commit?.command ?? 'nothing'}, not COMMIT`);
         return answer!.rows;
@@ -93,7 +95,8 @@ export async function runMovementStatement<R extends pg.QueryResultRow>(
  * amounts as bigints, arrays as array literals, and escaped all the same.
  */
 function readCommittedBatch(client: pg.ClientBase, text: string, values: readonly StatementValue[]): string {
-  const element = (value: string | bigint | null) => (value === null ? 'NULL' : typeof value === 'string' ? `"${value.replace(/["\\]/g, '\\$&')}"` : `${BigInt(value)}`);
+  const element = (value: string | bigint | null) =>
+    value === null ? 'NULL' : typeof value === 'string' ? `"${value.replace(/["\\]/g, '\\$&')}"` : `${BigInt(value)}`;
   const literal = (value: StatementValue | undefined): string => {
     if (value === null || value === undefined) return 'NULL';
     if (Array.isArray(value)) return client.escapeLiteral(`{${value.map(element).join(',')}}`);

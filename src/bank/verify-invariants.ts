@@ -64,12 +64,20 @@ export async function verifyInvariants(queryable: pg.Pool | pg.ClientBase): Prom
     totalBalance,
     moneyIn,
     moneyOut,
-    mismatched: (row.mismatched ?? []).map((m) => ({ id: m.id ?? '(missing account)', balance: toMoney(m.balance), journal: toMoney(m.journal) })),
+    mismatched: (row.mismatched ?? []).map((m) => ({
+      id: m.id ?? '(missing account)',
+      balance: toMoney(m.balance),
+      journal: toMoney(m.journal),
+    })),
     mismatchedCount: Number(row.mismatched_count),
     negativeCount: Number(row.negative),
     malformedTransfers: Number(row.malformed),
     elapsedMs: Math.round(performance.now() - started),
   };
-  const ok = report.mismatchedCount === 0 && report.negativeCount === 0 && report.malformedTransfers === 0 && totalBalance === moneyIn - moneyOut;
+  const ok =
+    report.mismatchedCount === 0 &&
+    report.negativeCount === 0 &&
+    report.malformedTransfers === 0 &&
+    totalBalance === moneyIn - moneyOut;
   return { ok, ...report };
 }

@@ -13,7 +13,10 @@ export const amountArgument = (name: string) => (value: string) => parseAmount(v
 /** A whole-number option from `min` to `max`; INVALID_ARGUMENT naming the option otherwise. */
 export const wholeNumber = (name: string, min: number, max: number) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new RoachbankError('INVALID_ARGUMENT', `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw new RoachbankError(
+      'INVALID_ARGUMENT',
+      `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
   return Number(value);
 };
@@ -22,6 +25,9 @@ export const limitOption = wholeNumber('limit', 1, 1000);
 
 /** `--batch on|off`: group commit of the pg flavor (concurrent movements share one statement and one commit). */
 export const batchOption = () =>
-  new Option('--batch <on|off>', 'group commit (pg flavor): concurrent movements share one statement and one commit; off: one statement each')
+  new Option(
+    '--batch <on|off>',
+    'group commit (pg flavor): concurrent movements share one statement and one commit; off: one statement each',
+  )
     .choices(['on', 'off'])
     .default('on');

@@ -50,18 +50,29 @@ export function addMoneyCommands(program: Command): void {
       '--file <file>',
       'many movements, JSON lines ({"id","fromId","toId","amount"} per line) or CSV with a header row (id,fromId,toId,amount); - reads standard input. Moved in order, one result line each; exit status of the worst item',
     )
-    .action((fromId: string | undefined, toId: string | undefined, amount: bigint | undefined, options: { id?: string; file?: string }, command: Command) => {
-      if (options.file !== undefined) {
-        if (fromId !== undefined || options.id !== undefined) {
-          throw new RoachbankError('INVALID_ARGUMENT', 'transfer --file takes no FROM TO AMOUNT and no --id: each line of the file has its own');
+    .action(
+      (
+        fromId: string | undefined,
+        toId: string | undefined,
+        amount: bigint | undefined,
+        options: { id?: string; file?: string },
+        command: Command,
+      ) => {
+        if (options.file !== undefined) {
+          if (fromId !== undefined || options.id !== undefined) {
+            throw new RoachbankError(
+              'INVALID_ARGUMENT',
+              'transfer --file takes no FROM TO AMOUNT and no --id: each line of the file has its own',
+            );
+          }
+          return transferFile(options.file, globalOptions(command));
         }
-        return transferFile(options.file, globalOptions(command));
-      }
-      if (fromId === undefined || toId === undefined || amount === undefined) {
-        throw new RoachbankError('INVALID_ARGUMENT', 'transfer needs FROM TO AMOUNT, or --file FILE');
-      }
-      return moving(command, (bank, id) => bank.transfer({ fromId, toId, amount, ...(id ? { id } : {}) }));
-    });
+        if (fromId === undefined || toId === undefined || amount === undefined) {
+          throw new RoachbankError('INVALID_ARGUMENT', 'transfer needs FROM TO AMOUNT, or --file FILE');
+        }
+        return moving(command, (bank, id) => bank.transfer({ fromId, toId, amount, ...(id ? { id } : {}) }));
+      },
+    );
 
   program
     .command('history')
@@ -119,6 +130,8 @@ async function transferFile(path: string, { json, flavor }: { json: boolean; fla
     return json ? toJson({ line, error: { code: code ?? 'INTERNAL', message } }) : `line ${line}: ${code ?? 'ERROR'}: ${message}`;
   });
   process.stdout.write(`${lines.join('\n')}\n`);
-  process.stderr.write(`${results.length} movement${results.length === 1 ? '' : 's'}: ${counts.moved} moved, ${counts.replayed} already done, ${counts.failed} failed\n`);
+  process.stderr.write(
+    `${results.length} movement${results.length === 1 ? '' : 's'}: ${counts.moved} moved, ${counts.replayed} already done, ${counts.failed} failed\n`,
+  );
   process.exitCode = exitCode;
 }

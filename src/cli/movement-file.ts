@@ -3,7 +3,9 @@ import { maxTransferManyItems } from '../bank/bank.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 
 /** One movement of a file, with the line it came from: its JSON value, or why that line cannot be read. */
-export type FileEntry = { readonly line: number; readonly value: unknown } | { readonly line: number; readonly error: RoachbankError };
+export type FileEntry =
+  | { readonly line: number; readonly value: unknown }
+  | { readonly line: number; readonly error: RoachbankError };
 
 const columns = ['id', 'fromId', 'toId', 'amount'];
 
@@ -68,7 +70,11 @@ async function csvRows(text: string, name: string): Promise<FileEntry[]> {
     throw invalid(`${name} is not valid CSV: ${(error as Error).message}`);
   }
   const header = rows.shift()!.record;
-  if (header.some((column) => !columns.includes(column)) || !header.includes('amount') || !(header.includes('fromId') || header.includes('toId'))) {
+  if (
+    header.some((column) => !columns.includes(column)) ||
+    !header.includes('amount') ||
+    !(header.includes('fromId') || header.includes('toId'))
+  ) {
     throw invalid(
       `${name} is neither JSON lines (one {"fromId","toId","amount"} object per line) nor CSV with a header row of ${columns.join(',')} (it starts with ${JSON.stringify(header.join(',').slice(0, 60))})`,
     );
@@ -78,7 +84,10 @@ async function csvRows(text: string, name: string): Promise<FileEntry[]> {
     if (record.length !== header.length) {
       return { line: info.lines, error: invalid(`line ${info.lines} has ${record.length} cells, the header ${header.length}`) };
     }
-    return { line: info.lines, value: Object.fromEntries(header.map((column, i) => [column, record[i]!]).filter(([, cell]) => cell !== '')) };
+    return {
+      line: info.lines,
+      value: Object.fromEntries(header.map((column, i) => [column, record[i]!]).filter(([, cell]) => cell !== '')),
+    };
   });
 }
 

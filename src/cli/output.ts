@@ -10,7 +10,11 @@ export function print(json: boolean, value: unknown, human: () => string[]): voi
   process.stdout.write(`${json ? toJson(value) : human().join('\n')}\n`);
 }
 
-const when = (date: Date) => date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const when = (date: Date) =>
+  date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 
 export function accountLines(account: Account): string[] {
   return [
@@ -25,7 +29,10 @@ export function accountLines(account: Account): string[] {
 export function table(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
@@ -52,11 +59,16 @@ export function historyTable(accountId: string, page: Page<Transfer>): string[] 
 }
 
 const whatMoved = ({ fromId, toId, amount }: TransferOutcome['transfer']) =>
-  fromId === null ? `deposited ${amount} into ${toId}` : toId === null ? `withdrew ${amount} from ${fromId}` : `transferred ${amount} from ${fromId} to ${toId}`;
+  fromId === null
+    ? `deposited ${amount} into ${toId}`
+    : toId === null
+      ? `withdrew ${amount} from ${fromId}`
+      : `transferred ${amount} from ${fromId} to ${toId}`;
 
 export function outcomeLines({ transfer, replayed }: TransferOutcome): string[] {
   const { id } = transfer;
-  if (replayed) return [`already done at ${when(transfer.createdAt)}, nothing moved again: ${whatMoved(transfer)}`, `transfer id ${id}`];
+  if (replayed)
+    return [`already done at ${when(transfer.createdAt)}, nothing moved again: ${whatMoved(transfer)}`, `transfer id ${id}`];
   return [whatMoved(transfer), `transfer id ${id} (run again with --id ${id} to repeat safely)`];
 }
 

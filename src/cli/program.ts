@@ -5,13 +5,13 @@ import { migrate, migrationStatus } from '../db/migrate.js';
 import { statementIsolation } from '../db/statement-isolation.js';
 import { runCrudExample } from '../examples/crud.js';
 import { runHelloExample } from '../examples/hello.js';
+import { serve } from '../http/serve.js';
 import { addAccountCommands } from './account-commands.js';
 import { batchOption, wholeNumber } from './arguments.js';
 import { addMoneyCommands } from './money-commands.js';
-import { addWorkloadCommand } from './workload-command.js';
-import { serve } from '../http/serve.js';
 import { reportUsageError } from './report-error.js';
 import { withDatabase } from './with-database.js';
+import { addWorkloadCommand } from './workload-command.js';
 
 const examples = ['hello', 'crud', 'all'] as const;
 
@@ -96,7 +96,8 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
         for (const state of states.filter((s) => applied.includes(s.version))) {
           console.log(`applied migration ${label(state.version, state.name)}`);
         }
-        if (applied.length === 0) console.log(`schema up to date (${states.length} migration${states.length === 1 ? '' : 's'} applied)`);
+        if (applied.length === 0)
+          console.log(`schema up to date (${states.length} migration${states.length === 1 ? '' : 's'} applied)`);
       });
     });
   db.command('status')
@@ -121,8 +122,12 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
         const pending = states.filter((s) => s.state !== 'applied').length;
         console.log(`server      ${server.version.split(' on ')[0]} (${server.kind})`);
         console.log(`connection  ${status.target}${source === 'embedded' ? ' (embedded)' : ''}`);
-        console.log(`isolation   transactions SERIALIZABLE unless they ask otherwise; single statements ${status.statementIsolation}`);
-        console.log(`schema      ${states.length - pending} of ${states.length} migrations applied${pending ? ' (run: roachbank db init)' : ''}`);
+        console.log(
+          `isolation   transactions SERIALIZABLE unless they ask otherwise; single statements ${status.statementIsolation}`,
+        );
+        console.log(
+          `schema      ${states.length - pending} of ${states.length} migrations applied${pending ? ' (run: roachbank db init)' : ''}`,
+        );
         for (const state of states) {
           const when = state.appliedAt ? ` ${state.appliedAt.toISOString()}` : '';
           console.log(`  ${label(state.version, state.name).padEnd(28)} ${state.state}${when}`);

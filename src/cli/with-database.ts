@@ -1,4 +1,4 @@
-import { openDatabase, type Database } from '../db/open-database.js';
+import { type Database, openDatabase } from '../db/open-database.js';
 import { describeConnectionError } from '../txn/describe-connection-error.js';
 
 /**
@@ -9,7 +9,10 @@ import { describeConnectionError } from '../txn/describe-connection-error.js';
  * @example
  * await withDatabase((db) => runHelloExample(db.pool));
  */
-export async function withDatabase<T>(action: (db: Database) => Promise<T>, options: { maxConnections?: number } = {}): Promise<T> {
+export async function withDatabase<T>(
+  action: (db: Database) => Promise<T>,
+  options: { maxConnections?: number } = {},
+): Promise<T> {
   let db: Database | undefined;
   let signalExitCode: number | undefined;
   const closeAndExit = (): void => {

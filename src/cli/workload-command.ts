@@ -13,7 +13,9 @@ import { withBank } from './with-bank.js';
 /** `30s`, `500ms`, `2m`, `1h`, or plain seconds, to milliseconds. */
 export function parseDuration(value: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  const ms = match ? Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  const ms = match
+    ? Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+    : NaN;
   if (!(ms > 0) || ms > 7 * 24 * 3_600_000) {
     throw new RoachbankError('INVALID_ARGUMENT', `duration must look like 30s, 500ms, 2m or 1h, got ${JSON.stringify(value)}`);
   }
@@ -43,7 +45,12 @@ export function addWorkloadCommand(program: Command): void {
     .option('--transfers <n>', 'how many transfers to run', wholeNumber('transfers', 1, 1_000_000_000))
     .option('--hot <k>', 'every transfer between two of the first k accounts', wholeNumber('hot', 2, 10_000_000))
     .option('--seed <n>', 'seed of the random choices (default: random, printed)', wholeNumber('seed', 0, 2 ** 31 - 1))
-    .option('--readers <n>', 'workers that read all balances in one snapshot and check the total', wholeNumber('readers', 0, 64), 0)
+    .option(
+      '--readers <n>',
+      'workers that read all balances in one snapshot and check the total',
+      wholeNumber('readers', 0, 64),
+      0,
+    )
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
     .addOption(batchOption())
     .action(async (options: CommandOptions, command: Command) => {
@@ -63,10 +70,20 @@ export function addWorkloadCommand(program: Command): void {
       };
       const stderr = (line: string) => process.stderr.write(`${line}\n`);
       const batched = flavor === 'pg' && options.batch === 'on';
-      stderr(`workload: flavor ${flavor}${flavor === 'pg' ? `, group commit ${options.batch}` : ''}, seed ${seed} (repeat with --seed ${seed})`);
+      stderr(
+        `workload: flavor ${flavor}${flavor === 'pg' ? `, group commit ${options.batch}` : ''}, seed ${seed} (repeat with --seed ${seed})`,
+      );
 
       const counters = { retries: 0, ambiguous: 0, batches: 0, movements: 0 };
-      const bar = options.accounts >= 1000 ? new SingleBar({ stream: process.stderr, format: 'setup |{bar}| {value}/{total} accounts', noTTYOutput: true, notTTYSchedule: 1000 }) : undefined;
+      const bar =
+        options.accounts >= 1000
+          ? new SingleBar({
+              stream: process.stderr,
+              format: 'setup |{bar}| {value}/{total} accounts',
+              noTTYOutput: true,
+              notTTYSchedule: 1000,
+            })
+          : undefined;
       let headerShown = false;
       const summary = await withBank(
         flavor,

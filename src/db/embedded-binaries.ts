@@ -3,7 +3,7 @@ import { chmod, cp, mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { reachableBy, type OsUser } from './postgres-os-user.js';
+import { type OsUser, reachableBy } from './postgres-os-user.js';
 
 /** Paths of the PostgreSQL programs that the embedded server runs. */
 export interface EmbeddedBinaries {

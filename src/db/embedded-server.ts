@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, chown, copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
-import { embeddedBinaries, type EmbeddedBinaries } from './embedded-binaries.js';
-import { postgresOsUser, reachableBy, type OsUser } from './postgres-os-user.js';
+import { type EmbeddedBinaries, embeddedBinaries } from './embedded-binaries.js';
+import { type OsUser, postgresOsUser, reachableBy } from './postgres-os-user.js';
 
 export interface EmbeddedServerOptions {
   /** Where the server's files live. Default: `ROACHBANK_DATA_DIR`, else `.data/` in the project. */
@@ -135,7 +135,12 @@ export async function controlEmbeddedServer(dataDir: string, action: 'crash' | '
   const user = postgresOsUser();
   const server = { binaries: await embeddedBinaries(user), user, cluster: clusterPaths(resolve(dataDir)) };
   const { pgdata, logFile } = server.cluster;
-  await pgCtl(server, action === 'crash' ? ['stop', '-D', pgdata, '-m', 'immediate', '-w'] : ['start', '-D', pgdata, '-l', logFile, '-w', '-t', '60']);
+  await pgCtl(
+    server,
+    action === 'crash'
+      ? ['stop', '-D', pgdata, '-m', 'immediate', '-w']
+      : ['start', '-D', pgdata, '-l', logFile, '-w', '-t', '60'],
+  );
 }
 
 function clusterPaths(dataDir: string) {
@@ -192,7 +197,17 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
 async function initialise({ binaries, user, cluster }: Server): Promise<void> {
   await rm(cluster.pgdata, { recursive: true, force: true });
   await run(user, binaries.initdb, [
-    '-D', cluster.pgdata, '-U', superuser, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions',
+    '-D',
+    cluster.pgdata,
+    '-U',
+    superuser,
+    '-A',
+    'trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+    '--no-instructions',
   ]);
   // The superuser may connect from loopback without a password; any other role needs its password.
   await writeFile(

@@ -47,7 +47,11 @@ export async function loadMigrations(dir: string = migrationsDir): Promise<Migra
   return Promise.all(
     files.map(async (file) => {
       const [version, ...rest] = file.replace(/\.sql$/, '').split('_');
-      return { version: Number(version), name: rest.join('_'), statements: splitStatements(await readFile(`${dir}/${file}`, 'utf8')) };
+      return {
+        version: Number(version),
+        name: rest.join('_'),
+        statements: splitStatements(await readFile(`${dir}/${file}`, 'utf8')),
+      };
     }),
   );
 }
@@ -98,7 +102,9 @@ export async function migrate(pool: pg.Pool, options: { waitMs?: number } = {}):
       try {
         await apply(pool, migration);
       } catch (error) {
-        await pool.query('DELETE FROM roachbank.schema_migrations WHERE version = $1 AND applied_at IS NULL', [migration.version]);
+        await pool.query('DELETE FROM roachbank.schema_migrations WHERE version = $1 AND applied_at IS NULL', [
+          migration.version,
+        ]);
         throw error;
       }
       applied.push(migration.version);

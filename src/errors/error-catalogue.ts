@@ -24,8 +24,20 @@ export const errorCatalogue: Readonly<Record<ErrorCode, ErrorCodeEntry>> = {
   INSUFFICIENT_FUNDS: { exitCode: 4, httpStatus: 409, meaning: 'the debit would take the balance below 0' },
   IDEMPOTENCY_CONFLICT: { exitCode: 4, httpStatus: 409, meaning: 'a transfer id reused with a different body' },
   ACCOUNT_NOT_EMPTY: { exitCode: 4, httpStatus: 409, meaning: 'closing an account whose balance is not 0' },
-  AMBIGUOUS_COMMIT: { exitCode: 5, httpStatus: 503, meaning: 'the outcome of COMMIT is unknown (connection lost after COMMIT was sent)' },
-  RETRIES_EXHAUSTED: { exitCode: 5, httpStatus: 503, meaning: 'the transaction kept failing with retryable errors until maxAttempts' },
-  DATABASE_UNAVAILABLE: { exitCode: 5, httpStatus: 503, meaning: 'the database cannot be reached, refused the connection or cancelled the statement' },
+  AMBIGUOUS_COMMIT: {
+    exitCode: 5,
+    httpStatus: 503,
+    meaning: 'the outcome of COMMIT is unknown (connection lost after COMMIT was sent)',
+  },
+  RETRIES_EXHAUSTED: {
+    exitCode: 5,
+    httpStatus: 503,
+    meaning: 'the transaction kept failing with retryable errors until maxAttempts',
+  },
+  DATABASE_UNAVAILABLE: {
+    exitCode: 5,
+    httpStatus: 503,
+    meaning: 'the database cannot be reached, refused the connection or cancelled the statement',
+  },
   UNAUTHORIZED: { exitCode: null, httpStatus: 401, meaning: 'missing or wrong API token' },
 };

@@ -14,8 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { runOrmTransaction, type OrmTransaction } from '../orm/run-orm-transaction.js';
-import { accounts, createAccountsTable, type Account } from './account-model.js';
+import { type OrmTransaction, runOrmTransaction } from '../orm/run-orm-transaction.js';
+import { type Account, accounts, createAccountsTable } from './account-model.js';
 
 type Print = (line: string) => void;
 
@@ -52,8 +52,14 @@ export async function moveFunds(tx: OrmTransaction, source: Account, dest: Accou
   if (sourceBalance < amount) {
     throw new RoachbankError('INSUFFICIENT_FUNDS', `Insufficient funds in account ${source.id}`);
   }
-  await tx.update(accounts).set({ balance: sourceBalance - amount }).where(eq(accounts.id, source.id));
-  await tx.update(accounts).set({ balance: destBalance + amount }).where(eq(accounts.id, dest.id));
+  await tx
+    .update(accounts)
+    .set({ balance: sourceBalance - amount })
+    .where(eq(accounts.id, source.id));
+  await tx
+    .update(accounts)
+    .set({ balance: destBalance + amount })
+    .where(eq(accounts.id, dest.id));
   return { from: source, to: dest, amount, newFromBalance: sourceBalance - amount, newToBalance: destBalance + amount };
 }
 
@@ -70,7 +76,10 @@ export async function transferFundsRandomly(tx: OrmTransaction, one: string, two
 
 /** Deletes the accounts with these ids; returns the ids it deleted. */
 export async function deleteAccounts(tx: OrmTransaction, ids: readonly string[]): Promise<string[]> {
-  const deleted = await tx.delete(accounts).where(inArray(accounts.id, [...ids])).returning({ id: accounts.id });
+  const deleted = await tx
+    .delete(accounts)
+    .where(inArray(accounts.id, [...ids]))
+    .returning({ id: accounts.id });
   return deleted.map((row) => row.id);
 }
 
@@ -85,7 +94,11 @@ function takeRandom<T>(items: T[], random: () => number): T {
  * @example
  * await runCrudExample(pool); // Creating new accounts... / Created new account with id ... / ...
  */
-export async function runCrudExample(pool: pg.Pool, print: Print = console.log, random: () => number = Math.random): Promise<void> {
+export async function runCrudExample(
+  pool: pg.Pool,
+  print: Print = console.log,
+  random: () => number = Math.random,
+): Promise<void> {
   await pool.query(createAccountsTable);
   const seenAccountIds: string[] = [];
 

@@ -40,7 +40,14 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
   const count = (kind: Kind, outcome: TransferOutcome | { error: unknown }) =>
     metrics.transfers.inc({
       kind,
-      outcome: 'transfer' in outcome ? (outcome.replayed ? 'replayed' : 'created') : outcome.error instanceof RoachbankError ? outcome.error.code : 'error',
+      outcome:
+        'transfer' in outcome
+          ? outcome.replayed
+            ? 'replayed'
+            : 'created'
+          : outcome.error instanceof RoachbankError
+            ? outcome.error.code
+            : 'error',
     });
 
   /** Answers a money movement: 201 with the transfer, the same for a replay (flagged in a header). */
@@ -71,26 +78,50 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
       const id = idFromKey(request.headers['idempotency-key']);
       // The schema lets only digits through; the bank checks the range.
       const balance = request.body?.balance;
-      const account = await bank.createAccount({ ...(id ? { id } : {}), ...(balance === undefined ? {} : { balance: BigInt(balance) }) });
+      const account = await bank.createAccount({
+        ...(id ? { id } : {}),
+        ...(balance === undefined ? {} : { balance: BigInt(balance) }),
+      });
       return reply.code(201).send(accountView(account));
     },
   );
 
   app.get<PageRequest>(
     '/accounts',
-    { schema: { summary: 'List accounts, oldest first', tags: ['accounts'], querystring: schema.pageQuery, response: { 200: schema.page(schema.account), ...schema.errors } } },
+    {
+      schema: {
+        summary: 'List accounts, oldest first',
+        tags: ['accounts'],
+        querystring: schema.pageQuery,
+        response: { 200: schema.page(schema.account), ...schema.errors },
+      },
+    },
     async (request) => pageView(await bank.listAccounts(page(request.query)), accountView),
   );
 
   app.get<IdRequest>(
     '/accounts/:id',
-    { schema: { summary: 'One account, open or closed', tags: ['accounts'], params: schema.idParams, response: { 200: schema.account, ...schema.errors } } },
+    {
+      schema: {
+        summary: 'One account, open or closed',
+        tags: ['accounts'],
+        params: schema.idParams,
+        response: { 200: schema.account, ...schema.errors },
+      },
+    },
     async (request) => accountView(await bank.getAccount(request.params.id)),
   );
 
   app.post<IdRequest>(
     '/accounts/:id/close',
-    { schema: { summary: 'Close an account whose balance is 0', tags: ['accounts'], params: schema.idParams, response: { 200: schema.account, ...schema.errors } } },
+    {
+      schema: {
+        summary: 'Close an account whose balance is 0',
+        tags: ['accounts'],
+        params: schema.idParams,
+        response: { 200: schema.account, ...schema.errors },
+      },
+    },
     async (request) => accountView(await bank.closeAccount(request.params.id)),
   );
 
@@ -108,7 +139,10 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
     async (request) => pageView(await bank.history(request.params.id, page(request.query)), transferView),
   );
 
-  for (const [path, kind] of [['deposits', 'deposit'], ['withdrawals', 'withdrawal']] as const) {
+  for (const [path, kind] of [
+    ['deposits', 'deposit'],
+    ['withdrawals', 'withdrawal'],
+  ] as const) {
     app.post<IdRequest & KeyedRequest & { Body: { amount: string } }>(
       `/accounts/:id/${path}`,
       {
@@ -125,7 +159,10 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
         const id = idFromKey(request.headers['idempotency-key']);
         const amount = BigInt(request.body.amount);
         const options = id ? { id } : {};
-        const work = kind === 'deposit' ? bank.deposit(request.params.id, amount, options) : bank.withdraw(request.params.id, amount, options);
+        const work =
+          kind === 'deposit'
+            ? bank.deposit(request.params.id, amount, options)
+            : bank.withdraw(request.params.id, amount, options);
         return moved(kind, reply, work);
       },
     );
@@ -170,7 +207,8 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
       return {
         items: results.map((result, i) => {
           count(kindOf(items[i]), result.ok ? result.outcome : result);
-          if (result.ok) return { status: 201, replayed: result.outcome.replayed, transfer: transferView(result.outcome.transfer) };
+          if (result.ok)
+            return { status: 201, replayed: result.outcome.replayed, transfer: transferView(result.outcome.transfer) };
           const problem = problemOf(result.error, request, databaseUrl);
           return { status: problem.status, problem };
         }),
@@ -180,7 +218,14 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
 
   app.get<IdRequest>(
     '/transfers/:id',
-    { schema: { summary: 'A journal row by id', tags: ['money'], params: schema.idParams, response: { 200: schema.transfer, ...schema.errors } } },
+    {
+      schema: {
+        summary: 'A journal row by id',
+        tags: ['money'],
+        params: schema.idParams,
+        response: { 200: schema.transfer, ...schema.errors },
+      },
+    },
     async (request) => transferView(await bank.getTransfer(request.params.id)),
   );
 

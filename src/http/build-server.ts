@@ -34,7 +34,8 @@ const uiFiles = {
 } as const;
 
 /** Paths anyone may read: health, the UI's static files and the API reference. */
-const isPublic = (url: string) => url === '/healthz' || url === '/' || url.startsWith('/ui/') || url.startsWith('/docs') || url === '/openapi.json';
+const isPublic = (url: string) =>
+  url === '/healthz' || url === '/' || url.startsWith('/ui/') || url.startsWith('/docs') || url === '/openapi.json';
 
 /**
  * The HTTP server: the bank's JSON API (validated by its JSON schemas, which
@@ -129,7 +130,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const [path, [file, type]] of Object.entries(uiFiles)) {
     const body = readFileSync(new URL(file, uiDir));
-    app.get(path, { schema: { hide: true } }, async (_, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
+    app.get(path, { schema: { hide: true } }, async (_, reply) =>
+      reply.type(type).header('cache-control', 'no-cache').send(body),
+    );
   }
   return app;
 }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCatalogue } from '../errors/error-catalogue.js';
-import { RoachbankError, type ErrorCode } from '../errors/roachbank-error.js';
+import { type ErrorCode, RoachbankError } from '../errors/roachbank-error.js';
 import { describeConnectionError } from '../txn/describe-connection-error.js';
 
 /** RFC 9457 problem details with roachbank's error code. */
@@ -13,7 +13,12 @@ export interface Problem {
   readonly instance: string;
 }
 
-const titles: Record<number, string> = { 400: 'Bad request', 404: 'Not found', 413: 'Body too large', 415: 'Unsupported media type' };
+const titles: Record<number, string> = {
+  400: 'Bad request',
+  404: 'Not found',
+  413: 'Body too large',
+  415: 'Unsupported media type',
+};
 
 function problem(request: FastifyRequest, status: number, code: string, detail: string, title?: string): Problem {
   return {

@@ -1,6 +1,9 @@
 // JSON schemas of the API: they validate requests and are the OpenAPI document.
 
-const uuid = { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' } as const;
+const uuid = {
+  type: 'string',
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+} as const;
 const money = {
   type: 'string',
   pattern: '^[0-9]{1,19}$',
@@ -30,7 +33,10 @@ export const transfer = {
 export const page = (item: object) =>
   ({
     type: 'object',
-    properties: { items: { type: 'array', items: item }, next: { type: ['string', 'null'], description: 'cursor of the next page' } },
+    properties: {
+      items: { type: 'array', items: item },
+      next: { type: ['string', 'null'], description: 'cursor of the next page' },
+    },
     required: ['items', 'next'],
   }) as const;
 
@@ -74,11 +80,18 @@ export const idempotencyHeaders = {
 
 export const createAccountBody = {
   type: 'object',
-  properties: { balance: { ...money, pattern: '^[0-9]{1,19}$', description: 'opening balance, journaled as a deposit; default 0' } },
+  properties: {
+    balance: { ...money, pattern: '^[0-9]{1,19}$', description: 'opening balance, journaled as a deposit; default 0' },
+  },
   additionalProperties: false,
 } as const;
 
-export const amountBody = { type: 'object', properties: { amount: money }, required: ['amount'], additionalProperties: false } as const;
+export const amountBody = {
+  type: 'object',
+  properties: { amount: money },
+  required: ['amount'],
+  additionalProperties: false,
+} as const;
 
 export const transferBody = {
   type: 'object',
@@ -98,7 +111,14 @@ const batchItem = {
     toId: { description: 'the destination account (UUID); absent or null for a withdrawal' },
     amount: { description: 'a whole amount as a decimal string, 1 to 9223372036854775807' },
   },
-  examples: [{ id: '6f9619ff-8b86-4011-b42d-00cf4fc964ff', fromId: '729ec053-0d3f-4a4b-9d4e-7e0c8f3d1a21', toId: 'a99efcbe-5b9a-4f0e-8f3c-2b6d1e4c7a10', amount: '100' }],
+  examples: [
+    {
+      id: '6f9619ff-8b86-4011-b42d-00cf4fc964ff',
+      fromId: '729ec053-0d3f-4a4b-9d4e-7e0c8f3d1a21',
+      toId: 'a99efcbe-5b9a-4f0e-8f3c-2b6d1e4c7a10',
+      amount: '100',
+    },
+  ],
 } as const;
 
 export const batchBody = {
@@ -125,8 +145,14 @@ export const batchResult = {
       items: {
         type: 'object',
         properties: {
-          status: { type: 'integer', description: 'the status the item would get alone: 201 moved (or replayed), else the problem status' },
-          replayed: { type: 'boolean', description: 'true when the id was already in the journal with the same body: nothing moved again' },
+          status: {
+            type: 'integer',
+            description: 'the status the item would get alone: 201 moved (or replayed), else the problem status',
+          },
+          replayed: {
+            type: 'boolean',
+            description: 'true when the id was already in the journal with the same body: nothing moved again',
+          },
           transfer,
           problem,
         },

@@ -1,6 +1,6 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import { runTransaction, type RunTransactionOptions } from '../txn/run-transaction.js';
+import { type RunTransactionOptions, runTransaction } from '../txn/run-transaction.js';
 
 /** What an ORM transaction callback receives: Drizzle bound to the attempt's connection. */
 export type OrmTransaction = NodePgDatabase;

@@ -13,10 +13,8 @@ import { RoachbankError } from '../errors/roachbank-error.js';
  */
 export class AmbiguousCommitError extends RoachbankError {
   constructor(cause: unknown) {
-    super(
-      'AMBIGUOUS_COMMIT',
-      `the outcome of COMMIT is unknown: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
-    );
+    super('AMBIGUOUS_COMMIT', `the outcome of COMMIT is unknown: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
 }

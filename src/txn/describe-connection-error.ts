@@ -35,9 +35,13 @@ export function describeConnectionError(error: unknown, connectionString: string
   }
   const cause = explain(root);
   if (cause === undefined) return undefined;
-  return new RoachbankError('DATABASE_UNAVAILABLE', `cannot connect to ${describeTarget(connectionString)}: ${cause}${attempts}`, {
-    cause: error,
-  });
+  return new RoachbankError(
+    'DATABASE_UNAVAILABLE',
+    `cannot connect to ${describeTarget(connectionString)}: ${cause}${attempts}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function explain(error: unknown): string | undefined {

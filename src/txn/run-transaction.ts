@@ -5,7 +5,7 @@ import { backoffDelay, sleep } from './backoff.js';
 import { classifyError } from './classify-error.js';
 import { RetriesExhaustedError } from './retries-exhausted-error.js';
 import { TransactionAbortedError } from './transaction-aborted-error.js';
-import { watchClient, type WatchedClient } from './watched-client.js';
+import { type WatchedClient, watchClient } from './watched-client.js';
 
 export type IsolationLevel = 'serializable' | 'repeatable read' | 'read committed';
 

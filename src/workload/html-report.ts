@@ -21,16 +21,25 @@ function lineChart(title: string, unit: string, series: readonly Series[]): stri
   const y = (v: number) => height - pad.bottom - (v / yMax) * (height - pad.top - pad.bottom);
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * yMax);
   const grid = ticks
-    .map((t) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e3e6eb"/><text x="${pad.left - 8}" y="${y(t) + 4}" text-anchor="end">${format(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t)}" y2="${y(t)}" stroke="#e3e6eb"/><text x="${pad.left - 8}" y="${y(t) + 4}" text-anchor="end">${format(t)}</text>`,
+    )
     .join('');
   const xTicks = [0, 0.5, 1]
     .map((f) => `<text x="${x(f * xMax)}" y="${height - pad.bottom + 14}" text-anchor="middle">${format(f * xMax)}</text>`)
     .join('');
   const lines = series
-    .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ')}"/>`)
+    .map(
+      (s) =>
+        `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ')}"/>`,
+    )
     .join('');
   const legend = series
-    .map((s, i) => `<rect x="${pad.left + i * 110}" y="8" width="12" height="12" fill="${s.color}"/><text x="${pad.left + 16 + i * 110}" y="18">${escapeHtml(s.name)}</text>`)
+    .map(
+      (s, i) =>
+        `<rect x="${pad.left + i * 110}" y="8" width="12" height="12" fill="${s.color}"/><text x="${pad.left + 16 + i * 110}" y="18">${escapeHtml(s.name)}</text>`,
+    )
     .join('');
   return `<figure><figcaption>${escapeHtml(title)}</figcaption>
 <svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">${grid}${xTicks}${lines}${legend}
@@ -52,8 +61,10 @@ const format = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) 
  * await writeFile('run.html', workloadReport(summary, { accounts: 1000, concurrency: 8 }));
  */
 export function workloadReport(summary: WorkloadSummary, settings: Readonly<Record<string, unknown>>): string {
-  const at = (pick: (i: (typeof summary.intervals)[number]) => number) => summary.intervals.map((i) => [i.elapsedS, pick(i)] as const);
-  const rows = (entries: [string, unknown][]) => entries.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`).join('');
+  const at = (pick: (i: (typeof summary.intervals)[number]) => number) =>
+    summary.intervals.map((i) => [i.elapsedS, pick(i)] as const);
+  const rows = (entries: [string, unknown][]) =>
+    entries.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`).join('');
   const inv = summary.invariant;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>roachbank workload</title>

@@ -1,7 +1,17 @@
 import type { IntervalStats, WorkloadSummary } from './run-workload.js';
 
 // One line a second on stderr, in the columns of `cockroach workload`.
-const columns = ['_elapsed', '___errors', '____ops/s', '____p50(ms)', '____p95(ms)', '____p99(ms)', '____max(ms)', '___retries', '___batch'];
+const columns = [
+  '_elapsed',
+  '___errors',
+  '____ops/s',
+  '____p50(ms)',
+  '____p95(ms)',
+  '____p99(ms)',
+  '____max(ms)',
+  '___retries',
+  '___batch',
+];
 
 export const progressHeader = (): string => columns.join('');
 

@@ -48,7 +48,10 @@ export interface ChaosAudit {
  */
 export async function auditChaos(admin: pg.Pool, bank: Bank, known: ClientKnowledge): Promise<ChaosAudit> {
   const balances = new Map(
-    (await admin.query<{ id: string; balance: string }>('SELECT id, balance FROM roachbank.accounts')).rows.map((r) => [r.id, BigInt(r.balance)]),
+    (await admin.query<{ id: string; balance: string }>('SELECT id, balance FROM roachbank.accounts')).rows.map((r) => [
+      r.id,
+      BigInt(r.balance),
+    ]),
   );
   const journal = new Map(
     (
@@ -72,7 +75,8 @@ export async function auditChaos(admin: pg.Pool, bank: Bank, known: ClientKnowle
   for (const request of known.acknowledged.values()) {
     const row = journal.get(request.id);
     if (!row) acknowledgedMissing++;
-    else if (row.from_id !== request.fromId || row.to_id !== request.toId || BigInt(row.amount) !== request.amount) acknowledgedAltered++;
+    else if (row.from_id !== request.fromId || row.to_id !== request.toId || BigInt(row.amount) !== request.amount)
+      acknowledgedAltered++;
     model.set(request.fromId, (model.get(request.fromId) ?? 0n) - request.amount);
     model.set(request.toId, (model.get(request.toId) ?? 0n) + request.amount);
   }

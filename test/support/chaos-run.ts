@@ -6,10 +6,10 @@ import { createPool } from '../../src/db/create-pool.js';
 import { ensureSchema } from '../../src/db/migrate.js';
 import { RoachbankError } from '../../src/errors/roachbank-error.js';
 import { sqlState } from '../../src/txn/classify-error.js';
-import { seededRandom, type SeededRandom } from '../../src/workload/seeded-random.js';
+import { type SeededRandom, seededRandom } from '../../src/workload/seeded-random.js';
 import { auditChaos, type ChaosAudit, type TransferRequest } from './chaos-audit.js';
-import { faultPlan, type FaultRates } from './fault-plan.js';
-import { startPrivateServer, type PrivateServer } from './private-server.js';
+import { type FaultRates, faultPlan } from './fault-plan.js';
+import { type PrivateServer, startPrivateServer } from './private-server.js';
 import { startWireProxy, type WireProxy } from './wire-proxy.js';
 
 export interface ChaosOptions {
@@ -25,7 +25,13 @@ export interface ChaosOptions {
    * movements go out in batch statements), `many` (transferMany of a few movements),
    * `orm` (Drizzle, five round trips in a transaction).
    */
-  readonly workers: { readonly pg: number; readonly pgBatch: number; readonly grouped: number; readonly many: number; readonly orm: number };
+  readonly workers: {
+    readonly pg: number;
+    readonly pgBatch: number;
+    readonly grouped: number;
+    readonly many: number;
+    readonly orm: number;
+  };
   /**
    * The faults come in cycles of at least this length (40 s or more, so they do not
    * overlap): two short timeout windows, four refusals and three crashes each.
@@ -62,7 +68,12 @@ export interface ChaosReport {
     /** Ambiguous commits the bank met and resolved itself by resubmitting. */
     readonly ambiguousResolvedByBank: number;
     /** AMBIGUOUS_COMMIT answers (the database stayed away), resolved after the run. */
-    readonly ambiguousAfterRun: { readonly total: number; readonly committed: number; readonly appliedOnResubmit: number; readonly failed: number };
+    readonly ambiguousAfterRun: {
+      readonly total: number;
+      readonly committed: number;
+      readonly appliedOnResubmit: number;
+      readonly failed: number;
+    };
   };
   /** After each fault healed, how long until the next transfer was acknowledged. */
   readonly recovery: { readonly heals: number; readonly worstMs: number };
@@ -92,7 +103,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await ensureSchema(admin);
     const direct = createBank(admin, 'pg');
     const accounts: string[] = [];
-    for (let i = 0; i < options.accounts; i++) accounts.push((await direct.createAccount({ balance: options.openingBalance })).id);
+    for (let i = 0; i < options.accounts; i++)
+      accounts.push((await direct.createAccount({ balance: options.openingBalance })).id);
 
     let retries = 0;
     let ambiguousResolvedByBank = 0;
@@ -221,7 +233,12 @@ class ClientLedger {
 function randomTransfer(accounts: string[], random: SeededRandom): TransferRequest {
   const from = random.int(0, accounts.length - 1);
   const to = (from + random.int(1, accounts.length - 1)) % accounts.length;
-  return { id: seededUuid(random), fromId: accounts[from] as string, toId: accounts[to] as string, amount: BigInt(random.int(1, 300)) };
+  return {
+    id: seededUuid(random),
+    fromId: accounts[from] as string,
+    toId: accounts[to] as string,
+    amount: BigInt(random.int(1, 300)),
+  };
 }
 
 /** What the client learnt of one transfer: acknowledged, failed, or unknown (AMBIGUOUS_COMMIT). */
@@ -231,7 +248,13 @@ function record(ledger: ClientLedger, request: TransferRequest, error?: unknown)
   else ledger.fail(request, errorCode(error));
 }
 
-async function runWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger): Promise<void> {
+async function runWorker(
+  bank: Bank,
+  accounts: string[],
+  random: SeededRandom,
+  deadline: number,
+  ledger: ClientLedger,
+): Promise<void> {
   while (performance.now() < deadline) {
     const request = randomTransfer(accounts, random);
     ledger.submitted++;
@@ -245,7 +268,13 @@ async function runWorker(bank: Bank, accounts: string[], random: SeededRandom, d
 }
 
 /** transferMany of 1 to 6 transfers at a time, each item's answer recorded on its own. */
-async function runManyWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger): Promise<void> {
+async function runManyWorker(
+  bank: Bank,
+  accounts: string[],
+  random: SeededRandom,
+  deadline: number,
+  ledger: ClientLedger,
+): Promise<void> {
   while (performance.now() < deadline) {
     const requests = Array.from({ length: random.int(1, 6) }, () => randomTransfer(accounts, random));
     ledger.submitted += requests.length;
@@ -363,9 +392,13 @@ async function runFaultSchedule(schedule: Schedule): Promise<void> {
 async function setTimeouts(admin: pg.Pool, on: boolean): Promise<void> {
   const client = await admin.connect();
   try {
-    await client.query(on ? `ALTER SYSTEM SET statement_timeout = '${statementTimeout}'` : 'ALTER SYSTEM RESET statement_timeout');
     await client.query(
-      on ? `ALTER SYSTEM SET idle_in_transaction_session_timeout = '${idleInTransactionTimeout}'` : 'ALTER SYSTEM RESET idle_in_transaction_session_timeout',
+      on ? `ALTER SYSTEM SET statement_timeout = '${statementTimeout}'` : 'ALTER SYSTEM RESET statement_timeout',
+    );
+    await client.query(
+      on
+        ? `ALTER SYSTEM SET idle_in_transaction_session_timeout = '${idleInTransactionTimeout}'`
+        : 'ALTER SYSTEM RESET idle_in_transaction_session_timeout',
     );
     await client.query('SELECT pg_reload_conf()');
   } finally {

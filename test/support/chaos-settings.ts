@@ -8,7 +8,8 @@ export function chaosSeed(): number {
   const given = process.env.ROACHBANK_CHAOS_SEED;
   if (given !== undefined && given !== '') {
     const seed = Number(given);
-    if (!Number.isSafeInteger(seed)) throw new Error(`the seed (--seed or ROACHBANK_CHAOS_SEED) must be a whole number, not ${given}`);
+    if (!Number.isSafeInteger(seed))
+      throw new Error(`the seed (--seed or ROACHBANK_CHAOS_SEED) must be a whole number, not ${given}`);
     return seed;
   }
   return Math.floor(Math.random() * 2 ** 31);

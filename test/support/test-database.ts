@@ -31,7 +31,10 @@ export async function createTestDatabase(
   const admin = createPool(adminUrl(), { max: 1 });
   await admin.query(`CREATE DATABASE ${name}`);
   const url = urlOfDatabase(name);
-  const pool = createPool(url, { max: options.max ?? 10, ...(options.statementIsolation ? { statementIsolation: options.statementIsolation } : {}) });
+  const pool = createPool(url, {
+    max: options.max ?? 10,
+    ...(options.statementIsolation ? { statementIsolation: options.statementIsolation } : {}),
+  });
   return {
     url,
     pool,
