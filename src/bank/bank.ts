@@ -116,6 +116,12 @@ export interface BankOptions {
    * movement as its own statement.
    */
   readonly batch?: GroupCommitOptions | false;
+  /**
+   * How long one bank operation keeps retrying before it gives up with
+   * RETRIES_EXHAUSTED or DATABASE_UNAVAILABLE (`retryBudgetMs` of the retry core).
+   * Default 8000 ms (`waitBounds`).
+   */
+  readonly retryBudgetMs?: number;
 }
 
 export interface CreateAccountOptions {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import { waitBounds } from '../db/wait-bounds.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import type { RunTransactionOptions } from '../txn/run-transaction.js';
+import { type RunTransactionOptions, runSingleStatement } from '../txn/run-transaction.js';
 import {
   type Account,
   type Bank,
@@ -39,13 +40,19 @@ export interface NewAccount {
  */
 export abstract class JournalBank implements Bank {
   protected readonly pool: pg.Pool;
-  /** Passed to every retry-core call, so `onRetry` hears every retry. */
+  /** Passed to every retry-core call, so `onRetry` hears every retry and the budget holds. */
   protected readonly retry: RunTransactionOptions;
+  /** `retry` for statements that only read: a lost connection is retried, never ambiguous. */
+  protected readonly read: RunTransactionOptions;
   readonly #onAmbiguous: BankOptions['onAmbiguous'];
 
   constructor(pool: pg.Pool, options: BankOptions = {}) {
     this.pool = pool;
-    this.retry = options.onRetry ? { onRetry: options.onRetry } : {};
+    this.retry = {
+      retryBudgetMs: options.retryBudgetMs ?? waitBounds.retryBudgetMs,
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    };
+    this.read = { ...this.retry, readOnly: true };
     this.#onAmbiguous = options.onAmbiguous;
   }
 
@@ -118,7 +125,7 @@ export abstract class JournalBank implements Bank {
   }
 
   verify(): Promise<VerifyReport> {
-    return verifyInvariants(this.pool);
+    return runSingleStatement(this.pool, (client) => verifyInvariants(client), this.read);
   }
 
   /** Runs an idempotent operation, resolving ambiguous commits by running it again. */

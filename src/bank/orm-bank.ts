@@ -39,13 +39,13 @@ export class OrmBank extends JournalBank {
 
   async getAccount(id: string): Promise<Account> {
     const accountId = parseId(id, 'account id');
-    const [account] = await this.#run('serializable', (tx) => tx.select().from(accounts).where(eq(accounts.id, accountId)));
+    const [account] = await this.#read((tx) => tx.select().from(accounts).where(eq(accounts.id, accountId)));
     if (!account) throw accountNotFound(accountId);
     return account;
   }
 
   protected async readBalances(ids: readonly string[]): Promise<Map<string, bigint>> {
-    const rows = await this.#run('serializable', (tx) =>
+    const rows = await this.#read((tx) =>
       tx
         .select({ id: accounts.id, balance: accounts.balance })
         .from(accounts)
@@ -56,7 +56,7 @@ export class OrmBank extends JournalBank {
 
   async listAccounts(request?: PageRequest): Promise<Page<Account>> {
     const { limit, after } = pageOf(request);
-    const rows = await this.#run('serializable', (tx) =>
+    const rows = await this.#read((tx) =>
       tx
         .select({
           id: accounts.id,
@@ -91,7 +91,7 @@ export class OrmBank extends JournalBank {
 
   async getTransfer(id: string): Promise<Transfer> {
     const transferId = parseId(id, 'transfer id');
-    const [transfer] = await this.#run('serializable', (tx) => tx.select().from(transfers).where(eq(transfers.id, transferId)));
+    const [transfer] = await this.#read((tx) => tx.select().from(transfers).where(eq(transfers.id, transferId)));
     if (!transfer) throw new RoachbankError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
     return transfer;
   }
@@ -100,7 +100,7 @@ export class OrmBank extends JournalBank {
     const id = parseId(accountId, 'account id');
     const { limit, after } = pageOf(request);
     const mine: SQL = or(eq(transfers.fromId, id), eq(transfers.toId, id))!;
-    const rows = await this.#run('serializable', (tx) =>
+    const rows = await this.#read((tx) =>
       tx
         .select({
           id: transfers.id,
@@ -171,17 +171,26 @@ export class OrmBank extends JournalBank {
     );
   }
 
+  /** A transaction that only reads (`READ ONLY`): a lost connection is retried, never ambiguous. */
+  #read<T>(work: (tx: OrmTransaction) => Promise<T>): Promise<T> {
+    return this.#run('serializable', work, undefined, true);
+  }
+
   /**
    * One ORM transaction, with the bank's error meanings and ambiguity resolution.
    * A duplicate key (23505) means a concurrent request creating the same account id
    * committed first (movements use ON CONFLICT instead): running again finds it.
    */
-  async #run<T>(isolation: IsolationLevel, work: (tx: OrmTransaction) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async #run<T>(
+    isolation: IsolationLevel,
+    work: (tx: OrmTransaction) => Promise<T>,
+    signal?: AbortSignal,
+    readOnly = false,
+  ): Promise<T> {
+    const options = { ...(readOnly ? this.read : this.retry), isolation, ...(signal ? { signal } : {}) };
     for (let raced = 0; ; raced++) {
       try {
-        return await this.resolving(() =>
-          runOrmTransaction(this.pool, work, { ...this.retry, isolation, ...(signal ? { signal } : {}) }),
-        );
+        return await this.resolving(() => runOrmTransaction(this.pool, work, options));
       } catch (error) {
         if (sqlState(error) === '23505' && raced < 3) continue;
         throw translateDatabaseError(error);

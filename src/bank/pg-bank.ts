@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { runSingleStatement, runTransaction } from '../txn/run-transaction.js';
+import { type RunTransactionOptions, runSingleStatement, runTransaction } from '../txn/run-transaction.js';
 import type { Account, BankOptions, MovementResult, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
 import { accountNotFound, isDataRefusal, translateDatabaseError } from './bank-errors.js';
 import { assertBatchRule, sequentialBatches } from './batch-rule.js';
@@ -96,7 +96,11 @@ export class PgBank extends JournalBank {
 
   protected async insertAccount({ id, balance, openingId }: NewAccount): Promise<Account | undefined> {
     return this.resolving(async () => {
-      const { rows } = await this.#single<AccountRow>('roachbank_create_account', createAccountSql, [id, balance, openingId]);
+      const { rows } = await this.#single<AccountRow>(this.retry, 'roachbank_create_account', createAccountSql, [
+        id,
+        balance,
+        openingId,
+      ]);
       return rows[0] ? toAccount(rows[0]) : undefined;
     });
   }
@@ -104,6 +108,7 @@ export class PgBank extends JournalBank {
   async getAccount(id: string): Promise<Account> {
     const accountId = parseId(id, 'account id');
     const { rows } = await this.#single<AccountRow>(
+      this.read,
       'roachbank_get_account',
       `SELECT ${accountColumns} FROM roachbank.accounts WHERE id = $1::UUID`,
       [accountId],
@@ -114,6 +119,7 @@ export class PgBank extends JournalBank {
 
   protected async readBalances(ids: readonly string[]): Promise<Map<string, bigint>> {
     const { rows } = await this.#single<{ id: string; balance: string }>(
+      this.read,
       'roachbank_balances',
       'SELECT id::TEXT AS id, balance FROM roachbank.accounts WHERE id = ANY($1::UUID[])',
       [ids],
@@ -124,6 +130,7 @@ export class PgBank extends JournalBank {
   async listAccounts(request?: PageRequest): Promise<Page<Account>> {
     const { limit, after } = pageOf(request);
     const { rows } = await this.#single<AccountRow & { position: string }>(
+      this.read,
       'roachbank_list_accounts',
       `SELECT ${accountColumns}, created_at::TEXT AS position FROM roachbank.accounts
        WHERE $1::TIMESTAMPTZ IS NULL OR (created_at, id) > ($1::TIMESTAMPTZ, $2::UUID)
@@ -166,6 +173,7 @@ export class PgBank extends JournalBank {
   async getTransfer(id: string): Promise<Transfer> {
     const transferId = parseId(id, 'transfer id');
     const { rows } = await this.#single<TransferRow>(
+      this.read,
       'roachbank_get_transfer',
       `SELECT ${transferColumns} FROM roachbank.transfers WHERE id = $1::UUID`,
       [transferId],
@@ -178,6 +186,7 @@ export class PgBank extends JournalBank {
     const id = parseId(accountId, 'account id');
     const { limit, after } = pageOf(request);
     const { rows } = await this.#single<TransferRow & { position: string }>(
+      this.read,
       'roachbank_history',
       `SELECT ${transferColumns}, created_at::TEXT AS position FROM roachbank.transfers
        WHERE (from_id = $1::UUID OR to_id = $1::UUID)
@@ -251,9 +260,15 @@ export class PgBank extends JournalBank {
     return { transfer: replayOf(await this.getTransfer(request.id), request), replayed: true };
   }
 
-  async #single<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+  /** One prepared statement through the retry core; `options` is `this.read` for the statements that only read. */
+  async #single<R extends pg.QueryResultRow>(
+    options: RunTransactionOptions,
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     try {
-      return await runSingleStatement(this.pool, (client) => client.query<R>({ name, text, values }), this.retry);
+      return await runSingleStatement(this.pool, (client) => client.query<R>({ name, text, values }), options);
     } catch (error) {
       throw translateDatabaseError(error);
     }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { detectServer } from '../db/detect-server.js';
 import { statementIsolation } from '../db/statement-isolation.js';
+import { detectServer } from '../txn/detect-server.js';
 import { type RunTransactionOptions, runSingleStatement } from '../txn/run-transaction.js';
 import { translateDatabaseError } from './bank-errors.js';
 

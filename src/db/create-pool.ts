@@ -13,6 +13,11 @@ export interface CreatePoolOptions {
    * Default: the server's (SERIALIZABLE on the embedded server and CockroachDB).
    */
   readonly statementIsolation?: 'read committed' | 'serializable';
+  /**
+   * How long one connect may take, in ms, when the URL has no `connect_timeout`.
+   * Default 4000 (`waitBounds`); 0 waits forever.
+   */
+  readonly connectTimeoutMs?: number;
 }
 
 /**
@@ -28,7 +33,13 @@ export interface CreatePoolOptions {
  * await pool.end();
  */
 export function createPool(connectionString: string, options: CreatePoolOptions = {}): pg.Pool {
-  const config = poolConfigFromUrl(connectionString);
+  if (options.connectTimeoutMs !== undefined && !(Number.isInteger(options.connectTimeoutMs) && options.connectTimeoutMs >= 0)) {
+    throw new RangeError(`connectTimeoutMs must be a whole number of ms ≥ 0, got ${options.connectTimeoutMs}`);
+  }
+  const config = poolConfigFromUrl(
+    connectionString,
+    options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs },
+  );
   if (options.statementIsolation) {
     // A startup option, so every connection has it from the start, and a pooled one keeps it.
     const setting = `-c default_transaction_isolation=${options.statementIsolation.replace(' ', '\\ ')}`;

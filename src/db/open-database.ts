@@ -1,9 +1,11 @@
 import type pg from 'pg';
 import { resolveConnectionSource } from '../config.js';
 import { describeConnectionError } from '../txn/describe-connection-error.js';
+import { detectServer, type ServerInfo } from '../txn/detect-server.js';
+import { runSingleStatement } from '../txn/run-transaction.js';
 import { createPool } from './create-pool.js';
-import { detectServer, type ServerInfo } from './detect-server.js';
 import { acquireEmbeddedServer, type EmbeddedServerOptions } from './embedded-server.js';
+import { waitBounds } from './wait-bounds.js';
 
 /** An open connection pool and what it points at. */
 export interface Database {
@@ -27,7 +29,9 @@ export interface OpenDatabaseOptions {
  * Connects to `DATABASE_URL`, or to the embedded PostgreSQL (started or joined)
  * when it is unset, and checks the connection at once, so a wrong host,
  * password or certificate fails here with one clear `DATABASE_UNAVAILABLE`
- * line (an unusable URL fails with `INVALID_ARGUMENT`).
+ * line (an unusable URL fails with `INVALID_ARGUMENT`). The check is a read,
+ * retried within `waitBounds.retryBudgetMs`, so a database that never answers
+ * fails here after that budget, not after the operating system's TCP timeout.
  *
  * @example
  * const db = await openDatabase();
@@ -54,7 +58,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     await releaseServer();
   };
   try {
-    const server = await detectServer(pool);
+    // A read: retried on a lost connection like any other, within the retry budget.
+    const server = await runSingleStatement(pool, (client) => detectServer(client), {
+      readOnly: true,
+      retryBudgetMs: waitBounds.retryBudgetMs,
+    });
     return { pool, url, source: source.kind, server, close };
   } catch (error) {
     await close();

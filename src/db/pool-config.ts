@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
+import { waitBounds } from './wait-bounds.js';
 
 const sslModes = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof sslModes)[number];
@@ -19,13 +20,22 @@ const tlsParameters = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpasswo
  *   Node's bundled public CAs are trusted, which is what CockroachDB Basic and
  *   Standard clusters need. libpq would read `~/.postgresql/root.crt`; roachbank does not.
  * - `sslcert`/`sslkey`: a client certificate.
+ * - `connect_timeout=<seconds>` bounds one connect, as in libpq (0 waits forever,
+ *   1 means 2); default `connectTimeoutMs` (4 s). `keepalives=0` turns TCP keepalive
+ *   off; `keepalives_idle=<seconds>` sets its idle time (default 10 s).
+ *
+ * Waits are bounded on the client (`waitBounds`): a connect by `connect_timeout`;
+ * a query on a connection whose host vanished by TCP keepalive and the kernel's
+ * retransmission limit, or sooner by `query_timeout=<ms>` (node-postgres' own
+ * parameter, passed through); a query the server is slow to answer by the
+ * server's `statement_timeout`.
  *
  * Malformed input throws `INVALID_ARGUMENT` naming the problem, never the password.
  *
  * @example
  * const pool = new pg.Pool(poolConfigFromUrl(process.env.DATABASE_URL!));
  */
-export function poolConfigFromUrl(connectionString: string): pg.PoolConfig {
+export function poolConfigFromUrl(connectionString: string, defaults: { connectTimeoutMs?: number } = {}): pg.PoolConfig {
   let url: URL;
   try {
     url = new URL(connectionString);
@@ -44,16 +54,39 @@ export function poolConfigFromUrl(connectionString: string): pg.PoolConfig {
     throw invalid(`unknown sslmode "${mode}" in DATABASE_URL (use one of ${sslModes.join(', ')})`);
   }
   const ssl = tlsOptions(mode as SslMode, params);
-  for (const name of tlsParameters) url.searchParams.delete(name);
+  const connectTimeoutMs = connectTimeoutOf(params) ?? defaults.connectTimeoutMs ?? waitBounds.connectTimeoutMs;
+  const keepAlive = secondsParameter(params, 'keepalives') !== 0;
+  const keepAliveIdleMs = (secondsParameter(params, 'keepalives_idle') ?? waitBounds.keepAliveIdleMs / 1000) * 1000;
+  for (const name of [...tlsParameters, ...libpqTimingParameters]) url.searchParams.delete(name);
 
   // Settings in the connection string win over these defaults (node-postgres merges it last).
   return {
     connectionString: url.toString(),
     ssl,
     application_name: 'roachbank',
-    connectionTimeoutMillis: 10_000,
-    keepAlive: true,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive,
+    keepAliveInitialDelayMillis: keepAliveIdleMs,
   };
+}
+
+const libpqTimingParameters = ['connect_timeout', 'keepalives', 'keepalives_idle'];
+
+/** libpq's `connect_timeout`: whole seconds; 0 or less waits forever (node-postgres: 0); 1 counts as 2. */
+function connectTimeoutOf(params: URLSearchParams): number | undefined {
+  const seconds = secondsParameter(params, 'connect_timeout', true);
+  if (seconds === undefined) return undefined;
+  if (seconds <= 0) return 0;
+  return Math.max(seconds, 2) * 1000;
+}
+
+function secondsParameter(params: URLSearchParams, name: string, signed = false): number | undefined {
+  const text = params.get(name);
+  if (text === null) return undefined;
+  if (!(signed ? /^-?\d{1,9}$/ : /^\d{1,9}$/).test(text.trim())) {
+    throw invalid(`${name} in DATABASE_URL must be a whole number of seconds, got "${text}"`);
+  }
+  return Number(text);
 }
 
 function tlsOptions(mode: SslMode, params: URLSearchParams): false | ConnectionOptions {

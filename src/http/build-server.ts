@@ -6,7 +6,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type pg from 'pg';
 import type { BankOptions, Flavor } from '../bank/bank.js';
 import { createBank } from '../bank/create-bank.js';
-import { detectServer } from '../db/detect-server.js';
+import { waitBounds } from '../db/wait-bounds.js';
+import { detectServer } from '../txn/detect-server.js';
+import { runSingleStatement } from '../txn/run-transaction.js';
 import { registerApiRoutes } from './api-routes.js';
 import { hasToken } from './bearer-auth.js';
 import { createHttpMetrics } from './http-metrics.js';
@@ -118,7 +120,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.get('/healthz', { schema: { hide: true } }, async (request, reply) => {
     try {
-      await detectServer(pool); // the same check openDatabase makes
+      // The same check openDatabase makes: a read, retried within the retry budget.
+      await runSingleStatement(pool, (client) => detectServer(client), {
+        readOnly: true,
+        retryBudgetMs: waitBounds.retryBudgetMs,
+      });
       return { status: 'ok' };
     } catch (error) {
       return sendProblem(reply, problemOf(error, request, databaseUrl));

@@ -9,6 +9,8 @@
  */
 export type ErrorClass = 'retryable' | 'connection' | 'ambiguous' | 'fatal';
 
+import { ConnectionLostError } from './connection-lost-error.js';
+
 const retryableStates = new Set(['40001', '40P01']);
 
 // 57P01 admin shutdown / pg_terminate_backend, 57P02 crash shutdown, 57P03 starting up,
@@ -35,6 +37,8 @@ const connectionMessages = [
   'timeout exceeded when trying to connect',
   'Connection ended unexpectedly',
   'read ECONNRESET',
+  // query_timeout: no answer in time; the client is unusable after it (the query may still run).
+  'Query read timeout',
 ];
 
 /** An error and its `cause`s, outermost first (at most 8: a cycle must not hang us). */
@@ -73,6 +77,7 @@ export function sqlState(error: unknown): string | undefined {
  * classifyError(pgErrorWithCode('40001')) // 'retryable'
  */
 export function classifyError(error: unknown): ErrorClass {
+  if (error instanceof ConnectionLostError) return 'connection';
   const state = sqlState(error);
   if (state !== undefined) {
     if (retryableStates.has(state)) return 'retryable';

@@ -1,6 +1,7 @@
 import { describeTarget } from '../config.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { classifyError, sqlState } from './classify-error.js';
+import { ConnectionLostError } from './connection-lost-error.js';
 import { RetriesExhaustedError } from './retries-exhausted-error.js';
 
 const untrustedCertificateCodes = new Set([
@@ -13,60 +14,80 @@ const untrustedCertificateCodes = new Set([
 ]);
 
 /**
- * Turns a failure to reach or log in to the database (or a statement the
- * server cancelled, e.g. by `statement_timeout`) into one line that names the
- * cause and where roachbank tried to connect, never the password: a
- * `DATABASE_UNAVAILABLE` error. Returns undefined for errors that are not about
- * the connection (those keep their own meaning).
+ * Turns a failure to reach or log in to the database, a connection lost
+ * mid-command, or a statement the server cancelled (e.g. by `statement_timeout`)
+ * into one line that says which of these happened and where roachbank tried to
+ * connect, never the password: a `DATABASE_UNAVAILABLE` error. "cannot connect"
+ * is said only when no connection was made. Returns undefined for errors that are
+ * not about the connection, and for roachbank's own errors other than
+ * `RetriesExhaustedError` (an `AmbiguousCommitError` keeps its code and meaning).
  *
  * @example
  * describeConnectionError(econnrefused, url)?.message
  * // 'cannot connect to max@db:26257/bank: connection refused (is the server running and is the port right?)'
  */
 export function describeConnectionError(error: unknown, connectionString: string): RoachbankError | undefined {
-  const attempts = error instanceof RetriesExhaustedError ? ` (after ${error.attempts} attempts)` : '';
+  if (error instanceof RoachbankError && !(error instanceof RetriesExhaustedError)) return undefined;
+  const target = describeTarget(connectionString);
   const root = error instanceof RetriesExhaustedError ? error.cause : error;
+  const tries = error instanceof RetriesExhaustedError ? triesOf(error) : '';
+  const unavailable = (message: string) => new RoachbankError('DATABASE_UNAVAILABLE', message, { cause: error });
   if (sqlState(root) === '57014') {
-    return new RoachbankError(
-      'DATABASE_UNAVAILABLE',
-      `${describeTarget(connectionString)} cancelled the statement (statement_timeout or a cancel request); nothing was written`,
-      { cause: error },
-    );
+    return unavailable(`${target} cancelled the statement (statement_timeout or a cancel request); nothing was written`);
+  }
+  if (root instanceof ConnectionLostError) {
+    const cause = explain(root.cause)?.text ?? root.message;
+    return unavailable(`lost the connection to ${target} during a command: ${cause}${tries}; nothing was written`);
   }
   const cause = explain(root);
   if (cause === undefined) return undefined;
-  return new RoachbankError(
-    'DATABASE_UNAVAILABLE',
-    `cannot connect to ${describeTarget(connectionString)}: ${cause}${attempts}`,
-    {
-      cause: error,
-    },
+  return unavailable(
+    cause.connecting
+      ? `cannot connect to ${target}: ${cause.text}${tries}`
+      : `the connection to ${target} failed: ${cause.text}${tries}`,
   );
 }
 
-function explain(error: unknown): string | undefined {
+function triesOf(error: RetriesExhaustedError): string {
+  const attempts = `${error.attempts} attempt${error.attempts === 1 ? '' : 's'}`;
+  return error.elapsedMs === undefined
+    ? ` (after ${attempts})`
+    : ` (after ${attempts} in ${(error.elapsedMs / 1000).toFixed(1)} s)`;
+}
+
+/** The cause in words, and whether it can only happen while connecting. */
+function explain(error: unknown): { text: string; connecting: boolean } | undefined {
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
   const message = error.message;
   const state = sqlState(error);
-  if (state === '28P01' || state === '28000') return `authentication failed (${message})`;
-  if (state === '3D000') return message;
-  if (state === '57P03') return 'the server is starting up or shutting down';
-  if (state === '53300') return 'the server has no free connection slot (too many clients)';
-  if (code === 'ECONNREFUSED') return 'connection refused (is the server running and is the port right?)';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name not found (check the host in DATABASE_URL)';
-  if (code === 'ETIMEDOUT' || message.includes('timeout exceeded when trying to connect')) return 'timed out while connecting';
+  const connecting = (text: string) => ({ text, connecting: true });
+  if (state === '28P01' || state === '28000') return connecting(`authentication failed (${message})`);
+  if (state === '3D000') return connecting(message);
+  if (state === '57P03') return connecting('the server is starting up or shutting down');
+  if (state === '53300') return connecting('the server has no free connection slot (too many clients)');
+  if (code === 'ECONNREFUSED') return connecting('connection refused (is the server running and is the port right?)');
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return connecting('host name not found (check the host in DATABASE_URL)');
+  if (message.includes('timeout exceeded when trying to connect') || message.includes('due to connection timeout')) {
+    return connecting('timed out while connecting (no answer within connect_timeout)');
+  }
+  if (code === 'ETIMEDOUT') return { text: 'timed out (no answer from the server)', connecting: false };
   if (typeof code === 'string' && untrustedCertificateCodes.has(code)) {
-    return `TLS: the server's certificate is not signed by a trusted CA (${message}); pass the cluster's CA file with sslrootcert=<path>`;
+    return connecting(
+      `TLS: the server's certificate is not signed by a trusted CA (${message}); pass the cluster's CA file with sslrootcert=<path>`,
+    );
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return `TLS: host name mismatch: ${(error as { reason?: string }).reason ?? message} (connect with the host name the certificate names)`;
+    return connecting(
+      `TLS: host name mismatch: ${(error as { reason?: string }).reason ?? message} (connect with the host name the certificate names)`,
+    );
   }
-  if (code === 'CERT_HAS_EXPIRED') return "TLS: the server's certificate has expired";
+  if (code === 'CERT_HAS_EXPIRED') return connecting("TLS: the server's certificate has expired");
   if (message.includes('does not support SSL')) {
-    return 'TLS: the server does not accept TLS connections (use sslmode=disable for a local server without TLS)';
+    return connecting('TLS: the server does not accept TLS connections (use sslmode=disable for a local server without TLS)');
   }
-  if (typeof code === 'string' && (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) return `TLS: ${message}`;
-  if (classifyError(error) === 'connection') return message;
+  if (typeof code === 'string' && (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')))
+    return connecting(`TLS: ${message}`);
+  if (classifyError(error) === 'connection') return { text: message, connecting: false };
   return undefined;
 }

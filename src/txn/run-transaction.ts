@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import { detectServer } from '../db/detect-server.js';
 import { AmbiguousCommitError } from './ambiguous-commit-error.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { classifyError } from './classify-error.js';
+import { ConnectionLostError } from './connection-lost-error.js';
+import { detectServer } from './detect-server.js';
 import { RetriesExhaustedError } from './retries-exhausted-error.js';
 import { TransactionAbortedError } from './transaction-aborted-error.js';
 import { type WatchedClient, watchClient } from './watched-client.js';
@@ -43,6 +44,23 @@ export interface RunTransactionOptions {
   readonly isolation?: IsolationLevel;
   /** Default `auto`. */
   readonly protocol?: TransactionProtocol;
+  /**
+   * The work only reads. A read has no outcome to lose, so a connection lost at
+   * any point (after COMMIT was sent included) is retried on a new connection
+   * instead of ending in `AmbiguousCommitError`, and so is 40003. `runTransaction`
+   * opens the transaction `READ ONLY`, so the server refuses a write in it;
+   * `runSingleStatement` has no BEGIN to carry the mode and takes the caller's word.
+   * Default false.
+   */
+  readonly readOnly?: boolean;
+  /**
+   * How long the core keeps trying, in ms from the start of the first attempt:
+   * no attempt starts, no backoff sleep lasts and no wait for a connection lasts
+   * past it; then `RetriesExhaustedError`. A statement already running is not cut
+   * (the pool's `query_timeout` or the server's `statement_timeout` bound that).
+   * Default: none, `maxAttempts` alone bounds the retries.
+   */
+  readonly retryBudgetMs?: number;
 }
 
 /** The work of one transaction; called once per attempt, from 1, with the attempt's connection. */
@@ -69,9 +87,12 @@ const protocolByPool = new WeakMap<pg.Pool, Promise<Protocol>>();
  * 2. Calls `fn(client, attempt)`; then COMMIT (RELEASE SAVEPOINT + COMMIT on CockroachDB).
  * 3. On 40001 or 40P01, or a lost connection before COMMIT was sent: rolls back,
  *    sleeps a full-jitter backoff and goes to 1 (the savepoint protocol keeps its connection).
- * 4. On a lost connection after COMMIT was sent, or 40003: `AmbiguousCommitError`.
+ * 4. On a lost connection after COMMIT was sent, or 40003: `AmbiguousCommitError`
+ *    (with `readOnly`, these are retried too: a read has no outcome to lose).
  * 5. Any other error, the callback's own included, rolls back and is rethrown as it is.
- * 6. After `maxAttempts` failed attempts: `RetriesExhaustedError` carrying the last error.
+ * 6. After `maxAttempts` failed attempts, or once `retryBudgetMs` is spent:
+ *    `RetriesExhaustedError` carrying the last error (a connection that broke after
+ *    it was made is named as such: `ConnectionLostError`).
  *
  * A connection that failed is destroyed, never returned to the pool, and no
  * connection goes back to the pool inside a transaction.
@@ -96,12 +117,15 @@ export async function runTransaction<T>(
  * round trip, no BEGIN or COMMIT, with the retry rules of `runTransaction`.
  * A statement that failed with 40001 or 40P01, or a connection that could not
  * be made, is tried again; a connection lost once the statement may have been
- * sent is `AmbiguousCommitError`, because the statement commits by itself.
+ * sent is `AmbiguousCommitError`, because the statement commits by itself,
+ * unless `readOnly` says the statement only reads: then it is simply sent again.
  * The isolation is the session's default (`isolation` and `protocol` do not apply).
  *
  * @example
  * const { rows } = await runSingleStatement(pool, (client) =>
  *   client.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2 RETURNING balance', [100, id]));
+ * const balance = await runSingleStatement(pool, (client) =>
+ *   client.query('SELECT balance FROM accounts WHERE id = $1', [id]), { readOnly: true });
  */
 export async function runSingleStatement<T>(
   pool: pg.Pool,
@@ -117,14 +141,23 @@ async function runAttempts<T>(
   settings: Settings,
   mode: 'explicit' | 'implicit',
 ): Promise<T> {
-  const beginSql = `BEGIN ISOLATION LEVEL ${settings.isolation.toUpperCase()}`;
+  // READ ONLY after the isolation level: PostgreSQL's and CockroachDB's BEGIN both take a
+  // list of modes (https://www.cockroachlabs.com/docs/stable/begin-transaction#parameters).
+  const beginSql = `BEGIN ISOLATION LEVEL ${settings.isolation.toUpperCase()}${settings.readOnly ? ' READ ONLY' : ''}`;
+  const started = performance.now();
+  const remainingMs = () =>
+    settings.retryBudgetMs === undefined ? Number.POSITIVE_INFINITY : settings.retryBudgetMs - (performance.now() - started);
   let session: Session | undefined;
   try {
     for (let attempt = 1; ; attempt++) {
       settings.signal?.throwIfAborted();
       let phase: Phase = 'connect';
       try {
-        session ??= await openSession(pool, settings.protocol);
+        if (!session) {
+          const raw = await connectWithin(pool, remainingMs());
+          phase = 'begin'; // connected: from here a broken connection was lost, not refused
+          session = await startSession(pool, raw, settings.protocol);
+        }
         phase = 'begin';
         if (mode === 'implicit') {
           session.watched.startAttempt();
@@ -152,9 +185,13 @@ async function runAttempts<T>(
       } catch (error) {
         const failed = session;
         session = undefined; // settle() owns it now: it hands back only a session to keep
-        session = await settle(error, phase, failed);
-        if (attempt >= settings.maxAttempts) throw new RetriesExhaustedError(attempt, error);
-        const delayMs = backoffDelay(attempt, settings.baseDelayMs, settings.maxDelayMs);
+        session = await settle(error, phase, failed, settings.readOnly);
+        const failure = phase !== 'connect' && classifyError(error) === 'connection' ? new ConnectionLostError(error) : error;
+        const left = remainingMs();
+        if (attempt >= settings.maxAttempts || left <= 0) {
+          throw new RetriesExhaustedError(attempt, failure, left <= 0 ? performance.now() - started : undefined);
+        }
+        const delayMs = Math.min(backoffDelay(attempt, settings.baseDelayMs, settings.maxDelayMs), left);
         settings.onRetry?.({ attempt, delayMs, error });
         await sleep(delayMs, settings.signal);
       }
@@ -168,10 +205,16 @@ async function runAttempts<T>(
  * Decides what a failed attempt means. Returns the session to keep for the next
  * attempt (savepoint protocol) or undefined; throws when the error must not be retried.
  */
-async function settle(error: unknown, phase: Phase, session: Session | undefined): Promise<Session | undefined> {
-  const kind = classifyError(error);
+async function settle(
+  error: unknown,
+  phase: Phase,
+  session: Session | undefined,
+  readOnly: boolean,
+): Promise<Session | undefined> {
+  const classified = classifyError(error);
+  const kind = readOnly && classified === 'ambiguous' ? 'retryable' : classified;
   const broken = kind === 'connection' || session?.watched.brokenBy !== undefined;
-  if (kind === 'ambiguous' || (phase === 'commit' && broken)) {
+  if (kind === 'ambiguous' || (phase === 'commit' && broken && !readOnly)) {
     if (session) discardSession(session, error);
     throw new AmbiguousCommitError(error);
   }
@@ -209,8 +252,35 @@ function assertTransactionIntact(session: Session): void {
   }
 }
 
-async function openSession(pool: pg.Pool, protocol: TransactionProtocol): Promise<Session> {
-  const raw = await pool.connect();
+/**
+ * A connection from the pool, waiting at most `ms` (the pool's own connect
+ * timeout may end the wait sooner). A connection that arrives after the wait
+ * was given up goes back to the pool unused.
+ */
+async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
+  if (!Number.isFinite(ms)) return pool.connect();
+  const pending = pool.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error('timeout exceeded when trying to connect (the retry budget is spent)')),
+      Math.max(0, ms),
+    );
+  });
+  try {
+    return await Promise.race([pending, expired]);
+  } catch (error) {
+    pending.then(
+      (late) => late.release(),
+      () => {},
+    );
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function startSession(pool: pg.Pool, raw: pg.PoolClient, protocol: TransactionProtocol): Promise<Session> {
   const watched = watchClient(raw);
   const session = { raw, watched, protocol: 'plain' as Protocol };
   try {
@@ -286,7 +356,12 @@ function resolveOptions(options: RunTransactionOptions) {
     protocol: options.protocol ?? 'auto',
     onRetry: options.onRetry,
     signal: options.signal,
+    readOnly: options.readOnly ?? false,
+    retryBudgetMs: options.retryBudgetMs,
   };
+  if (settings.retryBudgetMs !== undefined && !(Number.isFinite(settings.retryBudgetMs) && settings.retryBudgetMs > 0)) {
+    throw new RangeError(`retryBudgetMs must be a number > 0, got ${settings.retryBudgetMs}`);
+  }
   if (!Number.isInteger(settings.maxAttempts) || settings.maxAttempts < 1) {
     throw new RangeError(`maxAttempts must be an integer ≥ 1, got ${settings.maxAttempts}`);
   }

@@ -1,0 +1,15 @@
+/**
+ * A connection that was made and then broke during a command (the socket
+ * closed, the server ended the session, no answer came in time), as opposed
+ * to one that could not be made at all. The retry core wraps the driver's
+ * error in it, so a message can say which of the two happened.
+ *
+ * @example
+ * if (error.cause instanceof ConnectionLostError) console.error('lost mid-command:', error.cause.cause)
+ */
+export class ConnectionLostError extends Error {
+  constructor(cause: unknown) {
+    super(`the connection was lost during a command: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ConnectionLostError';
+  }
+}
