@@ -38,6 +38,9 @@ function problem(request: FastifyRequest, status: number, code: string, detail: 
  * 500 with the request id and no internals.
  */
 export function problemOf(error: unknown, request: FastifyRequest, databaseUrl: string): Problem {
+  // A database that could not be reached, or a connection lost, is DATABASE_UNAVAILABLE even after retries.
+  const unavailable = describeConnectionError(error, databaseUrl);
+  if (unavailable) return problemOf(unavailable, request, databaseUrl);
   if (error instanceof RoachbankError) {
     const entry = errorCatalogue[error.code];
     return problem(request, entry.httpStatus, error.code, error.message, entry.meaning);
@@ -53,8 +56,6 @@ export function problemOf(error: unknown, request: FastifyRequest, databaseUrl: 
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return problem(request, status, status === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', fastifyError.message ?? 'bad request');
   }
-  const unavailable = describeConnectionError(error, databaseUrl);
-  if (unavailable) return problemOf(unavailable, request, databaseUrl);
   return problem(request, 500, 'INTERNAL', `internal error; quote request id ${request.id}`, 'Internal error');
 }
 

@@ -148,6 +148,7 @@ async function runAttempts<T>(
   const remainingMs = () =>
     settings.retryBudgetMs === undefined ? Number.POSITIVE_INFINITY : settings.retryBudgetMs - (performance.now() - started);
   let session: Session | undefined;
+  let lastFailure: unknown;
   try {
     for (let attempt = 1; ; attempt++) {
       settings.signal?.throwIfAborted();
@@ -186,7 +187,14 @@ async function runAttempts<T>(
         const failed = session;
         session = undefined; // settle() owns it now: it hands back only a session to keep
         session = await settle(error, phase, failed, settings.readOnly);
-        const failure = phase !== 'connect' && classifyError(error) === 'connection' ? new ConnectionLostError(error) : error;
+        // A wait for a connection that the budget cut short says less than the failure before it.
+        const failure =
+          error instanceof BudgetSpentError && lastFailure !== undefined
+            ? lastFailure
+            : phase !== 'connect' && classifyError(error) === 'connection'
+              ? new ConnectionLostError(error)
+              : error;
+        lastFailure = failure;
         const left = remainingMs();
         if (attempt >= settings.maxAttempts || left <= 0) {
           throw new RetriesExhaustedError(attempt, failure, left <= 0 ? performance.now() - started : undefined);
@@ -194,6 +202,8 @@ async function runAttempts<T>(
         const delayMs = Math.min(backoffDelay(attempt, settings.baseDelayMs, settings.maxDelayMs), left);
         settings.onRetry?.({ attempt, delayMs, error });
         await sleep(delayMs, settings.signal);
+        // A sleep that used up the budget leaves no time for another attempt.
+        if (remainingMs() <= 0) throw new RetriesExhaustedError(attempt, failure, performance.now() - started);
       }
     }
   } finally {
@@ -252,6 +262,13 @@ function assertTransactionIntact(session: Session): void {
   }
 }
 
+/** The retry budget ran out while waiting for a connection (classified like a connect timeout). */
+class BudgetSpentError extends Error {
+  constructor() {
+    super('timeout exceeded when trying to connect (the retry budget is spent)');
+  }
+}
+
 /**
  * A connection from the pool, waiting at most `ms` (the pool's own connect
  * timeout may end the wait sooner). A connection that arrives after the wait
@@ -262,10 +279,7 @@ async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> 
   const pending = pool.connect();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error('timeout exceeded when trying to connect (the retry budget is spent)')),
-      Math.max(0, ms),
-    );
+    timer = setTimeout(() => reject(new BudgetSpentError()), Math.max(0, ms));
   });
   try {
     return await Promise.race([pending, expired]);
