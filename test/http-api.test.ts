@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createPool } from '../src/db/create-pool.js';
+import { errorCatalogue } from '../src/errors/error-catalogue.js';
 import { buildServer } from '../src/http/build-server.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
 import { runCli } from './support/run-cli.js';
@@ -216,6 +217,61 @@ describe('the HTTP API', () => {
       assert.doesNotMatch(JSON.stringify(reply.body), /\n\s+at |node_modules|\.ts:\d+/, `${label}: no stack`);
     }
     assert.equal(await checksum(), before, 'nothing changed');
+  });
+
+  test('strict bodies: a repeated key is refused naming it, prototype poisoning says so, and nothing moves', async () => {
+    const a = (await api('POST', '/accounts', { body: { balance: '500' } })).body.id;
+    const b = (await api('POST', '/accounts', { body: {} })).body.id;
+    const before = await checksum();
+    const cases: [string, string, string, RegExp][] = [
+      ['/transfers', `{"fromId":"${a}","toId":"${b}","amount":"1","amount":"400"}`, '', /names the key "amount" more than once/],
+      [
+        '/transfers',
+        `{"fromId":"${a}","fromId":"${b}","toId":"${b}","amount":"1"}`,
+        'k-dup-1',
+        /names the key "fromId" more than once/,
+      ],
+      [`/accounts/${a}/deposits`, '{"amount":"1","amount":"2"}', '', /names the key "amount" more than once/],
+      ['/accounts', '{"balance":"5","balance":"6"}', '', /names the key "balance" more than once/],
+      [
+        '/transfers/batch',
+        `{"items":[{"id":"${randomUUID()}","fromId":"${a}","toId":"${b}","amount":"1","amount":"300"}]}`,
+        '',
+        /names the key "amount" more than once/,
+      ],
+      ['/transfers', `{"__proto__":{"amount":"1"},"fromId":"${a}","toId":"${b}","amount":"1"}`, '', /prototype poisoning/],
+      [
+        '/transfers',
+        `{"constructor":{"prototype":{"x":1}},"fromId":"${a}","toId":"${b}","amount":"1"}`,
+        '',
+        /prototype poisoning/,
+      ],
+      ['/transfers', '{"fromId":', '', /^the body is not valid JSON \(/],
+      ['/transfers', '  ', '', /^the JSON body is empty$/],
+    ];
+    for (const [path, raw, key, detail] of cases) {
+      const reply = await api('POST', path, { raw, headers: key ? { 'idempotency-key': key } : {} });
+      assert.equal(reply.status, 400, `${path} ${raw}: ${JSON.stringify(reply.body)}`);
+      assert.equal(reply.body.code, 'INVALID_ARGUMENT');
+      assert.equal(reply.body.title, 'Invalid argument');
+      assert.match(reply.body.detail, detail);
+    }
+    assert.equal(await checksum(), before, 'nothing moved');
+    // The same keys once each are fine: only a repeat within one object is refused.
+    const fine = await api('POST', '/transfers', { raw: `{"fromId":"${a}","toId":"${b}","amount":"1"}` });
+    assert.equal(fine.status, 201);
+  });
+
+  test("every problem's title is the short phrase of its code", async () => {
+    for (const [code, entry] of Object.entries(errorCatalogue)) {
+      assert.ok(entry.title.length <= 24 && !entry.title.includes(','), `${code}: "${entry.title}"`);
+    }
+    const notFound = await api('GET', `/accounts/${randomUUID()}`);
+    assert.equal(notFound.body.title, 'Account not found');
+    const badId = await api('GET', '/accounts/not-a-uuid');
+    assert.equal(badId.body.title, 'Invalid argument');
+    const noRoute = await api('DELETE', '/accounts');
+    assert.equal(noRoute.body.title, 'Not found');
   });
 
   test('POST /transfers/batch: per-item status and problem in order, each item seeing the ones before; a repeat replays', async () => {

@@ -13,6 +13,7 @@ import { registerApiRoutes } from './api-routes.js';
 import { hasToken } from './bearer-auth.js';
 import { createHttpMetrics } from './http-metrics.js';
 import { codeProblem, problemOf, sendProblem } from './problem.js';
+import { useStrictJsonBodies } from './strict-json-body.js';
 
 export interface ServerOptions {
   readonly pool: pg.Pool;
@@ -93,6 +94,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   // JSON only: a text/plain body is 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
+  useStrictJsonBodies(app);
   // While closing, answers end their connection, so close() waits for in-flight
   // requests only, not for idle keep-alive sockets.
   let closing = false;

@@ -13,17 +13,13 @@ export interface Problem {
   readonly instance: string;
 }
 
-const titles: Record<number, string> = {
-  400: 'Bad request',
-  404: 'Not found',
-  413: 'Body too large',
-  415: 'Unsupported media type',
-};
+// Codes of the HTTP layer alone, beside the catalogue's: a title is a short phrase for its code.
+const httpTitles: Record<string, string> = { NOT_FOUND: 'Not found', INTERNAL: 'Internal error' };
 
-function problem(request: FastifyRequest, status: number, code: string, detail: string, title?: string): Problem {
+function problem(request: FastifyRequest, status: number, code: string, detail: string): Problem {
   return {
     type: `urn:roachbank:problem:${code}`,
-    title: title ?? titles[status] ?? 'Error',
+    title: errorCatalogue[code as ErrorCode]?.title ?? httpTitles[code] ?? 'Error',
     status,
     detail,
     code,
@@ -43,7 +39,7 @@ export function problemOf(error: unknown, request: FastifyRequest, databaseUrl: 
   if (unavailable) return problemOf(unavailable, request, databaseUrl);
   if (error instanceof RoachbankError) {
     const entry = errorCatalogue[error.code];
-    return problem(request, entry.httpStatus, error.code, error.message, entry.meaning);
+    return problem(request, (error as { statusCode?: number }).statusCode ?? entry.httpStatus, error.code, error.message);
   }
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) {
@@ -56,7 +52,7 @@ export function problemOf(error: unknown, request: FastifyRequest, databaseUrl: 
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return problem(request, status, status === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', fastifyError.message ?? 'bad request');
   }
-  return problem(request, 500, 'INTERNAL', `internal error; quote request id ${request.id}`, 'Internal error');
+  return problem(request, 500, 'INTERNAL', `internal error; quote request id ${request.id}`);
 }
 
 /** Sends a problem as `application/problem+json`. */
