@@ -4,9 +4,6 @@ import { describeTarget, redactConnectionString } from '../config.js';
 import { migrate, migrationStatus } from '../db/migrate.js';
 import { statementIsolation } from '../db/statement-isolation.js';
 import { waitBounds } from '../db/wait-bounds.js';
-import { runCrudExample } from '../examples/crud.js';
-import { runHelloExample } from '../examples/hello.js';
-import { serve } from '../http/serve.js';
 import { runSingleStatement } from '../txn/run-transaction.js';
 import { addAccountCommands } from './account-commands.js';
 import { batchOption, wholeNumber } from './arguments.js';
@@ -65,6 +62,7 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
     .addOption(batchOption())
     .action(async (options: { host: string; port: number; batch: 'on' | 'off' }, command: Command) => {
       const { batch, ...listen } = options;
+      const { serve } = await import('../http/serve.js'); // the HTTP server loads only for this command
       await serve({ ...listen, batch: batch === 'on', flavor: command.optsWithGlobals<{ flavor: 'pg' | 'orm' }>().flavor });
     });
 
@@ -78,8 +76,9 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
     )
     .action(async (name: (typeof examples)[number]) => {
       await withDatabase(async (db) => {
-        if (name === 'hello' || name === 'all') await runHelloExample(db.pool);
-        if (name === 'crud' || name === 'all') await runCrudExample(db.pool);
+        // Each demo loads its own code (crud brings Drizzle) only when it runs.
+        if (name === 'hello' || name === 'all') await (await import('../examples/hello.js')).runHelloExample(db.pool);
+        if (name === 'crud' || name === 'all') await (await import('../examples/crud.js')).runCrudExample(db.pool);
       });
     });
 

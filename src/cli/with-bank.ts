@@ -1,6 +1,5 @@
 import type { Bank, BankOptions, Flavor } from '../bank/bank.js';
-import { createBank } from '../bank/create-bank.js';
-import { ensureSchema } from '../db/migrate.js';
+import { loadBank } from '../bank/load-bank.js';
 import { withDatabase } from './with-database.js';
 
 /** Runs a command against the bank of the chosen flavor, on a migrated schema. */
@@ -11,8 +10,9 @@ export function withBank<T>(
 ): Promise<T> {
   return withDatabase(
     async ({ pool }) => {
+      const { ensureSchema } = await import('../db/migrate.js');
       await ensureSchema(pool);
-      return action(createBank(pool, flavor, options.bank));
+      return action(await loadBank(pool, flavor, options.bank));
     },
     options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections },
   );

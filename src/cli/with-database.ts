@@ -1,5 +1,4 @@
-import { type Database, openDatabase } from '../db/open-database.js';
-import { describeConnectionError } from '../txn/describe-connection-error.js';
+import type { Database } from '../db/open-database.js';
 
 /**
  * Runs a command against the database and always lets go of it afterwards:
@@ -14,6 +13,7 @@ export async function withDatabase<T>(
   options: { maxConnections?: number } = {},
 ): Promise<T> {
   let db: Database | undefined;
+  let describe: typeof import('../txn/describe-connection-error.js').describeConnectionError | undefined;
   let signalExitCode: number | undefined;
   const closeAndExit = (): void => {
     void (db ? db.close() : Promise.resolve()).finally(() => process.exit(signalExitCode));
@@ -27,6 +27,12 @@ export async function withDatabase<T>(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // Loaded on use, so `--help` and usage errors never load the driver.
+    const [{ openDatabase }, { describeConnectionError }] = await Promise.all([
+      import('../db/open-database.js'),
+      import('../txn/describe-connection-error.js'),
+    ]);
+    describe = describeConnectionError;
     db = await openDatabase(options);
     if (signalExitCode !== undefined) {
       closeAndExit();
@@ -37,7 +43,7 @@ export async function withDatabase<T>(
     // An action cut off by a signal fails only because its pool was closed under it: stay quiet.
     if (signalExitCode !== undefined) await new Promise(() => {});
     // The database failing mid-command is DATABASE_UNAVAILABLE (exit 5), as when it fails at the start.
-    throw (db && describeConnectionError(error, db.url)) || error;
+    throw (db && describe?.(error, db.url)) || error;
   } finally {
     if (signalExitCode === undefined) {
       await db?.close();

@@ -1,10 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { workloadReport } from '../workload/html-report.js';
-import { progressHeader, progressLine, summaryLines } from '../workload/progress-line.js';
-import { runWorkload, type WorkloadOptions } from '../workload/run-workload.js';
+import type { WorkloadOptions } from '../workload/run-workload.js';
 import { batchOption, wholeNumber } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { toJson } from './output.js';
@@ -68,6 +65,14 @@ export function addWorkloadCommand(program: Command): void {
         ...(options.transfers !== undefined && options.duration !== undefined ? { durationMs: options.duration } : {}),
         ...(options.hot === undefined ? {} : { hot: options.hot }),
       };
+      // Loaded here, not at start-up: only this command needs them.
+      const [{ SingleBar }, { workloadReport }, { progressHeader, progressLine, summaryLines }, { runWorkload }] =
+        await Promise.all([
+          import('cli-progress'),
+          import('../workload/html-report.js'),
+          import('../workload/progress-line.js'),
+          import('../workload/run-workload.js'),
+        ]);
       const stderr = (line: string) => process.stderr.write(`${line}\n`);
       const batched = flavor === 'pg' && options.batch === 'on';
       stderr(

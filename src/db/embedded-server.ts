@@ -254,12 +254,13 @@ async function writeSettings(
 }
 
 /** The port of the server running on this data directory, or undefined if none runs. */
-async function runningPort({ binaries, user, cluster }: Server): Promise<number | undefined> {
-  if (!existsSync(join(cluster.pgdata, 'postmaster.pid'))) return undefined;
-  const { code } = await run(user, binaries.pgCtl, ['status', '-D', cluster.pgdata], { allowFailure: true });
-  if (code !== 0) return undefined;
+async function runningPort({ cluster }: Server): Promise<number | undefined> {
+  // What `pg_ctl status` checks (the pid file's postmaster is alive), without spawning it:
+  // a process start is most of what joining a running server used to cost.
   const pidFile = await readFile(join(cluster.pgdata, 'postmaster.pid'), 'utf8').catch(() => '');
-  const port = Number(pidFile.split('\n')[3]);
+  const lines = pidFile.split('\n');
+  if (!isAlive(Number(lines[0]))) return undefined;
+  const port = Number(lines[3]);
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 

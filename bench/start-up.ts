@@ -1,0 +1,78 @@
+// `npm run bench:start`: how long roachbank's commands take from launch to exit,
+// against a running server, beside `node -e 0` (the floor any Node command pays).
+// The embedded PostgreSQL is held by this process, so each command joins it as a
+// user's command joins a running `roachbank serve`. Runs are interleaved (one of
+// each command per round) so drift hits every row alike; medians, not means.
+// Prints one table and appends it, dated, to BENCHMARKS.md.
+// Knobs: STARTUP_RUNS (default 15), BENCH_NO_RECORD=1 (print only).
+import { spawnSync } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { createBank } from '../src/bank/create-bank.js';
+import { createPool } from '../src/db/create-pool.js';
+import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
+import { ensureSchema } from '../src/db/migrate.js';
+
+const runs = Number(process.env.STARTUP_RUNS ?? 15);
+const bin = new URL('../bin/roachbank.js', import.meta.url).pathname;
+
+const lease = await acquireEmbeddedServer();
+const pool = createPool(lease.url);
+await ensureSchema(pool);
+const bank = createBank(pool, 'pg');
+const from = (await bank.createAccount({ balance: 1_000_000n })).id;
+const to = (await bank.createAccount()).id;
+await pool.end();
+
+const { DATABASE_URL: _unset, ...env } = process.env;
+const commands: [string, string[]][] = [
+  ['node -e 0', ['-e', '0']],
+  ['roachbank --help', [bin, '--help']],
+  ['roachbank example hello', [bin, 'example', 'hello']],
+  ['roachbank accounts show ID', [bin, 'accounts', 'show', from]],
+  ['roachbank transfer A B 1', [bin, 'transfer', from, to, '1']],
+];
+
+/** Wall time of one run, launch to exit, in ms. */
+function runOnce(args: string[]): number {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const wall = performance.now() - started;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return wall;
+}
+
+const samples = new Map(commands.map(([name]) => [name, [] as number[]]));
+for (const [, args] of commands) runOnce(args); // warm the file cache
+for (let round = 0; round < runs; round++) {
+  for (const [name, args] of commands) samples.get(name)!.push(runOnce(args));
+}
+await lease.release();
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const floor = median(samples.get('node -e 0')!);
+const rows = commands.map(([name]) => {
+  const values = samples.get(name)!;
+  const wall = median(values);
+  const own = name === 'node -e 0' ? '' : `${Math.round(wall - floor)}`;
+  return `| \`${name}\` | ${Math.round(wall)} | ${own} | ${Math.round(Math.min(...values))} | ${Math.round(Math.max(...values))} |`;
+});
+const table = [
+  '| command | median wall ms | own cost ms (− `node -e 0`) | min | max |',
+  '|---|---:|---:|---:|---:|',
+  ...rows,
+].join('\n');
+console.log(table);
+
+if (process.env.BENCH_NO_RECORD !== '1') {
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}`;
+  await appendFile(
+    new URL('../BENCHMARKS.md', import.meta.url).pathname,
+    `\n## Start-up, ${stamp} UTC\n\n\`npm run bench:start\`: ${runs} interleaved runs of each command against a running embedded server (${machine}).\n\n${table}\n`,
+  );
+}
