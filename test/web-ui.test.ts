@@ -87,3 +87,58 @@ describe('the web UI in a real browser', () => {
     assert.match((await page.textContent('#message')) ?? '', /cannot debit 1000000/);
   });
 });
+
+// What a person sees, not only what is in the DOM: each element that appears only
+// sometimes is checked with the browser's own visibility (layout, CSS, `hidden`),
+// and each state is saved as a screenshot in test-results/ui/ to look at.
+const shots = new URL('../test-results/ui/', import.meta.url).pathname;
+const visible = (selector: string) => page.isVisible(selector);
+const shoot = (name: string) => page.screenshot({ path: `${shots}${name}.png`, fullPage: true });
+
+describe('what the web UI shows, and hides', () => {
+  test('without a token: no token form, no message until there is one, the empty states say so', async () => {
+    const fresh = await startTestServer({ name: 'web_ui_empty' });
+    try {
+      await page.goto(fresh.base);
+      await page.waitForSelector('#verify-status.ok');
+      assert.equal(await visible('#token-form'), false, 'no token is needed: no token form');
+      assert.equal(await visible('#message'), false, 'nothing to say yet: no message');
+      assert.equal(await visible('#accounts .empty'), true, '"No accounts yet." is on the screen');
+      assert.match((await page.textContent('#accounts .empty')) ?? '', /No accounts yet/);
+      assert.equal(await visible('#history .empty'), true, '"Pick an account." is on the screen');
+      assert.equal(await visible('#create-form'), true);
+      await shoot('1-no-token-empty');
+
+      await page.fill('#create-balance', '7');
+      await page.click('#create-submit');
+      await page.waitForSelector('#message:not([hidden])');
+      assert.equal(await visible('#message'), true, 'the outcome is on the screen');
+      assert.equal(await visible('#accounts .empty'), false, 'the empty state is gone with the first account');
+      await shoot('2-no-token-message');
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('with a token: the token form shows until a token is given, then hides, and the accounts show', async () => {
+    const guarded = await startTestServer({ name: 'web_ui_token', token: 'ui-secret-token' });
+    const guest = await browser.newPage();
+    try {
+      await guest.goto(guarded.base);
+      await guest.waitForSelector('#token-form:not([hidden])');
+      assert.equal(await guest.isVisible('#token-form'), true, 'the token form is on the screen');
+      assert.equal(await guest.isVisible('#token'), true);
+      await guest.screenshot({ path: `${shots}3-token-asked.png`, fullPage: true });
+
+      await guest.fill('#token', 'ui-secret-token');
+      await guest.click('#token-form button[type="submit"]');
+      await guest.waitForSelector('#verify-status.ok');
+      assert.equal(await guest.isVisible('#token-form'), false, 'the token form is gone once a token works');
+      assert.equal(await guest.isVisible('#accounts .empty'), true);
+      await guest.screenshot({ path: `${shots}4-token-given.png`, fullPage: true });
+    } finally {
+      await guest.close();
+      await guarded.close();
+    }
+  });
+});
