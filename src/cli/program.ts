@@ -2,9 +2,8 @@ import { Command, Option } from 'commander';
 import { flavors } from '../bank/bank.js';
 import { describeTarget, redactConnectionString } from '../config.js';
 import { migrate, migrationStatus } from '../db/migrate.js';
+import { runRead } from '../db/run-read.js';
 import { statementIsolation } from '../db/statement-isolation.js';
-import { waitBounds } from '../db/wait-bounds.js';
-import { runSingleStatement } from '../txn/run-transaction.js';
 import { addAccountCommands } from './account-commands.js';
 import { batchOption, wholeNumber } from './arguments.js';
 import { addMoneyCommands } from './money-commands.js';
@@ -107,10 +106,7 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
       const json = program.opts<{ json: boolean }>().json;
       await withDatabase(async ({ pool, server, source, url }) => {
         const states = await migrationStatus(pool);
-        const isolation = await runSingleStatement(pool, (client) => statementIsolation(client), {
-          readOnly: true,
-          retryBudgetMs: waitBounds.retryBudgetMs,
-        });
+        const isolation = await runRead(pool, (client) => statementIsolation(client));
         const status = {
           server: server.kind,
           version: server.version,

@@ -1,4 +1,5 @@
 import type { Database } from '../db/open-database.js';
+import { describeConnectionError } from '../txn/describe-connection-error.js';
 
 /**
  * Runs a command against the database and always lets go of it afterwards:
@@ -13,7 +14,6 @@ export async function withDatabase<T>(
   options: { maxConnections?: number } = {},
 ): Promise<T> {
   let db: Database | undefined;
-  let describe: typeof import('../txn/describe-connection-error.js').describeConnectionError | undefined;
   let signalExitCode: number | undefined;
   const closeAndExit = (): void => {
     void (db ? db.close() : Promise.resolve()).finally(() => process.exit(signalExitCode));
@@ -28,11 +28,7 @@ export async function withDatabase<T>(
   process.on('SIGTERM', onSignal);
   try {
     // Loaded on use, so `--help` and usage errors never load the driver.
-    const [{ openDatabase }, { describeConnectionError }] = await Promise.all([
-      import('../db/open-database.js'),
-      import('../txn/describe-connection-error.js'),
-    ]);
-    describe = describeConnectionError;
+    const { openDatabase } = await import('../db/open-database.js');
     db = await openDatabase(options);
     if (signalExitCode !== undefined) {
       closeAndExit();
@@ -43,7 +39,7 @@ export async function withDatabase<T>(
     // An action cut off by a signal fails only because its pool was closed under it: stay quiet.
     if (signalExitCode !== undefined) await new Promise(() => {});
     // The database failing mid-command is DATABASE_UNAVAILABLE (exit 5), as when it fails at the start.
-    throw (db && describe?.(error, db.url)) || error;
+    throw (db && describeConnectionError(error, db.url)) || error;
   } finally {
     if (signalExitCode === undefined) {
       await db?.close();

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { sqlState } from '../txn/classify-error.js';
-import { runSingleStatement, runTransaction } from '../txn/run-transaction.js';
-import { waitBounds } from './wait-bounds.js';
+import { runTransaction } from '../txn/run-transaction.js';
+import { runRead } from './run-read.js';
 
 /** One versioned SQL file of `migrations/`, e.g. `0001_product_schema.sql`. */
 export interface Migration {
@@ -136,11 +136,8 @@ export async function ensureSchema(pool: pg.Pool): Promise<void> {
 export async function migrationStatus(pool: pg.Pool): Promise<MigrationState[]> {
   const known = await loadMigrations();
   // A read, retried on a lost connection within the retry budget: every bank command starts with it.
-  const { rows } = await runSingleStatement(
-    pool,
-    (client) =>
-      client.query<{ version: string; applied_at: Date | null }>('SELECT version, applied_at FROM roachbank.schema_migrations'),
-    { readOnly: true, retryBudgetMs: waitBounds.retryBudgetMs },
+  const { rows } = await runRead(pool, (client) =>
+    client.query<{ version: string; applied_at: Date | null }>('SELECT version, applied_at FROM roachbank.schema_migrations'),
   ).catch((error: unknown) => {
     if (sqlState(error) === '42P01' || sqlState(error) === '3F000') return { rows: [] };
     throw error;

@@ -2,10 +2,9 @@ import type pg from 'pg';
 import { resolveConnectionSource } from '../config.js';
 import { describeConnectionError } from '../txn/describe-connection-error.js';
 import { detectServer, type ServerInfo } from '../txn/detect-server.js';
-import { runSingleStatement } from '../txn/run-transaction.js';
 import { createPool } from './create-pool.js';
 import { acquireEmbeddedServer, type EmbeddedServerOptions } from './embedded-server.js';
-import { waitBounds } from './wait-bounds.js';
+import { runRead } from './run-read.js';
 
 /** An open connection pool and what it points at. */
 export interface Database {
@@ -59,10 +58,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   };
   try {
     // A read: retried on a lost connection like any other, within the retry budget.
-    const server = await runSingleStatement(pool, (client) => detectServer(client), {
-      readOnly: true,
-      retryBudgetMs: waitBounds.retryBudgetMs,
-    });
+    const server = await runRead(pool, (client) => detectServer(client));
     return { pool, url, source: source.kind, server, close };
   } catch (error) {
     await close();

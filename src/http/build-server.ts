@@ -6,9 +6,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type pg from 'pg';
 import type { BankOptions, Flavor } from '../bank/bank.js';
 import { createBank } from '../bank/create-bank.js';
-import { waitBounds } from '../db/wait-bounds.js';
+import { runRead } from '../db/run-read.js';
 import { detectServer } from '../txn/detect-server.js';
-import { runSingleStatement } from '../txn/run-transaction.js';
 import { registerApiRoutes } from './api-routes.js';
 import { hasToken } from './bearer-auth.js';
 import { createHttpMetrics } from './http-metrics.js';
@@ -123,10 +122,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.get('/healthz', { schema: { hide: true } }, async (request, reply) => {
     try {
       // The same check openDatabase makes: a read, retried within the retry budget.
-      await runSingleStatement(pool, (client) => detectServer(client), {
-        readOnly: true,
-        retryBudgetMs: waitBounds.retryBudgetMs,
-      });
+      await runRead(pool, (client) => detectServer(client));
       return { status: 'ok' };
     } catch (error) {
       return sendProblem(reply, problemOf(error, request, databaseUrl));
