@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type { Pool } from 'pg';
+import pg from './pg-driver.js';
 import { poolConfigFromUrl } from './pool-config.js';
 
 /** Pool settings a caller may change; the connection itself comes from the URL. */
@@ -32,7 +33,7 @@ export interface CreatePoolOptions {
  * await pool.query('SELECT 1');
  * await pool.end();
  */
-export function createPool(connectionString: string, options: CreatePoolOptions = {}): pg.Pool {
+export function createPool(connectionString: string, options: CreatePoolOptions = {}): Pool {
   if (options.connectTimeoutMs !== undefined && !(Number.isInteger(options.connectTimeoutMs) && options.connectTimeoutMs >= 0)) {
     throw new RangeError(`connectTimeoutMs must be a whole number of ms ≥ 0, got ${options.connectTimeoutMs}`);
   }

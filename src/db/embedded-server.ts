@@ -6,9 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import { type EmbeddedBinaries, embeddedBinaries } from './embedded-binaries.js';
+import pg from './pg-driver.js';
 import { type OsUser, postgresOsUser, reachableBy } from './postgres-os-user.js';
 
 export interface EmbeddedServerOptions {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** The operating-system account the embedded server runs as. */
@@ -20,14 +20,14 @@ export interface OsUser {
 export function postgresOsUser(): OsUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const name = 'postgres';
-  if (!idOf(name, '-u')) {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name], {
-      stdio: 'ignore',
-    });
-  }
-  const uid = Number(idOf(name, '-u'));
-  const gid = Number(idOf(name, '-g'));
-  return { name, uid, gid };
+  const found = fromPasswdFile(name) ?? fromIdCommand(name);
+  if (found) return found;
+  execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name], {
+    stdio: 'ignore',
+  });
+  const created = fromIdCommand(name);
+  if (!created) throw new Error(`could not create the ${name} account the embedded PostgreSQL runs as`);
+  return created;
 }
 
 /**
@@ -47,9 +47,27 @@ export function reachableBy(user: OsUser, path: string): boolean {
   }
 }
 
-function idOf(name: string, flag: '-u' | '-g'): string | undefined {
+/** A local account, as `useradd` writes it, without spawning a process (every command start pays this). */
+function fromPasswdFile(name: string): OsUser | undefined {
+  let passwd: string;
   try {
-    return execFileSync('id', [flag, name], { encoding: 'utf8' }).trim();
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = passwd
+    .split('\n')
+    .find((line) => line.startsWith(`${name}:`))
+    ?.split(':');
+  if (!fields || fields.length < 4) return undefined;
+  return { name, uid: Number(fields[2]), gid: Number(fields[3]) };
+}
+
+/** Any account the system knows, from a directory service too. */
+function fromIdCommand(name: string): OsUser | undefined {
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8', stdio: 'pipe' }).trim());
+    return { name, uid: id('-u'), gid: id('-g') };
   } catch {
     return undefined;
   }
