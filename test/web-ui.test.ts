@@ -128,12 +128,25 @@ describe('what the web UI shows, and hides', () => {
       await guest.waitForSelector('#token-form:not([hidden])');
       assert.equal(await guest.isVisible('#token-form'), true, 'the token form is on the screen');
       assert.equal(await guest.isVisible('#token'), true);
+      await guest.waitForSelector('#message.error');
+      assert.equal(await guest.isVisible('#message'), true, 'the message says why the form is there');
+      const asked = await guest.textContent('#message');
+      assert.equal(asked, 'This server needs an API token. Enter it below.', 'said in plain words, not as a header to send');
+      assert.equal(await guest.textContent('#verify-status'), 'needs a token', 'the badge does not stay at "checking…"');
       await guest.screenshot({ path: `${shots}3-token-asked.png`, fullPage: true });
+
+      await guest.fill('#token', 'not-the-token');
+      await guest.click('#token-form button[type="submit"]');
+      await guest.waitForFunction(() => document.querySelector('#message')?.textContent?.includes('did not accept'));
+      assert.equal(await guest.isVisible('#token-form'), true, 'a refused token asks again');
+      assert.equal(await guest.textContent('#message'), 'The server did not accept that API token. Enter it again below.');
+      await guest.screenshot({ path: `${shots}3b-token-refused.png`, fullPage: true });
 
       await guest.fill('#token', 'ui-secret-token');
       await guest.click('#token-form button[type="submit"]');
       await guest.waitForSelector('#verify-status.ok');
       assert.equal(await guest.isVisible('#token-form'), false, 'the token form is gone once a token works');
+      assert.equal(await guest.isVisible('#message'), false, 'and so is the message that asked for it');
       assert.equal(await guest.isVisible('#accounts .empty'), true);
       await guest.screenshot({ path: `${shots}4-token-given.png`, fullPage: true });
     } finally {

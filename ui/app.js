@@ -21,7 +21,19 @@ async function api(method, path, body, key) {
   if (state.token) headers.authorization = `Bearer ${state.token}`;
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const payload = await response.json().catch(() => ({}));
-  if (response.status === 401) $('#token-form').hidden = false;
+  if (response.status === 401) {
+    // The API's own detail speaks to a developer (which header to send); a person needs to know what to do here.
+    $('#token-form').hidden = false;
+    $('#verify-status').textContent = 'needs a token';
+    const refused = Boolean(state.token);
+    state.token = null;
+    sessionStorage.removeItem('roachbank-token');
+    throw new ApiError({
+      detail: refused
+        ? 'The server did not accept that API token. Enter it again below.'
+        : 'This server needs an API token. Enter it below.',
+    });
+  }
   if (!response.ok) throw new ApiError(payload);
   return payload;
 }
@@ -160,6 +172,7 @@ $('#token-form').addEventListener('submit', async (event) => {
   state.token = $('#token').value;
   sessionStorage.setItem('roachbank-token', state.token);
   $('#token-form').hidden = true;
+  say('');
   await refresh().catch((error) => say(error.message, true));
 });
 
