@@ -65,8 +65,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
-    // Unknown fields are errors, not silently dropped; no type coercion of money.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    // Unknown fields are errors, not silently dropped; no type coercion of money. strictTypes off:
+    // a batch item documents its fields without a `type` on purpose (schemas.ts, batchItem), which
+    // Ajv's default strictness would report on every start.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, strictTypes: false } },
   });
 
   await app.register(swagger, {
