@@ -41,26 +41,52 @@ const connectionMessages = [
   'Query read timeout',
 ];
 
-/** An error and its `cause`s, outermost first (at most 8: a cycle must not hang us). */
+/**
+ * Where each data layer keeps the error it wrapped: `cause` (standard; Drizzle,
+ * roachbank), `original` (Sequelize's DatabaseError and ConnectionError),
+ * `driverError` (TypeORM's QueryFailedError) and `meta.driverAdapterError`
+ * (Prisma, whose adapter error's `cause` carries the driver's `originalCode`).
+ */
+function wrapped(e: object): unknown[] {
+  const { cause, original, driverError, meta } = e as {
+    cause?: unknown;
+    original?: unknown;
+    driverError?: unknown;
+    meta?: { driverAdapterError?: unknown };
+  };
+  return [cause, original, driverError, meta?.driverAdapterError];
+}
+
+/** An error and every error it wraps, outermost first (at most 16: a cycle must not hang us). */
 function* causeChain(error: unknown): Generator<object> {
-  for (let e = error, depth = 0; e instanceof Object && depth < 8; depth++) {
+  const queue: unknown[] = [error];
+  const seen = new Set<object>();
+  while (queue.length > 0 && seen.size < 16) {
+    const e = queue.shift();
+    if (!(e instanceof Object) || seen.has(e)) continue;
+    seen.add(e);
     yield e;
-    e = (e as { cause?: unknown }).cause;
+    queue.push(...wrapped(e));
   }
 }
 
-/** The first `code` along an error's `cause` chain that `matches`. */
+/** Prisma's own codes (P2010, P2034, ...) have the shape of a SQLSTATE but are not one. */
+const isPrismaError = (e: object): boolean => (e as { name?: unknown }).name?.toString().startsWith('PrismaClient') ?? false;
+
+/** The first driver code along an error's chain that `matches` (Prisma's adapter calls it `originalCode`). */
 function findCode(error: unknown, matches: (code: string) => boolean): string | undefined {
   for (const e of causeChain(error)) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && matches(code)) return code;
+    const { code, originalCode } = e as { code?: unknown; originalCode?: unknown };
+    for (const candidate of [isPrismaError(e) ? undefined : code, originalCode]) {
+      if (typeof candidate === 'string' && matches(candidate)) return candidate;
+    }
   }
   return undefined;
 }
 
 /**
- * The SQLSTATE of an error, looked up through its `cause` chain, so an error
- * wrapped by an ORM or by roachbank still classifies by the server's code.
+ * The SQLSTATE of an error, looked up through everything it wraps, so an error
+ * wrapped by a data layer or by roachbank still classifies by the server's code.
  *
  * @example
  * sqlState(new Error('wrapped', { cause: pgError })) // '40001'

@@ -16,6 +16,15 @@ export interface ServerInfo {
  */
 export async function detectServer(queryable: pg.Pool | pg.ClientBase): Promise<ServerInfo> {
   const { rows } = await queryable.query<{ version: string }>('SELECT version() AS version');
-  const version = rows[0]?.version ?? '';
+  return serverInfoOf(rows[0]?.version ?? '');
+}
+
+/**
+ * The engine behind a `version()` string.
+ *
+ * @example
+ * serverInfoOf('CockroachDB CCL v24.1.0 (x86_64-pc-linux-gnu)').kind // 'cockroachdb'
+ */
+export function serverInfoOf(version: string): ServerInfo {
   return { kind: /cockroach/i.test(version) ? 'cockroachdb' : 'postgresql', version };
 }

@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import { AmbiguousCommitError } from './ambiguous-commit-error.js';
+import type { AttemptSession, BeginMode, SessionSource } from './attempt-session.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { classifyError } from './classify-error.js';
 import { ConnectionLostError } from './connection-lost-error.js';
-import { detectServer } from './detect-server.js';
+import { serverInfoOf } from './detect-server.js';
+import { pgSessionSource } from './pg-session.js';
 import { RetriesExhaustedError } from './retries-exhausted-error.js';
 import { TransactionAbortedError } from './transaction-aborted-error.js';
-import { type WatchedClient, watchClient } from './watched-client.js';
 
 export type IsolationLevel = 'serializable' | 'repeatable read' | 'read committed';
 
@@ -66,18 +67,22 @@ export interface RunTransactionOptions {
 /** The work of one transaction; called once per attempt, from 1, with the attempt's connection. */
 export type TransactionCallback<T> = (client: pg.PoolClient, attempt: number) => Promise<T>;
 
+/** The same, for any data layer: `tx` is that layer's own transaction object. */
+export type SessionCallback<Tx, T> = (tx: Tx, attempt: number) => Promise<T>;
+
 type Protocol = 'plain' | 'savepoint';
 type Phase = 'connect' | 'begin' | 'body' | 'commit';
-interface Session {
-  readonly raw: pg.PoolClient;
-  readonly watched: WatchedClient;
+/** A session as the loop holds it: what protocol it speaks and whether its transaction is open. */
+interface Held<Tx> {
+  readonly layer: AttemptSession<Tx>;
   readonly protocol: Protocol;
+  begun: boolean;
 }
 
 const defaults = { maxAttempts: 10, baseDelayMs: 10, maxDelayMs: 1000 };
 const isolationLevels: readonly IsolationLevel[] = ['serializable', 'repeatable read', 'read committed'];
 const savepointName = 'cockroach_restart';
-const protocolByPool = new WeakMap<pg.Pool, Promise<Protocol>>();
+const protocolBySource = new WeakMap<object, Promise<Protocol>>();
 
 /**
  * Runs `fn` inside a transaction and, when the database says the transaction
@@ -109,7 +114,24 @@ export async function runTransaction<T>(
   fn: TransactionCallback<T>,
   options: RunTransactionOptions = {},
 ): Promise<T> {
-  return runAttempts(pool, fn, resolveOptions(options), 'explicit');
+  return runAttempts(pgSessionSource(pool), fn, resolveOptions(options), 'explicit');
+}
+
+/**
+ * `runTransaction` on any data layer's sessions: the one retry loop behind
+ * every adapter (Drizzle, Kysely, Knex, TypeORM, Sequelize, Prisma). An adapter
+ * supplies a `SessionSource` that speaks its layer; classification, backoff,
+ * the savepoint protocol, ambiguity, budgets and cancellation stay here.
+ *
+ * @example
+ * await runTransactionOn(pgSessionSource(pool), (client) => client.query('SELECT 1'));
+ */
+export function runTransactionOn<Tx, T>(
+  source: SessionSource<Tx>,
+  fn: SessionCallback<Tx, T>,
+  options: RunTransactionOptions = {},
+): Promise<T> {
+  return runAttempts(source, fn, resolveOptions(options), 'explicit');
 }
 
 /**
@@ -132,61 +154,60 @@ export async function runSingleStatement<T>(
   fn: TransactionCallback<T>,
   options: Omit<RunTransactionOptions, 'isolation' | 'protocol'> = {},
 ): Promise<T> {
-  return runAttempts(pool, fn, { ...resolveOptions(options), protocol: 'plain' }, 'implicit');
+  return runAttempts(pgSessionSource(pool), fn, { ...resolveOptions(options), protocol: 'plain' }, 'implicit');
 }
 
-async function runAttempts<T>(
-  pool: pg.Pool,
-  fn: TransactionCallback<T>,
+async function runAttempts<Tx, T>(
+  source: SessionSource<Tx>,
+  fn: SessionCallback<Tx, T>,
   settings: Settings,
   mode: 'explicit' | 'implicit',
 ): Promise<T> {
-  // READ ONLY after the isolation level: PostgreSQL's and CockroachDB's BEGIN both take a
-  // list of modes (https://www.cockroachlabs.com/docs/stable/begin-transaction#parameters).
-  const beginSql = `BEGIN ISOLATION LEVEL ${settings.isolation.toUpperCase()}${settings.readOnly ? ' READ ONLY' : ''}`;
+  const beginMode: BeginMode = { isolation: settings.isolation, readOnly: settings.readOnly };
   const started = performance.now();
   const remainingMs = () =>
     settings.retryBudgetMs === undefined ? Number.POSITIVE_INFINITY : settings.retryBudgetMs - (performance.now() - started);
-  let session: Session | undefined;
+  let held: Held<Tx> | undefined;
   let lastFailure: unknown;
   try {
     for (let attempt = 1; ; attempt++) {
       settings.signal?.throwIfAborted();
       let phase: Phase = 'connect';
       try {
-        if (!session) {
-          const raw = await connectWithin(pool, remainingMs());
+        if (!held) {
+          const layer = await openWithin(source, beginMode, remainingMs());
           phase = 'begin'; // connected: from here a broken connection was lost, not refused
-          session = await startSession(pool, raw, settings.protocol);
+          held = await hold(source, layer, mode === 'implicit' ? 'plain' : settings.protocol);
         }
         phase = 'begin';
+        const { layer } = held;
         if (mode === 'implicit') {
-          session.watched.startAttempt();
+          layer.startAttempt();
           phase = 'commit'; // from here on the statement may commit by itself
-          const value = await fn(session.watched.client, attempt);
-          if (session.watched.brokenBy !== undefined) throw session.watched.brokenBy;
-          closeSession(session);
-          session = undefined;
+          const value = await fn(layer.handle, attempt);
+          if (layer.brokenBy !== undefined) throw layer.brokenBy;
+          held = undefined;
+          await layer.release();
           return value;
         }
-        if (transactionStatus(session.raw) === 'I') {
-          await session.raw.query(session.protocol === 'savepoint' ? `${beginSql}; SAVEPOINT ${savepointName}` : beginSql);
+        if (!held.begun) {
+          await layer.begin(beginMode, held.protocol === 'savepoint' ? savepointName : undefined);
+          held.begun = true;
         }
-        session.watched.startAttempt();
+        layer.startAttempt();
         phase = 'body';
-        const value = await fn(session.watched.client, attempt);
-        assertTransactionIntact(session);
+        const value = await fn(layer.handle, attempt);
+        await assertTransactionIntact(held);
         phase = 'commit';
-        if (session.protocol === 'savepoint') await session.raw.query(`RELEASE SAVEPOINT ${savepointName}`);
-        const commit = await session.raw.query('COMMIT');
-        if (commit.command === 'ROLLBACK') throw new TransactionAbortedError(session.watched.lastQueryError);
-        closeSession(session);
-        session = undefined;
+        if (held.protocol === 'savepoint') await layer.run(`RELEASE SAVEPOINT ${savepointName}`);
+        if ((await layer.commit()) === 'rolled back') throw new TransactionAbortedError(layer.lastQueryError);
+        held = undefined;
+        await layer.release();
         return value;
       } catch (error) {
-        const failed = session;
-        session = undefined; // settle() owns it now: it hands back only a session to keep
-        session = await settle(error, phase, failed, settings.readOnly);
+        const failed = held;
+        held = undefined; // settle() owns it now: it hands back only a session to keep
+        held = await settle(error, phase, failed, settings.readOnly);
         // A wait for a connection that the budget cut short says less than the failure before it.
         const failure =
           error instanceof BudgetSpentError && lastFailure !== undefined
@@ -207,7 +228,7 @@ async function runAttempts<T>(
       }
     }
   } finally {
-    if (session) await rollbackAndClose(session);
+    if (held) await rollbackAndClose(held.layer);
   }
 }
 
@@ -215,50 +236,64 @@ async function runAttempts<T>(
  * Decides what a failed attempt means. Returns the session to keep for the next
  * attempt (savepoint protocol) or undefined; throws when the error must not be retried.
  */
-async function settle(
+async function settle<Tx>(
   error: unknown,
   phase: Phase,
-  session: Session | undefined,
+  held: Held<Tx> | undefined,
   readOnly: boolean,
-): Promise<Session | undefined> {
+): Promise<Held<Tx> | undefined> {
   const classified = classifyError(error);
   const kind = readOnly && classified === 'ambiguous' ? 'retryable' : classified;
-  const broken = kind === 'connection' || session?.watched.brokenBy !== undefined;
+  const layer = held?.layer;
+  const broken = kind === 'connection' || layer?.brokenBy !== undefined;
   if (kind === 'ambiguous' || (phase === 'commit' && broken && !readOnly)) {
-    if (session) discardSession(session, error);
+    layer?.discard(error);
     throw new AmbiguousCommitError(error);
   }
   if (broken) {
-    if (session) discardSession(session, error);
+    layer?.discard(error);
     if (kind === 'connection') return undefined;
     throw error;
   }
-  if (kind === 'retryable' && session) {
-    if (session.protocol === 'savepoint' && transactionStatus(session.raw) !== 'I') {
+  if (kind === 'retryable' && held && layer) {
+    if (held.protocol === 'savepoint' && held.begun && layer.state() !== 'idle') {
       try {
-        await session.raw.query(`ROLLBACK TO SAVEPOINT ${savepointName}`);
-        return session;
+        await layer.run(`ROLLBACK TO SAVEPOINT ${savepointName}`);
+        return held;
       } catch (rollbackError) {
-        discardSession(session, rollbackError);
+        layer.discard(rollbackError);
         return undefined;
       }
     }
-    await rollbackAndClose(session);
+    await rollbackAndClose(layer);
     return undefined;
   }
-  if (session) await rollbackAndClose(session);
+  if (layer) await rollbackAndClose(layer);
   if (kind === 'retryable') return undefined;
   throw error;
 }
 
-/** Refuses to COMMIT a transaction the callback spoiled: PostgreSQL would answer COMMIT with ROLLBACK. */
-function assertTransactionIntact(session: Session): void {
-  const { watched } = session;
-  if (watched.brokenBy !== undefined) throw watched.brokenBy;
-  const status = transactionStatus(session.raw);
-  if (status === 'E') throw new TransactionAbortedError(watched.lastQueryError);
-  if (status === 'I') {
+/**
+ * Refuses to COMMIT a transaction the callback spoiled: PostgreSQL would answer
+ * COMMIT with ROLLBACK, and a layer that does not read COMMIT's answer would
+ * report success. Where the layer hides the connection's state, one `SELECT 1`
+ * asks the server (a failed transaction refuses it with 25P02); under the
+ * savepoint protocol RELEASE SAVEPOINT asks instead, at no extra cost.
+ */
+async function assertTransactionIntact<Tx>({ layer, protocol }: Held<Tx>): Promise<void> {
+  if (layer.brokenBy !== undefined) throw layer.brokenBy;
+  const state = layer.state();
+  if (state === 'failed') throw new TransactionAbortedError(layer.lastQueryError);
+  if (state === 'idle') {
     throw new Error('the transaction callback ended the transaction itself (COMMIT or ROLLBACK inside runTransaction)');
+  }
+  if (state === undefined && protocol === 'plain') {
+    try {
+      await layer.run('SELECT 1');
+    } catch (probeError) {
+      if (classifyError(probeError) === 'connection') throw probeError;
+      throw new TransactionAbortedError(layer.lastQueryError ?? probeError);
+    }
   }
 }
 
@@ -270,13 +305,13 @@ class BudgetSpentError extends Error {
 }
 
 /**
- * A connection from the pool, waiting at most `ms` (the pool's own connect
- * timeout may end the wait sooner). A connection that arrives after the wait
- * was given up goes back to the pool unused.
+ * A new session, waiting at most `ms` (the pool's own connect timeout may end
+ * the wait sooner). A session that arrives after the wait was given up is
+ * rolled back and goes back to its pool unused.
  */
-async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
-  if (!Number.isFinite(ms)) return pool.connect();
-  const pending = pool.connect();
+async function openWithin<Tx>(source: SessionSource<Tx>, mode: BeginMode, ms: number): Promise<AttemptSession<Tx>> {
+  const pending = source.open(mode);
+  if (!Number.isFinite(ms)) return pending;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new BudgetSpentError()), Math.max(0, ms));
@@ -285,7 +320,7 @@ async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> 
     return await Promise.race([pending, expired]);
   } catch (error) {
     pending.then(
-      (late) => late.release(),
+      (late) => rollbackAndClose(late),
       () => {},
     );
     throw error;
@@ -294,69 +329,49 @@ async function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> 
   }
 }
 
-async function startSession(pool: pg.Pool, raw: pg.PoolClient, protocol: TransactionProtocol): Promise<Session> {
-  const watched = watchClient(raw);
-  const session = { raw, watched, protocol: 'plain' as Protocol };
+/** Pairs a new session with its protocol; a session whose server could not be asked is destroyed. */
+async function hold<Tx>(source: SessionSource<Tx>, layer: AttemptSession<Tx>, protocol: TransactionProtocol): Promise<Held<Tx>> {
   try {
-    return { ...session, protocol: protocol === 'auto' ? await protocolFor(pool, raw) : protocol };
+    return { layer, protocol: protocol === 'auto' ? await protocolFor(source, layer) : protocol, begun: false };
   } catch (error) {
-    discardSession(session, error);
+    layer.discard(error);
     throw error;
   }
 }
 
-/** CockroachDB gets the savepoint protocol; the answer is asked once per pool. */
-function protocolFor(pool: pg.Pool, client: pg.PoolClient): Promise<Protocol> {
-  let known = protocolByPool.get(pool);
+/** CockroachDB gets the savepoint protocol; the answer is asked once per source (the user's handle). */
+function protocolFor<Tx>(source: SessionSource<Tx>, layer: AttemptSession<Tx>): Promise<Protocol> {
+  let known = protocolBySource.get(source.identity);
   if (!known) {
-    known = detectServer(client).then((server) => (server.kind === 'cockroachdb' ? 'savepoint' : 'plain'));
-    protocolByPool.set(pool, known);
-    known.catch(() => protocolByPool.delete(pool));
+    known = layer
+      .run('SELECT version() AS version')
+      .then((rows) => (serverInfoOf(String(rows[0]?.version ?? '')).kind === 'cockroachdb' ? 'savepoint' : 'plain'));
+    protocolBySource.set(source.identity, known);
+    known.catch(() => protocolBySource.delete(source.identity));
   }
   return known;
 }
 
-function transactionStatus(client: pg.PoolClient): string | null {
-  return (client as unknown as { getTransactionStatus(): string | null }).getTransactionStatus();
-}
-
-/** Gives a healthy connection back to the pool, or destroys it if it is not idle. */
-function closeSession(session: Session): void {
-  if (transactionStatus(session.raw) !== 'I') {
-    discardSession(session, new Error('connection still inside a transaction'));
-    return;
-  }
-  session.watched.stopWatching();
-  session.raw.release();
-}
-
 /**
- * Ends whatever a failed attempt left open. ROLLBACK is sent whatever the status
+ * Ends whatever a failed attempt left open. ROLLBACK is sent whatever the state
  * says: node-postgres rejects a failed query on the server's ErrorResponse, before
- * the ReadyForQuery that updates the status, so right after an error the status
+ * the ReadyForQuery that updates the state, so right after an error the state
  * can still read idle while a batch's BEGIN left the session in an aborted
  * transaction. The client queues the ROLLBACK behind that ReadyForQuery; with no
  * transaction open it is only a warning.
  */
-async function rollbackAndClose(session: Session): Promise<void> {
-  if (session.watched.brokenBy !== undefined) {
-    discardSession(session, session.watched.brokenBy);
+async function rollbackAndClose<Tx>(layer: AttemptSession<Tx>): Promise<void> {
+  if (layer.brokenBy !== undefined) {
+    layer.discard(layer.brokenBy);
     return;
   }
   try {
-    await session.raw.query('ROLLBACK');
+    await layer.rollback();
   } catch (error) {
-    discardSession(session, error);
+    layer.discard(error);
     return;
   }
-  closeSession(session);
-}
-
-/** Destroys a connection instead of pooling it; a late socket error must not crash the process. */
-function discardSession(session: Session, reason: unknown): void {
-  session.watched.stopWatching();
-  session.raw.on('error', () => {});
-  session.raw.release(reason instanceof Error ? reason : new Error(String(reason)));
+  await layer.release();
 }
 
 type Settings = ReturnType<typeof resolveOptions>;
