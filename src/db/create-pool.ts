@@ -48,5 +48,9 @@ export function createPool(connectionString: string, options: CreatePoolOptions 
   }
   const pool = new pg.Pool({ ...config, max: options.max ?? 10 });
   pool.on('error', () => {});
+  // node-postgres emits 'error' on a client whose socket fails while checked out, and pg-pool
+  // listens only while it is idle: a data layer that never listens (Kysely) would crash the
+  // process. The failure still reaches the statement that was running, and the retry core.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }

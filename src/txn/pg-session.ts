@@ -76,8 +76,19 @@ export function beginStatement(mode: BeginMode): string {
   return `BEGIN ISOLATION LEVEL ${mode.isolation.toUpperCase()}${mode.readOnly ? ' READ ONLY' : ''}`;
 }
 
-/** The transaction state from the last ReadyForQuery of a node-postgres client. */
+/**
+ * The transaction state from the last ReadyForQuery of a node-postgres client,
+ * or undefined while that is not known yet: node-postgres rejects a failed
+ * statement on the server's ErrorResponse, and when the ReadyForQuery behind it
+ * comes in a later packet, the status still says "open" for a moment. Then
+ * `readyForQuery` is false, and the core asks the server instead of trusting it.
+ */
 export function pgTransactionState(client: pg.ClientBase): TransactionState | undefined {
-  const status = (client as unknown as { getTransactionStatus?(): string | null }).getTransactionStatus?.();
+  const { readyForQuery, getTransactionStatus } = client as unknown as {
+    readyForQuery?: boolean;
+    getTransactionStatus?(): string | null;
+  };
+  if (readyForQuery === false) return undefined;
+  const status = getTransactionStatus?.call(client);
   return status === 'I' ? 'idle' : status === 'T' ? 'open' : status === 'E' ? 'failed' : undefined;
 }

@@ -13,7 +13,9 @@
 export class TransactionAbortedError extends Error {
   constructor(cause: unknown) {
     super(
-      `the transaction was aborted by an error the callback caught: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause === undefined
+        ? 'the transaction was aborted by a statement error that the callback caught'
+        : `the transaction was aborted by an error the callback caught: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
     this.name = 'TransactionAbortedError';
