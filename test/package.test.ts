@@ -24,6 +24,27 @@ describe('the roachbank package from plain JavaScript', () => {
     assert.ok(retries > 0, 'serializable read-modify-write under contention must have retried');
   });
 
+  test('each data-layer adapter is its own entry: it loads its library alone, and the main entry loads none', async () => {
+    const loaded = async (specifier: string): Promise<string[]> =>
+      JSON.parse((await run(process.execPath, ['test/fixtures/loaded-packages.mjs', specifier], { cwd: root })).stdout);
+    const layers = ['kysely', 'knex', 'typeorm', 'sequelize', '@prisma/client', '@prisma/adapter-pg'];
+    const main = await loaded('roachbank');
+    assert.deepEqual(
+      main.filter((name) => layers.includes(name)),
+      [],
+    );
+    for (const [entry, library] of [
+      ['kysely', 'kysely'],
+      ['knex', undefined], // type-only: the adapter drives the Knex instance it is given
+      ['typeorm', undefined],
+      ['sequelize', undefined],
+      ['prisma', undefined],
+    ] as const) {
+      const others = (await loaded(`roachbank/${entry}`)).filter((name) => layers.includes(name) && name !== library);
+      assert.deepEqual(others, [], `roachbank/${entry} loads no other data layer`);
+    }
+  });
+
   test('npx roachbank --help works in the project', async () => {
     const { stdout } = await run('npx', ['--no-install', 'roachbank', '--help'], { cwd: root });
     assert.match(stdout, /^Usage: roachbank/);

@@ -7,6 +7,8 @@ export interface ClientMessage {
   readonly type: string;
   /** The SQL of a simple Query (`Q`). */
   readonly sql?: string;
+  /** The SQL of a prepared statement, on its Parse (`P`) and each Bind (`B`) that runs it. */
+  readonly statement?: string;
   /**
    * True if the server commits when it acts on this message: a `COMMIT` (or a
    * batch ending in one), a writing statement sent outside BEGIN, or the Sync
@@ -206,7 +208,7 @@ class TransactionTracker {
       const name = cString(body, 0);
       const sql = cString(body, name.next).text;
       this.#prepared.set(name.text, sql);
-      return { type, commits: false };
+      return { type, statement: sql, commits: false };
     }
     if (type === 'B') {
       const portal = cString(body, 0);
@@ -214,7 +216,7 @@ class TransactionTracker {
       const sql = this.#prepared.get(statement) ?? '';
       if (beginsTransaction.test(sql)) this.#explicit = true;
       if (writes.test(sql)) this.#boundWrites = true;
-      return { type, commits: false };
+      return { type, statement: sql, commits: false };
     }
     if (type === 'S') {
       const commits = !this.#explicit && this.#boundWrites;
