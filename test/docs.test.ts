@@ -69,4 +69,10 @@ describe('the README', () => {
   test('its runOrmTransaction example runs as written', async () => {
     assert.equal(await runReadmeExample('Library: `runOrmTransaction` (Drizzle ORM)'), 'balance now 250\n');
   });
+
+  for (const layer of ['Kysely', 'Knex', 'TypeORM', 'Sequelize']) {
+    test(`its ${layer} adapter example runs as written`, async () => {
+      assert.equal(await runReadmeExample(layer), 'balance now 250\n');
+    });
+  }
 });
