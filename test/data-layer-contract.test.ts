@@ -10,6 +10,7 @@ import { classifyError, sqlState } from '../src/txn/classify-error.js';
 import { RetriesExhaustedError } from '../src/txn/retries-exhausted-error.js';
 import type { RetryEvent } from '../src/txn/run-transaction.js';
 import { contractTables, dataLayers, type LayerUnderTest } from './support/data-layers.js';
+import { failFirstAttemptsSql } from './support/injected-failures.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startWireProxy, type WireProxy } from './support/wire-proxy.js';
 
@@ -28,14 +29,7 @@ for (const [name, open] of Object.entries(dataLayers)) {
       db = await createTestDatabase(`layer_${name}`);
       await db.pool.query(`
         ${contractTables}
-        CREATE SEQUENCE attempt_counter;
-        CREATE FUNCTION fail_first_attempts() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF nextval('attempt_counter') <= ${failingAttempts} THEN
-            RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001';
-          END IF;
-          RETURN NEW;
-        END $$;`);
+        ${failFirstAttemptsSql(failingAttempts)}`);
       layer = await open(db.url);
       proxy = await startWireProxy(Number(new URL(db.url).port));
       proxied = await open(proxy.urlThrough(db.url));

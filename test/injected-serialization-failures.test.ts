@@ -14,6 +14,7 @@ import { runOrmTransaction } from '../src/orm/run-orm-transaction.js';
 import { sqlState } from '../src/txn/classify-error.js';
 import { RetriesExhaustedError } from '../src/txn/retries-exhausted-error.js';
 import { type RetryEvent, runSingleStatement, runTransaction } from '../src/txn/run-transaction.js';
+import { failFirstAttemptsSql } from './support/injected-failures.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const failingAttempts = 3;
@@ -26,14 +27,7 @@ describe('serialization failures injected on the first 3 attempts of every trans
     await ensureSchema(db.pool);
     await db.pool.query(`
       CREATE TABLE items (n INT8 NOT NULL);
-      CREATE SEQUENCE attempt_counter;
-      CREATE FUNCTION fail_first_attempts() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF nextval('attempt_counter') <= ${failingAttempts} THEN
-          RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001';
-        END IF;
-        RETURN NEW;
-      END $$;
+      ${failFirstAttemptsSql(failingAttempts)}
       CREATE TRIGGER fail_first_attempts BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION fail_first_attempts();`);
   });
   after(() => db.drop());

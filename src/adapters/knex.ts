@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import type { AttemptSession, SessionSource } from '../txn/attempt-session.js';
-import { pgTransactionState } from '../txn/pg-session.js';
+import { pgTransactionState, watchSocket } from '../txn/pg-session.js';
 import { type RunTransactionOptions, runTransactionOn } from '../txn/run-transaction.js';
 
 /**
@@ -41,14 +41,10 @@ export function knexSessionSource(knex: Knex): SessionSource<Knex.Transaction> {
     identity: knex,
     async open() {
       const raw = (await knex.client.acquireConnection()) as KnexConnection;
-      let brokenBy: unknown;
-      const onError = (error: unknown) => {
-        brokenBy ??= error;
-      };
-      raw.on('error', onError);
+      const socket = watchSocket(raw);
       let trx: Knex.Transaction | undefined;
       const giveBack = (reason?: unknown) => {
-        raw.removeListener('error', onError);
+        socket.stop();
         if (reason !== undefined) {
           raw.on('error', () => {}); // a late socket error must not crash the process
           raw.__knex__disposed = reason; // Knex's pool validates on acquire and destroys it
@@ -83,7 +79,7 @@ export function knexSessionSource(knex: Knex): SessionSource<Knex.Transaction> {
         },
         state: () => pgTransactionState(raw),
         get brokenBy() {
-          return brokenBy ?? raw.__knex__disposed;
+          return socket.brokenBy ?? raw.__knex__disposed;
         },
         lastQueryError: undefined,
         startAttempt() {},

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Sequelize, Transaction } from 'sequelize';
 import type { AttemptSession, SessionSource } from '../txn/attempt-session.js';
-import { pgTransactionState } from '../txn/pg-session.js';
+import { pgTransactionState, watchSocket } from '../txn/pg-session.js';
 import { type RunTransactionOptions, runTransactionOn } from '../txn/run-transaction.js';
 
 /**
@@ -52,11 +52,7 @@ export function sequelizeSessionSource(sequelize: Sequelize): SessionSource<Tran
       const t = await sequelize.transaction({ isolationLevel: mode.isolation.toUpperCase() as Transaction.ISOLATION_LEVELS });
       const inner = t as unknown as SequelizeTransactionInternals;
       const raw = inner.connection;
-      let brokenBy: unknown;
-      const onError = (error: unknown) => {
-        brokenBy ??= error;
-      };
-      raw.on('error', onError);
+      const socket = watchSocket(raw);
       // Sequelize's own `readOnly` picks a read replica; the server's READ ONLY mode is this statement.
       if (mode.readOnly) await raw.query('SET TRANSACTION READ ONLY');
       const session: AttemptSession<Transaction> = {
@@ -75,17 +71,17 @@ export function sequelizeSessionSource(sequelize: Sequelize): SessionSource<Tran
         },
         state: () => pgTransactionState(raw),
         get brokenBy() {
-          return brokenBy;
+          return socket.brokenBy;
         },
         lastQueryError: undefined,
         startAttempt() {},
         async release() {
-          raw.removeListener('error', onError);
+          socket.stop();
           // COMMIT and ROLLBACK gave the connection back already; one still in a transaction must not stay.
           if (pgTransactionState(raw) !== 'idle') session.discard(new Error('connection still inside a transaction'));
         },
         discard() {
-          raw.removeListener('error', onError);
+          socket.stop();
           raw.on('error', () => {}); // a late socket error must not crash the process
           inner.finished ??= 'rollback';
           inner.forceCleanup().catch(() => {});

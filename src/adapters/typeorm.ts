@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { AttemptSession, SessionSource } from '../txn/attempt-session.js';
-import { pgTransactionState } from '../txn/pg-session.js';
+import { pgTransactionState, watchSocket } from '../txn/pg-session.js';
 import { type RunTransactionOptions, runTransactionOn } from '../txn/run-transaction.js';
 
 /**
@@ -41,13 +41,9 @@ export function typeormSessionSource(dataSource: DataSource): SessionSource<Enti
     async open() {
       const runner: QueryRunner = dataSource.createQueryRunner();
       const raw = (await runner.connect()) as pg.PoolClient;
-      let brokenBy: unknown;
-      const onError = (error: unknown) => {
-        brokenBy ??= error;
-      };
-      raw.on('error', onError);
+      const socket = watchSocket(raw);
       const release = async () => {
-        raw.removeListener('error', onError);
+        socket.stop();
         await runner.release();
       };
       const session: AttemptSession<EntityManager> = {
@@ -68,7 +64,7 @@ export function typeormSessionSource(dataSource: DataSource): SessionSource<Enti
         },
         state: () => pgTransactionState(raw),
         get brokenBy() {
-          return brokenBy;
+          return socket.brokenBy;
         },
         lastQueryError: undefined,
         startAttempt() {},

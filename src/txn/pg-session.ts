@@ -92,3 +92,23 @@ export function pgTransactionState(client: pg.ClientBase): TransactionState | un
   const status = getTransactionStatus?.call(client);
   return status === 'I' ? 'idle' : status === 'T' ? 'open' : status === 'E' ? 'failed' : undefined;
 }
+
+/**
+ * Remembers the first socket error of a driver connection that a data layer
+ * holds (Knex, TypeORM, Sequelize), so the core knows not to pool it again.
+ */
+export function watchSocket(raw: pg.ClientBase): { readonly brokenBy: unknown; stop(): void } {
+  let brokenBy: unknown;
+  const onError = (error: unknown): void => {
+    brokenBy ??= error;
+  };
+  raw.on('error', onError);
+  return {
+    get brokenBy() {
+      return brokenBy;
+    },
+    stop: () => {
+      raw.removeListener('error', onError);
+    },
+  };
+}

@@ -14,6 +14,7 @@ import { runKyselyTransaction } from '../../src/adapters/kysely.js';
 import { runPrismaTransaction } from '../../src/adapters/prisma.js';
 import { runSequelizeTransaction } from '../../src/adapters/sequelize.js';
 import { runTypeormTransaction } from '../../src/adapters/typeorm.js';
+import { createPool } from '../../src/db/create-pool.js';
 import { PrismaClient } from '../../src/examples/prisma-client/client.js';
 import { runOrmTransaction } from '../../src/orm/run-orm-transaction.js';
 import type { RunTransactionOptions } from '../../src/txn/run-transaction.js';
@@ -42,7 +43,7 @@ type Any = never;
 
 export const dataLayers: Record<string, (url: string) => Promise<LayerUnderTest>> = {
   async drizzle(url) {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize });
+    const pool = createPool(url, { max: poolSize });
     const accounts = pgTable('accounts', {
       id: uuid('id').primaryKey(),
       balance: bigint('balance', { mode: 'bigint' }).notNull(),
@@ -77,6 +78,7 @@ export const dataLayers: Record<string, (url: string) => Promise<LayerUnderTest>
     // As the README asks of Kysely users: Kysely never listens on the clients it checks out,
     // and node-postgres emits 'error' on a client whose socket fails mid-transaction.
     pool.on('connect', (client) => client.on('error', () => {}));
+    pool.on('error', () => {}); // an idle client's failure, as pg's documentation asks
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     type Tx = Parameters<Parameters<typeof runKyselyTransaction<Database, Any>>[1]>[0];
     return {
@@ -172,7 +174,8 @@ export const dataLayers: Record<string, (url: string) => Promise<LayerUnderTest>
   },
 
   async prisma(url) {
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) });
+    const pool = createPool(url, { max: poolSize }); // a pool of the user's own: it listens for errors
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     type Tx = Parameters<Parameters<typeof prisma.$transaction>[0]>[0];
     // Each attempt is one interactive transaction: give it room under 16-way contention.
     const limits = { maxWait: 10_000, timeout: 10_000 };
@@ -190,7 +193,10 @@ export const dataLayers: Record<string, (url: string) => Promise<LayerUnderTest>
       async insertAccount(tx, id) {
         await (tx as Tx).account.create({ data: { id, balance: 0n } });
       },
-      close: () => prisma.$disconnect(),
+      async close() {
+        await prisma.$disconnect();
+        await pool.end();
+      },
     };
   },
 };
