@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import type { AttemptSession, SessionSource } from '../txn/attempt-session.js';
-import { pgTransactionState, watchSocket } from '../txn/pg-session.js';
+import type { SessionSource } from '../txn/attempt-session.js';
+import { sessionOnConnection } from '../txn/pg-session.js';
 import { type RunTransactionOptions, runTransactionOn } from '../txn/run-transaction.js';
 
 /**
@@ -41,18 +41,8 @@ export function knexSessionSource(knex: Knex): SessionSource<Knex.Transaction> {
     identity: knex,
     async open() {
       const raw = (await knex.client.acquireConnection()) as KnexConnection;
-      const socket = watchSocket(raw);
       let trx: Knex.Transaction | undefined;
-      const giveBack = (reason?: unknown) => {
-        socket.stop();
-        if (reason !== undefined) {
-          raw.on('error', () => {}); // a late socket error must not crash the process
-          raw.__knex__disposed = reason; // Knex's pool validates on acquire and destroys it
-          raw.end().catch(() => {});
-        }
-        void knex.client.releaseConnection(raw);
-      };
-      const session: AttemptSession<Knex.Transaction> = {
+      return sessionOnConnection(raw, {
         get handle() {
           if (!trx) throw new Error('the Knex transaction is not open yet');
           return trx;
@@ -62,7 +52,6 @@ export function knexSessionSource(knex: Knex): SessionSource<Knex.Transaction> {
           trx = await knex.transaction({ connection: raw, isolationLevel: mode.isolation, readOnly: mode.readOnly });
           if (savepoint) await raw.query(`SAVEPOINT ${savepoint}`);
         },
-        run: async (text) => (await raw.query(text)).rows,
         async commit() {
           if (!trx) throw new Error('no Knex transaction to commit');
           await trx.commit();
@@ -77,19 +66,13 @@ export function knexSessionSource(knex: Knex): SessionSource<Knex.Transaction> {
           await trx.rollback();
           await trx.executionPromise;
         },
-        state: () => pgTransactionState(raw),
-        get brokenBy() {
-          return socket.brokenBy ?? raw.__knex__disposed;
+        giveBack: () => knex.client.releaseConnection(raw),
+        destroy(reason) {
+          raw.__knex__disposed = reason; // Knex's pool validates on acquire and destroys it
+          raw.end().catch(() => {});
+          void knex.client.releaseConnection(raw);
         },
-        lastQueryError: undefined,
-        startAttempt() {},
-        async release() {
-          if (pgTransactionState(raw) !== 'idle') session.discard(new Error('connection still inside a transaction'));
-          else giveBack();
-        },
-        discard: (reason) => giveBack(reason ?? new Error('discarded')),
-      };
-      return session;
+      });
     },
   };
 }

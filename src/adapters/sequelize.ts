@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Sequelize, Transaction } from 'sequelize';
-import type { AttemptSession, SessionSource } from '../txn/attempt-session.js';
-import { pgTransactionState, watchSocket } from '../txn/pg-session.js';
+import type { SessionSource } from '../txn/attempt-session.js';
+import { sessionOnConnection } from '../txn/pg-session.js';
 import { type RunTransactionOptions, runTransactionOn } from '../txn/run-transaction.js';
 
 /**
@@ -52,15 +52,11 @@ export function sequelizeSessionSource(sequelize: Sequelize): SessionSource<Tran
       const t = await sequelize.transaction({ isolationLevel: mode.isolation.toUpperCase() as Transaction.ISOLATION_LEVELS });
       const inner = t as unknown as SequelizeTransactionInternals;
       const raw = inner.connection;
-      const socket = watchSocket(raw);
-      // Sequelize's own `readOnly` picks a read replica; the server's READ ONLY mode is this statement.
-      if (mode.readOnly) await raw.query('SET TRANSACTION READ ONLY');
-      const session: AttemptSession<Transaction> = {
+      const session = sessionOnConnection(raw, {
         handle: t,
         async begin(_mode, savepoint) {
           if (savepoint) await raw.query(`SAVEPOINT ${savepoint}`);
         },
-        run: async (text) => (await raw.query(text)).rows,
         async commit() {
           await t.commit();
           return 'committed';
@@ -69,24 +65,21 @@ export function sequelizeSessionSource(sequelize: Sequelize): SessionSource<Tran
           if (inner.finished) await raw.query('ROLLBACK');
           else await t.rollback();
         },
-        state: () => pgTransactionState(raw),
-        get brokenBy() {
-          return socket.brokenBy;
-        },
-        lastQueryError: undefined,
-        startAttempt() {},
-        async release() {
-          socket.stop();
-          // COMMIT and ROLLBACK gave the connection back already; one still in a transaction must not stay.
-          if (pgTransactionState(raw) !== 'idle') session.discard(new Error('connection still inside a transaction'));
-        },
-        discard() {
-          socket.stop();
-          raw.on('error', () => {}); // a late socket error must not crash the process
+        giveBack() {}, // Sequelize gave the connection back when it committed or rolled back
+        destroy() {
           inner.finished ??= 'rollback';
           inner.forceCleanup().catch(() => {});
         },
-      };
+      });
+      // Sequelize's own `readOnly` picks a read replica; the server's READ ONLY mode is this statement.
+      if (mode.readOnly) {
+        try {
+          await raw.query('SET TRANSACTION READ ONLY');
+        } catch (error) {
+          session.discard(error);
+          throw error;
+        }
+      }
       return session;
     },
   };

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import type { AttemptSession, SessionSource } from '../txn/attempt-session.js';
-import { pgTransactionState, watchSocket } from '../txn/pg-session.js';
+import type { SessionSource } from '../txn/attempt-session.js';
+import { sessionOnConnection } from '../txn/pg-session.js';
 import { type RunTransactionOptions, runTransactionOn } from '../txn/run-transaction.js';
 
 /**
@@ -41,19 +41,13 @@ export function typeormSessionSource(dataSource: DataSource): SessionSource<Enti
     async open() {
       const runner: QueryRunner = dataSource.createQueryRunner();
       const raw = (await runner.connect()) as pg.PoolClient;
-      const socket = watchSocket(raw);
-      const release = async () => {
-        socket.stop();
-        await runner.release();
-      };
-      const session: AttemptSession<EntityManager> = {
+      return sessionOnConnection(raw, {
         handle: runner.manager,
         async begin(mode, savepoint) {
           await runner.startTransaction(mode.isolation.toUpperCase() as 'SERIALIZABLE');
           if (mode.readOnly) await raw.query('SET TRANSACTION READ ONLY');
           if (savepoint) await raw.query(`SAVEPOINT ${savepoint}`);
         },
-        run: async (text) => (await raw.query(text)).rows,
         async commit() {
           await runner.commitTransaction();
           return 'committed';
@@ -62,23 +56,12 @@ export function typeormSessionSource(dataSource: DataSource): SessionSource<Enti
           if (runner.isTransactionActive) await runner.rollbackTransaction();
           else await raw.query('ROLLBACK');
         },
-        state: () => pgTransactionState(raw),
-        get brokenBy() {
-          return socket.brokenBy;
-        },
-        lastQueryError: undefined,
-        startAttempt() {},
-        async release() {
-          if (pgTransactionState(raw) !== 'idle') session.discard(new Error('connection still inside a transaction'));
-          else await release();
-        },
-        discard() {
-          raw.on('error', () => {}); // a late socket error must not crash the process
+        giveBack: () => runner.release(),
+        destroy() {
           raw.end().catch(() => {}); // pg-pool drops a client that is ending when it comes back
-          release().catch(() => {});
+          runner.release().catch(() => {});
         },
-      };
-      return session;
+      });
     },
   };
 }

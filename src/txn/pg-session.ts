@@ -93,22 +93,58 @@ export function pgTransactionState(client: pg.ClientBase): TransactionState | un
   return status === 'I' ? 'idle' : status === 'T' ? 'open' : status === 'E' ? 'failed' : undefined;
 }
 
+/** What a data layer does on a node-postgres connection it holds (Knex, TypeORM, Sequelize). */
+export interface LayerOnConnection<Tx> {
+  /** What the transaction callback receives. */
+  readonly handle: Tx;
+  begin(mode: BeginMode, savepoint: string | undefined): Promise<void>;
+  commit(): Promise<'committed' | 'rolled back'>;
+  rollback(): Promise<void>;
+  /** Gives the idle, healthy connection back to the layer's pool (a no-op where COMMIT already did). */
+  giveBack(): Promise<void> | void;
+  /** Sees to it that the layer's pool never hands the connection out again. */
+  destroy(reason: Error): void;
+}
+
 /**
- * Remembers the first socket error of a driver connection that a data layer
- * holds (Knex, TypeORM, Sequelize), so the core knows not to pool it again.
+ * A session on a driver connection that a data layer holds: the core's own
+ * statements go straight to the connection, the transaction state is read from
+ * it, its first socket error is remembered, and it goes back to the layer's pool
+ * only when idle and healthy; otherwise the layer destroys it.
  */
-export function watchSocket(raw: pg.ClientBase): { readonly brokenBy: unknown; stop(): void } {
+export function sessionOnConnection<Tx>(raw: pg.ClientBase, layer: LayerOnConnection<Tx>): AttemptSession<Tx> {
   let brokenBy: unknown;
   const onError = (error: unknown): void => {
     brokenBy ??= error;
   };
   raw.on('error', onError);
+  const discard = (reason: unknown): void => {
+    raw.removeListener('error', onError);
+    raw.on('error', () => {}); // a late socket error must not crash the process
+    layer.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+  };
   return {
+    get handle() {
+      return layer.handle;
+    },
+    begin: (mode, savepoint) => layer.begin(mode, savepoint),
+    run: async (text) => (await raw.query(text)).rows,
+    commit: () => layer.commit(),
+    rollback: () => layer.rollback(),
+    state: () => pgTransactionState(raw),
     get brokenBy() {
       return brokenBy;
     },
-    stop: () => {
+    lastQueryError: undefined,
+    startAttempt() {},
+    async release() {
+      if (pgTransactionState(raw) !== 'idle') {
+        discard(new Error('connection still inside a transaction'));
+        return;
+      }
       raw.removeListener('error', onError);
+      await layer.giveBack();
     },
+    discard,
   };
 }
