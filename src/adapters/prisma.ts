@@ -97,7 +97,14 @@ export function prismaSessionSource<Tx extends PrismaTransactionClient>(
           if (!(error instanceof RollBack)) throw error;
         }
       };
-      if (mode.readOnly) await tx.$executeRawUnsafe('SET TRANSACTION READ ONLY');
+      if (mode.readOnly) {
+        try {
+          await tx.$executeRawUnsafe('SET TRANSACTION READ ONLY');
+        } catch (error) {
+          end(false).catch(() => {}); // no transaction of ours stays open until Prisma's timeout
+          throw error;
+        }
+      }
       const session: AttemptSession<Tx> = {
         handle: tx,
         async begin(_mode, savepoint) {
