@@ -7,6 +7,9 @@ export interface ServerInfo {
   readonly version: string;
 }
 
+/** The one question that tells CockroachDB from PostgreSQL: `version()` names the engine. */
+export const serverVersionSql = 'SELECT version() AS version';
+
 /**
  * Asks the server what it is, from `SELECT version()`: CockroachDB says
  * "CockroachDB CCL v24.1.0 ...", PostgreSQL says "PostgreSQL 18.0 ...".
@@ -15,7 +18,7 @@ export interface ServerInfo {
  * const { kind } = await detectServer(pool) // 'postgresql'
  */
 export async function detectServer(queryable: pg.Pool | pg.ClientBase): Promise<ServerInfo> {
-  const { rows } = await queryable.query<{ version: string }>('SELECT version() AS version');
+  const { rows } = await queryable.query<{ version: string }>(serverVersionSql);
   return serverInfoOf(rows[0]?.version ?? '');
 }
 

@@ -4,7 +4,7 @@ import type { AttemptSession, BeginMode, SessionSource } from './attempt-session
 import { backoffDelay, sleep } from './backoff.js';
 import { classifyError } from './classify-error.js';
 import { ConnectionLostError } from './connection-lost-error.js';
-import { serverInfoOf } from './detect-server.js';
+import { serverInfoOf, serverVersionSql } from './detect-server.js';
 import { pgSessionSource } from './pg-session.js';
 import { RetriesExhaustedError } from './retries-exhausted-error.js';
 import { TransactionAbortedError } from './transaction-aborted-error.js';
@@ -344,7 +344,7 @@ function protocolFor<Tx>(source: SessionSource<Tx>, layer: AttemptSession<Tx>): 
   let known = protocolBySource.get(source.identity);
   if (!known) {
     known = layer
-      .run('SELECT version() AS version')
+      .run(serverVersionSql)
       .then((rows) => (serverInfoOf(String(rows[0]?.version ?? '')).kind === 'cockroachdb' ? 'savepoint' : 'plain'));
     protocolBySource.set(source.identity, known);
     known.catch(() => protocolBySource.delete(source.identity));
