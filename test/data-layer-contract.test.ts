@@ -168,6 +168,22 @@ for (const [name, open] of Object.entries(dataLayers)) {
       await db.pool.query('DELETE FROM accounts WHERE id = $1', [id]);
     });
 
+    test('readOnly: the transaction is opened READ ONLY, so a write in it is refused (25006), not retried', async () => {
+      let calls = 0;
+      await assert.rejects(
+        layer.run(
+          async (tx) => {
+            calls++;
+            await layer.insertItem(tx, 3);
+          },
+          { readOnly: true },
+        ),
+        (error) => sqlState(error) === '25006',
+      );
+      assert.equal(calls, 1);
+      assert.deepEqual(await items(), []);
+    });
+
     test('16 concurrent read-modify-write increments of one balance under SERIALIZABLE end exactly right', async () => {
       const id = randomUUID();
       await db.pool.query('INSERT INTO accounts VALUES ($1, 0)', [id]);
