@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
+import type pg from 'pg';
 import { RoachbankError } from '../src/errors/roachbank-error.js';
-import { createAccountsTable } from '../src/examples/account-model.js';
-import { createAccounts, moveFunds, randomAccounts } from '../src/examples/crud.js';
+import { createAccounts, moveFunds } from '../src/examples/crud-drizzle.js';
+import { crudLibraries } from '../src/examples/crud-libraries.js';
+import { createAccountsTable, randomAccounts } from '../src/examples/crud-story.js';
 import { runOrmTransaction } from '../src/orm/run-orm-transaction.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+/** A path inside the project. */
+const projectPath = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
 const uuidV4 = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
 
@@ -59,6 +65,49 @@ function parseStory(stdout: string) {
   };
 }
 
+/** The story is consistent with itself, and `accounts` holds exactly what it says: 95 rows. */
+async function assertRowsTellStory(pool: pg.Pool, story: ReturnType<typeof parseStory>): Promise<void> {
+  assert.equal(story.created.size, 100, 'ids are distinct');
+  assert.notEqual(story.a, story.b);
+  assert.deepEqual([story.from, story.to, story.a2, story.b2], [story.a, story.b, story.a, story.b]);
+  assert.equal(story.aBalance, story.created.get(story.a));
+  assert.equal(story.bBalance, story.created.get(story.b));
+  assert.equal(story.amount, story.aBalance / 2n);
+  assert.equal(story.aAfter, story.aBalance - story.amount);
+  assert.equal(story.bAfter, story.bBalance + story.amount);
+  assert.equal(new Set(story.deleted).size, 5);
+  for (const id of story.deleted) assert.ok(story.created.has(id), 'deletes only accounts it created');
+
+  const expected = new Map(story.created);
+  expected.set(story.a, story.aAfter);
+  expected.set(story.b, story.bAfter);
+  for (const id of story.deleted) expected.delete(id);
+  const { rows } = await pool.query<{ id: string; balance: string }>('SELECT id, balance FROM accounts');
+  assert.equal(rows.length, 95);
+  assert.deepEqual(new Map(rows.map((r) => [r.id, BigInt(r.balance)])), expected);
+}
+
+/**
+ * A trigger on `accounts` that fails the first write of every transaction's
+ * first attempt with 40001, once per transaction: the local setting marks
+ * "already written in this attempt" and is undone with the attempt, and the
+ * sequence (which no rollback undoes) tells a first attempt (odd) from its retry.
+ */
+const failEachTransactionOnce = `
+  CREATE SEQUENCE write_attempts;
+  CREATE FUNCTION fail_each_transaction_once() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF coalesce(current_setting('crud_test.wrote', true), '') = '' THEN
+      PERFORM set_config('crud_test.wrote', 'yes', true);
+      IF nextval('write_attempts') % 2 = 1 THEN
+        RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001';
+      END IF;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER fail_each_transaction_once BEFORE INSERT OR UPDATE OR DELETE ON accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION fail_each_transaction_once();`;
+
 let db: TestDatabase;
 before(async () => {
   db = await createTestDatabase('crud');
@@ -70,26 +119,7 @@ describe('roachbank example crud (seed demo 2)', () => {
     const result = await runCli(['example', 'crud'], { DATABASE_URL: db.url });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
-    const story = parseStory(result.stdout);
-
-    assert.equal(story.created.size, 100, 'ids are distinct');
-    assert.notEqual(story.a, story.b);
-    assert.deepEqual([story.from, story.to, story.a2, story.b2], [story.a, story.b, story.a, story.b]);
-    assert.equal(story.aBalance, story.created.get(story.a));
-    assert.equal(story.bBalance, story.created.get(story.b));
-    assert.equal(story.amount, story.aBalance / 2n);
-    assert.equal(story.aAfter, story.aBalance - story.amount);
-    assert.equal(story.bAfter, story.bBalance + story.amount);
-    assert.equal(new Set(story.deleted).size, 5);
-    for (const id of story.deleted) assert.ok(story.created.has(id), 'deletes only accounts it created');
-
-    const expected = new Map(story.created);
-    expected.set(story.a, story.aAfter);
-    expected.set(story.b, story.bAfter);
-    for (const id of story.deleted) expected.delete(id);
-    const { rows } = await db.pool.query<{ id: string; balance: string }>('SELECT id, balance FROM accounts');
-    assert.equal(rows.length, 95);
-    assert.deepEqual(new Map(rows.map((r) => [r.id, BigInt(r.balance)])), expected);
+    await assertRowsTellStory(db.pool, parseStory(result.stdout));
   });
 
   test('never deletes rows it did not create', async () => {
@@ -154,6 +184,77 @@ describe('roachbank example crud (seed demo 2)', () => {
       parseStory(again.stdout);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('roachbank example crud --orm <library> (the same story in each data layer)', () => {
+  for (const orm of crudLibraries) {
+    test(`${orm}: prints the tutorial, leaves 95 rows that match it, and re-runs each step once after an injected 40001`, async () => {
+      const own = await createTestDatabase(`crud_${orm}`);
+      try {
+        await own.pool.query(createAccountsTable);
+        await own.pool.query(failEachTransactionOnce);
+        const result = await runCli(['example', 'crud', '--orm', orm], { DATABASE_URL: own.url });
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(result.stderr, '');
+        await assertRowsTellStory(own.pool, parseStory(result.stdout));
+        // Three transactions (create, transfer, delete), each failed once and committed on its retry.
+        const { rows } = await own.pool.query('SELECT last_value::int AS n FROM write_attempts');
+        assert.equal(rows[0].n, 6);
+      } finally {
+        await own.drop();
+      }
+    });
+  }
+
+  test('an unknown library, or --orm on the hello demo, is a usage error that touches nothing', async () => {
+    const fresh = await createTestDatabase('crud_usage');
+    try {
+      const unknown = await runCli(['example', 'crud', '--orm', 'mongoose'], { DATABASE_URL: fresh.url });
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /INVALID_ARGUMENT: .*mongoose.*drizzle, kysely, knex, typeorm, sequelize, prisma/);
+      const hello = await runCli(['example', 'hello', '--orm', 'kysely'], { DATABASE_URL: fresh.url });
+      assert.equal(hello.code, 2);
+      assert.match(hello.stderr, /INVALID_ARGUMENT: --orm applies to the crud demo/);
+      assert.equal(hello.stdout + unknown.stdout, '');
+      const { rows } = await fresh.pool.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
+      assert.equal(rows[0].n, 0, 'no table was created');
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  test('a library that is not installed is named, with the command that installs it, before anything is written', async () => {
+    // The built CLI in a project whose node_modules holds everything but kysely, as for a user who never installed it.
+    const root = await mkdtemp(join(tmpdir(), 'roachbank-no-kysely-'));
+    const fresh = await createTestDatabase('crud_missing');
+    try {
+      await cp(projectPath('dist/cli-bundle'), join(root, 'dist/cli-bundle'), { recursive: true });
+      await cp(projectPath('bin'), join(root, 'bin'), { recursive: true });
+      await symlink(projectPath('package.json'), join(root, 'package.json'));
+      await mkdir(join(root, 'node_modules'));
+      for (const entry of await readdir(projectPath('node_modules'))) {
+        if (entry !== 'kysely') await symlink(projectPath(`node_modules/${entry}`), join(root, 'node_modules', entry));
+      }
+      const result = await runCli(['example', 'crud', '--orm', 'kysely'], { DATABASE_URL: fresh.url }, undefined, undefined, {
+        bin: join(root, 'bin/roachbank.js'),
+      });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(
+        result.stderr,
+        'roachbank: INVALID_ARGUMENT: the crud example on kysely needs kysely, an optional peer dependency of roachbank that is not installed: npm install kysely\n',
+      );
+      const { rows } = await fresh.pool.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
+      assert.equal(rows[0].n, 0, 'no table was created');
+      // The same copy runs a library it has.
+      const drizzle = await runCli(['example', 'crud', '--orm', 'drizzle'], { DATABASE_URL: fresh.url }, undefined, undefined, {
+        bin: join(root, 'bin/roachbank.js'),
+      });
+      assert.equal(drizzle.code, 0, drizzle.stderr);
+    } finally {
+      await fresh.drop();
+      await rm(root, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { errorCatalogue } from '../src/errors/error-catalogue.js';
@@ -30,17 +30,43 @@ describe('the error catalogue', () => {
 });
 
 describe('the README', () => {
-  /** Runs the ```js block under a README heading as a plain .mjs user of the package; returns its stdout. */
-  async function runReadmeExample(heading: string): Promise<string> {
+  /**
+   * Runs the code block under a README heading as a user of the package would:
+   * ```js as a plain .mjs file; ```ts type-checked by tsc (strict), then run,
+   * with `./generated/prisma/client.js` being the client Prisma generated here.
+   * Returns its stdout.
+   */
+  async function runReadmeExample(heading: string, lang: 'js' | 'ts' = 'js'): Promise<string> {
     const escaped = heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const example = new RegExp(`## ${escaped}\\n\\n\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(readme)?.[1];
+    // The first block under the heading, before the next heading.
+    const example = new RegExp(`## ${escaped}\\n(?:(?!\\n#)[\\s\\S])*?\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(readme)?.[1];
     assert.ok(example, `the example under "${heading}" is in the README`);
     // Inside the package, so that `import ... from 'roachbank'` resolves to this package.
     const dir = `${root}.data/readme-example`;
-    await mkdir(dir, { recursive: true });
-    await writeFile(`${dir}/example.mjs`, example);
+    await mkdir(`${dir}/generated`, { recursive: true });
+    const file = `${dir}/example.${lang === 'js' ? 'mjs' : 'mts'}`;
+    await writeFile(file, example);
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, [`${dir}/example.mjs`], {
+      const run = promisify(execFile);
+      if (lang === 'ts') {
+        await symlink(`${root}src/examples/prisma-client`, `${dir}/generated/prisma`);
+        const tsc = `${root}node_modules/typescript/bin/tsc`;
+        const options = [
+          '--noEmit',
+          '--strict',
+          '--skipLibCheck',
+          '--target',
+          'es2022',
+          '--module',
+          'nodenext',
+          '--types',
+          'node',
+        ];
+        await run(process.execPath, [tsc, ...options, file]).catch((error: { stdout: string }) => {
+          assert.fail(`the README's ${heading} example does not type-check:\n${error.stdout}`);
+        });
+      }
+      const { stdout } = await run(process.execPath, [...(lang === 'ts' ? ['--import', 'tsx'] : []), file], {
         env: { ...process.env, DATABASE_URL: db.url },
       });
       return stdout;
@@ -75,4 +101,8 @@ describe('the README', () => {
       assert.equal(await runReadmeExample(layer), 'balance now 250\n');
     });
   }
+
+  test('its Prisma adapter example type-checks against the generated client and runs as written', async () => {
+    assert.equal(await runReadmeExample('Prisma', 'ts'), 'balance now 250\n');
+  });
 });

@@ -4,6 +4,8 @@ import { describeTarget, redactConnectionString } from '../config.js';
 import { migrate, migrationStatus } from '../db/migrate.js';
 import { runRead } from '../db/run-read.js';
 import { statementIsolation } from '../db/statement-isolation.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import { type CrudLibrary, crudLibraries } from '../examples/crud-libraries.js';
 import { addAccountCommands } from './account-commands.js';
 import { batchOption, wholeNumber } from './arguments.js';
 import { addMoneyCommands } from './money-commands.js';
@@ -70,14 +72,26 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
     .description('run a seed demo from the CockroachDB tutorials')
     .addArgument(
       new Command()
-        .createArgument('name', 'hello: the psycopg2 bank demo; crud: the SQLAlchemy CRUD demo (on Drizzle); all: both in turn')
+        .createArgument(
+          'name',
+          'hello: the psycopg2 bank demo; crud: the SQLAlchemy CRUD demo (on Drizzle, or --orm); all: both in turn',
+        )
         .choices(examples),
     )
-    .action(async (name: (typeof examples)[number]) => {
+    .addOption(new Option('--orm <library>', 'the data layer the crud demo runs on (default: drizzle)').choices(crudLibraries))
+    .action(async (name: (typeof examples)[number], options: { orm?: CrudLibrary }) => {
+      if (name === 'hello' && options.orm) {
+        throw new RoachbankError(
+          'INVALID_ARGUMENT',
+          '--orm applies to the crud demo; hello writes its own SQL through the driver',
+        );
+      }
       await withDatabase(async (db) => {
-        // Each demo loads its own code (crud brings Drizzle) only when it runs.
+        // Each demo loads its own code (crud brings its data layer) only when it runs.
         if (name === 'hello' || name === 'all') await (await import('../examples/hello.js')).runHelloExample(db.pool);
-        if (name === 'crud' || name === 'all') await (await import('../examples/crud.js')).runCrudExample(db.pool);
+        if (name === 'crud' || name === 'all') {
+          await (await import('../examples/crud.js')).runCrudExample(db.pool, { orm: options.orm ?? 'drizzle' });
+        }
       });
     });
 

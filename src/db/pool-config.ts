@@ -116,3 +116,34 @@ function readTlsFile(parameter: string, path: string): string {
 function invalid(message: string): RoachbankError {
   return new RoachbankError('INVALID_ARGUMENT', message);
 }
+
+/** The settings of one connection in a pool's config, without the pool's own (size, idle times). */
+const clientSettings = [
+  'connectionString',
+  'ssl',
+  'application_name',
+  'connectionTimeoutMillis',
+  'keepAlive',
+  'keepAliveInitialDelayMillis',
+  'options',
+] as const;
+
+/** How one connection of a pool connects: the part of its config that is not about the pool. */
+export type ClientSettings = Pick<pg.ClientConfig, (typeof clientSettings)[number]>;
+
+/**
+ * How `pool` connects (URL, TLS, timeouts, keepalive), for a data layer that
+ * opens connections of its own (Knex, TypeORM, Sequelize) and should open them
+ * exactly as roachbank does.
+ *
+ * @example
+ * const knex = knexFactory({ client: 'pg', connection: clientConfigOf(pool) });
+ */
+export function clientConfigOf(pool: pg.Pool): ClientSettings {
+  const config: Record<string, unknown> = {};
+  for (const name of clientSettings) {
+    const value = (pool.options as unknown as Record<string, unknown>)[name];
+    if (value !== undefined) config[name] = value;
+  }
+  return config as ClientSettings;
+}

@@ -1,4 +1,5 @@
-// The tutorial's models.py and dbinit.sql: the Account model of the CRUD demo.
+// The tutorial's models.py: the Account model of the CRUD demo, for Drizzle.
+// The table itself is dbinit.sql (`createAccountsTable` in crud-story.ts).
 import { bigint, pgTable, uuid } from 'drizzle-orm/pg-core';
 
 /** The "accounts" table of the tutorial's dbinit.sql, mapped for Drizzle (SQLAlchemy's `Account`). */
@@ -6,9 +7,3 @@ export const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey(),
   balance: bigint('balance', { mode: 'bigint' }),
 });
-
-/** One row of `accounts`: `{ id: string; balance: bigint | null }`. */
-export type Account = typeof accounts.$inferSelect;
-
-/** dbinit.sql, made safe to run again. */
-export const createAccountsTable = 'CREATE TABLE IF NOT EXISTS accounts (id UUID PRIMARY KEY, balance INT8)';

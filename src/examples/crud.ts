@@ -1,130 +1,83 @@
-// Seed demo 2, the SQLAlchemy tutorial's main.py in TypeScript on Drizzle ORM:
-//   1. create 100 accounts with random ids and balances;
-//   2. pick two at random and move half of the first one's money to the second;
-//   3. pick five at random and delete them.
-// Each step runs in runOrmTransaction, the counterpart of sqlalchemy_cockroachdb's
-// run_transaction.
-//
-// The tutorial's behaviour, without its bugs: what a step prints is printed once
-// the step has committed, and the ids it remembers are kept outside the retried
-// callback (the tutorial appends inside it, so a retry would record them twice);
-// the insufficient-funds check sits where it can fire (moveFunds takes any amount);
-// and it deletes only accounts this run created.
-import { randomUUID } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+// Seed demo 2, the SQLAlchemy tutorial's CRUD demo, in the data layer the user
+// picks: the story (crud-story.ts) is told once; each library's queries sit in
+// crud-<library>.ts, loaded only when picked, since every library but Drizzle is
+// an optional peer dependency.
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { type OrmTransaction, runOrmTransaction } from '../orm/run-orm-transaction.js';
-import { type Account, accounts, createAccountsTable } from './account-model.js';
+import { type CrudLibrary, crudLibraries } from './crud-libraries.js';
+import { type CrudLayer, createAccountsTable, runCrudStory } from './crud-story.js';
 
-type Print = (line: string) => void;
-
-/** What a transfer did, to be printed after it committed. */
-export interface TransferStory {
-  readonly from: Account;
-  readonly to: Account;
-  readonly amount: bigint;
-  readonly newFromBalance: bigint;
-  readonly newToBalance: bigint;
+export interface CrudExampleOptions {
+  /** The data layer. Default `drizzle`. */
+  readonly orm?: CrudLibrary;
+  /** Where each line goes. Default `console.log`. */
+  readonly print?: (line: string) => void;
+  /** The source of the random ids' picks and balances. Default `Math.random`. */
+  readonly random?: () => number;
 }
 
-/** N new accounts with random UUIDv4 ids and balances in [0, 1,000,000). */
-export function randomAccounts(count: number, random: () => number = Math.random): Account[] {
-  return Array.from({ length: count }, () => ({
-    id: randomUUID(),
-    balance: BigInt(Math.floor(random() * 1_000_000)),
-  }));
-}
+/** What each layer's file imports from npm, to name the one that is missing. */
+const packagesOf: Record<CrudLibrary, readonly string[]> = {
+  drizzle: ['drizzle-orm'],
+  kysely: ['kysely'],
+  knex: ['knex'],
+  typeorm: ['typeorm'],
+  sequelize: ['sequelize'],
+  prisma: ['@prisma/client', '@prisma/adapter-pg'],
+};
 
-/** Inserts the accounts (the tutorial's `session.add_all`). */
-export async function createAccounts(tx: OrmTransaction, newAccounts: readonly Account[]): Promise<void> {
-  await tx.insert(accounts).values([...newAccounts]);
-}
+const loaders: Record<CrudLibrary, () => Promise<{ openCrudLayer(pool: pg.Pool): Promise<CrudLayer> }>> = {
+  drizzle: () => import('./crud-drizzle.js'),
+  kysely: () => import('./crud-kysely.js'),
+  knex: () => import('./crud-knex.js'),
+  typeorm: () => import('./crud-typeorm.js'),
+  sequelize: () => import('./crud-sequelize.js'),
+  prisma: () => import('./crud-prisma.js'),
+};
 
 /**
- * Moves `amount` from `source` to `dest`, as read in this transaction; refuses
- * with INSUFFICIENT_FUNDS when the source holds less.
- */
-export async function moveFunds(tx: OrmTransaction, source: Account, dest: Account, amount: bigint): Promise<TransferStory> {
-  const sourceBalance = source.balance ?? 0n;
-  const destBalance = dest.balance ?? 0n;
-  // Check balance of the first account.
-  if (sourceBalance < amount) {
-    throw new RoachbankError('INSUFFICIENT_FUNDS', `Insufficient funds in account ${source.id}`);
-  }
-  await tx
-    .update(accounts)
-    .set({ balance: sourceBalance - amount })
-    .where(eq(accounts.id, source.id));
-  await tx
-    .update(accounts)
-    .set({ balance: destBalance + amount })
-    .where(eq(accounts.id, dest.id));
-  return { from: source, to: dest, amount, newFromBalance: sourceBalance - amount, newToBalance: destBalance + amount };
-}
-
-/** Reads both accounts and moves half of the first one's balance (rounded down) to the second. */
-export async function transferFundsRandomly(tx: OrmTransaction, one: string, two: string): Promise<TransferStory> {
-  const sources = await tx.select().from(accounts).where(eq(accounts.id, one));
-  if (sources.length !== 1) throw new RoachbankError('ACCOUNT_NOT_FOUND', `No result was found for account ${one}`);
-  const [dest] = await tx.select().from(accounts).where(eq(accounts.id, two)).limit(1);
-  if (!dest) throw new RoachbankError('ACCOUNT_NOT_FOUND', `No result was found for account ${two}`);
-  const source = sources[0]!;
-  const amount = (source.balance ?? 0n) / 2n; // floor: balances are never negative here
-  return moveFunds(tx, source, dest, amount);
-}
-
-/** Deletes the accounts with these ids; returns the ids it deleted. */
-export async function deleteAccounts(tx: OrmTransaction, ids: readonly string[]): Promise<string[]> {
-  const deleted = await tx
-    .delete(accounts)
-    .where(inArray(accounts.id, [...ids]))
-    .returning({ id: accounts.id });
-  return deleted.map((row) => row.id);
-}
-
-/** Removes and returns a random element. */
-function takeRandom<T>(items: T[], random: () => number): T {
-  return items.splice(Math.floor(random() * items.length), 1)[0]!;
-}
-
-/**
- * Runs the CRUD demo on `pool`, printing exactly what the tutorial prints.
+ * Runs the CRUD demo on `pool` in the chosen data layer, printing exactly what
+ * the tutorial prints. A layer whose library is not installed fails with
+ * INVALID_ARGUMENT naming the package to install, before anything is written.
  *
  * @example
- * await runCrudExample(pool); // Creating new accounts... / Created new account with id ... / ...
+ * await runCrudExample(pool, { orm: 'kysely' }); // Creating new accounts... / Created new account with id ... / ...
  */
-export async function runCrudExample(
-  pool: pg.Pool,
-  print: Print = console.log,
-  random: () => number = Math.random,
-): Promise<void> {
-  await pool.query(createAccountsTable);
-  const seenAccountIds: string[] = [];
-
-  print('Creating new accounts...');
-  const newAccounts = randomAccounts(100, random);
-  await runOrmTransaction(pool, (tx) => createAccounts(tx, newAccounts));
-  for (const account of newAccounts) {
-    seenAccountIds.push(account.id);
-    print(`Created new account with id ${account.id} and balance ${account.balance}.`);
+export async function runCrudExample(pool: pg.Pool, options: CrudExampleOptions = {}): Promise<void> {
+  const orm = options.orm ?? 'drizzle';
+  if (!crudLibraries.includes(orm)) {
+    throw new RoachbankError('INVALID_ARGUMENT', `unknown data layer "${orm}" (use one of ${crudLibraries.join(', ')})`);
   }
+  const { openCrudLayer } = await loadLayer(orm, loaders[orm]);
+  await pool.query(createAccountsTable);
+  const layer = await openCrudLayer(pool);
+  try {
+    await runCrudStory(layer, options.print ?? console.log, options.random ?? Math.random);
+  } finally {
+    await layer.close();
+  }
+}
 
-  const candidates = [...seenAccountIds];
-  const fromId = takeRandom(candidates, random);
-  const toId = takeRandom(candidates, random);
-  const story = await runOrmTransaction(pool, (tx) => transferFundsRandomly(tx, fromId, toId));
-  print('Random account balances:');
-  print(`Account ${fromId}: ${story.from.balance}`);
-  print(`Account ${toId}: ${story.to.balance}`);
-  print(`Transferring ${story.amount} from account ${fromId} to account ${toId}...`);
-  print('Transfer complete.');
-  print('New balances:');
-  print(`Account ${fromId}: ${story.newFromBalance}`);
-  print(`Account ${toId}: ${story.newToBalance}`);
-
-  print('Deleting existing accounts...');
-  const deleteIds = Array.from({ length: 5 }, () => takeRandom(seenAccountIds, random));
-  const deleted = await runOrmTransaction(pool, (tx) => deleteAccounts(tx, deleteIds));
-  for (const id of deleted) print(`Deleted account ${id}.`);
+/**
+ * Loads a layer's file, turning "cannot find package" for one of its libraries
+ * into an error that says what to install.
+ */
+export async function loadLayer<M>(
+  orm: CrudLibrary,
+  load: () => Promise<M>,
+  packages: readonly string[] = packagesOf[orm],
+): Promise<M> {
+  try {
+    return await load();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : '';
+    const missing =
+      (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && /Cannot find package '([^']+)'/.exec(message)?.[1];
+    if (!missing || !packages.includes(missing)) throw error;
+    throw new RoachbankError(
+      'INVALID_ARGUMENT',
+      `the crud example on ${orm} needs ${missing}, an optional peer dependency of roachbank that is not installed: npm install ${packages.join(' ')}`,
+      { cause: error },
+    );
+  }
 }

@@ -11,17 +11,19 @@ const bin = new URL('../../bin/roachbank.js', import.meta.url).pathname;
 
 /**
  * Runs the built `roachbank` command as a user would, with `env` on top of a
- * clean environment (no DATABASE_URL unless given). `onStdout` sees output as it comes.
+ * clean environment (no DATABASE_URL unless given). `onStdout` sees output as it comes;
+ * `options.bin` runs another copy of the CLI.
  */
 export function runCli(
   args: string[],
   env: Record<string, string | undefined> = {},
   onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
   input?: string,
+  options: { bin?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const { DATABASE_URL: _ignored, ...base } = process.env;
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? bin, ...args], {
       env: { ...base, ...env },
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
