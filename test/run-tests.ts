@@ -2,7 +2,10 @@
 // directory, TLS on with the fixture certificate, listening on 127.0.0.1 and
 // 127.0.0.2), every test/*.test.ts through node:test, one file at a time, and
 // a failure when no test ran at all. Suites make their own databases on it.
-import { execFileSync, spawn } from 'node:child_process';
+// Every SQL text the processes send is recorded (test/support/record-sql.mjs),
+// and after a whole-suite run CockroachDB's parser checks the product's
+// (tools/cockroach-sql-check).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,11 +43,22 @@ const server = await acquireEmbeddedServer({
 });
 console.log(`test server: PostgreSQL on 127.0.0.1:${server.port}, ready in ${Date.now() - started} ms (${dataDir})`);
 
+// Every SQL text the product sends, in this process and in each one the tests
+// start (CLI, server), for the CockroachDB parser check below.
+const sqlRecord = join(root, '.data/sql-record');
+await rm(sqlRecord, { recursive: true, force: true });
+const recording = {
+  ROACHBANK_RECORD_SQL: sqlRecord,
+  NODE_OPTIONS: [process.env.NODE_OPTIONS, '--enable-source-maps', `--import=${join(root, 'test/support/record-sql.mjs')}`]
+    .filter(Boolean)
+    .join(' '),
+};
+
 let output = '';
 const exitCode = await new Promise<number>((resolve) => {
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files], {
     cwd: root,
-    env: { ...process.env, ROACHBANK_TEST_URL: server.url },
+    env: { ...process.env, ...recording, ROACHBANK_TEST_URL: server.url },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   child.stdout.on('data', (chunk: Buffer) => {
@@ -58,6 +72,9 @@ await server.release();
 await rm(dataDir, { recursive: true, force: true });
 
 const count = (what: string) => Number(new RegExp(`ℹ ${what} (\\d+)`).exec(output)?.[1] ?? 0);
+// The whole suite ran: CockroachDB's parser over every statement it recorded.
+const sqlCheckFailed = only.length === 0 && count('tests') > 0 && !checkSqlWithCockroachParser();
+
 if (count('tests') === 0) {
   console.error('no test ran: failing the run');
   process.exit(1);
@@ -66,4 +83,24 @@ if (count('cancelled') > 0 || count('fail') > 0) {
   console.error(`${count('fail')} failed, ${count('cancelled')} cancelled: failing the run`);
   process.exit(exitCode || 1);
 }
+if (sqlCheckFailed) process.exit(1);
 process.exit(exitCode);
+
+/**
+ * Runs tools/cockroach-sql-check (Go, CockroachDB's parser) over the recorded
+ * statements; false when it refuses one. Without Go it is skipped with a
+ * warning, except in CI, which must run it.
+ */
+function checkSqlWithCockroachParser(): boolean {
+  const tool = join(root, 'tools/cockroach-sql-check');
+  const go = spawnSync('go', ['run', '.', sqlRecord], { cwd: tool, stdio: 'inherit' });
+  if ((go.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    if (process.env.CI) {
+      console.error('no Go toolchain: CI must run the CockroachDB parser check (tools/cockroach-sql-check)');
+      return false;
+    }
+    console.log('no Go toolchain: the CockroachDB parser check (tools/cockroach-sql-check) was skipped');
+    return true;
+  }
+  return go.status === 0;
+}

@@ -1,0 +1,384 @@
+// Command cockroach-sql-check runs CockroachDB's own SQL parser over every
+// distinct statement roachbank sent during `npm test` (recorded by
+// test/support/record-sql.mjs), and checks each explicit cast against
+// CockroachDB's cast table. It exits 1 when CockroachDB's grammar refuses a
+// statement (unimplemented syntax included) or a cast does not exist there.
+//
+// What it proves: the text parses in CockroachDB's grammar of the pinned
+// release line, names only types CockroachDB has, and casts only where
+// CockroachDB has that cast. What it cannot: anything decided at execution
+// (functions and their overloads, column and table names, semantics such as
+// isolation, locking, or what a statement returns); those rules stay in
+// DESIGN §4 and are checked by hand.
+//
+// Usage: go run . [-json] RECORD_FOLDER
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"unsafe"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/pgwire/pgerror"
+	// DO blocks: CockroachDB's SQL parser hands their PL/pgSQL to this one.
+	_ "github.com/cockroachdb/cockroachdb-parser/pkg/sql/plpgsql/parser"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/cast"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+)
+
+// record is one line of the recorder's output.
+type record struct {
+	Sender string `json:"sender"` // product, seed, test or unattributed
+	Text   string `json:"text"`
+}
+
+// statement is one distinct SQL text and who sent it.
+type statement struct {
+	text    string
+	senders map[string]bool
+}
+
+// kind is how the report counts a statement: the product's first.
+func (s *statement) kind() string {
+	for _, k := range []string{"product", "seed", "unattributed"} {
+		if s.senders[k] {
+			return k
+		}
+	}
+	return "test"
+}
+
+type problem struct {
+	Kind      string `json:"kind"`
+	Statement string `json:"statement"`
+	Message   string `json:"message"`
+}
+
+type castUse struct {
+	from, to string
+	checked  bool
+}
+
+type summary struct {
+	Checked  map[string]int `json:"checked"`
+	Shapes   int            `json:"shapes"`
+	TestOnly int            `json:"testOnly"`
+	Casts    map[string]int `json:"casts"`
+	Problems []problem      `json:"problems"`
+	Release  string         `json:"release"`
+}
+
+func main() {
+	asJSON := flag.Bool("json", false, "print the summary as JSON")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: cockroach-sql-check [-json] RECORD_FOLDER")
+		os.Exit(2)
+	}
+	statements, err := readRecords(flag.Arg(0))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cockroach-sql-check:", err)
+		os.Exit(2)
+	}
+
+	result := check(statements)
+	if *asJSON {
+		out, _ := json.MarshalIndent(result, "", "  ")
+		fmt.Println(string(out))
+	} else {
+		printReport(result)
+	}
+	if len(result.Problems) > 0 {
+		os.Exit(1)
+	}
+}
+
+// check parses every statement a test did not send alone and checks its casts.
+func check(statements []*statement) summary {
+	result := summary{Checked: map[string]int{}, Casts: map[string]int{}, Release: parserRelease()}
+	parsed := map[*statement][]tree.Statement{}
+	var all []tree.Statement
+	shapes := map[string]bool{} // statements with their constants hidden, as CockroachDB's statement statistics group them
+	for _, s := range statements {
+		kind := s.kind()
+		if kind == "test" {
+			result.TestOnly++
+			continue
+		}
+		result.Checked[kind]++
+		stmts, err := parser.Parse(s.text)
+		if err != nil {
+			result.Problems = append(result.Problems, problem{kind, s.text, describe(err)})
+			continue
+		}
+		for _, stmt := range stmts {
+			parsed[s] = append(parsed[s], stmt.AST)
+			all = append(all, stmt.AST)
+			shapes[tree.AsStringWithFlags(stmt.AST, tree.FmtHideConstants)] = true
+		}
+	}
+
+	result.Shapes = len(shapes)
+	columns := columnTypes(all)
+	for _, s := range statements {
+		for _, message := range designRules(parsed[s], columns) {
+			result.Problems = append(result.Problems, problem{s.kind(), s.text, message})
+		}
+		for _, c := range castsInAll(parsed[s]) {
+			use, err := checkCast(c, columns)
+			if err != nil {
+				result.Problems = append(result.Problems, problem{s.kind(), s.text, err.Error()})
+				continue
+			}
+			label := fmt.Sprintf("%s → %s", use.from, use.to)
+			if !use.checked {
+				label += " (target type only)"
+			}
+			result.Casts[label]++
+		}
+	}
+
+	return result
+}
+
+// readRecords reads every *.jsonl file in folder: one statement per distinct text.
+func readRecords(folder string) ([]*statement, error) {
+	files, err := filepath.Glob(filepath.Join(folder, "*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no recorded statements in %s (run npm test first)", folder)
+	}
+	byText := map[string]*statement{}
+	for _, name := range files {
+		file, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		scanner := bufio.NewScanner(file)
+		scanner.Buffer(make([]byte, 1<<20), 64<<20)
+		for scanner.Scan() {
+			var r record
+			if err := json.Unmarshal(scanner.Bytes(), &r); err != nil {
+				file.Close()
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			s := byText[r.Text]
+			if s == nil {
+				s = &statement{text: r.Text, senders: map[string]bool{}}
+				byText[r.Text] = s
+			}
+			s.senders[r.Sender] = true
+		}
+		file.Close()
+		if err := scanner.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	statements := make([]*statement, 0, len(byText))
+	for _, s := range byText {
+		statements = append(statements, s)
+	}
+	sort.Slice(statements, func(i, j int) bool { return statements[i].text < statements[j].text })
+	return statements, nil
+}
+
+// describe is the parser's message with its SQLSTATE and hints, as a client would see them.
+func describe(err error) string {
+	message := fmt.Sprintf("%s (SQLSTATE %s)", err.Error(), pgerror.GetPGCode(err))
+	if flat := pgerror.Flatten(err); flat.Hint != "" {
+		message += "\nHINT: " + flat.Hint
+	}
+	return message
+}
+
+// columnTypes maps each column name declared in the recorded CREATE TABLE and
+// ALTER TABLE ... ADD COLUMN statements to its type, when all declarations agree.
+func columnTypes(stmts []tree.Statement) map[string]*types.T {
+	seen := map[string]map[string]*types.T{}
+	add := func(def *tree.ColumnTableDef) {
+		typ, ok := tree.GetStaticallyKnownType(def.Type)
+		if !ok {
+			return
+		}
+		name := string(def.Name)
+		if seen[name] == nil {
+			seen[name] = map[string]*types.T{}
+		}
+		seen[name][typ.SQLString()] = typ
+	}
+	for _, stmt := range stmts {
+		switch s := stmt.(type) {
+		case *tree.CreateTable:
+			for _, def := range s.Defs {
+				if column, ok := def.(*tree.ColumnTableDef); ok {
+					add(column)
+				}
+			}
+		case *tree.AlterTable:
+			for _, cmd := range s.Cmds {
+				if column, ok := cmd.(*tree.AlterTableAddColumn); ok {
+					add(column.ColumnDef)
+				}
+			}
+		}
+	}
+	columns := map[string]*types.T{}
+	for name, typs := range seen {
+		if len(typs) == 1 {
+			for _, typ := range typs {
+				columns[name] = typ
+			}
+		}
+	}
+	return columns
+}
+
+func castsInAll(stmts []tree.Statement) []*tree.CastExpr {
+	var found []*tree.CastExpr
+	for _, stmt := range stmts {
+		found = append(found, nodesIn[*tree.CastExpr](stmt)...)
+	}
+	return found
+}
+
+var typeType = reflect.TypeOf(&types.T{})
+
+// nodesIn finds every node of type T (a pointer type) anywhere in a syntax
+// tree, DDL defaults and constraints included, by walking its Go values: the
+// parser's own walker covers expressions in some statements only.
+func nodesIn[T any](node any) []T {
+	want := reflect.TypeOf((*T)(nil)).Elem()
+	var found []T
+	visited := map[uintptr]bool{}
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if v.IsNil() || v.Type() == typeType || visited[v.Pointer()] {
+				return
+			}
+			visited[v.Pointer()] = true
+			if v.Type() == want {
+				found = append(found, reflect.NewAt(want.Elem(), unsafe.Pointer(v.Pointer())).Interface().(T))
+			}
+			walk(v.Elem())
+		case reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem())
+			}
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				walk(v.Field(i))
+			}
+		case reflect.Slice, reflect.Array:
+			for i := 0; i < v.Len(); i++ {
+				walk(v.Index(i))
+			}
+		}
+	}
+	walk(reflect.ValueOf(node))
+	return found
+}
+
+// checkCast resolves the cast's target type and, where the source's type is
+// known without a cluster (a constant, a placeholder, another cast, a column
+// of a recorded table), looks the cast up in CockroachDB's cast table.
+func checkCast(c *tree.CastExpr, columns map[string]*types.T) (castUse, error) {
+	to, err := tree.ResolveType(context.Background(), c.Type, nil)
+	if err != nil {
+		return castUse{}, fmt.Errorf("cast to %s: %v", tree.AsString(c.Type.(tree.NodeFormatter)), err)
+	}
+	from, label := sourceType(c.Expr, columns)
+	if from == nil {
+		return castUse{from: label, to: to.SQLString(), checked: label == "placeholder" || label == "string literal" || label == "NULL"}, nil
+	}
+	if !cast.ValidCast(from, to, cast.ContextExplicit) {
+		return castUse{}, fmt.Errorf("CockroachDB has no cast from %s to %s: %s", from.SQLString(), to.SQLString(), tree.AsString(c))
+	}
+	return castUse{from: from.SQLString(), to: to.SQLString(), checked: true}, nil
+}
+
+// sourceType is the type of a cast's operand when it is known statically, or nil and what it is.
+func sourceType(expr tree.Expr, columns map[string]*types.T) (*types.T, string) {
+	switch e := expr.(type) {
+	case *tree.ParenExpr:
+		return sourceType(e.Expr, columns)
+	case *tree.Placeholder:
+		return nil, "placeholder" // typed by the cast itself
+	case *tree.StrVal:
+		return nil, "string literal" // parsed as the target type
+	case *tree.NumVal:
+		if e.ShouldBeInt64() {
+			return types.Int, ""
+		}
+		return types.Decimal, ""
+	case *tree.DBool:
+		return types.Bool, ""
+	case *tree.CastExpr:
+		if typ, err := tree.ResolveType(context.Background(), e.Type, nil); err == nil {
+			return typ, ""
+		}
+	case *tree.UnresolvedName:
+		if typ, ok := columns[e.Parts[0]]; ok {
+			return typ, ""
+		}
+		return nil, "column " + e.Parts[0]
+	case *tree.FuncExpr:
+		return nil, "function " + strings.ToLower(tree.AsString(&e.Func))
+	case *tree.Subquery:
+		return nil, "subquery"
+	}
+	if expr == tree.DNull {
+		return nil, "NULL" // casts to every type
+	}
+	return nil, fmt.Sprintf("%T", expr)
+}
+
+// parserRelease names the parser module's version, which is CockroachDB's release with "v0." in front.
+func parserRelease() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "github.com/cockroachdb/cockroachdb-parser" {
+				return "cockroachdb-parser " + dep.Version + ", CockroachDB " + strings.Replace(dep.Version, "v0.", "v", 1)
+			}
+		}
+	}
+	return "cockroachdb-parser"
+}
+
+func printReport(result summary) {
+	total := 0
+	for _, n := range result.Checked {
+		total += n
+	}
+	fmt.Printf("CockroachDB parser (%s): %d distinct SQL texts checked (product %d, seed demos %d, unattributed %d), %d statements once constants are hidden; %d test-only texts left out\n",
+		result.Release, total, result.Checked["product"], result.Checked["seed"], result.Checked["unattributed"], result.Shapes, result.TestOnly)
+	labels := make([]string, 0, len(result.Casts))
+	for label := range result.Casts {
+		labels = append(labels, label)
+	}
+	sort.Strings(labels)
+	fmt.Println("casts:")
+	for _, label := range labels {
+		fmt.Printf("  %-48s %d\n", label, result.Casts[label])
+	}
+	for _, p := range result.Problems {
+		fmt.Printf("\nREFUSED (%s): %s\n  %s\n", p.Kind, strings.ReplaceAll(p.Message, "\n", "\n  "), strings.ReplaceAll(strings.TrimSpace(p.Statement), "\n", "\n  "))
+	}
+	if len(result.Problems) == 0 {
+		fmt.Println("every statement parses, and every cast exists, in CockroachDB")
+	}
+}

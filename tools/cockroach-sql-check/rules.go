@@ -1,0 +1,124 @@
+package main
+
+// The rules of DESIGN §4 that a statement's syntax tree shows, checked here
+// rather than by hand. They are CockroachDB's semantics, not its grammar: each
+// parses, and each would fail or misbehave on a cluster.
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+)
+
+// designRules returns what breaks DESIGN §4 in one SQL text (one or more statements).
+func designRules(stmts []tree.Statement, columns map[string]*types.T) []string {
+	var broken []string
+	inTransaction, ddl, dml := false, false, false
+	for _, stmt := range stmts {
+		broken = append(broken, sameTableTwice(stmt)...)
+		broken = append(broken, integerDivision(stmt, columns)...)
+		broken = append(broken, forbiddenFeatures(stmt)...)
+		switch {
+		case isBegin(stmt):
+			inTransaction = true
+		case tree.CanModifySchema(stmt):
+			ddl = ddl || inTransaction
+		case tree.CanWriteData(stmt) || stmt.StatementType() == tree.TypeDML:
+			dml = dml || inTransaction
+		}
+	}
+	if ddl && dml {
+		// CockroachDB runs schema changes after the transaction commits, and
+		// DML in the same transaction may not see them.
+		broken = append(broken, "DDL together with DML in one explicit transaction (DESIGN §4)")
+	}
+	return broken
+}
+
+func isBegin(stmt tree.Statement) bool {
+	_, ok := stmt.(*tree.BeginTransaction)
+	return ok
+}
+
+// sameTableTwice: CockroachDB refuses a statement with two UPDATE, DELETE or
+// INSERT … ON CONFLICT parts on one table (for example two data-modifying
+// CTEs): "multiple modification subqueries of the same table are not
+// supported" (cockroachdb/cockroach#71595; plain INSERTs are allowed).
+func sameTableTwice(stmt tree.Statement) []string {
+	count := map[string]int{}
+	for _, n := range nodesIn[*tree.Insert](stmt) {
+		if n.OnConflict != nil {
+			count[tableName(n.Table)]++
+		}
+	}
+	for _, n := range nodesIn[*tree.Update](stmt) {
+		count[tableName(n.Table)]++
+	}
+	for _, n := range nodesIn[*tree.Delete](stmt) {
+		count[tableName(n.Table)]++
+	}
+	var broken []string
+	for table, n := range count {
+		if n > 1 {
+			broken = append(broken, fmt.Sprintf("%s is modified %d times in one statement; CockroachDB refuses that (DESIGN §4)", table, n))
+		}
+	}
+	return broken
+}
+
+// tableName is a modified table's name without its alias, lower-cased as SQL folds it.
+func tableName(expr tree.TableExpr) string {
+	if aliased, ok := expr.(*tree.AliasedTableExpr); ok {
+		expr = aliased.Expr
+	}
+	name := strings.ToLower(tree.AsString(expr))
+	if !strings.Contains(name, ".") {
+		name = "public." + name
+	}
+	return strings.ReplaceAll(name, `"`, "")
+}
+
+// integerDivision: `/` of two integers is DECIMAL in CockroachDB and an
+// integer (truncated) in PostgreSQL; found where both operands' types are
+// known without a cluster (constants, casts, columns of recorded tables).
+func integerDivision(stmt tree.Statement, columns map[string]*types.T) []string {
+	var broken []string
+	for _, e := range nodesIn[*tree.BinaryExpr](stmt) {
+		if e.Operator.Symbol != treebin.Div {
+			continue
+		}
+		left, _ := sourceType(e.Left, columns)
+		right, _ := sourceType(e.Right, columns)
+		if left != nil && right != nil && left.Family() == types.IntFamily && right.Family() == types.IntFamily {
+			broken = append(broken, fmt.Sprintf("integer / integer (%s) is DECIMAL in CockroachDB: use div() or compute in TypeScript (DESIGN §4)", tree.AsString(e)))
+		}
+	}
+	return broken
+}
+
+// forbiddenFeatures: what DESIGN §4 rules out even where CockroachDB's
+// grammar accepts it.
+func forbiddenFeatures(stmt tree.Statement) []string {
+	var broken []string
+	if _, ok := stmt.(*tree.CreateSequence); ok {
+		broken = append(broken, "a sequence: use UUID keys, a sequence is one hot range in CockroachDB (DESIGN §4)")
+	}
+	for _, def := range nodesIn[*tree.ColumnTableDef](stmt) {
+		if def.IsSerial {
+			broken = append(broken, fmt.Sprintf("SERIAL column %s: use UUID keys (DESIGN §4)", def.Name))
+		}
+	}
+	for _, call := range nodesIn[*tree.FuncExpr](stmt) {
+		name := strings.ToLower(tree.AsString(&call.Func))
+		if strings.Contains(name, "advisory") {
+			broken = append(broken, fmt.Sprintf("%s: advisory locks do not lock anything in CockroachDB (DESIGN §4)", name))
+		}
+	}
+	if insert, ok := stmt.(*tree.Insert); ok && insert.OnConflict != nil && insert.OnConflict.IsUpsertAlias() {
+		broken = append(broken, "UPSERT is CockroachDB's alone: use INSERT … ON CONFLICT (DESIGN §4)")
+	}
+	return broken
+}
