@@ -13,6 +13,21 @@ func statementsOf(sender string, texts ...string) []*statement {
 	return out
 }
 
+func expectAccepted(t *testing.T, statements []*statement) {
+	t.Helper()
+	if result := check(statements); len(result.Problems) != 0 {
+		t.Fatalf("refused what CockroachDB and DESIGN §4 accept: %+v", result.Problems)
+	}
+}
+
+func expectOneProblem(t *testing.T, statements []*statement, want string) {
+	t.Helper()
+	result := check(statements)
+	if len(result.Problems) != 1 || !strings.Contains(result.Problems[0].Message, want) {
+		t.Errorf("want one problem containing %q, got %+v", want, result.Problems)
+	}
+}
+
 // The check fails on what CockroachDB refuses, and only on that.
 func TestCheck(t *testing.T) {
 	accepted := statementsOf("product",
@@ -21,9 +36,7 @@ func TestCheck(t *testing.T) {
 		"SELECT balance::TEXT, '00000000-0000-4000-8000-000000000000'::UUID, NULL::UUID FROM accounts",
 		"BEGIN ISOLATION LEVEL READ COMMITTED; UPDATE accounts SET balance = balance - 1 WHERE id = $1; COMMIT",
 	)
-	if result := check(accepted); len(result.Problems) != 0 {
-		t.Fatalf("refused statements CockroachDB accepts: %+v", result.Problems)
-	}
+	expectAccepted(t, accepted)
 
 	refused := map[string]string{
 		"LOCK TABLE accounts IN EXCLUSIVE MODE":            "syntax error",
@@ -35,11 +48,7 @@ func TestCheck(t *testing.T) {
 		"SELECT balance::UUID FROM accounts":               "no cast from INT8 to UUID",
 	}
 	for text, want := range refused {
-		statements := append(statementsOf("seed", text), statementsOf("product", "CREATE TABLE accounts (balance INT8)")...)
-		result := check(statements)
-		if len(result.Problems) != 1 || !strings.Contains(result.Problems[0].Message, want) {
-			t.Errorf("%s: want one problem containing %q, got %+v", text, want, result.Problems)
-		}
+		expectOneProblem(t, append(statementsOf("seed", text), statementsOf("product", "CREATE TABLE accounts (balance INT8)")...), want)
 	}
 
 	// A test's own SQL is left out: PostgreSQL-only SQL there is not a finding.
@@ -64,10 +73,7 @@ func TestDesignRules(t *testing.T) {
 		"BEGIN; CREATE TABLE t (x INT8); INSERT INTO t VALUES (1); COMMIT": "DDL together with DML",
 	}
 	for text, want := range refused {
-		result := check(statementsOf("product", schema, text))
-		if len(result.Problems) != 1 || !strings.Contains(result.Problems[0].Message, want) {
-			t.Errorf("%s: want one problem containing %q, got %+v", text, want, result.Problems)
-		}
+		expectOneProblem(t, statementsOf("product", schema, text), want)
 	}
 	accepted := statementsOf("product", schema,
 		"WITH a AS (INSERT INTO accounts VALUES ($1, 0)) INSERT INTO accounts VALUES ($2, 0)",
@@ -75,7 +81,5 @@ func TestDesignRules(t *testing.T) {
 		"INSERT INTO accounts VALUES ($1, 0) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance",
 		"BEGIN; UPDATE accounts SET balance = 0 WHERE id = $1; COMMIT",
 	)
-	if result := check(accepted); len(result.Problems) != 0 {
-		t.Fatalf("refused statements the rules allow: %+v", result.Problems)
-	}
+	expectAccepted(t, accepted)
 }
