@@ -17,18 +17,21 @@ export async function createAccounts(tx: OrmTransaction, newAccounts: readonly A
  * with INSUFFICIENT_FUNDS when the source holds less.
  */
 export async function moveFunds(tx: OrmTransaction, source: Account, dest: Account, amount: bigint): Promise<TransferStory> {
-  const story = planMove(source, dest, amount);
-  await tx.update(accounts).set({ balance: story.newFromBalance }).where(eq(accounts.id, source.id));
-  await tx.update(accounts).set({ balance: story.newToBalance }).where(eq(accounts.id, dest.id));
-  return story;
+  return writeBalances(tx, planMove(source, dest, amount));
 }
 
 /** Reads both accounts and moves half of the first one's balance (rounded down) to the second. */
 export async function transferFundsRandomly(tx: OrmTransaction, one: string, two: string): Promise<TransferStory> {
   const [source] = await tx.select().from(accounts).where(eq(accounts.id, one));
   const [dest] = await tx.select().from(accounts).where(eq(accounts.id, two));
-  const story = planHalfTransfer(one, source, two, dest);
-  return moveFunds(tx, story.from, story.to, story.amount);
+  return writeBalances(tx, planHalfTransfer(one, source, two, dest));
+}
+
+/** Writes a planned transfer's two new balances. */
+async function writeBalances(tx: OrmTransaction, story: TransferStory): Promise<TransferStory> {
+  await tx.update(accounts).set({ balance: story.newFromBalance }).where(eq(accounts.id, story.from.id));
+  await tx.update(accounts).set({ balance: story.newToBalance }).where(eq(accounts.id, story.to.id));
+  return story;
 }
 
 /** Deletes the accounts with these ids; returns the ids it deleted. */
