@@ -14,6 +14,9 @@ import { runOrmTransaction } from '../src/orm/run-orm-transaction.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
+/** The test server's CA (test/run-tests.ts starts it with TLS on). */
+const caFile = new URL('./fixtures/tls/ca.crt', import.meta.url).pathname;
+
 /** A path inside the project. */
 const projectPath = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
@@ -92,9 +95,11 @@ async function assertRowsTellStory(pool: pg.Pool, story: ReturnType<typeof parse
  * first attempt with 40001, once per transaction: the local setting marks
  * "already written in this attempt" and is undone with the attempt, and the
  * sequence (which no rollback undoes) tells a first attempt (odd) from its retry.
+ * Each committed transaction also notes whether its connection used TLS.
  */
 const failEachTransactionOnce = `
   CREATE SEQUENCE write_attempts;
+  CREATE TABLE committed_writes (tls BOOL NOT NULL);
   CREATE FUNCTION fail_each_transaction_once() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
     IF coalesce(current_setting('crud_test.wrote', true), '') = '' THEN
@@ -102,6 +107,7 @@ const failEachTransactionOnce = `
       IF nextval('write_attempts') % 2 = 1 THEN
         RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001';
       END IF;
+      INSERT INTO committed_writes SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid();
     END IF;
     RETURN NULL;
   END $$;
@@ -190,18 +196,25 @@ describe('roachbank example crud (seed demo 2)', () => {
 
 describe('roachbank example crud --orm <library> (the same story in each data layer)', () => {
   for (const orm of crudLibraries) {
-    test(`${orm}: prints the tutorial, leaves 95 rows that match it, and re-runs each step once after an injected 40001`, async () => {
+    test(`${orm}: prints the tutorial, leaves 95 rows that match it, re-runs each step once after an injected 40001, over verified TLS`, async () => {
       const own = await createTestDatabase(`crud_${orm}`);
       try {
         await own.pool.query(createAccountsTable);
         await own.pool.query(failEachTransactionOnce);
-        const result = await runCli(['example', 'crud', '--orm', orm], { DATABASE_URL: own.url });
+        // The libraries that open their own connections (Knex, TypeORM, Sequelize) must open them as roachbank does.
+        const verifiedTls = `${own.url}${own.url.includes('?') ? '&' : '?'}sslmode=verify-full&sslrootcert=${caFile}`;
+        const result = await runCli(['example', 'crud', '--orm', orm], { DATABASE_URL: verifiedTls });
         assert.equal(result.code, 0, result.stderr);
         assert.equal(result.stderr, '');
         await assertRowsTellStory(own.pool, parseStory(result.stdout));
         // Three transactions (create, transfer, delete), each failed once and committed on its retry.
         const { rows } = await own.pool.query('SELECT last_value::int AS n FROM write_attempts');
         assert.equal(rows[0].n, 6);
+        const writes = await own.pool.query('SELECT tls FROM committed_writes');
+        assert.deepEqual(
+          writes.rows.map((row) => row.tls),
+          [true, true, true],
+        );
       } finally {
         await own.drop();
       }
