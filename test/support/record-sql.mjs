@@ -90,8 +90,10 @@ if (folder) {
     const exports = load.call(this, request, parent, ...rest);
     if (parent?.filename?.endsWith('/node_modules/pg/lib/index.js')) {
       if (request === './client') recordClient(exports);
-      if (request === 'pg-pool') recordPool(exports);
-      if (request === 'pg-pool') Module._load = load; // pg loads ./client first
+      if (request === 'pg-pool') {
+        recordPool(exports);
+        Module._load = load; // pg loads ./client first: nothing more to patch
+      }
     }
     return exports;
   };
