@@ -202,7 +202,12 @@ describe('the HTTP API', () => {
       ['GET', '/accounts?cursor=garbage', {}, 400, 'INVALID_ARGUMENT'],
       ['GET', '/accounts?sort=desc', {}, 400, 'INVALID_ARGUMENT'],
       ['GET', `/accounts/${nobody}/transfers`, {}, 404, 'ACCOUNT_NOT_FOUND'],
-      ['DELETE', `/accounts/${rich}`, {}, 404, 'NOT_FOUND'],
+      ['GET', '/nowhere', {}, 404, 'NOT_FOUND'],
+      ['DELETE', `/accounts/${rich}`, {}, 405, 'METHOD_NOT_ALLOWED'],
+      ['GET', '/transfers/batch', {}, 405, 'METHOD_NOT_ALLOWED'],
+      ['POST', '/transfers/batch', { raw: '{"items":[{"id":"x","amount":{"nested":1}}]}' }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '01' } }, 400, 'INVALID_ARGUMENT'],
+      ['GET', '/accounts?limit=1001', {}, 400, 'INVALID_ARGUMENT'],
     ];
     assert.ok(corpus.length >= 25);
     const before = await checksum();
@@ -270,8 +275,39 @@ describe('the HTTP API', () => {
     assert.equal(notFound.body.title, 'Account not found');
     const badId = await api('GET', '/accounts/not-a-uuid');
     assert.equal(badId.body.title, 'Invalid argument');
-    const noRoute = await api('DELETE', '/accounts');
+    const noRoute = await api('GET', '/nowhere');
     assert.equal(noRoute.body.title, 'Not found');
+    const wrongMethod = await api('DELETE', '/accounts');
+    assert.equal(wrongMethod.body.title, 'Method not allowed');
+  });
+
+  test('a known path asked with another method is 405 with Allow, before any body is read', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/accounts', 'GET, HEAD, POST'],
+      ['PUT', `/accounts/${randomUUID()}`, 'GET, HEAD'],
+      ['GET', '/transfers/batch', 'POST'],
+      ['OPTIONS', '/transfers/batch', 'POST'],
+      ['PATCH', '/verify', 'GET, HEAD'],
+    ] as const) {
+      const reply = await fetch(`${server.base}${path}`, {
+        method,
+        headers: { 'content-type': 'text/plain' },
+        ...(method === 'GET' ? {} : { body: 'not json' }),
+      });
+      assert.equal(reply.status, 405, `${method} ${path}`);
+      assert.equal(reply.headers.get('allow'), allow, `${method} ${path}`);
+      const body = (await reply.json()) as { code: string; detail: string };
+      assert.equal(body.code, 'METHOD_NOT_ALLOWED');
+      assert.match(body.detail, new RegExp(`^${method} is not allowed on ${path}; allowed: ${allow}$`));
+    }
+  });
+
+  test('a value outside a pattern is named by what it must be, not by the regular expression', async () => {
+    const reply = await api('POST', '/transfers', { body: { fromId: randomUUID(), toId: randomUUID(), amount: '0' } });
+    assert.equal(reply.status, 400);
+    assert.equal(reply.body.detail, 'body/amount must be a whole amount from 1 to 9223372036854775807, as a decimal string');
+    const badId = await api('GET', '/accounts/nope');
+    assert.equal(badId.body.detail, 'params/id must be a UUID');
   });
 
   test('POST /transfers/batch: per-item status and problem in order, each item seeing the ones before; a repeat replays', async () => {
@@ -357,7 +393,7 @@ describe('the HTTP API', () => {
   test('healthz, the OpenAPI document and the reference page', async () => {
     assert.deepEqual((await api('GET', '/healthz')).body, { status: 'ok' });
     const openapi = await api('GET', '/openapi.json');
-    assert.equal(openapi.body.openapi, '3.0.3');
+    assert.equal(openapi.body.openapi, '3.1.0');
     for (const path of [
       '/accounts',
       '/accounts/{id}',

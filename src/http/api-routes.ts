@@ -26,6 +26,23 @@ function kindOf(item: unknown): Kind {
   return fromId == null && toId != null ? 'deposit' : toId == null && fromId != null ? 'withdrawal' : 'transfer';
 }
 
+/**
+ * OpenAPI links: where an answer's ids lead, for clients and for stateful
+ * testing (open an account → deposit, transfer, read, close).
+ */
+const links = {
+  fromAccount: (id: string) => ({
+    GetAccount: { operationId: 'getAccount', parameters: { id } },
+    Deposit: { operationId: 'deposit', parameters: { id } },
+    Withdraw: { operationId: 'withdrawal', parameters: { id } },
+    History: { operationId: 'listAccountTransfers', parameters: { id } },
+    Close: { operationId: 'closeAccount', parameters: { id } },
+    TransferFrom: { operationId: 'transfer', requestBody: { fromId: id } },
+    TransferTo: { operationId: 'transfer', requestBody: { toId: id } },
+  }),
+  toTransfer: { GetTransfer: { operationId: 'getTransfer', parameters: { id: '$response.body#/id' } } },
+};
+
 const page = (query: PageRequest['Querystring']) => ({
   ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
   ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
@@ -67,12 +84,14 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
     '/accounts',
     {
       schema: {
+        operationId: 'createAccount',
         summary: 'Open an account',
         tags: ['accounts'],
         headers: schema.idempotencyHeaders,
         body: schema.createAccountBody,
         response: { 201: schema.account, ...schema.errors },
       },
+      links: { 201: links.fromAccount('$response.body#/id') },
     },
     async (request, reply) => {
       const id = idFromKey(request.headers['idempotency-key']);
@@ -90,11 +109,13 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
     '/accounts',
     {
       schema: {
+        operationId: 'listAccounts',
         summary: 'List accounts, oldest first',
         tags: ['accounts'],
         querystring: schema.pageQuery,
         response: { 200: schema.page(schema.account), ...schema.errors },
       },
+      links: { 200: { NextPage: { operationId: 'listAccounts', parameters: { cursor: '$response.body#/next' } } } },
     },
     async (request) => pageView(await bank.listAccounts(page(request.query)), accountView),
   );
@@ -103,6 +124,7 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
     '/accounts/:id',
     {
       schema: {
+        operationId: 'getAccount',
         summary: 'One account, open or closed',
         tags: ['accounts'],
         params: schema.idParams,
@@ -116,6 +138,7 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
     '/accounts/:id/close',
     {
       schema: {
+        operationId: 'closeAccount',
         summary: 'Close an account whose balance is 0',
         tags: ['accounts'],
         params: schema.idParams,
@@ -129,11 +152,20 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
     '/accounts/:id/transfers',
     {
       schema: {
+        operationId: 'listAccountTransfers',
         summary: "An account's journal rows, newest first",
         tags: ['accounts'],
         params: schema.idParams,
         querystring: schema.pageQuery,
         response: { 200: schema.page(schema.transfer), ...schema.errors },
+      },
+      links: {
+        200: {
+          NextPage: {
+            operationId: 'listAccountTransfers',
+            parameters: { id: '$request.path.id', cursor: '$response.body#/next' },
+          },
+        },
       },
     },
     async (request) => pageView(await bank.history(request.params.id, page(request.query)), transferView),
@@ -147,13 +179,19 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
       `/accounts/:id/${path}`,
       {
         schema: {
+          operationId: kind,
           summary: kind === 'deposit' ? 'Put money into an account' : 'Take money out of an account',
+          description:
+            kind === 'deposit'
+              ? '404 when the account does not exist or is closed; 400 when its balance would pass 9223372036854775807.'
+              : '404 when the account does not exist or is closed; 409 INSUFFICIENT_FUNDS when its balance is below the amount.',
           tags: ['money'],
           params: schema.idParams,
           headers: schema.idempotencyHeaders,
           body: schema.amountBody,
           response: { 201: schema.transfer, ...schema.errors },
         },
+        links: { 201: { ...links.toTransfer, ...links.fromAccount('$request.path.id') } },
       },
       async (request, reply) => {
         const id = idFromKey(request.headers['idempotency-key']);
@@ -172,11 +210,21 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
     '/transfers',
     {
       schema: {
+        operationId: 'transfer',
         summary: 'Move money between two accounts, once per Idempotency-Key',
+        description:
+          '400 when both ids are the same account, or when the destination balance would pass 9223372036854775807; 404 when either account does not exist or is closed; 409 INSUFFICIENT_FUNDS when the source balance is below the amount.',
         tags: ['money'],
         headers: schema.idempotencyHeaders,
         body: schema.transferBody,
         response: { 201: schema.transfer, ...schema.errors },
+      },
+      links: {
+        201: {
+          ...links.toTransfer,
+          GetSource: { operationId: 'getAccount', parameters: { id: '$response.body#/fromId' } },
+          GetDestination: { operationId: 'getAccount', parameters: { id: '$response.body#/toId' } },
+        },
       },
     },
     async (request, reply) => {
@@ -193,6 +241,7 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
       // 1,000 items of three UUIDs and an amount each.
       bodyLimit: 512 * 1024,
       schema: {
+        operationId: 'transferBatch',
         summary: 'Move money many times in one request, in order, each item once per id',
         description:
           'Every item is a transfer, deposit or withdrawal with its own id (its idempotency key): sending the request again answers every item from the journal and moves nothing twice. Items run as if one after another in the order given. The answer is 200 with one result per item, each with the status that item would get alone; a malformed item fails alone. Up to 1,000 items.',
@@ -220,6 +269,7 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
     '/transfers/:id',
     {
       schema: {
+        operationId: 'getTransfer',
         summary: 'A journal row by id',
         tags: ['money'],
         params: schema.idParams,
@@ -231,7 +281,14 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
 
   app.get(
     '/verify',
-    { schema: { summary: "Check the bank's invariants", tags: ['bank'], response: { ...schema.errors } } },
+    {
+      schema: {
+        operationId: 'verify',
+        summary: "Check the bank's invariants",
+        tags: ['bank'],
+        response: { 200: schema.verifyReport, ...schema.errors },
+      },
+    },
     async () => verifyView(await bank.verify()),
   );
 }

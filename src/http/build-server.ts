@@ -11,8 +11,10 @@ import { detectServer } from '../txn/detect-server.js';
 import { registerApiRoutes } from './api-routes.js';
 import { hasToken } from './bearer-auth.js';
 import { createHttpMetrics } from './http-metrics.js';
+import { useMethodNotAllowed } from './method-not-allowed.js';
 import { codeProblem, problemOf, sendProblem } from './problem.js';
 import { useStrictJsonBodies } from './strict-json-body.js';
+import { validationMessage } from './validation-message.js';
 
 export interface ServerOptions {
   readonly pool: pg.Pool;
@@ -68,11 +70,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Unknown fields are errors, not silently dropped; no type coercion of money. strictTypes off:
     // a batch item documents its fields without a `type` on purpose (schemas.ts, batchItem), which
     // Ajv's default strictness would report on every start.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, strictTypes: false } },
+    // verbose: each error carries its schema, whose title names a failed pattern (validation-message.ts).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, strictTypes: false, verbose: true } },
+    schemaErrorFormatter: validationMessage,
   });
 
   await app.register(swagger, {
     openapi: {
+      // 3.1: the schemas are JSON Schema 2020-12 as written (type arrays, const, propertyNames).
+      openapi: '3.1.0',
       info: {
         title: 'roachbank',
         version: '0.1.0',
@@ -93,6 +99,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       return sendProblem(reply, codeProblem(request, 'UNAUTHORIZED', 'send Authorization: Bearer <ROACHBANK_API_TOKEN>'));
     }
   });
+  useMethodNotAllowed(app);
   // JSON only: a text/plain body is 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
   useStrictJsonBodies(app);

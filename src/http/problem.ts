@@ -14,7 +14,12 @@ export interface Problem {
 }
 
 // Codes of the HTTP layer alone, beside the catalogue's: a title is a short phrase for its code.
-const httpTitles: Record<string, string> = { NOT_FOUND: 'Not found', INTERNAL: 'Internal error' };
+const httpTitles: Record<string, string> = {
+  NOT_FOUND: 'Not found',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
+  INTERNAL: 'Internal error',
+};
+const httpCodes: Record<number, string> = { 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED' };
 
 function problem(request: FastifyRequest, status: number, code: string, detail: string): Problem {
   return {
@@ -50,7 +55,7 @@ export function problemOf(error: unknown, request: FastifyRequest, databaseUrl: 
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return problem(request, status, status === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', fastifyError.message ?? 'bad request');
+    return problem(request, status, httpCodes[status] ?? 'INVALID_ARGUMENT', fastifyError.message ?? 'bad request');
   }
   return problem(request, 500, 'INTERNAL', `internal error; quote request id ${request.id}`);
 }

@@ -1,19 +1,30 @@
 // JSON schemas of the API: they validate requests and are the OpenAPI document.
+// A `title` is the phrase a validation error names ("… must be <title>").
+import { maxMoney } from '../bank/money.js';
+import { decimalPattern } from './decimal-pattern.js';
 
 const uuid = {
   type: 'string',
+  title: 'a UUID',
   pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
 } as const;
 const money = {
   type: 'string',
-  pattern: '^[0-9]{1,19}$',
-  description: 'a whole amount as a decimal string, 1 to 9223372036854775807',
+  title: `a whole amount from 1 to ${maxMoney}, as a decimal string`,
+  pattern: decimalPattern(1n, maxMoney),
 } as const;
+const balance = {
+  type: 'string',
+  title: `a whole amount from 0 to ${maxMoney}, as a decimal string`,
+  pattern: decimalPattern(0n, maxMoney),
+} as const;
+/** A sum over the whole bank: not bounded by one INT8. */
+const total = { type: 'string', pattern: '^(?:0|[1-9][0-9]*)$', description: 'a whole amount as a decimal string' } as const;
 const time = { type: 'string', format: 'date-time' } as const;
 
 export const account = {
   type: 'object',
-  properties: { id: uuid, balance: money, createdAt: time, closedAt: { type: ['string', 'null'], format: 'date-time' } },
+  properties: { id: uuid, balance, createdAt: time, closedAt: { type: ['string', 'null'], format: 'date-time' } },
   required: ['id', 'balance', 'createdAt', 'closedAt'],
 } as const;
 
@@ -59,8 +70,17 @@ export const idParams = { type: 'object', properties: { id: uuid }, required: ['
 export const pageQuery = {
   type: 'object',
   properties: {
-    limit: { type: 'string', pattern: '^[0-9]{1,4}$', description: '1 to 1000, default 50' },
-    cursor: { type: 'string', maxLength: 200 },
+    limit: {
+      type: 'string',
+      title: 'a whole number from 1 to 1000',
+      pattern: decimalPattern(1n, 1000n),
+      description: 'default 50',
+    },
+    cursor: {
+      type: 'string',
+      maxLength: 200,
+      description: 'opaque: the `next` of the page before; a cursor this bank did not hand out is 400',
+    },
   },
   additionalProperties: false,
 } as const;
@@ -72,6 +92,7 @@ export const idempotencyHeaders = {
       type: 'string',
       minLength: 1,
       maxLength: 255,
+      title: '1 to 255 printable ASCII characters, no spaces',
       pattern: '^[\\x21-\\x7e]+$',
       description: 'retry safely: the same key and body answer the same again and move money once',
     },
@@ -81,7 +102,7 @@ export const idempotencyHeaders = {
 export const createAccountBody = {
   type: 'object',
   properties: {
-    balance: { ...money, pattern: '^[0-9]{1,19}$', description: 'opening balance, journaled as a deposit; default 0' },
+    balance: { ...balance, description: 'opening balance, journaled as a deposit; default 0' },
   },
   additionalProperties: false,
 } as const;
@@ -101,16 +122,22 @@ export const transferBody = {
 } as const;
 
 // An item is checked by the bank, one by one, so that a malformed item fails alone (its own
-// 400 problem) instead of the whole request: the schema documents the fields, enforces none.
+// 400 problem) instead of the whole request: the schema documents the fields and enforces only
+// their shape. A field is one JSON scalar, and no key is `__proto__`: the body parser refuses
+// prototype keys anywhere, for the whole request (strict-json-body.ts), and the document says so.
+const scalar = { type: ['string', 'number', 'boolean', 'null'] } as const;
 const batchItem = {
   description:
-    'a movement: a transfer (fromId and toId), a deposit (no fromId) or a withdrawal (no toId); checked one by one, so a malformed item gets its own 400 problem and the others still move',
+    'a movement: a transfer (fromId and toId), a deposit (no fromId) or a withdrawal (no toId); checked one by one, so a malformed item gets its own 400 problem and the others still move. Its fields are JSON scalars; an object or array inside an item, or a `__proto__` key, fails the whole request',
   properties: {
-    id: { description: 'a UUID: the idempotency key of this movement (required)' },
-    fromId: { description: 'the source account (UUID); absent or null for a deposit' },
-    toId: { description: 'the destination account (UUID); absent or null for a withdrawal' },
-    amount: { description: 'a whole amount as a decimal string, 1 to 9223372036854775807' },
+    id: { ...scalar, description: 'a UUID: the idempotency key of this movement (required)' },
+    fromId: { ...scalar, description: 'the source account (UUID); absent or null for a deposit' },
+    toId: { ...scalar, description: 'the destination account (UUID); absent or null for a withdrawal' },
+    amount: { ...scalar, description: `a whole amount as a decimal string, 1 to ${maxMoney}` },
   },
+  additionalProperties: scalar,
+  propertyNames: { not: { const: '__proto__' } },
+  items: scalar,
   examples: [
     {
       id: '6f9619ff-8b86-4011-b42d-00cf4fc964ff',
@@ -163,5 +190,55 @@ export const batchResult = {
   required: ['items'],
 } as const;
 
+export const verifyReport = {
+  type: 'object',
+  description:
+    "the bank's invariants: ok when every balance matches its journal, none is negative and no journal row is malformed",
+  properties: {
+    ok: { type: 'boolean' },
+    accounts: { type: 'integer' },
+    transfers: { type: 'integer' },
+    totalBalance: total,
+    moneyIn: total,
+    moneyOut: total,
+    mismatched: {
+      type: 'array',
+      description: 'accounts whose balance is not the sum of their journal (at most 10 listed)',
+      items: {
+        type: 'object',
+        properties: {
+          id: uuid,
+          balance: { type: 'string', pattern: '^-?(?:0|[1-9][0-9]*)$' },
+          journal: { type: 'string', pattern: '^-?(?:0|[1-9][0-9]*)$' },
+        },
+        required: ['id', 'balance', 'journal'],
+      },
+    },
+    mismatchedCount: { type: 'integer' },
+    negativeCount: { type: 'integer' },
+    malformedTransfers: { type: 'integer', description: 'journal rows with neither side, or one account on both sides' },
+    elapsedMs: { type: 'number' },
+  },
+  required: [
+    'ok',
+    'accounts',
+    'transfers',
+    'totalBalance',
+    'moneyIn',
+    'moneyOut',
+    'mismatched',
+    'mismatchedCount',
+    'negativeCount',
+    'malformedTransfers',
+    'elapsedMs',
+  ],
+} as const;
+
+// Errors are sent as application/problem+json (problem.ts), and documented so.
+const problemResponse = {
+  description: 'a problem: the roachbank error code and what went wrong',
+  content: { 'application/problem+json': { schema: problem } },
+} as const;
+
 /** Error responses every route may give, for the OpenAPI document. */
-export const errors = { '4xx': problem, '5xx': problem } as const;
+export const errors = { '4xx': problemResponse, '5xx': problemResponse } as const;
