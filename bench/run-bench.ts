@@ -4,12 +4,14 @@
 //     autocommit at READ COMMITTED (one round trip, one commit per transfer);
 //   - roachbank workload, --flavor pg with group commit (the default) and without it
 //     (--batch off: one statement per transfer), and --flavor orm;
-//   - the seed tutorial's approach: BEGIN, read the balance, two UPDATEs, COMMIT, retried.
+//   - the seed tutorial's approach: BEGIN, read the balance, two UPDATEs, COMMIT, retried;
+//   - then the two Python tutorials, launch to exit, beside `roachbank example hello` and
+//     `example crud` (bench/tutorials.ts; TUTORIAL_RUNS rounds, default 9).
 // The orm flavor and the tutorial stop at c=32. Each row also says where the CPU went:
 // the server's (every PostgreSQL process) and this Node process's, per acknowledged transfer.
 // Prints one table and appends it, dated, with the machine, to BENCHMARKS.md.
 // BENCH_SECONDS: each run's length (default 20). DATABASE_URL: the server (default: embedded).
-// For tuning: BENCH_CONCURRENCY=32,128  BENCH_SCENARIOS=uniform|hot  BENCH_SYSTEMS=pgbench,batched,single,orm,tutorial
+// For tuning: BENCH_CONCURRENCY=32,128  BENCH_SCENARIOS=uniform|hot  BENCH_SYSTEMS=pgbench,batched,single,orm,tutorial,python
 // BENCH_BATCH=<maxSize>:<maxInFlight>  BENCH_NO_RECORD=1 (print only).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { runTransaction } from '../src/txn/run-transaction.js';
 import { LatencyRecorder } from '../src/workload/latency-recorder.js';
 import { runWorkload } from '../src/workload/run-workload.js';
 import { seededRandom } from '../src/workload/seeded-random.js';
+import { benchTutorials } from './tutorials.js';
 
 const env = process.env;
 const seconds = Number(env.BENCH_SECONDS ?? 20);
@@ -40,7 +43,7 @@ const scenarios = [
   { key: 'uniform', name: 'uniform 10,000', accounts: 10_000, hot: undefined },
   { key: 'hot', name: 'hot 10', accounts: 10, hot: 10 },
 ].filter((s) => listOf('BENCH_SCENARIOS')?.includes(s.key) ?? true);
-const systems = new Set(listOf('BENCH_SYSTEMS') ?? ['pgbench', 'batched', 'single', 'orm', 'tutorial']);
+const systems = new Set(listOf('BENCH_SYSTEMS') ?? ['pgbench', 'batched', 'single', 'orm', 'tutorial', 'python']);
 const [maxSize, maxInFlight] = (env.BENCH_BATCH ?? '').split(':').map((v) => (v ? Number(v) : undefined));
 const batchOptions = { ...(maxSize ? { maxSize } : {}), ...(maxInFlight ? { maxInFlight } : {}) };
 /** Systems that only run up to this concurrency: they hold a connection per worker and gain nothing past it. */
@@ -374,6 +377,7 @@ if (!pgbench)
   );
 
 const rows: Row[] = [];
+let tutorials: string | null = null;
 try {
   for (const scenario of scenarios) {
     const { url, pool } = await freshDatabase(adminUrl, admin, 'roachbank_bench');
@@ -395,6 +399,7 @@ try {
     }
     await pool.end();
   }
+  if (systems.has('python')) tutorials = await benchTutorials(adminUrl, Number(env.TUTORIAL_RUNS ?? 9));
 } finally {
   await admin.query('DROP DATABASE IF EXISTS roachbank_bench WITH (FORCE)').catch(() => {});
   await admin.end();
@@ -415,7 +420,10 @@ const table = [
 ].join('\n');
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${serverVersion}${lease ? ' (embedded)' : ''}`;
 const batching = `group commit ${batchOptions.maxSize ?? 'default'} × ${batchOptions.maxInFlight ?? 'default'} in flight`;
-const entry = `\n## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${machine}; ${seconds} s per run; pgbench ${pgbench ? 'prepared, autocommit, READ COMMITTED' : 'not found'}; ${batching}.\n\n${table}\n`;
+const tutorialTable = tutorials
+  ? `\nThe tutorials side by side, launch to exit, ${env.TUTORIAL_RUNS ?? 9} interleaved runs each (bench/tutorials.ts):\n\n${tutorials}\n`
+  : '';
+const entry = `\n## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n${machine}; ${seconds} s per run; pgbench ${pgbench ? 'prepared, autocommit, READ COMMITTED' : 'not found'}; ${batching}.\n\n${table}\n${tutorialTable}`;
 console.log(entry);
 if (env.BENCH_NO_RECORD === '1') process.exit(0);
 const file = new URL('../BENCHMARKS.md', import.meta.url).pathname;

@@ -3,7 +3,8 @@
 // The embedded PostgreSQL is held by this process, so each command joins it as a
 // user's command joins a running `roachbank serve`. Runs are interleaved (one of
 // each command per round) so drift hits every row alike; medians, not means.
-// Prints one table and appends it, dated, to BENCHMARKS.md.
+// Then the two Python tutorials beside `example hello` and `example crud` (bench/tutorials.ts).
+// Prints the tables and appends them, dated, to BENCHMARKS.md.
 // Knobs: STARTUP_RUNS (default 15), BENCH_NO_RECORD=1 (print only).
 import { spawnSync } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
@@ -12,6 +13,8 @@ import { createBank } from '../src/bank/create-bank.js';
 import { createPool } from '../src/db/create-pool.js';
 import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
 import { ensureSchema } from '../src/db/migrate.js';
+import { median } from './median.js';
+import { benchTutorials } from './tutorials.js';
 
 const runs = Number(process.env.STARTUP_RUNS ?? 15);
 const bin = new URL('../bin/roachbank.js', import.meta.url).pathname;
@@ -47,13 +50,10 @@ for (const [, args] of commands) runOnce(args); // warm the file cache
 for (let round = 0; round < runs; round++) {
   for (const [name, args] of commands) samples.get(name)!.push(runOnce(args));
 }
+// The Python tutorials beside roachbank's examples, on the same server.
+const tutorials = await benchTutorials(lease.url, runs);
 await lease.release();
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const floor = median(samples.get('node -e 0')!);
 const rows = commands.map(([name]) => {
   const values = samples.get(name)!;
@@ -67,12 +67,13 @@ const table = [
   ...rows,
 ].join('\n');
 console.log(table);
+if (tutorials) console.log(`\n${tutorials}`);
 
 if (process.env.BENCH_NO_RECORD !== '1') {
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}`;
   await appendFile(
     new URL('../BENCHMARKS.md', import.meta.url).pathname,
-    `\n## Start-up, ${stamp} UTC\n\n\`npm run bench:start\`: ${runs} interleaved runs of each command against a running embedded server (${machine}).\n\n${table}\n`,
+    `\n## Start-up, ${stamp} UTC\n\n\`npm run bench:start\`: ${runs} interleaved runs of each command against a running embedded server (${machine}).\n\n${table}\n${tutorials ? `\nThe tutorials side by side, launch to exit, ${runs} interleaved runs each (bench/tutorials.ts):\n\n${tutorials}\n` : ''}`,
   );
 }
