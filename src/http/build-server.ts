@@ -68,8 +68,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     // Unknown fields are errors, not silently dropped; no type coercion of money. strictTypes off:
-    // a batch item documents its fields without a `type` on purpose (schemas.ts, batchItem), which
-    // Ajv's default strictness would report on every start.
+    // a batch item has no `type` of its own on purpose (any value, which then fails alone:
+    // schemas.ts, batchItem), which Ajv's default strictness would report on every start.
     // verbose: each error carries its schema, whose title names a failed pattern (validation-message.ts).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, strictTypes: false, verbose: true } },
     schemaErrorFormatter: validationMessage,
