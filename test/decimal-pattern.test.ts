@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import { maxMoney } from '../src/bank/money.js';
 import { decimalPattern } from '../src/http/decimal-pattern.js';
 
-const model = (text: string, min: bigint, max: bigint) =>
-  /^(0|[1-9][0-9]*)$/.test(text) && BigInt(text) >= min && BigInt(text) <= max;
+// What parseAmount reads: digits only, leading zeros allowed.
+const model = (text: string, min: bigint, max: bigint) => /^[0-9]+$/.test(text) && BigInt(text) >= min && BigInt(text) <= max;
 
-test('decimalPattern matches exactly min..max for every max up to 1,200', () => {
+test('decimalPattern matches exactly min..max (leading zeros allowed) for every max up to 1,200', () => {
   const texts = [''];
-  for (let n = 0; n <= 1300; n++) texts.push(String(n), `0${n}`, `-${n}`, `${n} `);
+  for (let n = 0; n <= 1300; n++) texts.push(String(n), `0${n}`, `00${n}`, `-${n}`, `${n} `, `+${n}`);
   for (const min of [0n, 1n] as const) {
     for (let max = min; max <= 1200n; max++) {
       const pattern = new RegExp(decimalPattern(min, max));
@@ -23,7 +23,7 @@ test('decimalPattern matches exactly min..max for every max up to 1,200', () => 
 
 test('decimalPattern matches exactly 1..2^63-1 around every digit of the bound', () => {
   const pattern = new RegExp(decimalPattern(1n, maxMoney));
-  const texts = new Set(['0', '1', '9', '10', '999999999999999999', '1000000000000000000']);
+  const texts = new Set(['0', '00', '1', '01', '9', '10', '999999999999999999', '1000000000000000000']);
   for (let delta = -3n; delta <= 3n; delta++) texts.add(String(maxMoney + delta));
   // Change each digit of the bound by -1 and +1: the neighbours a prefix rule can get wrong.
   const digits = maxMoney.toString();
@@ -34,6 +34,8 @@ test('decimalPattern matches exactly 1..2^63-1 around every digit of the bound',
     }
   }
   texts.add(`${digits}0`);
+  texts.add(`0${digits}`);
+  texts.add(`0${maxMoney + 1n}`);
   for (const text of texts) assert.equal(pattern.test(text), model(text, 1n, maxMoney), `${text}: ${pattern}`);
 });
 

@@ -206,7 +206,8 @@ describe('the HTTP API', () => {
       ['DELETE', `/accounts/${rich}`, {}, 405, 'METHOD_NOT_ALLOWED'],
       ['GET', '/transfers/batch', {}, 405, 'METHOD_NOT_ALLOWED'],
       ['POST', '/transfers/batch', { raw: '{"items":[{"id":"x","amount":{"nested":1}}]}' }, 400, 'INVALID_ARGUMENT'],
-      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '01' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '000' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/transfers', { body: { fromId: rich, toId: poor, amount: '09223372036854775808' } }, 400, 'INVALID_ARGUMENT'],
       ['GET', '/accounts?limit=1001', {}, 400, 'INVALID_ARGUMENT'],
     ];
     assert.ok(corpus.length >= 25);
@@ -308,6 +309,10 @@ describe('the HTTP API', () => {
     assert.equal(reply.body.detail, 'body/amount must be a whole amount from 1 to 9223372036854775807, as a decimal string');
     const badId = await api('GET', '/accounts/nope');
     assert.equal(badId.body.detail, 'params/id must be a UUID');
+    // The patterns take what the bank takes: leading zeros are read as the CLI reads them.
+    const account = (await api('POST', '/accounts', { body: {} })).body.id;
+    const deposit = await api('POST', `/accounts/${account}/deposits`, { body: { amount: '007' } });
+    assert.deepEqual([deposit.status, deposit.body.amount], [201, '7']);
   });
 
   test('POST /transfers/batch: per-item status and problem in order, each item seeing the ones before; a repeat replays', async () => {

@@ -1,16 +1,17 @@
 /**
  * A regular expression (for a JSON schema's `pattern`) that matches exactly
- * the decimal numbers from `min` to `max`, written without sign or leading
- * zeros. JSON Schema bounds numbers, not strings, and the API carries money as
- * strings (an INT8 does not fit a JSON number): the pattern is how the
- * OpenAPI document states the range the bank accepts, so a generated request
- * that fits the document is one the bank takes.
+ * the decimal numbers from `min` to `max`, written without sign, leading zeros
+ * allowed (as the bank's parseAmount reads them). JSON Schema bounds numbers,
+ * not strings, and the API carries money as strings (an INT8 does not fit a
+ * JSON number): the pattern is how the OpenAPI document states the range the
+ * bank accepts, so a request that fits the document is one the bank takes.
  *
- * Steps: every length shorter than `max`'s, then, for `max`'s own length, each
- * prefix of `max` followed by a smaller digit and any digits, then `max`.
+ * Steps: leading zeros, then every length shorter than `max`'s, then, for
+ * `max`'s own length, each prefix of `max` followed by a smaller digit and any
+ * digits, then `max`.
  *
  * @example
- * decimalPattern(1n, 1000n); // '^(?:[1-9][0-9]{0,2}|1000)$'
+ * decimalPattern(1n, 1000n); // '^0*(?:[1-9][0-9]{0,2}|1000)$'
  */
 export function decimalPattern(min: 0n | 1n, max: bigint): string {
   if (max < min) throw new RangeError(`decimalPattern: max ${max} is below min ${min}`);
@@ -27,7 +28,7 @@ export function decimalPattern(min: 0n | 1n, max: bigint): string {
     );
   }
   if (max > 0n) alternatives.push(digits);
-  return `^(?:${alternatives.join('|')})$`;
+  return `^0*(?:${alternatives.join('|')})$`;
 }
 
 const digitRange = (low: number, high: number) => (low === high ? String(low) : `[${low}-${high}]`);
