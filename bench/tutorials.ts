@@ -15,7 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
+import { createPool } from '../src/db/create-pool.js';
 import { pythonVenv } from '../tools/python-venv.js';
 import { median } from './median.js';
 
@@ -117,7 +118,7 @@ export async function benchTutorials(adminUrl: string, runs: number): Promise<st
     },
   ];
 
-  const admin = new pg.Pool({ connectionString: adminUrl, max: 1 });
+  const admin = createPool(adminUrl, { max: 1 });
   const pools = new Map<string, pg.Pool>();
   const urlOf = (database: string) => Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
   try {
@@ -125,7 +126,7 @@ export async function benchTutorials(adminUrl: string, runs: number): Promise<st
       if (!database) continue;
       await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await admin.query(`CREATE DATABASE ${database}`);
-      pools.set(database, new pg.Pool({ connectionString: urlOf(database), max: 1 }));
+      pools.set(database, createPool(urlOf(database), { max: 1 }));
     }
     const { DATABASE_URL: _unset, ...env } = process.env;
     const runOnce = async (demo: Demo): Promise<number> => {
