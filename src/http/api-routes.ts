@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Bank, Transfer, TransferOutcome } from '../bank/bank.js';
+import { maxMoney } from '../bank/money.js';
 import { transferManyItems } from '../bank/movement-items.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { HttpMetrics } from './http-metrics.js';
@@ -183,7 +184,7 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
           summary: kind === 'deposit' ? 'Put money into an account' : 'Take money out of an account',
           description:
             kind === 'deposit'
-              ? '404 when the account does not exist or is closed; 400 when its balance would pass 9223372036854775807.'
+              ? `404 when the account does not exist or is closed; 400 when its balance would pass ${maxMoney}.`
               : '404 when the account does not exist or is closed; 409 INSUFFICIENT_FUNDS when its balance is below the amount.',
           tags: ['money'],
           params: schema.idParams,
@@ -212,8 +213,7 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
       schema: {
         operationId: 'transfer',
         summary: 'Move money between two accounts, once per Idempotency-Key',
-        description:
-          '400 when both ids are the same account, or when the destination balance would pass 9223372036854775807; 404 when either account does not exist or is closed; 409 INSUFFICIENT_FUNDS when the source balance is below the amount.',
+        description: `400 when both ids are the same account, or when the destination balance would pass ${maxMoney}; 404 when either account does not exist or is closed; 409 INSUFFICIENT_FUNDS when the source balance is below the amount.`,
         tags: ['money'],
         headers: schema.idempotencyHeaders,
         body: schema.transferBody,
