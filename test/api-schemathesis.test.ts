@@ -6,12 +6,13 @@
 // document and none may be a 500; afterwards the bank's invariants must hold
 // and money must have moved.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pythonVenv } from '../tools/python-venv.js';
 import { runCli } from './support/run-cli.js';
+import { type ServeProcess, startServeProcess } from './support/serve-process.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -25,32 +26,20 @@ const skip = noPython && !process.env.CI ? 'no python3: Schemathesis (tools/sche
 for (const flavor of ['pg', 'orm'] as const) {
   describe(`Schemathesis against roachbank serve --flavor ${flavor}`, { skip }, () => {
     let db: TestDatabase;
-    let server: ReturnType<typeof spawn>;
+    let server: ServeProcess;
     let base: string;
-    let serverLog = '';
 
     before(async () => {
       db = await createTestDatabase(`schemathesis_${flavor}`);
-      server = spawn(process.execPath, [join(root, 'bin/roachbank.js'), '--flavor', flavor, 'serve', '--port', '0'], {
-        env: { ...process.env, DATABASE_URL: db.url, ROACHBANK_API_TOKEN: token, ROACHBANK_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      base = await new Promise<string>((resolve, reject) => {
-        server.stderr!.on('data', (chunk: Buffer) => {
-          serverLog += chunk.toString();
-          const match = /serving (http:\/\/\S+) /.exec(serverLog);
-          if (match) resolve(match[1]!);
-        });
-        server.once('exit', () => reject(new Error(`serve exited early: ${serverLog}`)));
-      });
+      server = await startServeProcess({ DATABASE_URL: db.url, ROACHBANK_API_TOKEN: token, ROACHBANK_LOG_LEVEL: 'warn' }, [
+        '--flavor',
+        flavor,
+      ]);
+      base = server.base;
     });
 
     after(async () => {
-      if (server.exitCode === null) {
-        const exited = new Promise((resolve) => server.once('exit', resolve));
-        server.kill('SIGTERM');
-        await exited;
-      }
+      await server?.stop();
       await db.drop();
     });
 
@@ -75,7 +64,7 @@ for (const flavor of ['pg', 'orm'] as const) {
       for (const phase of ['Examples', 'Coverage', 'Fuzzing', 'Stateful']) assert.match(output, new RegExp(`✅ ${phase}`));
       const links = Number(/API Links:\s+(\d+) covered/.exec(output)?.[1] ?? 0);
       assert.ok(links >= 15, `the stateful phase covered ${links} links`);
-      assert.doesNotMatch(serverLog, /request failed/, 'the server logged an internal error');
+      assert.doesNotMatch(server.stderr(), /request failed/, 'the server logged an internal error');
     });
 
     test('afterwards money has moved through every kind of movement and the invariants hold', async () => {

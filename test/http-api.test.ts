@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createPool } from '../src/db/create-pool.js';
@@ -7,6 +6,7 @@ import { errorCatalogue } from '../src/errors/error-catalogue.js';
 import { buildServer } from '../src/http/build-server.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
 import { runCli } from './support/run-cli.js';
+import { startServeProcess } from './support/serve-process.js';
 import { createTestDatabase } from './support/test-database.js';
 
 interface Reply {
@@ -504,20 +504,8 @@ describe('the server and its database', () => {
   test('SIGTERM: in-flight requests finish, the process exits 0, nothing is half done', async () => {
     const db = await createTestDatabase('http_shutdown');
     try {
-      const child = spawn(process.execPath, [new URL('../bin/roachbank.js', import.meta.url).pathname, 'serve', '--port', '0'], {
-        env: { ...process.env, DATABASE_URL: db.url, ROACHBANK_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      const base = await new Promise<string>((resolve, reject) => {
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          const match = /serving (http:\/\/\S+) /.exec(stderr);
-          if (match) resolve(match[1]!);
-        });
-        child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-      });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const server = await startServeProcess({ DATABASE_URL: db.url, ROACHBANK_LOG_LEVEL: 'warn' });
+      const { base } = server;
       const a = (await call(base, 'POST', '/accounts', { body: { balance: '100000' } })).body.id;
       const b = (await call(base, 'POST', '/accounts', { body: {} })).body.id;
       const requests = Array.from({ length: 60 }, () =>
@@ -527,9 +515,9 @@ describe('the server and its database', () => {
         })),
       );
       await new Promise((resolve) => setTimeout(resolve, 15));
-      child.kill('SIGTERM');
+      const exited = server.stop();
       const replies = await Promise.all(requests);
-      assert.equal(await exited, 0, stderr);
+      assert.equal(await exited, 0, server.stderr());
       const statuses = replies.map((r) => r.status);
       assert.ok(
         statuses.every((s) => s === 201 || s === 503 || s === 0),
