@@ -6,14 +6,15 @@
 // Then the two Python tutorials beside `example hello` and `example crud` (bench/tutorials.ts).
 // Prints the tables and appends them, dated, to BENCHMARKS.md.
 // Knobs: STARTUP_RUNS (default 15), BENCH_NO_RECORD=1 (print only).
-import { spawnSync } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { createBank } from '../src/bank/create-bank.js';
 import { createPool } from '../src/db/create-pool.js';
 import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
 import { ensureSchema } from '../src/db/migrate.js';
+import { interleavedSamples } from './interleaved-samples.js';
 import { median } from './median.js';
+import { timeCommand } from './time-command.js';
 import { benchTutorials } from './tutorials.js';
 
 const runs = Number(process.env.STARTUP_RUNS ?? 15);
@@ -28,34 +29,20 @@ const to = (await bank.createAccount()).id;
 await pool.end();
 
 const { DATABASE_URL: _unset, ...env } = process.env;
-const commands: [string, string[]][] = [
-  ['node -e 0', ['-e', '0']],
-  ['roachbank --help', [bin, '--help']],
-  ['roachbank example hello', [bin, 'example', 'hello']],
-  ['roachbank accounts show ID', [bin, 'accounts', 'show', from]],
-  ['roachbank transfer A B 1', [bin, 'transfer', from, to, '1']],
+const commands = [
+  { name: 'node -e 0', args: ['-e', '0'] },
+  { name: 'roachbank --help', args: [bin, '--help'] },
+  { name: 'roachbank example hello', args: [bin, 'example', 'hello'] },
+  { name: 'roachbank accounts show ID', args: [bin, 'accounts', 'show', from] },
+  { name: 'roachbank transfer A B 1', args: [bin, 'transfer', from, to, '1'] },
 ];
-
-/** Wall time of one run, launch to exit, in ms. */
-function runOnce(args: string[]): number {
-  const started = performance.now();
-  const result = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const wall = performance.now() - started;
-  if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  return wall;
-}
-
-const samples = new Map(commands.map(([name]) => [name, [] as number[]]));
-for (const [, args] of commands) runOnce(args); // warm the file cache
-for (let round = 0; round < runs; round++) {
-  for (const [name, args] of commands) samples.get(name)!.push(runOnce(args));
-}
+const samples = await interleavedSamples(commands, runs, ({ args }) => timeCommand(process.execPath, args, env).ms);
 // The Python tutorials beside roachbank's examples, on the same server.
 const tutorials = await benchTutorials(lease.url, runs);
 await lease.release();
 
 const floor = median(samples.get('node -e 0')!);
-const rows = commands.map(([name]) => {
+const rows = commands.map(({ name }) => {
   const values = samples.get(name)!;
   const wall = median(values);
   const own = name === 'node -e 0' ? '' : `${Math.round(wall - floor)}`;

@@ -11,14 +11,15 @@
 //     PostgreSQL, INSERT … ON CONFLICT for UPSERT, is written there).
 // Every run's output is checked (the balances, 100 created, 5 deleted, 95 left):
 // a demo that failed is not timed as if it had worked.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { createPool } from '../src/db/create-pool.js';
 import { pythonVenv } from '../tools/python-venv.js';
+import { interleavedSamples } from './interleaved-samples.js';
 import { median } from './median.js';
+import { timeCommand } from './time-command.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const seedDir = join(root, '../shared/seed');
@@ -132,21 +133,15 @@ export async function benchTutorials(adminUrl: string, runs: number): Promise<st
     const runOnce = async (demo: Demo): Promise<number> => {
       const db = demo.database ? pools.get(demo.database)! : undefined;
       if (demo.prepare) await db!.query(demo.prepare);
-      const started = performance.now();
-      const result = spawnSync(demo.command, demo.argv, {
-        env: demo.database ? { ...env, DATABASE_URL: urlOf(demo.database) } : env,
-        encoding: 'utf8',
-      });
-      const wall = performance.now() - started;
-      if (result.status !== 0) throw new Error(`${demo.name} exited ${result.status}: ${result.stderr}`);
-      await demo.check?.(result.stdout, db!);
-      return wall;
+      const { ms, stdout } = timeCommand(
+        demo.command,
+        demo.argv,
+        demo.database ? { ...env, DATABASE_URL: urlOf(demo.database) } : env,
+      );
+      await demo.check?.(stdout, db!);
+      return ms;
     };
-    const samples = new Map(demos.map((demo) => [demo.name, [] as number[]]));
-    for (const demo of demos) await runOnce(demo); // warm the file cache
-    for (let round = 0; round < runs; round++) {
-      for (const demo of demos) samples.get(demo.name)!.push(await runOnce(demo));
-    }
+    const samples = await interleavedSamples(demos, runs, runOnce);
     const at = (name: string) => median(samples.get(name)!);
     const row = (demo: string, ours: string, theirs: string) => {
       const [a, b] = [at(ours), at(theirs)];
