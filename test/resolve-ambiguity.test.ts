@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { insufficientFunds } from '../src/bank/bank-errors.js';
 import { resolvingAmbiguity } from '../src/bank/resolve-ambiguity.js';
+import { RoachbankError } from '../src/errors/roachbank-error.js';
 import { AmbiguousCommitError } from '../src/txn/ambiguous-commit-error.js';
 
 const lost = new AmbiguousCommitError(new Error('Connection terminated unexpectedly'));
@@ -39,9 +40,29 @@ describe('resolvingAmbiguity', () => {
     assert.equal(calls(), 3);
   });
 
-  test('a bank answer to the resubmission (INSUFFICIENT_FUNDS) is definite: the first try did not commit', async () => {
+  test('a refusal of the resubmission is no answer after an ambiguity: AMBIGUOUS_COMMIT naming the refusal, never the refusal', async () => {
     const refusal = insufficientFunds('a', 0n, 5n);
-    const { operation } = scripted(lost, refusal);
+    const { operation, calls } = scripted(lost, refusal);
+    await assert.rejects(resolvingAmbiguity(operation), (error: unknown) => {
+      assert.ok(error instanceof RoachbankError);
+      assert.equal(error.code, 'AMBIGUOUS_COMMIT');
+      assert.match(error.message, /may still commit.*INSUFFICIENT_FUNDS: account a holds 0, cannot debit 5/);
+      assert.equal(error.cause, lost);
+      return true;
+    });
+    assert.equal(calls(), 2);
+  });
+
+  test('a refusal before any ambiguity is the answer, at once', async () => {
+    const refusal = insufficientFunds('a', 0n, 5n);
+    const { operation, calls } = scripted(refusal);
     await assert.rejects(resolvingAmbiguity(operation), refusal);
+    assert.equal(calls(), 1);
+  });
+
+  test("the journal's own word after an ambiguity (IDEMPOTENCY_CONFLICT) is final", async () => {
+    const conflict = new RoachbankError('IDEMPOTENCY_CONFLICT', 'another body');
+    const { operation } = scripted(lost, conflict);
+    await assert.rejects(resolvingAmbiguity(operation), conflict);
   });
 });

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { waitBounds } from '../db/wait-bounds.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
+import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import { type RunTransactionOptions, runSingleStatement } from '../txn/run-transaction.js';
 import {
   type Account,
@@ -129,7 +130,7 @@ export abstract class JournalBank implements Bank {
   }
 
   /** Runs an idempotent operation, resolving ambiguous commits by running it again. */
-  protected resolving<T>(operation: () => Promise<T>): Promise<T> {
+  protected resolving<T>(operation: (ambiguity: AmbiguousCommitError | undefined) => Promise<T>): Promise<T> {
     return resolvingAmbiguity(operation, this.#onAmbiguous ? { onAmbiguous: this.#onAmbiguous } : {});
   }
 

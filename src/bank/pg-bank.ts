@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
+import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import { type RunTransactionOptions, runSingleStatement, runTransaction } from '../txn/run-transaction.js';
 import type { Account, BankOptions, MovementResult, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
 import { accountNotFound, isDataRefusal, translateDatabaseError } from './bank-errors.js';
@@ -7,10 +8,11 @@ import { assertBatchRule, sequentialBatches } from './batch-rule.js';
 import { GroupCommit, groupCommitDefaults } from './group-commit.js';
 import { parseId } from './ids.js';
 import { JournalBank, type NewAccount } from './journal-bank.js';
-import { type Movement, replayOf } from './movement.js';
-import { answerOf } from './movement-answer.js';
+import type { Movement } from './movement.js';
+import { answerOf, settledAnswer } from './movement-answer.js';
 import { type MovementRow, moveBatchSql, moveSql } from './movement-statements.js';
 import { pageFrom, pageOf } from './page-cursor.js';
+import { isRefusal, refusedAfterAmbiguity } from './resolve-ambiguity.js';
 import { runMovementStatement } from './run-movement-statement.js';
 
 // An account and its opening balance (journaled as money entering) in one statement;
@@ -57,6 +59,9 @@ const toTransfer = (row: TransferRow): Transfer => ({
   amount: BigInt(row.amount),
   createdAt: row.created_at,
 });
+
+const toResult = (answer: { outcome: TransferOutcome } | { error: unknown }): MovementResult =>
+  'outcome' in answer ? { ok: true, outcome: answer.outcome } : { ok: false, error: answer.error };
 
 const singleMove = { name: 'roachbank_move', text: moveSql };
 const singleValues = (m: Movement) => [m.id, m.fromId, m.toId, m.amount, [m.fromId, m.toId].filter((id) => id !== null).length];
@@ -215,7 +220,9 @@ export class PgBank extends JournalBank {
         ...this.retry,
         ...(signal ? { signal } : {}),
       });
-      return answerOf(request, row!) ?? this.#readBack(request);
+      const [answer] = await this.#answers([request], [row!]);
+      if (!answer!.ok) throw answer!.error;
+      return answer!.outcome;
     });
   }
 
@@ -230,12 +237,14 @@ export class PgBank extends JournalBank {
   async #runBatch(items: readonly Movement[]): Promise<MovementResult[]> {
     assertBatchRule(items);
     let rows: MovementRow[];
+    let ambiguity: AmbiguousCommitError | undefined;
     try {
-      rows = await this.resolving(() =>
-        items.length === 1
+      rows = await this.resolving((earlier) => {
+        ambiguity = earlier;
+        return items.length === 1
           ? runMovementStatement<MovementRow>(this.pool, singleMove, singleValues(items[0]!), this.retry)
-          : runMovementStatement<MovementRow>(this.pool, batchMove, batchValues(items), this.retry),
-      );
+          : runMovementStatement<MovementRow>(this.pool, batchMove, batchValues(items), this.retry);
+      });
     } catch (error) {
       if (items.length > 1 && isDataRefusal(error)) {
         const half = items.length >> 1;
@@ -244,20 +253,57 @@ export class PgBank extends JournalBank {
       return items.map(() => ({ ok: false, error }));
     }
     this.#onBatch?.(items.length);
-    return Promise.all(
-      items.map(async (item, i): Promise<MovementResult> => {
-        try {
-          return { ok: true, outcome: answerOf(item, rows[i]!) ?? (await this.#readBack(item)) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
+    const answers = await this.#answers(items, rows);
+    // After an attempt with an unknown outcome, a refusal is not the journal's last word.
+    const settled = ambiguity;
+    if (settled === undefined) return answers;
+    return answers.map((answer) =>
+      !answer.ok && isRefusal(answer.error) ? { ok: false, error: refusedAfterAmbiguity(settled, answer.error) } : answer,
     );
   }
 
-  /** A movement whose id a concurrent request journaled after this statement's snapshot: a replay. */
-  async #readBack(request: Movement): Promise<TransferOutcome> {
-    return { transfer: replayOf(await this.getTransfer(request.id), request), replayed: true };
+  /**
+   * Each movement's answer from its statement row; the ones the statement did not
+   * journal (refused, or raced by a twin) are settled by the journal as read after
+   * the statement, all in one read (`settledAnswer` says why it must come after).
+   */
+  async #answers(items: readonly Movement[], rows: readonly MovementRow[]): Promise<MovementResult[]> {
+    const answers = items.map((item, i) => {
+      try {
+        return answerOf(item, rows[i]!);
+      } catch (error) {
+        return { error };
+      }
+    });
+    const unsettled = items.filter((_, i) => 'refusal' in answers[i]!).map((item) => item.id);
+    let journal = new Map<string, Transfer>();
+    if (unsettled.length > 0) {
+      try {
+        journal = await this.#journaled(unsettled);
+      } catch (error) {
+        // Without the journal's word no refusal is known to be true.
+        return answers.map((answer) => ('refusal' in answer ? { ok: false, error } : toResult(answer)));
+      }
+    }
+    return answers.map((answer, i) => {
+      if (!('refusal' in answer)) return toResult(answer);
+      try {
+        return { ok: true, outcome: settledAnswer(items[i]!, answer.refusal, journal.get(items[i]!.id)) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+  }
+
+  /** The journal rows of these ids, as of now (a read: retried, never ambiguous). */
+  async #journaled(ids: readonly string[]): Promise<Map<string, Transfer>> {
+    const { rows } = await this.#single<TransferRow>(
+      this.read,
+      'roachbank_transfers_by_id',
+      `SELECT ${transferColumns} FROM roachbank.transfers WHERE id = ANY($1::UUID[])`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, toTransfer(row)]));
   }
 
   /** One prepared statement through the retry core; `options` is `this.read` for the statements that only read. */

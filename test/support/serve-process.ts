@@ -14,11 +14,16 @@ export interface ServeProcess {
 
 /**
  * Starts the built `roachbank serve --port 0` as a user would (`args` go before
- * `serve`, e.g. `--flavor orm`) and resolves once it listens.
+ * `serve`, e.g. `--flavor orm`; `serveArgs` after it, e.g. `--batch off`) and
+ * resolves once it listens.
  */
-export async function startServeProcess(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ServeProcess> {
+export async function startServeProcess(
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+  serveArgs: string[] = [],
+): Promise<ServeProcess> {
   const bin = new URL('../../bin/roachbank.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, ...args, 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [bin, ...args, 'serve', '--port', '0', ...serveArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
