@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { AmbiguousCommitError } from './ambiguous-commit-error.js';
 import type { AttemptSession, BeginMode, SessionSource } from './attempt-session.js';
 import { backoffDelay, sleep } from './backoff.js';
-import { classifyError } from './classify-error.js';
+import { classifyError, sqlState } from './classify-error.js';
 import { ConnectionLostError } from './connection-lost-error.js';
 import { serverInfoOf, serverVersionSql } from './detect-server.js';
 import { pgSessionSource } from './pg-session.js';
@@ -71,7 +71,8 @@ export type TransactionCallback<T> = (client: pg.PoolClient, attempt: number) =>
 export type SessionCallback<Tx, T> = (tx: Tx, attempt: number) => Promise<T>;
 
 type Protocol = 'plain' | 'savepoint';
-type Phase = 'connect' | 'begin' | 'body' | 'commit';
+/** Where an attempt failed; `release` is CockroachDB's RELEASE SAVEPOINT, which is its commit. */
+type Phase = 'connect' | 'begin' | 'body' | 'release' | 'commit';
 /** A session as the loop holds it: what protocol it speaks and whether its transaction is open. */
 interface Held<Tx> {
   readonly layer: AttemptSession<Tx>;
@@ -94,6 +95,9 @@ const protocolBySource = new WeakMap<object, Promise<Protocol>>();
  *    sleeps a full-jitter backoff and goes to 1 (the savepoint protocol keeps its connection).
  * 4. On a lost connection after COMMIT was sent, or 40003: `AmbiguousCommitError`
  *    (with `readOnly`, these are retried too: a read has no outcome to lose).
+ *    On CockroachDB RELEASE SAVEPOINT is the commit: any error there but 40001 is
+ *    `AmbiguousCommitError`, and once it succeeded the call succeeds, whatever the
+ *    COMMIT after it says (cockroach-go's `crdb.ExecuteInTx`).
  * 5. Any other error, the callback's own included, rolls back and is rethrown as it is.
  * 6. After `maxAttempts` failed attempts, or once `retryBudgetMs` is spent:
  *    `RetriesExhaustedError` carrying the last error (a connection that broke after
@@ -198,8 +202,14 @@ async function runAttempts<Tx, T>(
         phase = 'body';
         const value = await fn(layer.handle, attempt);
         await assertTransactionIntact(held);
+        if (held.protocol === 'savepoint') {
+          phase = 'release';
+          await layer.run(`RELEASE SAVEPOINT ${savepointName}`);
+          held = undefined;
+          await closeAfterRelease(layer);
+          return value;
+        }
         phase = 'commit';
-        if (held.protocol === 'savepoint') await layer.run(`RELEASE SAVEPOINT ${savepointName}`);
         if ((await layer.commit()) === 'rolled back') throw new TransactionAbortedError(layer.lastQueryError);
         held = undefined;
         await layer.release();
@@ -246,7 +256,16 @@ async function settle<Tx>(
   const kind = readOnly && classified === 'ambiguous' ? 'retryable' : classified;
   const layer = held?.layer;
   const broken = kind === 'connection' || layer?.brokenBy !== undefined;
-  if (kind === 'ambiguous' || (phase === 'commit' && broken && !readOnly)) {
+  if (phase === 'release' && !readOnly && kind !== 'retryable' && sqlState(error) !== '25P02') {
+    // RELEASE SAVEPOINT cockroach_restart is CockroachDB's commit: 40001 there restarts
+    // at the savepoint (below); any other error there leaves the outcome unknown
+    // (cockroach-go, crdb/common.go, ExecuteInTx: `if released { err =
+    // newAmbiguousCommitError(err) }`). 25P02 is the exception that proves the rule: the
+    // transaction had already failed, so RELEASE was not run and nothing committed.
+    layer?.discard(error);
+    throw new AmbiguousCommitError(error);
+  }
+  if (kind === 'ambiguous' || ((phase === 'commit' || phase === 'release') && broken && !readOnly)) {
     layer?.discard(error);
     throw new AmbiguousCommitError(error);
   }
@@ -294,6 +313,25 @@ async function assertTransactionIntact<Tx>({ layer, protocol }: Held<Tx>): Promi
       if (classifyError(probeError) === 'connection') throw probeError;
       throw new TransactionAbortedError(layer.lastQueryError ?? probeError);
     }
+  }
+}
+
+/**
+ * The COMMIT that follows a successful RELEASE SAVEPOINT cockroach_restart: the
+ * transaction is committed already, COMMIT only readies the connection for the next
+ * one (cockroach-go, crdb/common.go: "Ignore commit errors. The tx has already been
+ * committed by RELEASE."). Whatever COMMIT says, the attempt succeeded; a connection
+ * that did not answer COMMIT cleanly is destroyed instead of pooled.
+ */
+async function closeAfterRelease<Tx>(layer: AttemptSession<Tx>): Promise<void> {
+  try {
+    if ((await layer.commit()) === 'committed' && layer.brokenBy === undefined) {
+      await layer.release();
+      return;
+    }
+    layer.discard(layer.brokenBy ?? new Error('COMMIT after RELEASE SAVEPOINT did not answer COMMIT'));
+  } catch (error) {
+    layer.discard(error);
   }
 }
 

@@ -26,7 +26,26 @@ export interface ClientMessage {
  * - `{ delayMs }`: pass it on that much later (and everything after it on the
  *   connection, so order is kept).
  */
-export type Verdict = 'forward' | 'cut-before' | 'cut-after' | { readonly delayMs: number };
+export type Verdict = 'forward' | 'cut-before' | 'cut-after' | { readonly delayMs: number } | Rewrite;
+
+/**
+ * Another server, as far as the client can tell: `sql` is sent instead of the
+ * message's SQL (a simple Query or a Parse), and `answer`, when given, replaces
+ * everything the server replies to it up to its ReadyForQuery.
+ */
+export interface Rewrite {
+  readonly sql?: string;
+  readonly answer?: SyntheticAnswer;
+}
+
+/**
+ * A reply the proxy makes up: a command tag or an ErrorResponse, then
+ * ReadyForQuery with the transaction status the client must believe
+ * (`I` idle, `T` in a transaction, `E` in a failed one).
+ */
+export type SyntheticAnswer =
+  | { readonly complete: string; readonly status: 'I' | 'T' | 'E' }
+  | { readonly error: { readonly code: string; readonly message: string }; readonly status: 'I' | 'T' | 'E' };
 
 export interface WireProxy {
   readonly port: number;
@@ -90,12 +109,32 @@ export async function startWireProxy(upstreamPort: number, upstreamHost = '127.0
     const queue: Buffer[] = [];
     let pumping = false;
 
+    // The made-up answer to the message that is out, and the server's reply to it so far.
+    let answerInstead: Buffer | undefined;
+    let replaced = Buffer.alloc(0);
     upstream.on('data', (chunk: Buffer) => {
-      if (!swallowReplies) {
+      if (swallowReplies) {
+        closeBoth(); // the server answered the message we cut after: the client never sees it
+        return;
+      }
+      if (!answerInstead) {
         client.write(chunk);
         return;
       }
-      closeBoth(); // the server answered the message we cut after: the client never sees it
+      replaced = Buffer.concat([replaced, chunk]);
+      for (let at = 0; at + 5 <= replaced.length; ) {
+        const end = at + 1 + replaced.readInt32BE(at + 1);
+        if (end > replaced.length) break;
+        if (replaced[at] === 0x5a /* Z: ReadyForQuery */) {
+          client.write(answerInstead);
+          answerInstead = undefined;
+          const rest = replaced.subarray(end);
+          replaced = Buffer.alloc(0);
+          if (rest.length > 0) client.write(rest);
+          return;
+        }
+        at = end;
+      }
     });
 
     const pump = async () => {
@@ -110,8 +149,13 @@ export async function startWireProxy(upstreamPort: number, upstreamHost = '127.0
           closeBoth();
           break;
         }
-        if (typeof verdict === 'object') await sleep(verdict.delayMs);
+        if (typeof verdict === 'object' && 'delayMs' in verdict) await sleep(verdict.delayMs);
         if (closed) break;
+        if (typeof verdict === 'object' && !('delayMs' in verdict)) {
+          if (verdict.answer) answerInstead = encodeAnswer(verdict.answer);
+          upstream.write(verdict.sql === undefined ? frame : withSql(frame, verdict.sql));
+          continue;
+        }
         upstream.write(frame);
         if (verdict === 'cut-after') {
           cuts.after++;
@@ -231,4 +275,34 @@ function cString(buffer: Buffer, start: number): { text: string; next: number } 
   const end = buffer.indexOf(0, start);
   const stop = end === -1 ? buffer.length : end;
   return { text: buffer.subarray(start, stop).toString('utf8'), next: stop + 1 };
+}
+
+/** The frame with its SQL replaced: a simple Query (`Q`) or a Parse (`P`, name and parameter types kept). */
+function withSql(frame: Buffer, sql: string): Buffer {
+  const type = String.fromCharCode(frame[0] ?? 0);
+  const body = frame.subarray(5);
+  const text = Buffer.from(`${sql}\0`);
+  let payload: Buffer;
+  if (type === 'Q') payload = text;
+  else if (type === 'P') {
+    const name = cString(body, 0);
+    const old = cString(body, name.next);
+    payload = Buffer.concat([body.subarray(0, name.next), text, body.subarray(old.next)]);
+  } else throw new Error(`cannot rewrite the SQL of a ${type} message`);
+  return message(type, payload);
+}
+
+function message(type: string, payload: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.write(type, 0, 'latin1');
+  header.writeInt32BE(payload.length + 4, 1);
+  return Buffer.concat([header, payload]);
+}
+
+function encodeAnswer(answer: SyntheticAnswer): Buffer {
+  const first =
+    'complete' in answer
+      ? message('C', Buffer.from(`${answer.complete}\0`))
+      : message('E', Buffer.from(`SERROR\0VERROR\0C${answer.error.code}\0M${answer.error.message}\0\0`));
+  return Buffer.concat([first, message('Z', Buffer.from(answer.status, 'latin1'))]);
 }
