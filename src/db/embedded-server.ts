@@ -123,24 +123,26 @@ export async function acquireEmbeddedServer(options: EmbeddedServerOptions = {})
 }
 
 /**
- * Crashes (`pg_ctl stop -m immediate`: no shutdown checkpoint, backends killed)
- * or starts again, on the same port, the embedded server of `dataDir`, as the
- * account it runs as. For fault injection; leases are left as they are.
+ * Crashes (`pg_ctl stop -m immediate`: no shutdown checkpoint, backends killed),
+ * begins a smart shutdown (`-m smart`, not waited for: the sessions open go on,
+ * new ones are refused with 57P03 until the last one ends) or starts again, on
+ * the same port, the embedded server of `dataDir`, as the account it runs as.
+ * For fault injection; leases are left as they are.
  *
  * @example
  * await controlEmbeddedServer(lease.dataDir, 'crash');
  * await controlEmbeddedServer(lease.dataDir, 'start'); // crash recovery, then ready
  */
-export async function controlEmbeddedServer(dataDir: string, action: 'crash' | 'start'): Promise<void> {
+export async function controlEmbeddedServer(dataDir: string, action: 'crash' | 'shutdown' | 'start'): Promise<void> {
   const user = postgresOsUser();
   const server = { binaries: await embeddedBinaries(user), user, cluster: clusterPaths(resolve(dataDir)) };
   const { pgdata, logFile } = server.cluster;
-  await pgCtl(
-    server,
-    action === 'crash'
-      ? ['stop', '-D', pgdata, '-m', 'immediate', '-w']
-      : ['start', '-D', pgdata, '-l', logFile, '-w', '-t', '60'],
-  );
+  const args = {
+    crash: ['stop', '-D', pgdata, '-m', 'immediate', '-w'],
+    shutdown: ['stop', '-D', pgdata, '-m', 'smart', '-W'],
+    start: ['start', '-D', pgdata, '-l', logFile, '-w', '-t', '60'],
+  };
+  await pgCtl(server, args[action]);
 }
 
 function clusterPaths(dataDir: string) {

@@ -17,6 +17,25 @@ const retryableStates = new Set(['40001', '40P01']);
 // 25P03 idle-in-transaction timeout (sent as FATAL, the server then closes the socket).
 const connectionStates = new Set(['57P01', '57P02', '57P03', '25P03']);
 
+/**
+ * Every SQLSTATE with which a server refuses a session or ends it, in words: each is
+ * DATABASE_UNAVAILABLE on every surface (`describeConnectionError`: 503, exit 5), never
+ * an internal error. 55000 counts only when it ends the session (severity FATAL, as at
+ * connect): mid-statement it means other things. Tested each on the real server
+ * (test/database-refusals.test.ts).
+ */
+export const refusedSessionStates: Readonly<Record<string, string>> = {
+  // PostgreSQL: ALTER DATABASE … ALLOW_CONNECTIONS false, or a database being dropped.
+  '55000': 'the database is not accepting connections',
+  // PostgreSQL: fast shutdown or pg_terminate_backend. CockroachDB: a draining node,
+  // "server is not accepting clients" (pkg/sql/pgwire/server.go, ErrDraining, sent as AdminShutdown).
+  '57P01': 'the server ended the session (shutting down, draining, or terminated by an administrator)',
+  '57P02': 'the server is restarting after a crash',
+  '57P03': 'the server is starting up or shutting down',
+  '53300': 'the server has no free connection slot (too many clients for the server, the role or the database)',
+  '3D000': 'the database does not exist',
+};
+
 // Socket-level failures that a new connection may not meet again.
 const transientSocketCodes = new Set([
   'ECONNRESET',

@@ -1,6 +1,6 @@
 import { describeTarget } from '../config.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { classifyError, sqlState } from './classify-error.js';
+import { classifyError, refusedSessionStates, sqlState } from './classify-error.js';
 import { ConnectionLostError } from './connection-lost-error.js';
 import { RetriesExhaustedError } from './retries-exhausted-error.js';
 
@@ -63,9 +63,10 @@ function explain(error: unknown): { text: string; connecting: boolean } | undefi
   const state = sqlState(error);
   const connecting = (text: string) => ({ text, connecting: true });
   if (state === '28P01' || state === '28000') return connecting(`authentication failed (${message})`);
-  if (state === '3D000') return connecting(message);
-  if (state === '57P03') return connecting('the server is starting up or shutting down');
-  if (state === '53300') return connecting('the server has no free connection slot (too many clients)');
+  const refused = state === undefined ? undefined : refusedSessionStates[state];
+  if (refused !== undefined && (state !== '55000' || (error as { severity?: unknown }).severity === 'FATAL')) {
+    return { text: `${refused} (${message}, SQLSTATE ${state})`, connecting: state !== '57P01' };
+  }
   if (code === 'ECONNREFUSED') return connecting('connection refused (is the server running and is the port right?)');
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return connecting('host name not found (check the host in DATABASE_URL)');
   if (message.includes('timeout exceeded when trying to connect') || message.includes('due to connection timeout')) {

@@ -10,6 +10,8 @@ export interface PrivateServer {
   readonly port: number;
   /** `pg_ctl stop -m immediate`: every backend killed, no shutdown checkpoint. */
   crash(): Promise<void>;
+  /** Begins a smart shutdown: open sessions go on, new ones are refused (57P03) until the last ends. */
+  shutDown(): Promise<void>;
   /** Starts it again on the same port (crash recovery first); resolves once it accepts connections. */
   start(): Promise<void>;
   /** How many lines of the server's log match. */
@@ -27,6 +29,9 @@ export async function startPrivateServer(settings: Record<string, string> = {}):
     port: lease.port,
     async crash() {
       await controlEmbeddedServer(dataDir, 'crash');
+    },
+    async shutDown() {
+      await controlEmbeddedServer(dataDir, 'shutdown');
     },
     async start() {
       await controlEmbeddedServer(dataDir, 'start');

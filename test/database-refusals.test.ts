@@ -1,0 +1,196 @@
+// Every way a database refuses a session is DATABASE_UNAVAILABLE: 503 problem+json
+// from every route and /healthz, exit 5 from the CLI, one line that names the
+// cause, nothing written. One case per SQLSTATE of `refusedSessionStates`, each
+// produced by the real server.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { createBank } from '../src/bank/create-bank.js';
+import { createPool } from '../src/db/create-pool.js';
+import { ensureSchema } from '../src/db/migrate.js';
+import { buildServer } from '../src/http/build-server.js';
+import { refusedSessionStates } from '../src/txn/classify-error.js';
+import { type PrivateServer, startPrivateServer } from './support/private-server.js';
+import { runCli } from './support/run-cli.js';
+import { adminUrl, createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+/** The API on `url`, listening on loopback; closed by the caller. */
+async function apiOn(url: string): Promise<{ app: FastifyInstance; pool: pg.Pool; base: string }> {
+  const pool = createPool(url, { max: 4, statementIsolation: 'read committed' });
+  const app = await buildServer({ pool, databaseUrl: url, flavor: 'pg' });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, pool, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
+}
+
+/**
+ * Every route that needs the database (or the first `routes` of them, where each
+ * answer waits out the retries of a refusal that may pass) answers 503
+ * DATABASE_UNAVAILABLE naming `cause`.
+ */
+async function expectApiRefused(
+  base: string,
+  accountId: string,
+  cause: RegExp,
+  routes = Number.POSITIVE_INFINITY,
+): Promise<void> {
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify(body),
+    });
+  const requests: Array<[string, () => Promise<Response>]> = [
+    ['GET /healthz', () => fetch(`${base}/healthz`)],
+    ['GET /accounts', () => fetch(`${base}/accounts`)],
+    ['POST /accounts/{id}/deposits', () => post(`/accounts/${accountId}/deposits`, { amount: '5' })],
+    ['GET /accounts/{id}', () => fetch(`${base}/accounts/${accountId}`)],
+    ['POST /accounts', () => post('/accounts', { balance: '5' })],
+    ['GET /verify', () => fetch(`${base}/verify`)],
+  ];
+  for (const [label, request] of requests.slice(0, routes)) {
+    const response = await request();
+    const problem = (await response.json()) as { code: string; detail: string };
+    assert.equal(response.status, 503, `${label}: ${JSON.stringify(problem)}`);
+    assert.equal(problem.code, 'DATABASE_UNAVAILABLE', label);
+    assert.match(problem.detail, cause, label);
+  }
+}
+
+/** The CLI exits 5 with one line naming `cause`, for a read and a write. */
+async function expectCliRefused(url: string, accountId: string, cause: RegExp): Promise<void> {
+  for (const args of [
+    ['accounts', 'list'],
+    ['deposit', accountId, '5'],
+  ]) {
+    const cli = await runCli(args, { DATABASE_URL: url });
+    assert.equal(cli.code, 5, `${args.join(' ')}: ${cli.stderr}`);
+    assert.match(cli.stderr, /^roachbank: DATABASE_UNAVAILABLE: /);
+    assert.match(cli.stderr, cause);
+    assert.equal(cli.stderr.trim().split('\n').length, 1, 'one line');
+    assert.doesNotMatch(cli.stderr, /password|secret-pw/i);
+  }
+}
+
+/** The last session ended, so the server finishes its shutdown; starts it once it has (within 10 s). */
+async function startOnceStopped(server: PrivateServer): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    const started = await server.start().then(
+      () => true,
+      (error: unknown) => {
+        if (tries >= 40) throw error;
+        return false;
+      },
+    );
+    if (started) return;
+    await sleep(250);
+  }
+}
+
+describe('a database that refuses sessions', () => {
+  let db: TestDatabase;
+  let accountId: string;
+  const name = () => new URL(db.url).pathname.slice(1);
+  const admin = () => createPool(adminUrl(), { max: 1 });
+  const journalSize = async () => Number((await db.pool.query('SELECT count(*) AS n FROM roachbank.transfers')).rows[0].n);
+
+  before(async () => {
+    db = await createTestDatabase('refusals');
+    await ensureSchema(db.pool);
+    accountId = (await createBank(db.pool, 'pg', { batch: false }).createAccount({ balance: 10n })).id;
+  });
+  after(() => db.drop());
+
+  test('the table names every refusing SQLSTATE with its cause', () => {
+    assert.deepEqual(Object.keys(refusedSessionStates).sort(), ['3D000', '53300', '55000', '57P01', '57P02', '57P03']);
+  });
+
+  test('55000: ALLOW_CONNECTIONS false (sessions ended, new ones refused)', async () => {
+    const api = await apiOn(db.url);
+    const before = await journalSize();
+    const control = admin();
+    try {
+      await control.query(`ALTER DATABASE ${name()} ALLOW_CONNECTIONS false`);
+      await control.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name()]);
+      const cause = /the database is not accepting connections \(.*SQLSTATE 55000\)/;
+      await expectApiRefused(api.base, accountId, cause);
+      await expectCliRefused(db.url, accountId, cause);
+    } finally {
+      await control.query(`ALTER DATABASE ${name()} ALLOW_CONNECTIONS true`);
+      await control.end();
+      await api.app.close();
+      await api.pool.end();
+    }
+    assert.equal(await journalSize(), before, 'nothing written');
+  });
+
+  test('53300: a role at its connection limit', async () => {
+    const role = `limited_${randomUUID().slice(0, 8)}`;
+    const control = admin();
+    await control.query(`CREATE ROLE ${role} LOGIN PASSWORD 'secret-pw' CONNECTION LIMIT 0`);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = 'secret-pw';
+    const api = await apiOn(url.toString());
+    try {
+      const cause = /no free connection slot .*SQLSTATE 53300/;
+      await expectApiRefused(api.base, accountId, cause);
+      await expectCliRefused(url.toString(), accountId, cause);
+    } finally {
+      await api.app.close();
+      await api.pool.end();
+      await control.query(`DROP ROLE ${role}`);
+      await control.end();
+    }
+  });
+
+  test('3D000: a database that does not exist', async () => {
+    const url = new URL(db.url);
+    url.pathname = `/missing_${randomUUID().slice(0, 8)}`;
+    const api = await apiOn(url.toString());
+    try {
+      const cause = /the database does not exist .*SQLSTATE 3D000/;
+      await expectApiRefused(api.base, accountId, cause);
+      await expectCliRefused(url.toString(), accountId, cause);
+    } finally {
+      await api.app.close();
+      await api.pool.end();
+    }
+  });
+
+  describe('57P03: a server shutting down', () => {
+    let server: PrivateServer;
+    before(async () => {
+      server = await startPrivateServer();
+    });
+    after(() => server.remove());
+
+    test('new sessions are refused while the last open one finishes', async () => {
+      const setup = createPool(server.url, { max: 1 });
+      await ensureSchema(setup);
+      const id = (await createBank(setup, 'pg', { batch: false }).createAccount({ balance: 10n })).id;
+      await setup.end();
+      const api = await apiOn(server.url);
+      const holder = createPool(server.url, { max: 1 });
+      const held = await holder.connect(); // keeps the smart shutdown waiting
+      try {
+        await held.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+        );
+        await server.shutDown();
+        const cause = /the server is starting up or shutting down .*SQLSTATE 57P03/;
+        // 57P03 is retried (a server starting up is soon ready): each answer takes ~2 s here.
+        await expectApiRefused(api.base, id, cause, 3);
+        await expectCliRefused(server.url, id, cause);
+      } finally {
+        held.release();
+        await holder.end();
+        await api.app.close();
+        await api.pool.end().catch(() => {});
+        await startOnceStopped(server);
+      }
+    });
+  });
+});
