@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Bank, Flavor } from '../src/bank/bank.js';
 import { createBank } from '../src/bank/create-bank.js';
+import { openingIdOf } from '../src/bank/ids.js';
 import { maxMoney } from '../src/bank/money.js';
 import { createPool } from '../src/db/create-pool.js';
 import { ensureSchema } from '../src/db/migrate.js';
@@ -175,6 +176,40 @@ for (const { flavor, sessions, batch, name } of variants) {
       assert.deepEqual(await bank.createAccount({ id: empty.id }), empty);
       assert.equal((await bank.history(first.id)).items.length, 1, 'one opening deposit');
       await rejectsWith(bank.createAccount({ id: 'nope' }), 'INVALID_ARGUMENT');
+    });
+
+    test('openAccount says whether it replayed', async () => {
+      const id = randomUUID();
+      const first = await bank.openAccount({ id, balance: 3n });
+      assert.equal(first.replayed, false);
+      assert.deepEqual(await bank.openAccount({ id, balance: 3n }), { account: first.account, replayed: true });
+    });
+
+    test('derived opening ids cannot be forged: only opening an account writes the row it takes for its own', async () => {
+      const other = await bank.createAccount();
+      // Not yet opened: a movement into another account under its opening id blocks nothing silently.
+      const future = randomUUID();
+      await bank.deposit(other.id, 5n, { id: openingIdOf(future) });
+      await rejectsWith(bank.createAccount({ id: future, balance: 100n }), 'IDEMPOTENCY_CONFLICT', /opening deposit .* is taken/);
+      await rejectsWith(bank.getAccount(future), 'ACCOUNT_NOT_FOUND', undefined);
+      // With no opening balance there is no opening row to take: it opens, and replays as itself.
+      const opened = await bank.createAccount({ id: future });
+      assert.deepEqual(await bank.openAccount({ id: future }), { account: opened, replayed: true });
+      await rejectsWith(bank.createAccount({ id: future, balance: 5n }), 'IDEMPOTENCY_CONFLICT', /opening balance: 0, not 5/);
+      // A movement of the account itself under its opening id would be its opening: refused, nothing moves.
+      await rejectsWith(
+        bank.deposit(future, 5n, { id: openingIdOf(future) }),
+        'IDEMPOTENCY_CONFLICT',
+        /reserved for the opening/,
+      );
+      await rejectsWith(
+        bank.transfer({ id: openingIdOf(other.id), fromId: other.id, toId: future, amount: 1n }),
+        'IDEMPOTENCY_CONFLICT',
+        /reserved for the opening/,
+      );
+      const [result] = await bank.transferMany([{ id: openingIdOf(future), toId: future, amount: '5' }]);
+      assert.ok(!result!.ok && (result!.error as RoachbankError).code === 'IDEMPOTENCY_CONFLICT');
+      assert.deepEqual(await bank.balances([future, other.id]), [0n, 5n]);
     });
 
     for (const verdict of ['cut-before', 'cut-after'] as const) {

@@ -117,6 +117,8 @@ describe('the HTTP API', () => {
     const account = await api('POST', '/accounts', { body: { balance: '3' }, headers: { 'idempotency-key': 'open-once' } });
     const accountAgain = await api('POST', '/accounts', { body: { balance: '3' }, headers: { 'idempotency-key': 'open-once' } });
     assert.deepEqual([accountAgain.status, accountAgain.body], [201, account.body]);
+    assert.equal(account.headers.get('idempotent-replayed'), null);
+    assert.equal(accountAgain.headers.get('idempotent-replayed'), 'true', 'a replayed account says so, like every replay');
     assert.equal(
       (await api('POST', '/accounts', { body: { balance: '4' }, headers: { 'idempotency-key': 'open-once' } })).status,
       409,

@@ -124,6 +124,12 @@ export interface BankOptions {
   readonly retryBudgetMs?: number;
 }
 
+/** What `openAccount` did: `replayed` when the account id was already opened with the same balance. */
+export interface AccountOutcome {
+  readonly account: Account;
+  readonly replayed: boolean;
+}
+
 export interface CreateAccountOptions {
   /** Opening balance, journaled as money entering; default 0. */
   readonly balance?: bigint;
@@ -155,6 +161,8 @@ export interface CreateAccountOptions {
 export interface Bank {
   /** Opens an account; an opening balance is journaled as money entering. */
   createAccount(options?: CreateAccountOptions): Promise<Account>;
+  /** `createAccount`, saying whether the id was already opened with the same balance (`replayed`). */
+  openAccount(options?: CreateAccountOptions): Promise<AccountOutcome>;
   /** An account, open or closed; ACCOUNT_NOT_FOUND if there is none. */
   getAccount(id: string): Promise<Account>;
   /**

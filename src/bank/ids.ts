@@ -41,3 +41,16 @@ export function derivedId(namespace: string, name: string): string {
 export function idOrNew(value: string | undefined, name = 'transfer id'): string {
   return value === undefined ? randomUUID() : parseId(value, name);
 }
+
+/**
+ * The id of an account's opening deposit, derived from the account id so that
+ * opening the same account again finds it. Anyone can compute it, so a movement
+ * that names the account may not use it (`movement` refuses it): only opening
+ * the account writes a row there that credits the account.
+ *
+ * @example
+ * openingIdOf(accountId) // the same UUID for the same account, every time
+ */
+export function openingIdOf(accountId: string): string {
+  return derivedId('opening', accountId);
+}

@@ -5,6 +5,7 @@ import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import { type RunTransactionOptions, runSingleStatement } from '../txn/run-transaction.js';
 import {
   type Account,
+  type AccountOutcome,
   type Bank,
   type BankOptions,
   type CreateAccountOptions,
@@ -20,7 +21,7 @@ import {
   type VerifyReport,
 } from './bank.js';
 import { accountNotFound } from './bank-errors.js';
-import { derivedId, idOrNew, parseId } from './ids.js';
+import { idOrNew, openingIdOf, parseId } from './ids.js';
 import { parseAmount } from './money.js';
 import { type Movement, movement } from './movement.js';
 import { eachReadable } from './movement-items.js';
@@ -58,11 +59,16 @@ export abstract class JournalBank implements Bank {
   }
 
   async createAccount(options: CreateAccountOptions = {}): Promise<Account> {
+    return (await this.openAccount(options)).account;
+  }
+
+  async openAccount(options: CreateAccountOptions = {}): Promise<AccountOutcome> {
     const balance =
       options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
     const id = idOrNew(options.id, 'account id');
-    const created = await this.insertAccount({ id, balance, openingId: derivedId('opening', id) });
-    return created ?? this.#existingAccount(id, balance);
+    const openingId = openingIdOf(id);
+    const created = await this.insertAccount({ id, balance, openingId });
+    return created ? { account: created, replayed: false } : { account: await this.#existingAccount(id, balance, openingId), replayed: true };
   }
 
   async deposit(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<TransferOutcome> {
@@ -134,14 +140,29 @@ export abstract class JournalBank implements Bank {
     return resolvingAmbiguity(operation, this.#onAmbiguous ? { onAmbiguous: this.#onAmbiguous } : {});
   }
 
-  /** An account whose id was already taken: the same account again if its opening balance agrees. */
-  async #existingAccount(id: string, balance: bigint): Promise<Account> {
-    const account = await this.getAccount(id);
-    const opening = await this.getTransfer(derivedId('opening', id)).catch((error: unknown) => {
+  /**
+   * An account whose insert did nothing: the same account again if it was opened with
+   * this balance. Its opening deposit is the journal row under `openingId` only when
+   * that row is exactly what opening it wrote (money entering this account); any other
+   * row there is not its opening. An account that does not exist was not created
+   * because its opening id is taken by another movement: IDEMPOTENCY_CONFLICT.
+   */
+  async #existingAccount(id: string, balance: bigint, openingId: string): Promise<Account> {
+    const account = await this.getAccount(id).catch((error: unknown) => {
+      if (error instanceof RoachbankError && error.code === 'ACCOUNT_NOT_FOUND') return undefined;
+      throw error;
+    });
+    if (account === undefined) {
+      throw new RoachbankError(
+        'IDEMPOTENCY_CONFLICT',
+        `account id ${id} cannot be opened with a balance: the id of its opening deposit (${openingId}) is taken by another movement; open it under another id`,
+      );
+    }
+    const opening = await this.getTransfer(openingId).catch((error: unknown) => {
       if (error instanceof RoachbankError && error.code === 'TRANSFER_NOT_FOUND') return null;
       throw error;
     });
-    const openedWith = opening?.amount ?? 0n;
+    const openedWith = opening && opening.fromId === null && opening.toId === id ? opening.amount : 0n;
     if (openedWith !== balance) {
       throw new RoachbankError(
         'IDEMPOTENCY_CONFLICT',
@@ -151,7 +172,11 @@ export abstract class JournalBank implements Bank {
     return account;
   }
 
-  /** Inserts the account and its opening deposit; undefined if the id already exists. */
+  /**
+   * Inserts the account and its opening deposit (when the balance is not 0) in one
+   * transaction; undefined, with nothing written, if the account id exists or the
+   * opening deposit's id is taken.
+   */
   protected abstract insertAccount(account: NewAccount): Promise<Account | undefined>;
 
   /** Applies a checked movement exactly once per id (or answers it from the journal). */

@@ -1,6 +1,6 @@
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { Transfer } from './bank.js';
-import { idOrNew, parseId } from './ids.js';
+import { idOrNew, openingIdOf, parseId } from './ids.js';
 import { parseAmount } from './money.js';
 
 /** A checked request to move money: a transfer, a deposit (`fromId` null) or a withdrawal (`toId` null). */
@@ -14,7 +14,9 @@ export interface Movement {
 /**
  * Checks and normalizes a money movement before any SQL runs: UUIDs, an amount
  * from 1 to 2^63 − 1, at least one account, two different ones. A missing or
- * null side is money entering or leaving. Bad input is INVALID_ARGUMENT.
+ * null side is money entering or leaving. Bad input is INVALID_ARGUMENT; the id of
+ * the opening deposit of one of its accounts (`openingIdOf`) is IDEMPOTENCY_CONFLICT,
+ * so no client can write a row that opening that account would take for its own.
  *
  * @example
  * movement({ fromId: a, toId: b, amount: 100n }) // { id: <fresh uuid>, fromId: a, toId: b, amount: 100n }
@@ -28,7 +30,16 @@ export function movement(request: { id?: string; fromId?: string | null; toId?: 
   if (fromId !== null && fromId === toId) {
     throw new RoachbankError('INVALID_ARGUMENT', 'source and destination must be different accounts');
   }
-  return { id: idOrNew(request.id), fromId, toId, amount: parseAmount(request.amount) };
+  const id = idOrNew(request.id);
+  for (const account of [fromId, toId]) {
+    if (account !== null && id === openingIdOf(account)) {
+      throw new RoachbankError(
+        'IDEMPOTENCY_CONFLICT',
+        `transfer id ${id} is reserved for the opening deposit of account ${account}; use another id`,
+      );
+    }
+  }
+  return { id, fromId, toId, amount: parseAmount(request.amount) };
 }
 
 /**

@@ -31,6 +31,10 @@ export class OrmBank extends JournalBank {
     return this.#run('serializable', async (tx) => {
       const [existing] = await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, id));
       if (existing) return undefined;
+      if (balance > 0n) {
+        const [taken] = await tx.select({ id: transfers.id }).from(transfers).where(eq(transfers.id, openingId));
+        if (taken) return undefined; // the bank answers IDEMPOTENCY_CONFLICT
+      }
       const [account] = await tx.insert(accounts).values({ id, balance }).returning();
       if (balance > 0n) await tx.insert(transfers).values({ id: openingId, fromId: null, toId: id, amount: balance });
       return account!;

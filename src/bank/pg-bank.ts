@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
+import { sqlState } from '../txn/classify-error.js';
 import { type RunTransactionOptions, runSingleStatement, runTransaction } from '../txn/run-transaction.js';
 import type { Account, BankOptions, MovementResult, Page, PageRequest, Transfer, TransferOutcome } from './bank.js';
 import { accountNotFound, isDataRefusal, translateDatabaseError } from './bank-errors.js';
@@ -17,9 +18,13 @@ import { runMovementStatement } from './run-movement-statement.js';
 
 // An account and its opening balance (journaled as money entering) in one statement;
 // a second submission with the same ids (after an ambiguous commit) changes nothing.
+// An opening id already taken by another movement creates nothing (the bank answers
+// IDEMPOTENCY_CONFLICT); one taken after this statement's snapshot fails it with 23505.
 const createAccountSql = `
 WITH account AS (
-  INSERT INTO roachbank.accounts (id, balance) VALUES ($1::UUID, $2::INT8)
+  INSERT INTO roachbank.accounts (id, balance)
+  SELECT $1::UUID, $2::INT8
+  WHERE $2::INT8 = 0 OR NOT EXISTS (SELECT 1 FROM roachbank.transfers WHERE id = $3::UUID)
   ON CONFLICT (id) DO NOTHING
   RETURNING id, balance, created_at, closed_at
 ),
@@ -101,12 +106,19 @@ export class PgBank extends JournalBank {
 
   protected async insertAccount({ id, balance, openingId }: NewAccount): Promise<Account | undefined> {
     return this.resolving(async () => {
-      const { rows } = await this.#single<AccountRow>(this.retry, 'roachbank_create_account', createAccountSql, [
-        id,
-        balance,
-        openingId,
-      ]);
-      return rows[0] ? toAccount(rows[0]) : undefined;
+      for (let raced = 0; ; raced++) {
+        try {
+          const { rows } = await this.#single<AccountRow>(this.retry, 'roachbank_create_account', createAccountSql, [
+            id,
+            balance,
+            openingId,
+          ]);
+          return rows[0] ? toAccount(rows[0]) : undefined;
+        } catch (error) {
+          // The opening id was journaled after this statement's snapshot: once more, it sees it.
+          if (sqlState(error) !== '23505' || raced >= 1) throw error;
+        }
+      }
     });
   }
 

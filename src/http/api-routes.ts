@@ -98,10 +98,11 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
       const id = idFromKey(request.headers['idempotency-key']);
       // The schema lets only digits through; the bank checks the range.
       const balance = request.body?.balance;
-      const account = await bank.createAccount({
+      const { account, replayed } = await bank.openAccount({
         ...(id ? { id } : {}),
         ...(balance === undefined ? {} : { balance: BigInt(balance) }),
       });
+      if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(accountView(account));
     },
   );
