@@ -181,6 +181,33 @@ describe('roachbank transfer --file', () => {
     }
   });
 
+  test('one strictness with the HTTP API: a key named twice fails its line, a byte-order mark is skipped in JSON lines as in CSV', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'roachbank-file-'));
+    try {
+      const bank = createBank(db.pool, 'pg');
+      const a = (await bank.createAccount({ balance: 500n })).id;
+      const b = (await bank.createAccount()).id;
+      const jsonl = join(dir, 'twice.jsonl');
+      await writeFile(
+        jsonl,
+        `\uFEFF{"fromId":"${a}","toId":"${b}","amount":"1"}\n{"fromId":"${a}","toId":"${b}","amount":"1","amount":"400"}\n`,
+      );
+      const run = await runCli(['transfer', '--file', jsonl], { DATABASE_URL: db.url });
+      assert.equal(run.code, 2, run.stderr);
+      const lines = run.stdout.trim().split('\n');
+      assert.match(lines[0]!, /^line 1: transferred 1 from /, 'the byte-order mark is not part of the first line');
+      assert.match(lines[1]!, /^line 2: INVALID_ARGUMENT: line 2 names the key "amount" more than once in one object$/);
+      assert.deepEqual(await bank.balances([a, b]), [499n, 1n], 'neither 400 nor the first amount of the refused line moved');
+      const csv = join(dir, 'bom.csv');
+      await writeFile(csv, `\uFEFFfromId,toId,amount\n${a},${b},2\n`);
+      const fromCsv = await runCli(['transfer', '--file', csv], { DATABASE_URL: db.url });
+      assert.equal(fromCsv.code, 0, fromCsv.stderr);
+      assert.deepEqual(await bank.balances([a, b]), [497n, 3n]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a file that is not JSON lines or CSV, is empty, holds too much or cannot be read moves nothing (exit 2)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'roachbank-file-'));
     try {
@@ -190,6 +217,10 @@ describe('roachbank transfer --file', () => {
         [['transfer', '--file', await file('empty.csv', '\n\n')], /holds no movements/],
         [['transfer', '--file', await file('header.csv', 'fromId,toId,amount\n')], /only a header row/],
         [['transfer', '--file', await file('quote.csv', 'fromId,toId,amount\n"open,1,2\n')], /not valid CSV/],
+        [
+          ['transfer', '--file', await file('twice.csv', `fromId,toId,amount,amount\n${ids.rich},${ids.poor},1,400\n`)],
+          /the header names the column "amount" more than once/,
+        ],
         [
           ['transfer', '--file', await file('many.jsonl', `${'{"toId":"x","amount":"1"}\n'.repeat(1001)}`)],
           /1001 movements; at most 1000/,

@@ -68,7 +68,9 @@ export abstract class JournalBank implements Bank {
     const id = idOrNew(options.id, 'account id');
     const openingId = openingIdOf(id);
     const created = await this.insertAccount({ id, balance, openingId });
-    return created ? { account: created, replayed: false } : { account: await this.#existingAccount(id, balance, openingId), replayed: true };
+    return created
+      ? { account: created, replayed: false }
+      : { account: await this.#existingAccount(id, balance, openingId), replayed: true };
   }
 
   async deposit(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<TransferOutcome> {

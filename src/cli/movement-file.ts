@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { maxTransferManyItems } from '../bank/bank.js';
+import { parseStrictJson } from '../bank/strict-json.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 
 /** One movement of a file, with the line it came from: its JSON value, or why that line cannot be read. */
@@ -13,9 +14,12 @@ const columns = ['id', 'fromId', 'toId', 'amount'];
  * The movements of a file for `roachbank transfer --file` (`-`: standard input):
  *
  * - JSON lines: one object per line, `{"id","fromId","toId","amount"}`, blank lines
- *   skipped; a line that is not JSON is that item's own error;
- * - CSV with a header row naming its columns among `id,fromId,toId,amount` (an empty
- *   cell is a missing field).
+ *   skipped; a line that is not JSON, or names a key twice, is that item's own error
+ *   (the rule of HTTP bodies, `parseStrictJson`);
+ * - CSV with a header row naming its columns among `id,fromId,toId,amount`, each
+ *   once (an empty cell is a missing field).
+ *
+ * A byte-order mark at the start is skipped in both.
  *
  * The first non-blank character decides (`{`: JSON lines). A file that is neither,
  * is empty, cannot be read or holds more than 1,000 movements is INVALID_ARGUMENT as
@@ -25,7 +29,8 @@ const columns = ['id', 'fromId', 'toId', 'amount'];
  * const entries = await readMovementFile('payouts.csv');
  */
 export async function readMovementFile(path: string): Promise<FileEntry[]> {
-  const text = await readText(path);
+  // A byte-order mark (as spreadsheet exports write) is not part of either format.
+  const text = (await readText(path)).replace(/^\uFEFF/, '');
   const name = path === '-' ? 'standard input' : path;
   const start = text.search(/\S/);
   if (start < 0) throw invalid(`${name} holds no movements`);
@@ -47,15 +52,16 @@ async function readText(path: string): Promise<string> {
   }
 }
 
+/** One value per non-blank line, read as strictly as an HTTP body (`parseStrictJson`). */
 function jsonLines(text: string): FileEntry[] {
   const entries: FileEntry[] = [];
   text.split(/\r?\n/).forEach((content, index) => {
     if (content.trim() === '') return;
     const line = index + 1;
     try {
-      entries.push({ line, value: JSON.parse(content) as unknown });
+      entries.push({ line, value: parseStrictJson(content, `line ${line}`) });
     } catch (error) {
-      entries.push({ line, error: invalid(`line ${line} is not JSON: ${(error as Error).message}`) });
+      entries.push({ line, error: error as RoachbankError });
     }
   });
   return entries;
@@ -70,6 +76,10 @@ async function csvRows(text: string, name: string): Promise<FileEntry[]> {
     throw invalid(`${name} is not valid CSV: ${(error as Error).message}`);
   }
   const header = rows.shift()!.record;
+  const repeated = header.find((column, i) => header.indexOf(column) !== i);
+  if (repeated !== undefined) {
+    throw invalid(`${name}: the header names the column ${JSON.stringify(repeated)} more than once`);
+  }
   if (
     header.some((column) => !columns.includes(column)) ||
     !header.includes('amount') ||
