@@ -14,6 +14,8 @@ export interface ClientKnowledge {
   readonly openingBalance: bigint;
   readonly acknowledged: ReadonlyMap<string, TransferRequest>;
   readonly failed: ReadonlyMap<string, TransferRequest>;
+  /** What each failed transfer was told (its code), to name the false answers. */
+  readonly failedCodes: ReadonlyMap<string, string>;
   /** Transfers still of unknown outcome after resolution. */
   readonly unknownLeft: number;
   /** Sessions `idle in transaction` once the workers were done. */
@@ -80,7 +82,8 @@ export async function auditChaos(admin: pg.Pool, bank: Bank, known: ClientKnowle
     model.set(request.fromId, (model.get(request.fromId) ?? 0n) - request.amount);
     model.set(request.toId, (model.get(request.toId) ?? 0n) + request.amount);
   }
-  const failedButPresent = [...known.failed.keys()].filter((id) => journal.has(id)).length;
+  const falseFailures = [...known.failed.keys()].filter((id) => journal.has(id));
+  const failedButPresent = falseFailures.length;
   const unacknowledgedInJournal = [...journal.keys()].filter((id) => !known.acknowledged.has(id)).length;
   const balancesNotMatchingClient = [...model].filter(([id, balance]) => balances.get(id) !== balance).length;
   const verifyOk = (await bank.verify()).ok;
@@ -105,5 +108,13 @@ export async function auditChaos(admin: pg.Pool, bank: Bank, known: ClientKnowle
     if (typeof count === 'number' && count > 0) problems.push(`${name}: ${count}`);
   }
   if (!verifyOk) problems.push('the bank’s verify failed');
+  if (failedButPresent > 0) {
+    const byCode: Record<string, number> = {};
+    for (const id of falseFailures) {
+      const code = known.failedCodes.get(id) ?? '?';
+      byCode[code] = (byCode[code] ?? 0) + 1;
+    }
+    problems.push(`answered as failed although in the journal, by answer: ${JSON.stringify(byCode)}`);
+  }
   return { ...audit, problems };
 }

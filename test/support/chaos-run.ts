@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Bank } from '../../src/bank/bank.js';
@@ -23,7 +25,11 @@ export interface ChaosOptions {
    * READ COMMITTED session), `pgBatch` (the `BEGIN; ...; COMMIT` batch of a
    * SERIALIZABLE session), `grouped` (group commit: the workers share one bank, whose
    * movements go out in batch statements), `many` (transferMany of a few movements),
-   * `orm` (Drizzle, five round trips in a transaction).
+   * `orm` (Drizzle, five round trips in a transaction), `timeout` (one statement per
+   * movement on a pool with a client-side `query_timeout`, so a statement that waits on
+   * a held row lock is given up by the client and commits late on the server), `twin`
+   * (each transfer sent at once by the group-commit bank here and by a second process,
+   * test/support/chaos-twin.ts, with the same id).
    */
   readonly workers: {
     readonly pg: number;
@@ -31,6 +37,8 @@ export interface ChaosOptions {
     readonly grouped: number;
     readonly many: number;
     readonly orm: number;
+    readonly timeout: number;
+    readonly twin: number;
   };
   /**
    * The faults come in cycles of at least this length (40 s or more, so they do not
@@ -52,6 +60,12 @@ export interface InjectedFaults {
   backendsTerminated: number;
   statementTimeouts: number;
   idleInTransactionTimeouts: number;
+  /** Row locks held by another session long enough to trip the client-side query_timeout. */
+  lockHolds: number;
+  /** Statements the client gave up on (query_timeout) that the server may still commit. */
+  clientQueryTimeouts: number;
+  /** Transfers sent with the same id at once by this process and the twin process. */
+  twinSubmissions: number;
 }
 
 export interface ChaosReport {
@@ -83,6 +97,8 @@ export interface ChaosReport {
 }
 
 const statementTimeout = '150ms';
+const clientQueryTimeoutMs = 200;
+const twinPairsPerWorker = 20;
 const idleInTransactionTimeout = '50ms';
 const stallLimitMs = 2000;
 
@@ -99,28 +115,60 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   admin.on('error', () => {});
   const proxy = await startWireProxy(server.port);
   const pools: pg.Pool[] = [];
+  let twin: TwinProcess | undefined;
   try {
     await ensureSchema(admin);
     const direct = createBank(admin, 'pg');
     const accounts: string[] = [];
     for (let i = 0; i < options.accounts; i++)
       accounts.push((await direct.createAccount({ balance: options.openingBalance })).id);
+    // Each twin worker's own pairs of accounts, which nobody else touches (see runTwinWorker).
+    const twinPairs = Array.from({ length: options.workers.twin }, () => [] as [string, string][]);
+    for (const pairs of twinPairs) {
+      for (let i = 0; i < twinPairsPerWorker; i++) {
+        const [a, b] = [
+          await direct.createAccount({ balance: options.openingBalance }),
+          await direct.createAccount({ balance: options.openingBalance }),
+        ];
+        pairs.push([a.id, b.id]);
+      }
+    }
 
     let retries = 0;
     let ambiguousResolvedByBank = 0;
     const hooks = { onRetry: () => retries++, onAmbiguous: () => ambiguousResolvedByBank++ };
-    const through = (isolation?: 'read committed') => {
-      const pool = createPool(proxy.urlThrough(server.url), { max: 8, ...(isolation ? { statementIsolation: isolation } : {}) });
+    const faults = { serverCrashes: 0, backendsTerminated: 0, lockHolds: 0, clientQueryTimeouts: 0, twinSubmissions: 0 };
+    const through = (isolation?: 'read committed', url = proxy.urlThrough(server.url)) => {
+      const pool = createPool(url, { max: 8, ...(isolation ? { statementIsolation: isolation } : {}) });
       pools.push(pool);
       return pool;
     };
+    const withQueryTimeout = new URL(proxy.urlThrough(server.url));
+    withQueryTimeout.searchParams.set('query_timeout', String(clientQueryTimeoutMs));
+    const timeoutHooks = {
+      ...hooks,
+      batch: false as const,
+      onAmbiguous: (error: Error) => {
+        hooks.onAmbiguous();
+        if (/Query read timeout/.test(String(error.cause instanceof Error ? error.cause.message : error.message)))
+          faults.clientQueryTimeouts++;
+      },
+    };
     const single = { ...hooks, batch: false as const };
-    const banks: Array<{ bank: Bank; workers: number; many?: boolean }> = [
+    const grouped = createBank(through('read committed'), 'pg', hooks);
+    const twins = startTwinProcess(proxy.urlThrough(server.url));
+    twin = twins;
+    const banks: Array<{ bank: Bank; workers: number; kind?: 'many' | 'twin' }> = [
       { bank: createBank(through('read committed'), 'pg', single), workers: options.workers.pg },
       { bank: createBank(through(), 'pg', single), workers: options.workers.pgBatch },
-      { bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.grouped },
-      { bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.many, many: true },
+      { bank: grouped, workers: options.workers.grouped },
+      { bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.many, kind: 'many' },
       { bank: createBank(through('read committed'), 'orm', hooks), workers: options.workers.orm },
+      {
+        bank: createBank(through('read committed', withQueryTimeout.toString()), 'pg', timeoutHooks),
+        workers: options.workers.timeout,
+      },
+      { bank: grouped, workers: options.workers.twin, kind: 'twin' },
     ];
 
     const plan = faultPlan(options.seed, options.rates);
@@ -129,16 +177,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const started = performance.now();
     const deadline = started + options.durationMs;
     const heals: number[] = [];
-    const faults = { serverCrashes: 0, backendsTerminated: 0 };
 
     let workerIndex = 0;
-    const workers = banks.flatMap(({ bank, workers: count, many }) =>
-      Array.from({ length: count }, () =>
-        (many ? runManyWorker : runWorker)(bank, accounts, seededRandom(options.seed * 1000 + ++workerIndex), deadline, ledger),
-      ),
+    let twinIndex = 0;
+    const workers = banks.flatMap(({ bank, workers: count, kind }) =>
+      Array.from({ length: count }, () => {
+        const random = seededRandom(options.seed * 1000 + ++workerIndex);
+        if (kind === 'twin') {
+          const pairs = twinPairs[twinIndex++]!;
+          return runTwinWorker(bank, twins, pairs, options.openingBalance, random, deadline, ledger, faults);
+        }
+        return (kind === 'many' ? runManyWorker : runWorker)(bank, accounts, random, deadline, ledger);
+      }),
     );
-    const schedule = runFaultSchedule({ options, server, proxy, admin, started, heals, faults });
+    const schedule = runFaultSchedule({ options, server, proxy, admin, started, heals, faults, accounts });
     await Promise.all([...workers, schedule]);
+    await twins.close();
 
     // Heal everything, then look for leaks before anyone touches the pools again.
     plan.enabled = false;
@@ -154,10 +208,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       idleInTransactionTimeouts: await server.countLogLines(/terminating connection due to idle-in-transaction timeout/),
     };
     const audit = await auditChaos(admin, direct, {
-      accounts,
+      accounts: [...accounts, ...twinPairs.flat(2)],
       openingBalance: options.openingBalance,
       acknowledged: ledger.acknowledged,
       failed: ledger.failed,
+      failedCodes: ledger.failedCodes,
       unknownLeft: ledger.unknown.size,
       ...leaks,
     });
@@ -184,6 +239,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       problems,
     };
   } finally {
+    await twin?.close();
     await Promise.all(pools.map((pool) => pool.end().catch(() => {})));
     await admin.end().catch(() => {});
     await proxy.close();
@@ -196,6 +252,7 @@ class ClientLedger {
   submitted = 0;
   readonly acknowledged = new Map<string, TransferRequest>();
   readonly failed = new Map<string, TransferRequest>();
+  readonly failedCodes = new Map<string, string>();
   readonly unknown = new Map<string, TransferRequest>();
   readonly failureCounts: Record<string, number> = {};
   /** When each acknowledgement arrived, ascending. */
@@ -214,6 +271,7 @@ class ClientLedger {
 
   fail(request: TransferRequest, code: string): void {
     this.failed.set(request.id, request);
+    this.failedCodes.set(request.id, code);
     this.failureCounts[code] = (this.failureCounts[code] ?? 0) + 1;
   }
 
@@ -267,6 +325,101 @@ async function runWorker(
   }
 }
 
+/**
+ * Each transfer sent at once by this bank and by the twin process, with the same id,
+ * on exact-drain amounts: the worker owns its pairs of accounts (nobody else moves
+ * their money), so it knows each balance and sends all of one account to the other.
+ * The twin that loses the race then finds the source empty, and only the journal can
+ * tell it that its own id moved the money: every refusal is false, and the audit
+ * counts it (failedButPresent). A round with an unknown outcome (AMBIGUOUS_COMMIT, or
+ * a twin that never reached the database) may still commit later, so the worker
+ * leaves that pair for the next one.
+ */
+async function runTwinWorker(
+  bank: Bank,
+  twin: TwinProcess,
+  pairs: readonly (readonly [string, string])[],
+  openingBalance: bigint,
+  random: SeededRandom,
+  deadline: number,
+  ledger: ClientLedger,
+  faults: { twinSubmissions: number },
+): Promise<void> {
+  for (const [a, b] of pairs) {
+    const balance = new Map([
+      [a, openingBalance],
+      [b, openingBalance],
+    ]);
+    let [from, to] = [a, b];
+    while (performance.now() < deadline) {
+      const request = { id: seededUuid(random), fromId: from, toId: to, amount: balance.get(from)! };
+      ledger.submitted += 2;
+      faults.twinSubmissions++;
+      const answers = await Promise.all([
+        bank.transfer(request).then(
+          () => undefined,
+          (error: unknown) => errorCode(error),
+        ),
+        twin.submit(request),
+      ]);
+      for (const code of answers) recordTwin(ledger, request, code);
+      if (answers.some((code) => code === undefined)) {
+        balance.set(to, balance.get(to)! + request.amount);
+        balance.set(from, 0n);
+        [from, to] = [to, from];
+      } else if (answers.some((code) => unreached.has(code!))) {
+        break; // the outcome is unknown: this pair's balances are no longer known
+      }
+    }
+    if (performance.now() >= deadline) return;
+  }
+}
+
+/**
+ * Answers that speak of the attempt, not of the id: the other twin may have moved it
+ * (or this one's earlier try may still commit). Resolved after the run, like AMBIGUOUS_COMMIT.
+ */
+const unreached = new Set(['AMBIGUOUS_COMMIT', 'RETRIES_EXHAUSTED', 'DATABASE_UNAVAILABLE', '57014']);
+function recordTwin(ledger: ClientLedger, request: TransferRequest, code: string | undefined): void {
+  if (code === undefined) ledger.acknowledge(request);
+  else if (unreached.has(code)) ledger.unknown.set(request.id, request);
+  else ledger.fail(request, `twin ${code}`);
+}
+
+/** The twin process: `submit` resolves with undefined (moved or replayed) or the failure's code. */
+interface TwinProcess {
+  submit(request: TransferRequest): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+function startTwinProcess(url: string): TwinProcess {
+  const script = new URL('./chaos-twin.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', script, url], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting = new Map<string, (code: string | undefined) => void>();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => {
+    for (const answer of waiting.values()) answer('TWIN_EXITED');
+    waiting.clear();
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const { id, ok, code } = JSON.parse(line) as { id: string; ok: boolean; code?: string };
+    waiting.get(id)?.(ok ? undefined : code);
+    waiting.delete(id);
+  });
+  return {
+    submit(request) {
+      return new Promise((resolve) => {
+        waiting.set(request.id, resolve);
+        child.stdin!.write(`${JSON.stringify({ ...request, amount: String(request.amount) })}\n`);
+      });
+    },
+    async close() {
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
+
 /** transferMany of 1 to 6 transfers at a time, each item's answer recorded on its own. */
 async function runManyWorker(
   bank: Bank,
@@ -305,7 +458,8 @@ interface Schedule {
   readonly admin: pg.Pool;
   readonly started: number;
   readonly heals: number[];
-  readonly faults: { serverCrashes: number; backendsTerminated: number };
+  readonly faults: { serverCrashes: number; backendsTerminated: number; lockHolds: number };
+  readonly accounts: readonly string[];
 }
 
 /**
@@ -315,7 +469,7 @@ interface Schedule {
  * of seconds. A run longer than one cycle repeats the cycle.
  */
 async function runFaultSchedule(schedule: Schedule): Promise<void> {
-  const { options, server, proxy, admin, started, heals, faults } = schedule;
+  const { options, server, proxy, admin, started, heals, faults, accounts } = schedule;
   const end = started + options.durationMs;
   const cycles = Math.max(1, Math.floor(options.durationMs / options.cycleMs));
   const cycleMs = options.durationMs / cycles;
@@ -382,10 +536,24 @@ async function runFaultSchedule(schedule: Schedule): Promise<void> {
     ]);
   };
 
+  // Across the run, two accounts' rows held for longer than the client-side query_timeout,
+  // so statements on them are given up by the client and then commit late on the server.
+  const lockHolds = async () => {
+    while (performance.now() < end - 1000) {
+      await sleep(random.int(800, 2000));
+      const first = random.int(0, accounts.length - 1);
+      const pair = [accounts[first]!, accounts[(first + random.int(1, accounts.length - 1)) % accounts.length]!];
+      const held = await holdLock(admin, random.int(300, 600), pair)
+        .then(() => true)
+        .catch(() => false);
+      if (held) faults.lockHolds++;
+    }
+  };
+
   const cyclesDone = (async () => {
     for (let i = 0; i < cycles; i++) await cycle(started + i * cycleMs);
   })();
-  await Promise.all([cyclesDone, terminations()]);
+  await Promise.all([cyclesDone, terminations(), lockHolds()]);
 }
 
 /** Switches the short timeouts on or off for every session, running ones included (a reload applies them). */
@@ -407,13 +575,15 @@ async function setTimeouts(admin: pg.Pool, on: boolean): Promise<void> {
 }
 
 /**
- * Holds every account's row lock for `ms` in one statement batch, so the workers'
- * statements wait past statement_timeout. READ COMMITTED: at SERIALIZABLE the
- * lock itself would keep failing with 40001 against the workers' updates.
+ * Holds the row locks of every account (or of `ids`) for `ms` in one statement batch, so the workers' statements wait past
+ * statement_timeout or the client's query_timeout. READ COMMITTED: at SERIALIZABLE
+ * the lock itself would keep failing with 40001 against the workers' updates.
  */
-async function holdLock(admin: pg.Pool, ms: number): Promise<void> {
+async function holdLock(admin: pg.Pool, ms: number, ids?: readonly string[]): Promise<void> {
+  // The ids are the run's own UUIDs: safe as literals in a batch that takes no parameters.
+  const which = ids ? `WHERE id IN (${ids.map((id) => `'${id}'::UUID`).join(', ')})` : '';
   await admin.query(
-    `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL statement_timeout = 0; SELECT 1 FROM roachbank.accounts FOR UPDATE; SELECT pg_sleep(${ms / 1000}); COMMIT`,
+    `BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL statement_timeout = 0; SELECT 1 FROM roachbank.accounts ${which} ORDER BY id FOR UPDATE; SELECT pg_sleep(${ms / 1000}); COMMIT`,
   );
 }
 
