@@ -59,12 +59,13 @@ describe('twin requests from two processes', () => {
     assert.equal(rows[0].balance, '0', `round ${round}: moved once`);
   }
 
-  test('two serve processes, the same Idempotency-Key at once: both 201, one a replay', async () => {
-    for (let round = 0; round < 40; round++) {
+  /** Rounds of one transfer sent at once to two servers under the same key: both 201, one a replay, moved once. */
+  async function twinsThrough(first: ServeProcess, second: ServeProcess, rounds: number, keyOf: () => string): Promise<void> {
+    for (let round = 0; round < rounds; round++) {
       const { from, to } = await pair();
-      const key = `order-${randomUUID()}`;
+      const key = keyOf();
       const body = { fromId: from, toId: to, amount: '100' };
-      const answers = await Promise.all(servers.slice(0, 2).map((server) => postTransfer(server.base, key, body)));
+      const answers = await Promise.all([first, second].map((server) => postTransfer(server.base, key, body)));
       const replays = answers.filter((a) => a.headers.get('idempotent-replayed') === 'true').length;
       await expectOnce(
         round,
@@ -73,7 +74,10 @@ describe('twin requests from two processes', () => {
         replays,
       );
     }
-  });
+  }
+
+  test('two serve processes, the same Idempotency-Key at once: both 201, one a replay', () =>
+    twinsThrough(servers[0]!, servers[1]!, 40, () => `order-${randomUUID()}`));
 
   test('/transfers beside /transfers/batch on one server, the same id at once', async () => {
     const [server] = servers;
@@ -90,22 +94,8 @@ describe('twin requests from two processes', () => {
     }
   });
 
-  test('a batched server beside one with --batch off, the same id at once', async () => {
-    const off = servers[2]!;
-    for (let round = 0; round < 30; round++) {
-      const { from, to } = await pair();
-      const id = randomUUID();
-      const body = { fromId: from, toId: to, amount: '100' };
-      const answers = await Promise.all([postTransfer(servers[0]!.base, id, body), postTransfer(off.base, id, body)]);
-      const replays = answers.filter((a) => a.headers.get('idempotent-replayed') === 'true').length;
-      await expectOnce(
-        round,
-        from,
-        answers.map((a) => a.status),
-        replays,
-      );
-    }
-  });
+  test('a batched server beside one with --batch off, the same id at once', () =>
+    twinsThrough(servers[0]!, servers[2]!, 30, () => randomUUID()));
 
   test('two CLI processes, the same --id at once: both exit 0, the money moves once', async () => {
     for (let round = 0; round < 6; round++) {

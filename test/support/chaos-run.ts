@@ -98,7 +98,8 @@ export interface ChaosReport {
 
 const statementTimeout = '150ms';
 const clientQueryTimeoutMs = 200;
-const twinPairsPerWorker = 20;
+/** A twin worker leaves a pair after each round of unknown outcome (about one per healed fault). */
+const twinPairsPerWorker = (durationMs: number) => 10 + Math.ceil(durationMs / 3000);
 const idleInTransactionTimeout = '50ms';
 const stallLimitMs = 2000;
 
@@ -125,7 +126,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Each twin worker's own pairs of accounts, which nobody else touches (see runTwinWorker).
     const twinPairs = Array.from({ length: options.workers.twin }, () => [] as [string, string][]);
     for (const pairs of twinPairs) {
-      for (let i = 0; i < twinPairsPerWorker; i++) {
+      for (let i = 0; i < twinPairsPerWorker(options.durationMs); i++) {
         const [a, b] = [
           await direct.createAccount({ balance: options.openingBalance }),
           await direct.createAccount({ balance: options.openingBalance }),
