@@ -7,12 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import type pg from 'pg';
+import pg from 'pg';
 import { createBank } from '../src/bank/create-bank.js';
 import { createPool } from '../src/db/create-pool.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import { buildServer } from '../src/http/build-server.js';
-import { refusedSessionStates } from '../src/txn/classify-error.js';
+import { classifyError, refusedSessionStates, sqlState } from '../src/txn/classify-error.js';
+import { describeConnectionError } from '../src/txn/describe-connection-error.js';
 import { type PrivateServer, startPrivateServer } from './support/private-server.js';
 import { runCli } from './support/run-cli.js';
 import { adminUrl, createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -160,14 +161,79 @@ describe('a database that refuses sessions', () => {
     }
   });
 
-  describe('57P03: a server shutting down', () => {
+  describe('a server of its own: sessions ended, a crash, a shutdown', () => {
     let server: PrivateServer;
     before(async () => {
       server = await startPrivateServer();
     });
     after(() => server.remove());
 
-    test('new sessions are refused while the last open one finishes', async () => {
+    /** The error a statement gets when `end` ends its session from the outside, as the server sent it. */
+    async function endedSession(end: (pid: number) => Promise<void>): Promise<unknown> {
+      const client = new pg.Client({ connectionString: server.url });
+      client.on('error', () => {});
+      await client.connect();
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const running = client.query('SELECT pg_sleep(30)').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await sleep(200);
+      await end(rows[0]!.pid);
+      const error = await running;
+      await client.end().catch(() => {});
+      return error;
+    }
+
+    /** Waits (bounded: 30 s) until the server takes sessions again, after a crash's recovery. */
+    async function untilAccepting(): Promise<void> {
+      for (let tries = 1; ; tries++) {
+        const client = new pg.Client({ connectionString: server.url });
+        client.on('error', () => {});
+        const up = await client.connect().then(
+          () => true,
+          () => false,
+        );
+        await client.end().catch(() => {});
+        if (up) return;
+        if (tries >= 120) throw new Error('the server did not come back after its crash');
+        await sleep(250);
+      }
+    }
+
+    test('57P01 (session terminated) and a crash of another backend: connection failures with their cause', async () => {
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      const terminated = await endedSession(async (pid) => {
+        await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      });
+      await admin.end();
+      // A backend killed outright: the postmaster ends every other session (57P02) and recovers.
+      const victim = new pg.Client({ connectionString: server.url });
+      victim.on('error', () => {});
+      await victim.connect();
+      const victimPid = (await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const crashed = await endedSession(async () => {
+        process.kill(victimPid, 'SIGKILL');
+      });
+      await victim.end().catch(() => {});
+      await untilAccepting();
+      // PostgreSQL 18 here closes the other sessions of a crash without sending them its
+      // 57P02 first (the client sees the socket close): either way a connection failure.
+      const crashState = sqlState(crashed) === '57P02' ? '57P02' : undefined;
+      for (const [error, state, cause] of [
+        [terminated, '57P01', /the server ended the session .*SQLSTATE 57P01/],
+        [crashed, crashState, crashState ? /the server is restarting after a crash .*SQLSTATE 57P02/ : /Connection terminated/],
+      ] as const) {
+        assert.equal(sqlState(error), state, String(error));
+        assert.equal(classifyError(error), 'connection', `${String(error)} is retried on a new connection`);
+        const described = describeConnectionError(error, server.url);
+        assert.equal(described?.code, 'DATABASE_UNAVAILABLE', String(error));
+        assert.match(described!.message, cause);
+      }
+    });
+
+    test('57P03: new sessions are refused while a shutdown waits for the last open one', async () => {
       const setup = createPool(server.url, { max: 1 });
       await ensureSchema(setup);
       const id = (await createBank(setup, 'pg', { batch: false }).createAccount({ balance: 10n })).id;
