@@ -19,10 +19,13 @@ export function useStrictJsonBodies(app: FastifyInstance): void {
         Object.assign(new RoachbankError('INVALID_ARGUMENT', 'the JSON body is empty'), { statusCode: 400 }),
         undefined,
       );
+    let value: unknown;
     try {
-      done(null, parseStrictJson(text, 'the body'));
+      value = parseStrictJson(text, 'the body');
     } catch (error) {
-      done(error instanceof RoachbankError ? Object.assign(error, { statusCode: 400 }) : (error as Error), undefined);
+      return done(error instanceof RoachbankError ? Object.assign(error, { statusCode: 400 }) : (error as Error), undefined);
     }
+    // Outside the try: an error thrown further down Fastify's chain is not a parse error.
+    done(null, value);
   });
 }
