@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import pg from './pg-driver.js';
 import { poolConfigFromUrl } from './pool-config.js';
+import { mergeStartupOptions } from './startup-options.js';
 
 /** Pool settings a caller may change; the connection itself comes from the URL. */
 export interface CreatePoolOptions {
@@ -41,11 +42,12 @@ export function createPool(connectionString: string, options: CreatePoolOptions 
     connectionString,
     options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs },
   );
-  if (options.statementIsolation) {
-    // A startup option, so every connection has it from the start, and a pooled one keeps it.
-    const setting = `-c default_transaction_isolation=${options.statementIsolation.replace(' ', '\\ ')}`;
-    config.options = [config.options, setting].filter(Boolean).join(' ');
-  }
+  // Startup options, so every connection has them from the start and a pooled one keeps
+  // them; the URL's own `options` are joined with these, its value winning on a name.
+  const own = new Map<string, string>();
+  if (options.statementIsolation) own.set('default_transaction_isolation', options.statementIsolation);
+  const startup = mergeStartupOptions(own, config.options);
+  if (startup) config.options = startup;
   const pool = new pg.Pool({ ...config, max: options.max ?? 10 });
   pool.on('error', () => {});
   // node-postgres emits 'error' on a client whose socket fails while checked out, and pg-pool

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
+import { mergeStartupOptions } from './startup-options.js';
 import { waitBounds } from './wait-bounds.js';
 
 const sslModes = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
@@ -20,6 +21,8 @@ const tlsParameters = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpasswo
  *   Node's bundled public CAs are trusted, which is what CockroachDB Basic and
  *   Standard clusters need. libpq would read `~/.postgresql/root.crt`; roachbank does not.
  * - `sslcert`/`sslkey`: a client certificate.
+ * - `options=-c name=value …`: session settings at connect, kept apart from the
+ *   URL so that `createPool` joins them with its own (`mergeStartupOptions`).
  * - `connect_timeout=<seconds>` bounds one connect, as in libpq (0 waits forever,
  *   1 means 2); default `connectTimeoutMs` (4 s). `keepalives=0` turns TCP keepalive
  *   off; `keepalives_idle=<seconds>` sets its idle time (default 10 s).
@@ -57,11 +60,15 @@ export function poolConfigFromUrl(connectionString: string, defaults: { connectT
   const connectTimeoutMs = connectTimeoutOf(params) ?? defaults.connectTimeoutMs ?? waitBounds.connectTimeoutMs;
   const keepAlive = secondsParameter(params, 'keepalives') !== 0;
   const keepAliveIdleMs = (secondsParameter(params, 'keepalives_idle') ?? waitBounds.keepAliveIdleMs / 1000) * 1000;
-  for (const name of [...tlsParameters, ...libpqTimingParameters]) url.searchParams.delete(name);
+  // node-postgres lets the URL's `options` replace the config's whole: it is taken out
+  // here, so createPool can join it with roachbank's own settings instead.
+  const options = params.has('options') ? mergeStartupOptions(new Map(), params.get('options') ?? '') : undefined;
+  for (const name of [...tlsParameters, ...libpqTimingParameters, 'options']) url.searchParams.delete(name);
 
   // Settings in the connection string win over these defaults (node-postgres merges it last).
   return {
     connectionString: url.toString(),
+    ...(options ? { options } : {}),
     ssl,
     application_name: 'roachbank',
     connectionTimeoutMillis: connectTimeoutMs,
