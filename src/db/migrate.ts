@@ -1,17 +1,14 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { sqlState } from '../txn/classify-error.js';
+import { detectServer } from '../txn/detect-server.js';
 import { runTransaction } from '../txn/run-transaction.js';
+import { cockroachSchemaJobsDoneSql } from './cockroach-schema-jobs.js';
+import { type Engine, loadMigrations, type Migration } from './migration-files.js';
+import { type HeldLease, leaseTableSql, takeMigrationLease } from './migration-lease.js';
 import { runRead } from './run-read.js';
 
-/** One versioned SQL file of `migrations/`, e.g. `0001_product_schema.sql`. */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly statements: readonly string[];
-}
+export { type Engine, loadMigrations, type Migration, splitStatements } from './migration-files.js';
 
 export interface MigrationState {
   readonly version: number;
@@ -20,11 +17,18 @@ export interface MigrationState {
   readonly appliedAt: Date | null;
 }
 
-// src/db and dist/db are both two levels below the package root.
-const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
+export interface MigrateOptions {
+  /**
+   * How long the migration lease lasts unless renewed, in ms; its holder renews
+   * it every third of that. A process that finds it fresh waits (however long
+   * the holder works); one that finds it stale takes it over. Default 15000.
+   */
+  readonly leaseMs?: number;
+  /** Where the migration files are. Default: the package's `migrations/`. */
+  readonly dir?: string;
+}
 
-// The bookkeeping table; its primary key is the version, so inserting a version's row is
-// the lock that lets exactly one process apply it (CockroachDB has no advisory locks).
+// The bookkeeping: a version's row is written once its statements have finished.
 const bootstrap = [
   'CREATE SCHEMA IF NOT EXISTS roachbank',
   `CREATE TABLE IF NOT EXISTS roachbank.schema_migrations (
@@ -33,87 +37,120 @@ const bootstrap = [
      started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
      applied_at TIMESTAMPTZ
    )`,
+  leaseTableSql,
 ];
 
 /**
- * The migrations shipped with roachbank, in version order. A file is
- * `NNNN_name.sql`; its statements end with `;` at the end of a line, and every
- * one must be idempotent (`IF NOT EXISTS`).
+ * Applies every pending migration, in order, and returns the versions this call
+ * applied. Safe to run from many processes at once and on CockroachDB, where a
+ * schema change is a job that can take minutes (an index backfill):
+ *
+ * 1. Creates the bookkeeping tables if needed.
+ * 2. Takes the migration lease (`takeMigrationLease`), or waits while another
+ *    process holds a fresh one, and takes it over once it is stale (its holder
+ *    died or lost the database): the same DDL never runs twice at once.
+ * 3. Runs each pending version's statements one by one on one connection, with
+ *    `statement_timeout = 0` (a backfill must not be cut by the URL's timeout),
+ *    each in its own implicit transaction: CockroachDB returns from a schema
+ *    change in an implicit transaction when its job has finished
+ *    (docs: "Online Schema Changes"), and does not mix DDL and DML in one
+ *    explicit transaction. On CockroachDB it first waits for schema-change jobs
+ *    still running (a dead holder's backfill goes on without it), so that
+ *    `IF NOT EXISTS` is not answered by an index that is still being built.
+ * 4. Records the version (`applied_at`) after its statements, while still
+ *    holding the lease; a holder that lost it stops.
  *
  * @example
- * (await loadMigrations()).map((m) => m.version) // [1]
+ * await migrate(pool); // [1, 2, 3] on a fresh database, [] afterwards
  */
-export async function loadMigrations(dir: string = migrationsDir): Promise<Migration[]> {
-  const files = (await readdir(dir)).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
-  return Promise.all(
-    files.map(async (file) => {
-      const [version, ...rest] = file.replace(/\.sql$/, '').split('_');
-      return {
-        version: Number(version),
-        name: rest.join('_'),
-        statements: splitStatements(await readFile(`${dir}/${file}`, 'utf8')),
-      };
-    }),
-  );
+export async function migrate(pool: pg.Pool, options: MigrateOptions = {}): Promise<number[]> {
+  const leaseMs = options.leaseMs ?? 15_000;
+  if (!(Number.isInteger(leaseMs) && leaseMs >= 100))
+    throw new RangeError(`leaseMs must be a whole number of ms ≥ 100, got ${leaseMs}`);
+  await runBootstrap(pool);
+  const { kind } = await runRead(pool, (client) => detectServer(client));
+  const migrations = await loadMigrations(options.dir, kind);
+  for (;;) {
+    if ((await pendingOf(pool, migrations)).length === 0) return [];
+    const lease = await takeMigrationLease(pool, leaseMs);
+    if (lease) {
+      try {
+        return await applyPending(pool, migrations, lease, kind);
+      } finally {
+        await lease.release();
+      }
+    }
+    await sleep(Math.min(250, Math.floor(leaseMs / 4)));
+  }
 }
 
-/** Splits a migration file into statements: `--` comment lines dropped, a `;` at a line's end closes one. */
-export function splitStatements(sql: string): string[] {
-  const statements: string[] = [];
-  let current: string[] = [];
-  for (const line of sql.split('\n')) {
-    if (/^\s*--/.test(line) || (line.trim() === '' && current.length === 0)) continue;
-    current.push(line);
-    if (/;\s*$/.test(line)) {
-      statements.push(current.join('\n').trim().replace(/;$/, ''));
-      current = [];
+async function applyPending(
+  pool: pg.Pool,
+  migrations: readonly Migration[],
+  lease: HeldLease,
+  engine: Engine,
+): Promise<number[]> {
+  const applied: number[] = [];
+  const client = await pool.connect();
+  try {
+    await client.query('SET statement_timeout = 0');
+    if (engine === 'postgresql') await cancelWhenClientDies(client);
+    for (const migration of await pendingOf(pool, migrations)) {
+      if (engine === 'cockroachdb') await client.query(cockroachSchemaJobsDoneSql);
+      for (const statement of migration.statements) {
+        lease.assertHeld();
+        await client.query(statement);
+      }
+      await record(pool, migration, lease);
+      applied.push(migration.version);
     }
+    return applied;
+  } finally {
+    // Its statement_timeout was changed: the connection is closed, not handed back to the pool.
+    client.release(true);
   }
-  if (current.join('').trim()) throw new Error(`migration ends without ';': ${current.join('\n').trim().slice(0, 60)}`);
-  return statements;
 }
 
 /**
- * Applies every pending migration, in order, and returns the versions this call
- * applied. Safe to run from many processes at once and on CockroachDB:
- *
- * 1. Creates the bookkeeping table if needed.
- * 2. For each version, inserts its row `ON CONFLICT DO NOTHING`: whoever inserts it applies it.
- * 3. Runs the file's statements one by one, each in its own implicit transaction
- *    (CockroachDB does not mix DDL and DML in one explicit transaction), then marks it applied.
- * 4. A process that lost the race waits for the version to be applied; if the
- *    winner died half way, it applies the (idempotent) statements itself.
- *
- * @example
- * await migrate(pool); // [1] on a fresh database, [] afterwards
+ * On PostgreSQL, a statement whose client has died runs on to its end (and may
+ * commit) unless the server checks the socket while it runs: with this, a
+ * killed holder's DDL is cancelled within a second, long before its lease lapses
+ * and another process runs the same DDL. PostgreSQL 14 and later; an older
+ * server does without. (CockroachDB runs a schema change as a job that goes on
+ * without its session: there, `migrate` waits for running jobs instead.)
  */
-export async function migrate(pool: pg.Pool, options: { waitMs?: number } = {}): Promise<number[]> {
-  await runBootstrap(pool);
-  const applied: number[] = [];
-  for (const migration of await loadMigrations()) {
-    // Racing claimers meet 40001 at SERIALIZABLE: the retry core settles who won.
-    const claim = await runTransaction(pool, (client) =>
-      client.query(
-        `INSERT INTO roachbank.schema_migrations (version, name) VALUES ($1, $2)
-         ON CONFLICT (version) DO NOTHING RETURNING version`,
-        [migration.version, migration.name],
-      ),
-    );
-    if (claim.rowCount === 1) {
-      try {
-        await apply(pool, migration);
-      } catch (error) {
-        await pool.query('DELETE FROM roachbank.schema_migrations WHERE version = $1 AND applied_at IS NULL', [
-          migration.version,
-        ]);
-        throw error;
-      }
-      applied.push(migration.version);
-    } else if (!(await waitUntilApplied(pool, migration.version, options.waitMs ?? 30_000))) {
-      await apply(pool, migration);
-    }
+async function cancelWhenClientDies(client: pg.PoolClient): Promise<void> {
+  try {
+    await client.query('SET client_connection_check_interval = 1000');
+  } catch (error) {
+    if (sqlState(error) !== '42704') throw error;
   }
-  return applied;
+}
+
+/** Marks a version applied, in one transaction with the check that this process still holds the lease. */
+async function record(pool: pg.Pool, migration: Migration, lease: HeldLease): Promise<void> {
+  lease.assertHeld();
+  await runTransaction(pool, async (client) => {
+    const held = await client.query(
+      `SELECT 1 FROM roachbank.migration_lease WHERE name = 'schema' AND holder = $1::UUID AND expires_at > now() FOR UPDATE`,
+      [lease.holder],
+    );
+    if (held.rowCount !== 1)
+      throw new Error(`the migration lease passed to another process before version ${migration.version} was recorded`);
+    await client.query(
+      `INSERT INTO roachbank.schema_migrations (version, name, applied_at) VALUES ($1, $2, now())
+       ON CONFLICT (version) DO UPDATE SET applied_at = excluded.applied_at`,
+      [migration.version, migration.name],
+    );
+  });
+}
+
+async function pendingOf(pool: pg.Pool, migrations: readonly Migration[]): Promise<Migration[]> {
+  const { rows } = await pool.query<{ version: string }>(
+    'SELECT version FROM roachbank.schema_migrations WHERE applied_at IS NOT NULL',
+  );
+  const applied = new Set(rows.map((row) => Number(row.version)));
+  return migrations.filter((m) => !applied.has(m.version));
 }
 
 /**
@@ -123,8 +160,8 @@ export async function migrate(pool: pg.Pool, options: { waitMs?: number } = {}):
  * @example
  * await ensureSchema(pool);
  */
-export async function ensureSchema(pool: pg.Pool): Promise<void> {
-  if ((await migrationStatus(pool)).some((m) => m.state !== 'applied')) await migrate(pool);
+export async function ensureSchema(pool: pg.Pool, options: MigrateOptions = {}): Promise<void> {
+  if ((await migrationStatus(pool, options)).some((m) => m.state !== 'applied')) await migrate(pool, options);
 }
 
 /**
@@ -133,27 +170,35 @@ export async function ensureSchema(pool: pg.Pool): Promise<void> {
  * @example
  * (await migrationStatus(pool))[0] // { version: 1, name: 'product_schema', state: 'applied', ... }
  */
-export async function migrationStatus(pool: pg.Pool): Promise<MigrationState[]> {
-  const known = await loadMigrations();
+export async function migrationStatus(pool: pg.Pool, options: Pick<MigrateOptions, 'dir'> = {}): Promise<MigrationState[]> {
+  const known = await loadMigrations(options.dir);
   // A read, retried on a lost connection within the retry budget: every bank command starts with it.
-  const { rows } = await runRead(pool, (client) =>
-    client.query<{ version: string; applied_at: Date | null }>('SELECT version, applied_at FROM roachbank.schema_migrations'),
-  ).catch((error: unknown) => {
-    if (sqlState(error) === '42P01' || sqlState(error) === '3F000') return { rows: [] };
+  const rows = await runRead(pool, async (client) => {
+    const read = (sql: string) => client.query<{ version: string | null; applied_at: Date | null; leased: boolean }>(sql);
+    try {
+      return (await read(statusSql)).rows;
+    } catch (error) {
+      // A schema from before the lease: its versions still count.
+      if (sqlState(error) !== '42P01') throw error;
+      return (await read('SELECT version, applied_at, false AS leased FROM roachbank.schema_migrations')).rows;
+    }
+  }).catch((error: unknown) => {
+    if (sqlState(error) === '42P01' || sqlState(error) === '3F000') return [];
     throw error;
   });
-  const byVersion = new Map(rows.map((row) => [Number(row.version), row.applied_at]));
+  const leased = rows.some((row) => row.leased);
+  const byVersion = new Map(rows.filter((row) => row.version !== null).map((row) => [Number(row.version), row.applied_at]));
   return known.map(({ version, name }) => {
-    const appliedAt = byVersion.get(version);
-    const state = appliedAt ? 'applied' : byVersion.has(version) ? 'in progress' : 'pending';
-    return { version, name, state, appliedAt: appliedAt ?? null };
+    const appliedAt = byVersion.get(version) ?? null;
+    const state = appliedAt ? 'applied' : leased ? 'in progress' : 'pending';
+    return { version, name, state, appliedAt };
   });
 }
 
-async function apply(pool: pg.Pool, migration: Migration): Promise<void> {
-  for (const statement of migration.statements) await pool.query(statement);
-  await pool.query('UPDATE roachbank.schema_migrations SET applied_at = now() WHERE version = $1', [migration.version]);
-}
+// One statement: every bank command pays it before it starts.
+const statusSql = `SELECT m.version, m.applied_at, l.leased
+FROM (SELECT EXISTS (SELECT 1 FROM roachbank.migration_lease WHERE expires_at > now()) AS leased) AS l
+LEFT JOIN roachbank.schema_migrations AS m ON true`;
 
 /**
  * PostgreSQL's `IF NOT EXISTS` is not safe against a concurrent creator: try again if one won.
@@ -173,14 +218,4 @@ async function runBootstrap(pool: pg.Pool): Promise<void> {
       }
     }
   }
-}
-
-async function waitUntilApplied(pool: pg.Pool, version: number, waitMs: number): Promise<boolean> {
-  const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline) {
-    const { rows } = await pool.query('SELECT applied_at FROM roachbank.schema_migrations WHERE version = $1', [version]);
-    if (rows[0]?.applied_at) return true;
-    await sleep(100);
-  }
-  return false;
 }

@@ -1,0 +1,69 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { ServerInfo } from '../txn/detect-server.js';
+
+/** One versioned SQL file of `migrations/`, e.g. `0001_product_schema.sql`, in the form for one engine. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+export type Engine = ServerInfo['kind'];
+
+// src/db and dist/db are both two levels below the package root.
+const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+const fileName = /^(\d+)_([\w-]+?)(?:\.(postgresql|cockroachdb))?\.sql$/;
+
+/**
+ * The migrations shipped with roachbank, in version order, as `engine` runs
+ * them. A file is `NNNN_name.sql` for both engines, or a pair
+ * `NNNN_name.postgresql.sql` and `NNNN_name.cockroachdb.sql` where they must
+ * differ (a hash-sharded index is CockroachDB's alone). Its statements end with
+ * `;` at the end of a line, and every one must be idempotent (`IF NOT EXISTS`,
+ * `IF EXISTS`): a holder that died half way leaves its version to be run again.
+ *
+ * @example
+ * (await loadMigrations()).map((m) => m.version) // [1, 2, 3]
+ */
+export async function loadMigrations(dir: string = migrationsDir, engine: Engine = 'postgresql'): Promise<Migration[]> {
+  const byVersion = new Map<number, { name: string; files: Map<string, string> }>();
+  for (const file of (await readdir(dir)).sort()) {
+    const match = fileName.exec(file);
+    if (!match) continue;
+    const version = Number(match[1]);
+    const entry = byVersion.get(version) ?? { name: match[2]!, files: new Map<string, string>() };
+    if (entry.name !== match[2]) throw new Error(`migration ${version} has two names: ${entry.name} and ${match[2]}`);
+    entry.files.set(match[3] ?? 'both', file);
+    byVersion.set(version, entry);
+  }
+  const migrations = [...byVersion].sort(([a], [b]) => a - b);
+  return Promise.all(
+    migrations.map(async ([version, { name, files }]) => {
+      const shared = files.size === 1 && files.has('both');
+      const perEngine = files.size === 2 && files.has('postgresql') && files.has('cockroachdb');
+      if (!shared && !perEngine) {
+        throw new Error(`migration ${version} must be one file, or one file for each engine: ${[...files.values()].join(', ')}`);
+      }
+      const file = files.get('both') ?? files.get(engine);
+      return { version, name, statements: splitStatements(await readFile(`${dir}/${file}`, 'utf8')) };
+    }),
+  );
+}
+
+/** Splits a migration file into statements: `--` comment lines dropped, a `;` at a line's end closes one. */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current: string[] = [];
+  for (const line of sql.split('\n')) {
+    if (/^\s*--/.test(line) || (line.trim() === '' && current.length === 0)) continue;
+    current.push(line);
+    if (/;\s*$/.test(line)) {
+      statements.push(current.join('\n').trim().replace(/;$/, ''));
+      current = [];
+    }
+  }
+  if (current.join('').trim()) throw new Error(`migration ends without ';': ${current.join('\n').trim().slice(0, 60)}`);
+  return statements;
+}
