@@ -277,6 +277,33 @@ for (const { flavor, sessions, batch, name } of variants) {
         );
         assert.equal(third.items.length, 1, 'the opening deposit comes last');
         assert.equal(third.next, null);
+
+        // Money in and out, some in one batch (one created_at, told apart by id): pages of
+        // history are the journal's rows of the account in (created_at, id) order, newest first.
+        const other = created[1]!;
+        await paged.transfer({ fromId: target, toId: other, amount: 1n });
+        await paged.withdraw(target, 1n);
+        await paged.transferMany([
+          { fromId: other, toId: target, amount: 1n },
+          { fromId: target, toId: other, amount: 1n },
+          { fromId: other, toId: target, amount: 1n },
+          { toId: target, amount: 2n },
+        ]);
+        await paged.transfer({ fromId: other, toId: target, amount: 1n });
+        const { rows: journal } = await fresh.pool.query<{ id: string }>(
+          'SELECT id FROM roachbank.transfers WHERE from_id = $1 OR to_id = $1 ORDER BY created_at DESC, id DESC',
+          [target],
+        );
+        for (const limit of [1, 2, 3, 5, 50]) {
+          const pagedIds: string[] = [];
+          let page = await paged.history(target, { limit });
+          pagedIds.push(...page.items.map((t) => t.id));
+          while (page.next) {
+            page = await paged.history(target, { limit, cursor: page.next });
+            pagedIds.push(...page.items.map((t) => t.id));
+          }
+          assert.deepEqual(pagedIds, journal.map((row) => row.id), `pages of ${limit}`);
+        }
         await rejectsWith(paged.listAccounts({ cursor: 'garbage' }), 'INVALID_ARGUMENT', /cursor/);
         await rejectsWith(paged.listAccounts({ limit: 0 }), 'INVALID_ARGUMENT', /limit/);
         assert.ok((await paged.verify()).ok);

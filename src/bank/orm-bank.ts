@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { unionAll } from 'drizzle-orm/pg-core';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { type OrmTransaction, runOrmTransaction } from '../orm/run-orm-transaction.js';
 import { sqlState } from '../txn/classify-error.js';
@@ -103,26 +104,30 @@ export class OrmBank extends JournalBank {
   async history(accountId: string, request?: PageRequest): Promise<Page<Transfer>> {
     const id = parseId(accountId, 'account id');
     const { limit, after } = pageOf(request);
-    const mine: SQL = or(eq(transfers.fromId, id), eq(transfers.toId, id))!;
-    const rows = await this.#read((tx) =>
-      tx
-        .select({
-          id: transfers.id,
-          fromId: transfers.fromId,
-          toId: transfers.toId,
-          amount: transfers.amount,
-          createdAt: transfers.createdAt,
-          position: position(transfers.createdAt),
-        })
-        .from(transfers)
-        .where(
-          after
-            ? and(mine, sql`(${transfers.createdAt}, ${transfers.id}) < (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)`)
-            : mine,
-        )
+    // Two ordered, limited branches (one per account index), merged: a page reads
+    // at most twice its size, as PgBank's history does.
+    const before = after
+      ? sql`(${transfers.createdAt}, ${transfers.id}) < (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)`
+      : undefined;
+    const rows = await this.#read((tx) => {
+      const branch = (side: typeof transfers.fromId | typeof transfers.toId) =>
+        tx
+          .select({
+            id: transfers.id,
+            fromId: transfers.fromId,
+            toId: transfers.toId,
+            amount: transfers.amount,
+            createdAt: transfers.createdAt,
+            position: position(transfers.createdAt).as('position'),
+          })
+          .from(transfers)
+          .where(and(eq(side, id), before))
+          .orderBy(desc(transfers.createdAt), desc(transfers.id))
+          .limit(limit + 1);
+      return unionAll(branch(transfers.fromId), branch(transfers.toId))
         .orderBy(desc(transfers.createdAt), desc(transfers.id))
-        .limit(limit + 1),
-    );
+        .limit(limit + 1);
+    });
     if (rows.length === 0 && !after) await this.getAccount(id);
     return pageFrom(rows, limit, ({ position: _, ...transfer }) => transfer);
   }
