@@ -302,7 +302,11 @@ for (const { flavor, sessions, batch, name } of variants) {
             page = await paged.history(target, { limit, cursor: page.next });
             pagedIds.push(...page.items.map((t) => t.id));
           }
-          assert.deepEqual(pagedIds, journal.map((row) => row.id), `pages of ${limit}`);
+          assert.deepEqual(
+            pagedIds,
+            journal.map((row) => row.id),
+            `pages of ${limit}`,
+          );
         }
         await rejectsWith(paged.listAccounts({ cursor: 'garbage' }), 'INVALID_ARGUMENT', /cursor/);
         await rejectsWith(paged.listAccounts({ limit: 0 }), 'INVALID_ARGUMENT', /limit/);

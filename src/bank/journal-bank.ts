@@ -18,6 +18,7 @@ import {
   type Transfer,
   type TransferOutcome,
   type TransferRequest,
+  type VerifyOptions,
   type VerifyReport,
 } from './bank.js';
 import { accountNotFound } from './bank-errors.js';
@@ -133,8 +134,8 @@ export abstract class JournalBank implements Bank {
     return answers;
   }
 
-  verify(): Promise<VerifyReport> {
-    return runSingleStatement(this.pool, (client) => verifyInvariants(client), this.read);
+  verify(options?: VerifyOptions): Promise<VerifyReport> {
+    return runSingleStatement(this.pool, (client) => verifyInvariants(client, options), this.read);
   }
 
   /** Runs an idempotent operation, resolving ambiguous commits by running it again. */

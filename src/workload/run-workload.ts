@@ -268,7 +268,7 @@ async function audit(
       if (!(error instanceof RoachbankError && error.code === 'TRANSFER_NOT_FOUND')) undecided++;
     }
   }
-  const [verify, balances] = await Promise.all([bank.verify(), bank.balances(ids)]);
+  const [verify, balances] = await Promise.all([bank.verify({ asOf: 'latest' }), bank.balances(ids)]);
   let mismatchedAccounts = 0;
   let sum = 0n;
   balances.forEach((balance, i) => {

@@ -86,7 +86,7 @@ export async function auditChaos(admin: pg.Pool, bank: Bank, known: ClientKnowle
   const failedButPresent = falseFailures.length;
   const unacknowledgedInJournal = [...journal.keys()].filter((id) => !known.acknowledged.has(id)).length;
   const balancesNotMatchingClient = [...model].filter(([id, balance]) => balances.get(id) !== balance).length;
-  const verifyOk = (await bank.verify()).ok;
+  const verifyOk = (await bank.verify({ asOf: 'latest' })).ok;
 
   const audit = {
     total: { expected: String(expectedTotal), actual: String(actualTotal) },
