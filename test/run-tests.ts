@@ -7,10 +7,13 @@
 // (tools/cockroach-sql-check).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { followerVerifySql } from '../src/bank/verify-invariants.js';
+import { cockroachSchemaJobsDoneSql } from '../src/db/cockroach-schema-jobs.js';
 import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
+import { loadMigrations } from '../src/db/migrate.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const only = process.argv.slice(2);
@@ -72,7 +75,9 @@ await server.release();
 await rm(dataDir, { recursive: true, force: true });
 
 const count = (what: string) => Number(new RegExp(`ℹ ${what} (\\d+)`).exec(output)?.[1] ?? 0);
-// The whole suite ran: CockroachDB's parser over every statement it recorded.
+// The whole suite ran: CockroachDB's parser over every statement it recorded, and over
+// the product's statements that only CockroachDB is sent (never run here).
+if (only.length === 0 && count('tests') > 0) await recordCockroachOnlyStatements();
 const sqlCheckFailed = only.length === 0 && count('tests') > 0 && !checkSqlWithCockroachParser();
 
 if (count('tests') === 0) {
@@ -85,6 +90,24 @@ if (count('cancelled') > 0 || count('fail') > 0) {
 }
 if (sqlCheckFailed) process.exit(1);
 process.exit(exitCode);
+
+/**
+ * The statements roachbank sends only to CockroachDB, recorded as the product's:
+ * the CockroachDB form of each migration, verify at a follower-read timestamp, and
+ * the wait for schema-change jobs.
+ */
+async function recordCockroachOnlyStatements(): Promise<void> {
+  const texts = [
+    ...(await loadMigrations(undefined, 'cockroachdb')).flatMap((migration) => migration.statements),
+    followerVerifySql,
+    cockroachSchemaJobsDoneSql,
+  ];
+  await mkdir(sqlRecord, { recursive: true });
+  await writeFile(
+    join(sqlRecord, 'cockroachdb-only.jsonl'),
+    texts.map((text) => `${JSON.stringify({ sender: 'product', text })}\n`).join(''),
+  );
+}
 
 /**
  * Runs tools/cockroach-sql-check (Go, CockroachDB's parser) over the recorded
