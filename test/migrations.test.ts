@@ -85,6 +85,17 @@ describe('migrations', () => {
     }
   });
 
+  test('a pool of one connection migrates (the lease is renewed on a connection of its own)', async () => {
+    const fresh = await createTestDatabase('migrate_one');
+    const pool = createPool(fresh.url, { max: 1 });
+    try {
+      assert.deepEqual(await migrate(pool), (await loadMigrations()).map((m) => m.version));
+    } finally {
+      await pool.end();
+      await fresh.drop();
+    }
+  });
+
   test('splitStatements: comments dropped, one statement per trailing semicolon, unterminated rejected', () => {
     assert.deepEqual(splitStatements('-- note\nCREATE TABLE a (\n  x INT -- inline\n);\n\nCREATE INDEX i ON a (x);\n'), [
       'CREATE TABLE a (\n  x INT -- inline\n)',

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { sqlState } from '../txn/classify-error.js';
 import { detectServer } from '../txn/detect-server.js';
-import { runTransaction } from '../txn/run-transaction.js';
 import { cockroachSchemaJobsDoneSql } from './cockroach-schema-jobs.js';
 import { type Engine, loadMigrations, type Migration } from './migration-files.js';
 import { type HeldLease, leaseTableSql, takeMigrationLease } from './migration-lease.js';
@@ -95,13 +94,13 @@ async function applyPending(
   try {
     await client.query('SET statement_timeout = 0');
     if (engine === 'postgresql') await cancelWhenClientDies(client);
-    for (const migration of await pendingOf(pool, migrations)) {
+    for (const migration of await pendingOf(client, migrations)) {
       if (engine === 'cockroachdb') await client.query(cockroachSchemaJobsDoneSql);
       for (const statement of migration.statements) {
         lease.assertHeld();
         await client.query(statement);
       }
-      await record(pool, migration, lease);
+      await record(client, migration, lease);
       applied.push(migration.version);
     }
     return applied;
@@ -127,25 +126,34 @@ async function cancelWhenClientDies(client: pg.PoolClient): Promise<void> {
   }
 }
 
-/** Marks a version applied, in one transaction with the check that this process still holds the lease. */
-async function record(pool: pg.Pool, migration: Migration, lease: HeldLease): Promise<void> {
+/**
+ * Marks a version applied, in one statement with the check that this process still
+ * holds the lease (one statement is one transaction). On the migration's own
+ * connection, so a pool of one connection is enough.
+ */
+async function record(client: pg.ClientBase, migration: Migration, lease: HeldLease): Promise<void> {
   lease.assertHeld();
-  await runTransaction(pool, async (client) => {
-    const held = await client.query(
-      `SELECT 1 FROM roachbank.migration_lease WHERE name = 'schema' AND holder = $1::UUID AND expires_at > now() FOR UPDATE`,
-      [lease.holder],
-    );
-    if (held.rowCount !== 1)
-      throw new Error(`the migration lease passed to another process before version ${migration.version} was recorded`);
-    await client.query(
-      `INSERT INTO roachbank.schema_migrations (version, name, applied_at) VALUES ($1, $2, now())
-       ON CONFLICT (version) DO UPDATE SET applied_at = excluded.applied_at`,
-      [migration.version, migration.name],
-    );
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { rowCount } = await client.query(recordSql, [migration.version, migration.name, lease.holder]);
+      if (rowCount !== 1)
+        throw new Error(`the migration lease passed to another process before version ${migration.version} was recorded`);
+      return;
+    } catch (error) {
+      // 40001 against a taker's attempt on the lease row: the statement is run again.
+      if (sqlState(error) !== '40001' || attempt >= 5) throw error;
+      await sleep(20 * attempt);
+    }
+  }
 }
 
-async function pendingOf(pool: pg.Pool, migrations: readonly Migration[]): Promise<Migration[]> {
+const recordSql = `INSERT INTO roachbank.schema_migrations (version, name, applied_at)
+SELECT $1::INT8, $2::TEXT, now() FROM roachbank.migration_lease
+WHERE name = 'schema' AND holder = $3::UUID AND expires_at > now()
+ON CONFLICT (version) DO UPDATE SET applied_at = excluded.applied_at
+RETURNING version`;
+
+async function pendingOf(pool: pg.Pool | pg.ClientBase, migrations: readonly Migration[]): Promise<Migration[]> {
   const { rows } = await pool.query<{ version: string }>(
     'SELECT version FROM roachbank.schema_migrations WHERE applied_at IS NOT NULL',
   );
