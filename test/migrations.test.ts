@@ -89,7 +89,10 @@ describe('migrations', () => {
     const fresh = await createTestDatabase('migrate_one');
     const pool = createPool(fresh.url, { max: 1 });
     try {
-      assert.deepEqual(await migrate(pool), (await loadMigrations()).map((m) => m.version));
+      assert.deepEqual(
+        await migrate(pool),
+        (await loadMigrations()).map((m) => m.version),
+      );
     } finally {
       await pool.end();
       await fresh.drop();

@@ -13,6 +13,7 @@ import type { Movement } from './movement.js';
 import { answerOf, settledAnswer } from './movement-answer.js';
 import { type MovementRow, moveBatchSql, moveSql } from './movement-statements.js';
 import { pageFrom, pageOf } from './page-cursor.js';
+import { historySql, listAccountsSql } from './page-statements.js';
 import { isRefusal, refusedAfterAmbiguity } from './resolve-ambiguity.js';
 import { runMovementStatement } from './run-movement-statement.js';
 
@@ -37,20 +38,6 @@ SELECT id, balance, created_at, closed_at FROM account`;
 
 const accountColumns = 'id, balance, created_at, closed_at';
 const transferColumns = 'id, from_id, to_id, amount, created_at';
-
-/**
- * An account's history newest first: two ordered, limited branches, one per index
- * (money out by from_id, money in by to_id), merged. A page reads at most twice
- * its size, never the account's whole history; a movement is in one branch only,
- * as no movement goes from an account to itself.
- */
-function historySql(after: boolean): string {
-  const branch = (column: 'from_id' | 'to_id') =>
-    `(SELECT ${transferColumns}, created_at::TEXT AS position FROM roachbank.transfers
-      WHERE ${column} = $1::UUID${after ? ' AND (created_at, id) < ($3::TIMESTAMPTZ, $4::UUID)' : ''}
-      ORDER BY created_at DESC, id DESC LIMIT $2)`;
-  return `${branch('from_id')}\nUNION ALL\n${branch('to_id')}\nORDER BY created_at DESC, id DESC LIMIT $2`;
-}
 
 interface AccountRow {
   id: string;
@@ -165,9 +152,7 @@ export class PgBank extends JournalBank {
     const { rows } = await this.#single<AccountRow & { position: string }>(
       this.read,
       after ? 'roachbank_list_accounts_after' : 'roachbank_list_accounts',
-      `SELECT ${accountColumns}, created_at::TEXT AS position FROM roachbank.accounts
-       ${after ? 'WHERE (created_at, id) > ($2::TIMESTAMPTZ, $3::UUID)' : ''}
-       ORDER BY created_at, id LIMIT $1`,
+      listAccountsSql(after !== null),
       after ? [limit + 1, after.createdAt, after.id] : [limit + 1],
     );
     return pageFrom(rows, limit, toAccount);
