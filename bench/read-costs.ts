@@ -1,0 +1,113 @@
+// What the bank's reads cost as the journal grows: rows and buffers one page of
+// listAccounts and of history touches (EXPLAIN (ANALYZE, BUFFERS) of the product's
+// own statements), and how long verify takes, at each journal size given.
+// A book is made in SQL (generate_series): 10,000 accounts, one of them busy
+// (a tenth of all movements), the rest random; balances set from the journal.
+// Run: node --import tsx bench/read-costs.ts 100000 1000000 [10000000]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifySql } from '../src/bank/verify-invariants.js';
+import { historySql, listAccountsSql } from '../src/bank/page-statements.js';
+import { createPool } from '../src/db/create-pool.js';
+import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
+import { ensureSchema } from '../src/db/migrate.js';
+
+const sizes = process.argv.slice(2).map(Number);
+if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1000)) {
+  throw new Error('usage: read-costs.ts <journal rows> ... (each ≥ 1000)');
+}
+const dataDir = await mkdtemp(join(tmpdir(), 'roachbank-read-costs-'));
+const server = await acquireEmbeddedServer({ dataDir });
+const pool = createPool(server.url, { max: 2 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Shared Hit Blocks': number;
+  'Shared Read Blocks': number;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** Rows the scans of a plan read, and the buffers the whole statement touched. */
+async function cost(text: string, values: unknown[]): Promise<{ rows: number; buffers: number; ms: number }> {
+  const { rows } = await pool.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values);
+  const top = (rows[0]['QUERY PLAN'] as { Plan: PlanNode; 'Execution Time': number }[])[0]!;
+  let scanned = 0;
+  const walk = (node: PlanNode): void => {
+    if (node['Relation Name']) scanned += node['Actual Rows'] * node['Actual Loops'];
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(top.Plan);
+  return {
+    rows: scanned,
+    buffers: top.Plan['Shared Hit Blocks'] + top.Plan['Shared Read Blocks'],
+    ms: Math.round(top['Execution Time'] * 10) / 10,
+  };
+}
+
+try {
+  await ensureSchema(pool);
+  await pool.query(`INSERT INTO roachbank.accounts (id, balance, created_at)
+    SELECT gen_random_uuid(), 0, now() - (i * INTERVAL '1 second') FROM generate_series(1, 10000) AS i`);
+  const { rows: ids } = await pool.query<{ id: string }>('SELECT id FROM roachbank.accounts ORDER BY id');
+  const busy = ids[0]!.id;
+  let made = 0;
+  console.log('| journal rows | listAccounts page (rows / buffers) | next page | history page, busy account | its next page | history page, quiet account | verify |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const size of sizes) {
+    // Movements in chunks of 100,000: a tenth touch the busy account, a fifth are deposits or withdrawals.
+    while (made < size) {
+      const chunk = Math.min(100_000, size - made);
+      await pool.query(
+        `WITH a AS (SELECT array_agg(id ORDER BY id) AS ids FROM roachbank.accounts)
+         INSERT INTO roachbank.transfers (id, from_id, to_id, amount, created_at)
+         SELECT gen_random_uuid(),
+           CASE WHEN i % 10 = 0 THEN NULL WHEN i % 10 = 1 THEN $2::UUID ELSE a.ids[1 + (hashint4(i::INT4) & 8191)] END,
+           CASE WHEN i % 10 = 5 THEN NULL WHEN i % 10 = 6 THEN $2::UUID ELSE a.ids[8193 + (hashint4((i + 7)::INT4) & 1023)] END,
+           1 + (i % 50), now() - ((($1::INT8 + i) % 86400000) * INTERVAL '1 millisecond')
+         FROM a, generate_series($1::INT8 + 1, $1::INT8 + $3::INT8) AS i`,
+        [made, busy, chunk],
+      );
+      made += chunk;
+    }
+    const nets = `SELECT id, sum(d) AS net FROM (
+        SELECT to_id AS id, amount AS d FROM roachbank.transfers WHERE to_id IS NOT NULL
+        UNION ALL SELECT from_id, -amount FROM roachbank.transfers WHERE from_id IS NOT NULL) AS s GROUP BY id`;
+    // An account the random book took below zero gets a deposit of what it lacks, so verify is ok.
+    await pool.query(`INSERT INTO roachbank.transfers (id, from_id, to_id, amount)
+      SELECT gen_random_uuid(), NULL, id, -net FROM (${nets}) AS j WHERE net < 0`);
+    await pool.query(`UPDATE roachbank.accounts AS a SET balance = j.net FROM (${nets}) AS j WHERE j.id = a.id`);
+    made = Number((await pool.query('SELECT count(*) AS n FROM roachbank.transfers')).rows[0].n);
+    await pool.query('VACUUM ANALYZE roachbank.transfers');
+    await pool.query('VACUUM ANALYZE roachbank.accounts');
+
+    const limit = 51; // a page of 50 and the row that says another follows
+    const middle = (await pool.query('SELECT created_at, id FROM roachbank.accounts ORDER BY created_at, id OFFSET 5000 LIMIT 1')).rows[0];
+    const listFirst = await cost(listAccountsSql(false), [limit]);
+    const listNext = await cost(listAccountsSql(true), [limit, middle.created_at, middle.id]);
+    const deep = (
+      await pool.query(
+        'SELECT created_at, id FROM roachbank.transfers WHERE from_id = $1 OR to_id = $1 ORDER BY created_at DESC, id DESC OFFSET 10000 LIMIT 1',
+        [busy],
+      )
+    ).rows[0];
+    const historyFirst = await cost(historySql(false), [busy, limit]);
+    const historyNext = await cost(historySql(true), [busy, limit, deep.created_at, deep.id]);
+    const quiet = await cost(historySql(false), [ids[9000]!.id, limit]);
+    const started = performance.now();
+    const report = (await pool.query(verifySql)).rows[0];
+    const verifyMs = Math.round(performance.now() - started);
+    if (report.mismatched_count !== '0' || report.negative !== '0') throw new Error(`the book does not verify: ${JSON.stringify(report)}`);
+    const cell = (c: { rows: number; buffers: number }) => `${c.rows} / ${c.buffers}`;
+    console.log(
+      `| ${made.toLocaleString('en')} | ${cell(listFirst)} | ${cell(listNext)} | ${cell(historyFirst)} | ${cell(historyNext)} | ${cell(quiet)} | ${verifyMs.toLocaleString('en')} ms |`,
+    );
+  }
+} finally {
+  await pool.end();
+  await server.release();
+  await rm(dataDir, { recursive: true, force: true });
+}
