@@ -71,6 +71,8 @@ func TestDesignRules(t *testing.T) {
 		"SELECT pg_advisory_xact_lock(1)":                                  "advisory locks",
 		"UPSERT INTO accounts VALUES ($1, 0)":                              "UPSERT",
 		"BEGIN; CREATE TABLE t (x INT8); INSERT INTO t VALUES (1); COMMIT": "DDL together with DML",
+		"UPDATE accounts SET balance = 0 WHERE id IN (SELECT id FROM accounts WHERE id = $1 FOR UPDATE)":                    "a locking read nested",
+		"WITH a AS (SELECT * FROM (SELECT id FROM accounts FOR UPDATE) AS s) UPDATE accounts SET balance = 0 WHERE id = $1": "a locking read nested",
 	}
 	for text, want := range refused {
 		expectOneProblem(t, statementsOf("product", schema, text), want)
@@ -80,6 +82,8 @@ func TestDesignRules(t *testing.T) {
 		"SELECT div(balance, 2), balance::DECIMAL / 2 FROM accounts",
 		"INSERT INTO accounts VALUES ($1, 0) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance",
 		"BEGIN; UPDATE accounts SET balance = 0 WHERE id = $1; COMMIT",
+		"SELECT id FROM accounts WHERE id = $1 FOR UPDATE",
+		"WITH locked AS (SELECT id FROM accounts WHERE id = $1 ORDER BY id FOR UPDATE) UPDATE accounts SET balance = 0 WHERE id IN (SELECT id FROM locked)",
 	)
 	expectAccepted(t, accepted)
 }

@@ -21,6 +21,7 @@ func designRules(stmts []tree.Statement, columns map[string]*types.T) []string {
 		broken = append(broken, sameTableTwice(stmt)...)
 		broken = append(broken, integerDivision(stmt, columns)...)
 		broken = append(broken, forbiddenFeatures(stmt)...)
+		broken = append(broken, nestedLocking(stmt)...)
 		switch {
 		case isBegin(stmt):
 			inTransaction = true
@@ -119,6 +120,43 @@ func forbiddenFeatures(stmt tree.Statement) []string {
 	}
 	if insert, ok := stmt.(*tree.Insert); ok && insert.OnConflict != nil && insert.OnConflict.IsUpsertAlias() {
 		broken = append(broken, "UPSERT is CockroachDB's alone: use INSERT … ON CONFLICT (DESIGN §4)")
+	}
+	return broken
+}
+
+// nestedLocking: a locking read (FOR UPDATE, FOR SHARE) only at the top of a
+// statement or as a top-level CTE of it, as every movement statement has it
+// (the `locked` CTE). There, PostgreSQL and CockroachDB lock the same rows before
+// the rest of the statement reads them (CockroachDB docs: SELECT FOR UPDATE);
+// nested in a subquery or a CTE's own subquery, the optimizer may run it after,
+// or more than once, and under READ COMMITTED the rows checked need not be the
+// rows locked.
+func nestedLocking(stmt tree.Statement) []string {
+	allowed := map[*tree.Select]bool{}
+	var with *tree.With
+	switch s := stmt.(type) {
+	case *tree.Select:
+		allowed[s] = true
+		with = s.With
+	case *tree.Insert:
+		with = s.With
+	case *tree.Update:
+		with = s.With
+	case *tree.Delete:
+		with = s.With
+	}
+	if with != nil {
+		for _, cte := range with.CTEList {
+			if sel, ok := cte.Stmt.(*tree.Select); ok {
+				allowed[sel] = true
+			}
+		}
+	}
+	var broken []string
+	for _, sel := range nodesIn[*tree.Select](stmt) {
+		if len(sel.Locking) > 0 && !allowed[sel] {
+			broken = append(broken, fmt.Sprintf("a locking read nested in a subquery (%s): lock at the top of the statement or in a top-level CTE (DESIGN §4)", tree.AsString(&sel.Locking)))
+		}
 	}
 	return broken
 }
