@@ -7,8 +7,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifySql } from '../src/bank/verify-invariants.js';
 import { historySql, listAccountsSql } from '../src/bank/page-statements.js';
+import { verifySql } from '../src/bank/verify-invariants.js';
 import { createPool } from '../src/db/create-pool.js';
 import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
 import { ensureSchema } from '../src/db/migrate.js';
@@ -55,7 +55,9 @@ try {
   const { rows: ids } = await pool.query<{ id: string }>('SELECT id FROM roachbank.accounts ORDER BY id');
   const busy = ids[0]!.id;
   let made = 0;
-  console.log('| journal rows | listAccounts page (rows / buffers) | next page | history page, busy account | its next page | history page, quiet account | verify |');
+  console.log(
+    '| journal rows | listAccounts page (rows / buffers) | next page | history page, busy account | its next page | history page, quiet account | verify |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const size of sizes) {
     // Movements in chunks of 100,000: a tenth touch the busy account, a fifth are deposits or withdrawals.
@@ -85,7 +87,8 @@ try {
     await pool.query('VACUUM ANALYZE roachbank.accounts');
 
     const limit = 51; // a page of 50 and the row that says another follows
-    const middle = (await pool.query('SELECT created_at, id FROM roachbank.accounts ORDER BY created_at, id OFFSET 5000 LIMIT 1')).rows[0];
+    const middle = (await pool.query('SELECT created_at, id FROM roachbank.accounts ORDER BY created_at, id OFFSET 5000 LIMIT 1'))
+      .rows[0];
     const listFirst = await cost(listAccountsSql(false), [limit]);
     const listNext = await cost(listAccountsSql(true), [limit, middle.created_at, middle.id]);
     const deep = (
@@ -100,7 +103,8 @@ try {
     const started = performance.now();
     const report = (await pool.query(verifySql)).rows[0];
     const verifyMs = Math.round(performance.now() - started);
-    if (report.mismatched_count !== '0' || report.negative !== '0') throw new Error(`the book does not verify: ${JSON.stringify(report)}`);
+    if (report.mismatched_count !== '0' || report.negative !== '0')
+      throw new Error(`the book does not verify: ${JSON.stringify(report)}`);
     const cell = (c: { rows: number; buffers: number }) => `${c.rows} / ${c.buffers}`;
     console.log(
       `| ${made.toLocaleString('en')} | ${cell(listFirst)} | ${cell(listNext)} | ${cell(historyFirst)} | ${cell(historyNext)} | ${cell(quiet)} | ${verifyMs.toLocaleString('en')} ms |`,
