@@ -7,16 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { createBank } from '../src/bank/create-bank.js';
 import { verifySql } from '../src/bank/verify-invariants.js';
 import { ensureSchema } from '../src/db/migrate.js';
+import { seededRandom } from '../src/workload/seeded-random.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
-
-/** A small deterministic generator, so a failure can be replayed. */
-function generator(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % n;
-  };
-}
 
 describe('verify in one pass', () => {
   let db: TestDatabase;
@@ -40,7 +32,8 @@ describe('verify in one pass', () => {
 
   test('the report equals a sequential reading of the tables, on a damaged book', async () => {
     const bank = createBank(db.pool, 'pg', { batch: false });
-    const random = generator(20261202);
+    const seeded = seededRandom(20261202);
+    const random = (n: number) => seeded.int(0, n - 1);
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) ids.push((await bank.createAccount({ balance: BigInt(random(500)) })).id);
     for (let i = 0; i < 150; i++) {

@@ -13,7 +13,7 @@ import type { Movement } from './movement.js';
 import { answerOf, settledAnswer } from './movement-answer.js';
 import { type MovementRow, moveBatchSql, moveSql } from './movement-statements.js';
 import { pageFrom, pageOf } from './page-cursor.js';
-import { historySql, listAccountsSql } from './page-statements.js';
+import { accountColumns, historySql, listAccountsSql, transferColumns } from './page-statements.js';
 import { isRefusal, refusedAfterAmbiguity } from './resolve-ambiguity.js';
 import { runMovementStatement } from './run-movement-statement.js';
 
@@ -35,9 +35,6 @@ opening AS (
   RETURNING id
 )
 SELECT id, balance, created_at, closed_at FROM account`;
-
-const accountColumns = 'id, balance, created_at, closed_at';
-const transferColumns = 'id, from_id, to_id, amount, created_at';
 
 interface AccountRow {
   id: string;
