@@ -10,10 +10,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { planOnceSql } from '../src/bank/run-movement-statement.js';
 import { followerVerifySql } from '../src/bank/verify-invariants.js';
 import { cockroachSchemaJobsDoneSql } from '../src/db/cockroach-schema-jobs.js';
 import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
-import { loadMigrations } from '../src/db/migrate.js';
+import { cancelWhenClientDiesSql, loadMigrations } from '../src/db/migrate.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const only = process.argv.slice(2);
@@ -77,7 +78,7 @@ await rm(dataDir, { recursive: true, force: true });
 const count = (what: string) => Number(new RegExp(`ℹ ${what} (\\d+)`).exec(output)?.[1] ?? 0);
 // The whole suite ran: CockroachDB's parser over every statement it recorded, and over
 // the product's statements that only CockroachDB is sent (never run here).
-if (only.length === 0 && count('tests') > 0) await recordCockroachOnlyStatements();
+if (only.length === 0 && count('tests') > 0) await recordEngineOnlyStatements();
 const sqlCheckFailed = only.length === 0 && count('tests') > 0 && !checkSqlWithCockroachParser();
 
 if (count('tests') === 0) {
@@ -94,19 +95,27 @@ process.exit(exitCode);
 /**
  * The statements roachbank sends only to CockroachDB, recorded as the product's:
  * the CockroachDB form of each migration, verify at a follower-read timestamp, and
- * the wait for schema-change jobs.
+ * the wait for schema-change jobs. And the ones it sends only to PostgreSQL, marked
+ * so: the check leaves them out wherever the suite recorded them.
  */
-async function recordCockroachOnlyStatements(): Promise<void> {
-  const texts = [
+async function recordEngineOnlyStatements(): Promise<void> {
+  const cockroach = [
     ...(await loadMigrations(undefined, 'cockroachdb')).flatMap((migration) => migration.statements),
     followerVerifySql,
     cockroachSchemaJobsDoneSql,
   ];
+  const postgresql = [
+    ...(await loadMigrations(undefined, 'postgresql'))
+      .flatMap((migration) => migration.statements)
+      .filter((text) => !cockroach.includes(text)),
+    cancelWhenClientDiesSql,
+    planOnceSql,
+  ];
   await mkdir(sqlRecord, { recursive: true });
-  await writeFile(
-    join(sqlRecord, 'cockroachdb-only.jsonl'),
-    texts.map((text) => `${JSON.stringify({ sender: 'product', text })}\n`).join(''),
-  );
+  const lines = (texts: string[], extra: object) =>
+    texts.map((text) => `${JSON.stringify({ sender: 'product', text, ...extra })}\n`).join('');
+  await writeFile(join(sqlRecord, 'cockroachdb-only.jsonl'), lines(cockroach, {}));
+  await writeFile(join(sqlRecord, 'postgresql-only.jsonl'), lines(postgresql, { postgresqlOnly: true }));
 }
 
 /**

@@ -6,13 +6,15 @@ import type { MovementRow } from './movement-statements.js';
 
 /**
  * What a movement statement's row says, before the journal has had its word:
- * - `{ outcome }`: the statement journaled the movement, or found its id already
- *   journaled as of its snapshot (a replay, or IDEMPOTENCY_CONFLICT thrown at once);
+ * - `{ outcome }`: the statement journaled the movement;
  * - `{ refusal }`: an account that is not open (the source first), or
  *   insufficient funds with the balance it saw: true only if the id is still
  *   absent from the journal now (`settledAnswer`);
- * - `{ refusal: undefined }`: the checks passed but another request with the
- *   same id committed first: only the journal, read again, can tell.
+ * - `{ refusal: undefined }`: the id was already journaled as of the statement's
+ *   snapshot, or the checks passed but another request with the same id committed
+ *   first: only the journal, read again, can tell a replay from IDEMPOTENCY_CONFLICT.
+ *   (The row does not carry the journaled body: that keeps a batch's answer small,
+ *   see `MovementRow`; a replay costs one more read.)
  *
  * @example
  * const answer = answerOf(movement, row);
@@ -24,16 +26,7 @@ export function answerOf(
 ): { readonly outcome: TransferOutcome } | { readonly refusal: RoachbankError | undefined } {
   const { id, fromId, toId, amount } = request;
   if (row.created_at) return { outcome: { transfer: { id, fromId, toId, amount, createdAt: row.created_at }, replayed: false } };
-  if (row.existing_amount !== null && row.existing_created_at) {
-    const existing = {
-      id,
-      fromId: row.existing_from_id,
-      toId: row.existing_to_id,
-      amount: BigInt(row.existing_amount),
-      createdAt: row.existing_created_at,
-    };
-    return { outcome: { transfer: replayOf(existing, request), replayed: true } };
-  }
+  if (row.journaled) return { refusal: undefined };
   if (!row.from_open) return { refusal: accountNotFound(fromId!, 'open') };
   if (!row.to_open) return { refusal: accountNotFound(toId!, 'open') };
   const balance = BigInt(row.from_balance ?? 0);

@@ -5,21 +5,30 @@
 // unique id and CHECK (balance >= 0), so they are correct at READ COMMITTED, where
 // PostgreSQL re-reads a contended row after the lock instead of failing with 40001.
 
-/** One row of either statement's answer, per movement. */
+/**
+ * One row of either statement's answer, per movement. It is kept small: CockroachDB
+ * retries a statement on the server (after a read refresh fails, say) only while its
+ * whole answer still sits in the connection's results buffer, which is
+ * `sql.defaults.results_buffer.size` (16 KiB on clusters created before v24.1, and
+ * wherever the setting is lowered; docs: "Limit the size of the result sets of your
+ * transactions to under 16KB, so that CockroachDB is more likely to automatically
+ * retry", performance/increase-server-side-retries; 512 KiB by default from
+ * cockroachdb/cockroach#124633). A batch of `groupCommitDefaults.maxSize` rows fits in
+ * 16 KiB: a journaled movement answers with its `created_at` and four NULLs; the
+ * other columns are there only for a movement the statement did not journal, and a
+ * replay's body is read from the journal afterwards (`settledAnswer`), not sent here.
+ */
 export interface MovementRow {
-  /** Set when this statement journaled the movement. */
+  /** Set when this statement journaled the movement; the other columns are then not read. */
   readonly created_at: Date | null;
+  /** The id was already in the journal as of the statement's snapshot (a replay or a conflict). */
+  readonly journaled: boolean | null;
   /** The source is open (true for a deposit, which has none). */
-  readonly from_open: boolean;
+  readonly from_open: boolean | null;
   /** The destination is open (true for a withdrawal). */
-  readonly to_open: boolean;
+  readonly to_open: boolean | null;
   /** The source's balance as locked by the statement, before any change. */
   readonly from_balance: string | null;
-  /** The journal row already under this id, if any. */
-  readonly existing_from_id: string | null;
-  readonly existing_to_id: string | null;
-  readonly existing_amount: string | null;
-  readonly existing_created_at: Date | null;
 }
 
 // One movement (transfer; deposit: $2 NULL; withdrawal: $3 NULL), $5 = how many accounts it names:
@@ -37,7 +46,7 @@ WITH locked AS (
   FOR UPDATE
 ),
 existing AS (
-  SELECT from_id, to_id, amount, created_at FROM roachbank.transfers WHERE id = $1::UUID
+  SELECT id FROM roachbank.transfers WHERE id = $1::UUID
 ),
 inserted AS (
   INSERT INTO roachbank.transfers (id, from_id, to_id, amount)
@@ -56,12 +65,11 @@ moved AS (
 )
 SELECT
   (SELECT created_at FROM inserted) AS created_at,
+  EXISTS (SELECT 1 FROM existing) AS journaled,
   $2::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $2::UUID) AS from_open,
   $3::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $3::UUID) AS to_open,
-  (SELECT balance FROM locked WHERE id = $2::UUID) AS from_balance,
-  e.from_id AS existing_from_id, e.to_id AS existing_to_id, e.amount AS existing_amount, e.created_at AS existing_created_at,
-  (SELECT count(*) FROM moved) AS moved
-FROM (SELECT 1) AS one LEFT JOIN existing AS e ON true`;
+  (SELECT balance FROM locked WHERE id = $2::UUID) AS from_balance
+WHERE (SELECT count(*) FROM moved) >= 0`;
 
 // A batch of movements as parallel arrays ($1 ids, $2 sources, $3 destinations, NULL where
 // there is none, $4 amounts), one answer row per movement in input order. The batch must
@@ -87,7 +95,10 @@ FROM (SELECT 1) AS one LEFT JOIN existing AS e ON true`;
 // - `moved` is the one UPDATE of accounts, `UPDATE … FROM` the per-account sums (CockroachDB:
 //   "Reference other tables in an update", https://www.cockroachlabs.com/docs/v24.1/update);
 //   one sum per account, so no target row meets two source rows, which CockroachDB would
-//   resolve arbitrarily. Journal and balances are two tables, each modified once.
+//   resolve arbitrarily. Journal and balances are two tables, each modified once;
+// - the answer: a journaled item's row is its `created_at` and NULLs, so a full batch fits
+//   CockroachDB's 16 KiB results buffer (`MovementRow` says why); `moved` is named in the
+//   WHERE, not in every row, so the statement's reads wait for its writes in both engines.
 export const moveBatchSql = `
 WITH item AS (
   SELECT id, from_id, to_id, amount, ord
@@ -100,7 +111,7 @@ locked AS (
   FOR UPDATE
 ),
 existing AS (
-  SELECT id, from_id, to_id, amount, created_at FROM roachbank.transfers WHERE id = ANY ($1::UUID[])
+  SELECT id FROM roachbank.transfers WHERE id = ANY ($1::UUID[])
 ),
 checked AS (
   SELECT item.ord, item.id, item.from_id, item.to_id, item.amount,
@@ -137,11 +148,12 @@ moved AS (
   RETURNING account.id
 )
 SELECT
-  inserted.created_at, checked.from_open, checked.to_open, checked.from_balance,
-  existing.from_id AS existing_from_id, existing.to_id AS existing_to_id,
-  existing.amount AS existing_amount, existing.created_at AS existing_created_at,
-  (SELECT count(*) FROM moved) AS moved
+  inserted.created_at,
+  CASE WHEN inserted.id IS NULL THEN checked.journaled END AS journaled,
+  CASE WHEN inserted.id IS NULL THEN checked.from_open END AS from_open,
+  CASE WHEN inserted.id IS NULL THEN checked.to_open END AS to_open,
+  CASE WHEN inserted.id IS NULL THEN checked.from_balance END AS from_balance
 FROM checked
 LEFT JOIN inserted ON inserted.id = checked.id
-LEFT JOIN existing ON existing.id = checked.id
+WHERE (SELECT count(*) FROM moved) >= 0
 ORDER BY checked.ord`;

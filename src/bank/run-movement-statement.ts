@@ -29,6 +29,9 @@ interface SessionTraits {
 }
 const sessions = new WeakMap<object, SessionTraits>();
 
+/** Sent to PostgreSQL only, once per connection: a generic plan from the first run (the statement's shape never changes). */
+export const planOnceSql = 'SET plan_cache_mode = force_generic_plan';
+
 async function sessionTraits(client: pg.ClientBase): Promise<SessionTraits> {
   const key = (client as unknown as { connection: object }).connection;
   let known = sessions.get(key);
@@ -69,7 +72,7 @@ export async function runMovementStatement<R extends pg.QueryResultRow>(
         const session = await sessionTraits(client);
         if (session.readCommitted) {
           if (statement.planOnce && session.postgres && !session.planOnce) {
-            await client.query('SET plan_cache_mode = force_generic_plan');
+            await client.query(planOnceSql);
             session.planOnce = true;
           }
           const { rows } = await client.query<R>({ name: statement.name, text: statement.text, values: [...values] });

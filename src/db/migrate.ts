@@ -110,6 +110,9 @@ async function applyPending(
   }
 }
 
+/** Sent to PostgreSQL only (CockroachDB has no such session variable). */
+export const cancelWhenClientDiesSql = 'SET client_connection_check_interval = 1000';
+
 /**
  * On PostgreSQL, a statement whose client has died runs on to its end (and may
  * commit) unless the server checks the socket while it runs: with this, a
@@ -120,7 +123,7 @@ async function applyPending(
  */
 async function cancelWhenClientDies(client: pg.PoolClient): Promise<void> {
   try {
-    await client.query('SET client_connection_check_interval = 1000');
+    await client.query(cancelWhenClientDiesSql);
   } catch (error) {
     if (sqlState(error) !== '42704') throw error;
   }

@@ -53,8 +53,9 @@ if (folder) {
   const productShapes = new Set();
   const recorded = new Set();
 
-  const record = (text) => {
-    const shape = shapeOf(text);
+  /** One line per distinct text, its sender, and whether it was sent inside BEGIN … COMMIT. */
+  const record = (text, inTransaction) => {
+    const shape = `${inTransaction ? 'T' : 'I'}${shapeOf(text)}`;
     if (productShapes.has(shape)) return;
     const who = senderOf();
     const found = who === 'unattributed' ? (caller.getStore() ?? who) : who;
@@ -62,17 +63,44 @@ if (folder) {
     if (recorded.has(key)) return;
     recorded.add(key);
     if (found === 'product') productShapes.add(shape);
-    appendFileSync(file, `${JSON.stringify({ sender: found, text })}\n`);
+    appendFileSync(file, `${JSON.stringify({ sender: found, text, ...(inTransaction ? { inTransaction } : {}) })}\n`);
+  };
+
+  /** The startup `options` a connection sends (its session settings), once per distinct value. */
+  const recordedOptions = new Set();
+  const recordStartupOptions = (startupOptions) => {
+    const who = senderOf();
+    const found = who === 'unattributed' ? (caller.getStore() ?? who) : who;
+    const key = `${found}\u0000${startupOptions}`;
+    if (recordedOptions.has(key)) return;
+    recordedOptions.add(key);
+    appendFileSync(file, `${JSON.stringify({ sender: found, text: '', startupOptions })}\n`);
   };
 
   const textOf = (config) => (typeof config === 'string' ? config : config?.text);
+
+  // Whether a client is inside an explicit transaction, followed from the texts it
+  // sends, so the check can tell DDL inside BEGIN … COMMIT from DDL on its own.
+  const inTransaction = Symbol('inTransaction');
+  const begins = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
+  const ends = /^\s*(COMMIT|END|ABORT|ROLLBACK(?!\s+TO\b))\b/i;
 
   const recordClient = (Client) => {
     const query = Client.prototype.query;
     Client.prototype.query = function recordedQuery(config, ...rest) {
       const text = textOf(config);
-      if (typeof text === 'string') record(text);
+      if (typeof text === 'string') {
+        record(text, this[inTransaction] === true);
+        if (begins.test(text)) this[inTransaction] = !/\bCOMMIT\s*;?\s*$/i.test(text);
+        else if (ends.test(text)) this[inTransaction] = false;
+      }
       return query.call(this, config, ...rest);
+    };
+    const connect = Client.prototype.connect;
+    Client.prototype.connect = function recordedConnect(...args) {
+      const startupOptions = this.connectionParameters?.options;
+      if (typeof startupOptions === 'string' && startupOptions !== '') recordStartupOptions(startupOptions);
+      return connect.apply(this, args);
     };
   };
 

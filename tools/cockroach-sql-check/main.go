@@ -1,14 +1,17 @@
 // Command cockroach-sql-check runs CockroachDB's own SQL parser over every
 // distinct statement roachbank sent during `npm test` (recorded by
 // test/support/record-sql.mjs), and checks each explicit cast against
-// CockroachDB's cast table. It exits 1 when CockroachDB's grammar refuses a
-// statement (unimplemented syntax included) or a cast does not exist there.
+// CockroachDB's cast table, each function call and session variable against
+// the lists of every supported release line (releases/), and the structure
+// rules of DESIGN §4 (rules.go, referees.go). It exits 1 when CockroachDB's
+// grammar refuses a statement (unimplemented syntax included) or any check fails.
 //
 // What it proves: the text parses in CockroachDB's grammar of the pinned
-// release line, names only types CockroachDB has, and casts only where
-// CockroachDB has that cast. What it cannot: anything decided at execution
-// (functions and their overloads, column and table names, semantics such as
-// isolation, locking, or what a statement returns); those rules stay in
+// release line, names only types CockroachDB has, casts only where CockroachDB
+// has that cast, calls only functions each release line has with that many
+// arguments, and names only its session variables. What it cannot: anything
+// decided at execution (argument types, column and table names, semantics such
+// as isolation, locking, or what a statement returns); those rules stay in
 // DESIGN §4 and are checked by hand.
 //
 // Usage: go run . [-json] RECORD_FOLDER
@@ -41,12 +44,26 @@ import (
 type record struct {
 	Sender string `json:"sender"` // product, seed, test or unattributed
 	Text   string `json:"text"`
+	// Sent while the connection was inside BEGIN … COMMIT.
+	InTransaction bool `json:"inTransaction"`
+	// Sent only to PostgreSQL (test/run-tests.ts lists them): CockroachDB never sees it.
+	PostgresqlOnly bool `json:"postgresqlOnly"`
+	// Set instead of Text: the startup `options` a connection sent.
+	StartupOptions string `json:"startupOptions"`
 }
 
 // statement is one distinct SQL text and who sent it.
 type statement struct {
-	text    string
-	senders map[string]bool
+	text           string
+	senders        map[string]bool
+	inTransaction  bool
+	postgresqlOnly bool
+}
+
+// startup is one distinct `options` value a connection sent, and who opened it.
+type startup struct {
+	options string
+	sender  string
 }
 
 // kind is how the report counts a statement: the product's first.
@@ -71,12 +88,18 @@ type castUse struct {
 }
 
 type summary struct {
-	Checked  map[string]int `json:"checked"`
-	Shapes   int            `json:"shapes"`
-	TestOnly int            `json:"testOnly"`
-	Casts    map[string]int `json:"casts"`
-	Problems []problem      `json:"problems"`
-	Release  string         `json:"release"`
+	Checked        map[string]int `json:"checked"`
+	Shapes         int            `json:"shapes"`
+	TestOnly       int            `json:"testOnly"`
+	PostgresqlOnly int            `json:"postgresqlOnly"`
+	Casts          map[string]int `json:"casts"`
+	Functions      map[string]int `json:"functions"`
+	Settings       map[string]int `json:"settings"`
+	// What runs as written only on clusters configured for it, and how often it is sent.
+	ClusterDependent map[string]int `json:"clusterDependent"`
+	Problems         []problem      `json:"problems"`
+	Release          string         `json:"release"`
+	Lines            []string       `json:"releaseLines"`
 }
 
 func main() {
@@ -86,13 +109,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: cockroach-sql-check [-json] RECORD_FOLDER")
 		os.Exit(2)
 	}
-	statements, err := readRecords(flag.Arg(0))
+	statements, startups, err := readRecords(flag.Arg(0))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cockroach-sql-check:", err)
+		os.Exit(2)
+	}
+	lines, err := releaseLines()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cockroach-sql-check:", err)
 		os.Exit(2)
 	}
 
-	result := check(statements)
+	result := check(statements, startups, lines)
 	if *asJSON {
 		out, _ := json.MarshalIndent(result, "", "  ")
 		fmt.Println(string(out))
@@ -104,9 +132,16 @@ func main() {
 	}
 }
 
-// check parses every statement a test did not send alone and checks its casts.
-func check(statements []*statement) summary {
-	result := summary{Checked: map[string]int{}, Casts: map[string]int{}, Release: parserRelease()}
+// check parses every statement a test did not send alone and checks its casts,
+// its function calls and session settings against each release line, and its structure.
+func check(statements []*statement, startups []startup, lines []releaseLine) summary {
+	result := summary{
+		Checked: map[string]int{}, Casts: map[string]int{}, Functions: map[string]int{}, Settings: map[string]int{},
+		ClusterDependent: map[string]int{}, Release: parserRelease(),
+	}
+	for _, line := range lines {
+		result.Lines = append(result.Lines, line.name)
+	}
 	parsed := map[*statement][]tree.Statement{}
 	var all []tree.Statement
 	shapes := map[string]bool{} // statements with their constants hidden, as CockroachDB's statement statistics group them
@@ -114,6 +149,10 @@ func check(statements []*statement) summary {
 		kind := s.kind()
 		if kind == "test" {
 			result.TestOnly++
+			continue
+		}
+		if s.postgresqlOnly {
+			result.PostgresqlOnly++
 			continue
 		}
 		result.Checked[kind]++
@@ -131,8 +170,30 @@ func check(statements []*statement) summary {
 
 	result.Shapes = len(shapes)
 	columns := columnTypes(all)
+	tables := tableColumns(all)
+	dropped := droppedIndexes(all)
 	for _, s := range statements {
-		for _, message := range designRules(parsed[s], columns) {
+		var broken []string
+		broken = append(broken, designRules(parsed[s], columns)...)
+		broken = append(broken, ddlInTransaction(parsed[s], s.inTransaction)...)
+		for _, stmt := range parsed[s] {
+			broken = append(broken, badlyLedIndexes(stmt, tables, dropped)...)
+			calls, settings := callsIn(stmt), settingsIn(stmt)
+			for _, c := range calls {
+				result.Functions[c.String()]++
+			}
+			for _, setting := range settings {
+				result.Settings[setting.name]++
+			}
+			for _, note := range clusterDependent(stmt, settings) {
+				result.ClusterDependent[note]++
+			}
+			for _, line := range lines {
+				broken = append(broken, unknownCalls(calls, line)...)
+				broken = append(broken, unknownSettings(settings, line)...)
+			}
+		}
+		for _, message := range broken {
 			result.Problems = append(result.Problems, problem{s.kind(), s.text, message})
 		}
 		for _, c := range castsInAll(parsed[s]) {
@@ -149,23 +210,47 @@ func check(statements []*statement) summary {
 		}
 	}
 
+	for _, st := range startups {
+		kind := st.sender
+		if kind == "test" {
+			continue
+		}
+		settings, err := startupSettings(st.options)
+		if err != nil {
+			result.Problems = append(result.Problems, problem{kind, "options=" + st.options, err.Error()})
+			continue
+		}
+		for _, setting := range settings {
+			result.Settings[setting.name+" (startup option)"]++
+		}
+		for _, note := range clusterDependent(nil, settings) {
+			result.ClusterDependent[note+" (startup option)"]++
+		}
+		for _, line := range lines {
+			for _, message := range unknownSettings(settings, line) {
+				result.Problems = append(result.Problems, problem{kind, "options=" + st.options, message})
+			}
+		}
+	}
 	return result
 }
 
-// readRecords reads every *.jsonl file in folder: one statement per distinct text.
-func readRecords(folder string) ([]*statement, error) {
+// readRecords reads every *.jsonl file in folder: one statement per distinct text
+// (inside a transaction and outside counted apart), and each distinct startup options.
+func readRecords(folder string) ([]*statement, []startup, error) {
 	files, err := filepath.Glob(filepath.Join(folder, "*.jsonl"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("no recorded statements in %s (run npm test first)", folder)
+		return nil, nil, fmt.Errorf("no recorded statements in %s (run npm test first)", folder)
 	}
 	byText := map[string]*statement{}
+	startups := map[startup]bool{}
 	for _, name := range files {
 		file, err := os.Open(name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		scanner := bufio.NewScanner(file)
 		scanner.Buffer(make([]byte, 1<<20), 64<<20)
@@ -173,26 +258,53 @@ func readRecords(folder string) ([]*statement, error) {
 			var r record
 			if err := json.Unmarshal(scanner.Bytes(), &r); err != nil {
 				file.Close()
-				return nil, fmt.Errorf("%s: %w", name, err)
+				return nil, nil, fmt.Errorf("%s: %w", name, err)
 			}
-			s := byText[r.Text]
+			if r.StartupOptions != "" {
+				startups[startup{r.StartupOptions, r.Sender}] = true
+				continue
+			}
+			key := r.Text
+			if r.InTransaction {
+				key = "\x00in transaction\x00" + r.Text
+			}
+			s := byText[key]
 			if s == nil {
-				s = &statement{text: r.Text, senders: map[string]bool{}}
-				byText[r.Text] = s
+				s = &statement{text: r.Text, senders: map[string]bool{}, inTransaction: r.InTransaction}
+				byText[key] = s
 			}
 			s.senders[r.Sender] = true
+			s.postgresqlOnly = s.postgresqlOnly || r.PostgresqlOnly
 		}
 		file.Close()
 		if err := scanner.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	// A text sent only to PostgreSQL is so wherever it was recorded.
+	pgOnly := map[string]bool{}
+	for _, s := range byText {
+		if s.postgresqlOnly {
+			pgOnly[s.text] = true
 		}
 	}
 	statements := make([]*statement, 0, len(byText))
 	for _, s := range byText {
+		s.postgresqlOnly = pgOnly[s.text]
 		statements = append(statements, s)
 	}
-	sort.Slice(statements, func(i, j int) bool { return statements[i].text < statements[j].text })
-	return statements, nil
+	sort.Slice(statements, func(i, j int) bool {
+		if statements[i].text != statements[j].text {
+			return statements[i].text < statements[j].text
+		}
+		return !statements[i].inTransaction
+	})
+	list := make([]startup, 0, len(startups))
+	for st := range startups {
+		list = append(list, st)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].options+list[i].sender < list[j].options+list[j].sender })
+	return statements, list, nil
 }
 
 // describe is the parser's message with its SQLSTATE and hints, as a client would see them.
@@ -375,10 +487,25 @@ func printReport(result summary) {
 	for _, label := range labels {
 		fmt.Printf("  %-48s %d\n", label, result.Casts[label])
 	}
+	printCounts := func(title string, counts map[string]int) {
+		names := make([]string, 0, len(counts))
+		for name := range counts {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		fmt.Println(title)
+		for _, name := range names {
+			fmt.Printf("  %-48s %d\n", name, counts[name])
+		}
+	}
+	printCounts(fmt.Sprintf("functions called (name/arguments), checked against %s:", strings.Join(result.Lines, " and ")), result.Functions)
+	printCounts(fmt.Sprintf("session variables named, checked against %s:", strings.Join(result.Lines, " and ")), result.Settings)
+	printCounts("as written only on clusters configured for it (not a failure; README, Running on CockroachDB):", result.ClusterDependent)
+	fmt.Printf("%d texts sent only to PostgreSQL left out\n", result.PostgresqlOnly)
 	for _, p := range result.Problems {
 		fmt.Printf("\nREFUSED (%s): %s\n  %s\n", p.Kind, strings.ReplaceAll(p.Message, "\n", "\n  "), strings.ReplaceAll(strings.TrimSpace(p.Statement), "\n", "\n  "))
 	}
 	if len(result.Problems) == 0 {
-		fmt.Println("every statement parses, and every cast exists, in CockroachDB")
+		fmt.Println("every statement parses, every cast, function and session variable exists, and no index or DDL breaks DESIGN §4, in CockroachDB")
 	}
 }

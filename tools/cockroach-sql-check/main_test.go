@@ -13,16 +13,31 @@ func statementsOf(sender string, texts ...string) []*statement {
 	return out
 }
 
+// testLine is a release line made for the tests, so they do not change with the real lists.
+var testLine = releaseLine{
+	name: "vTest",
+	functions: map[string][]arity{
+		"div": {{2, false}}, "count_rows": {{0, false}}, "now": {{0, false}}, "unnest": {{1, false}, {2, true}},
+		"current_setting": {{1, false}, {2, false}}, "set_config": {{3, false}}, "gen_random_uuid": {{0, false}},
+		"pg_advisory_xact_lock": {{1, false}},
+	},
+	variables: map[string]bool{"statement_timeout": true, "default_transaction_isolation": true, "application_name": true},
+}
+
+func checkWithTestLine(statements []*statement) summary {
+	return check(statements, nil, []releaseLine{testLine})
+}
+
 func expectAccepted(t *testing.T, statements []*statement) {
 	t.Helper()
-	if result := check(statements); len(result.Problems) != 0 {
+	if result := checkWithTestLine(statements); len(result.Problems) != 0 {
 		t.Fatalf("refused what CockroachDB and DESIGN §4 accept: %+v", result.Problems)
 	}
 }
 
 func expectOneProblem(t *testing.T, statements []*statement, want string) {
 	t.Helper()
-	result := check(statements)
+	result := checkWithTestLine(statements)
 	if len(result.Problems) != 1 || !strings.Contains(result.Problems[0].Message, want) {
 		t.Errorf("want one problem containing %q, got %+v", want, result.Problems)
 	}
@@ -52,7 +67,7 @@ func TestCheck(t *testing.T) {
 	}
 
 	// A test's own SQL is left out: PostgreSQL-only SQL there is not a finding.
-	testOnly := check(statementsOf("test", "LOCK TABLE accounts IN EXCLUSIVE MODE"))
+	testOnly := checkWithTestLine(statementsOf("test", "LOCK TABLE accounts IN EXCLUSIVE MODE"))
 	if len(testOnly.Problems) != 0 || testOnly.TestOnly != 1 {
 		t.Fatalf("a test-only statement was checked: %+v", testOnly)
 	}
@@ -70,7 +85,7 @@ func TestDesignRules(t *testing.T) {
 		"CREATE TABLE t (id SERIAL PRIMARY KEY)":                           "SERIAL column id",
 		"SELECT pg_advisory_xact_lock(1)":                                  "advisory locks",
 		"UPSERT INTO accounts VALUES ($1, 0)":                              "UPSERT",
-		"BEGIN; CREATE TABLE t (x INT8); INSERT INTO t VALUES (1); COMMIT": "DDL together with DML",
+		"BEGIN; CREATE TABLE t (x INT8); INSERT INTO t VALUES (1); COMMIT": "DDL inside an explicit transaction",
 		"UPDATE accounts SET balance = 0 WHERE id IN (SELECT id FROM accounts WHERE id = $1 FOR UPDATE)":                    "a locking read nested",
 		"WITH a AS (SELECT * FROM (SELECT id FROM accounts FOR UPDATE) AS s) UPDATE accounts SET balance = 0 WHERE id = $1": "a locking read nested",
 	}
@@ -86,4 +101,78 @@ func TestDesignRules(t *testing.T) {
 		"WITH locked AS (SELECT id FROM accounts WHERE id = $1 ORDER BY id FOR UPDATE) UPDATE accounts SET balance = 0 WHERE id IN (SELECT id FROM locked)",
 	)
 	expectAccepted(t, accepted)
+}
+
+// Functions, session variables and structure: each rule refuses its bad twin.
+func TestReferees(t *testing.T) {
+	schema := "CREATE TABLE IF NOT EXISTS roachbank.t (id UUID PRIMARY KEY, at TIMESTAMPTZ NOT NULL, ref UUID, n INT8 NOT NULL)"
+	refused := map[string]string{
+		"SELECT txid_current()":                                     "txid_current(): not a function of CockroachDB vTest",
+		"SELECT div(1)":                                             "div() with 1 arguments: CockroachDB vTest has it with 2",
+		"SELECT count(*), count(id) FROM roachbank.t":               "count(): not a function of CockroachDB vTest",
+		"SET client_connection_check_interval = 1000":               "session variable client_connection_check_interval",
+		"SHOW lock_timeout":                                         "session variable lock_timeout",
+		"SELECT current_setting('enable_seqscan')":                  "session variable enable_seqscan",
+		"SELECT set_config('work_mem', '1MB', false)":               "session variable work_mem",
+		"CREATE INDEX t_at_idx ON roachbank.t (at, id)":             "led by the timestamp at",
+		"CREATE INDEX t_ref_idx ON roachbank.t (ref, id)":           "led by the nullable ref",
+		"CREATE INDEX t_ref_n_idx ON roachbank.t (ref) WHERE n > 0": "led by the nullable ref",
+		"BEGIN; CREATE INDEX t_n_idx ON roachbank.t (n); COMMIT":    "DDL inside an explicit transaction",
+	}
+	for text, want := range refused {
+		expectOneProblem(t, statementsOf("product", schema, text), want)
+	}
+	// Sent alone, but on a connection inside BEGIN (the recorder says so).
+	inside := &statement{text: "CREATE INDEX t_n_idx ON roachbank.t (n)", senders: map[string]bool{"seed": true}, inTransaction: true}
+	expectOneProblem(t, append(statementsOf("product", schema), inside), "DDL inside an explicit transaction")
+	// A startup option is a session variable too.
+	bad := checkWithTestLine(append(statementsOf("product", schema), nil...))
+	if len(bad.Problems) != 0 {
+		t.Fatalf("the schema alone was refused: %+v", bad.Problems)
+	}
+	startupProblems := check(nil, []startup{{`-c default_transaction_isolation=read\ committed -c work_mem=1MB`, "product"}}, []releaseLine{testLine})
+	if len(startupProblems.Problems) != 1 || !strings.Contains(startupProblems.Problems[0].Message, "work_mem") {
+		t.Errorf("want one problem naming work_mem, got %+v", startupProblems.Problems)
+	}
+	if startupProblems.ClusterDependent["READ COMMITTED: only where sql.txn.read_committed_isolation.enabled is on; SERIALIZABLE elsewhere (startup option)"] != 1 {
+		t.Errorf("READ COMMITTED in a startup option was not flagged: %+v", startupProblems.ClusterDependent)
+	}
+
+	accepted := statementsOf("product", schema,
+		"SELECT count(*), now(), gen_random_uuid() FROM roachbank.t",
+		"SELECT * FROM unnest($1::UUID[], $2::INT8[]) WITH ORDINALITY AS u (id, n, ord)",
+		"SET statement_timeout = 0",
+		"SELECT current_setting('default_transaction_isolation')",
+		"CREATE INDEX t_at_sharded_idx ON roachbank.t (at, id) USING HASH",
+		"CREATE INDEX t_ref_idx ON roachbank.t (ref, id) WHERE ref IS NOT NULL",
+		"CREATE INDEX t_n_idx ON roachbank.t (n)",
+		"CREATE INDEX t_old_idx ON roachbank.t (at)",
+		"DROP INDEX roachbank.t@t_old_idx",
+		"BEGIN ISOLATION LEVEL READ COMMITTED; UPDATE roachbank.t SET n = 1 WHERE id = $1; COMMIT",
+	)
+	result := checkWithTestLine(accepted)
+	if len(result.Problems) != 0 {
+		t.Fatalf("refused what CockroachDB accepts: %+v", result.Problems)
+	}
+	if result.ClusterDependent["READ COMMITTED: only where sql.txn.read_committed_isolation.enabled is on; SERIALIZABLE elsewhere"] != 1 {
+		t.Errorf("BEGIN ISOLATION LEVEL READ COMMITTED was not flagged: %+v", result.ClusterDependent)
+	}
+	// What only PostgreSQL receives is not held against CockroachDB.
+	pgOnly := &statement{text: "SET client_connection_check_interval = 1000", senders: map[string]bool{"product": true}, postgresqlOnly: true}
+	if r := checkWithTestLine([]*statement{pgOnly}); len(r.Problems) != 0 || r.PostgresqlOnly != 1 {
+		t.Errorf("a PostgreSQL-only statement was checked: %+v", r)
+	}
+}
+
+// The committed lists load, one pair per release line.
+func TestReleaseLines(t *testing.T) {
+	lines, err := releaseLines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range lines {
+		if len(line.functions) == 0 || len(line.variables) == 0 {
+			t.Errorf("release line %s has an empty list", line.name)
+		}
+	}
 }

@@ -16,25 +16,11 @@ import (
 // designRules returns what breaks DESIGN §4 in one SQL text (one or more statements).
 func designRules(stmts []tree.Statement, columns map[string]*types.T) []string {
 	var broken []string
-	inTransaction, ddl, dml := false, false, false
 	for _, stmt := range stmts {
 		broken = append(broken, sameTableTwice(stmt)...)
 		broken = append(broken, integerDivision(stmt, columns)...)
 		broken = append(broken, forbiddenFeatures(stmt)...)
 		broken = append(broken, nestedLocking(stmt)...)
-		switch {
-		case isBegin(stmt):
-			inTransaction = true
-		case tree.CanModifySchema(stmt):
-			ddl = ddl || inTransaction
-		case tree.CanWriteData(stmt) || stmt.StatementType() == tree.TypeDML:
-			dml = dml || inTransaction
-		}
-	}
-	if ddl && dml {
-		// CockroachDB runs schema changes after the transaction commits, and
-		// DML in the same transaction may not see them.
-		broken = append(broken, "DDL together with DML in one explicit transaction (DESIGN §4)")
 	}
 	return broken
 }

@@ -1,0 +1,102 @@
+// A full batch's answer fits in 16 KiB, the results buffer of CockroachDB clusters
+// that keep the old default of `sql.defaults.results_buffer.size`: past it the server
+// has begun sending rows and can no longer retry the statement itself, so a read
+// refresh failure reaches the client as 40001 (`MovementRow` cites the rule). The
+// bytes are counted as the server writes them in the text format node-postgres asks
+// for, with each timestamptz at CockroachDB's widest text (`2026-12-02 14:40:00.123456+00:00`).
+import assert from 'node:assert/strict';
+import { randomUUID as newId } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { groupCommitDefaults } from '../src/bank/group-commit.js';
+import { moveBatchSql } from '../src/bank/movement-statements.js';
+import { PgBank } from '../src/bank/pg-bank.js';
+import { migrate } from '../src/db/migrate.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const resultsBuffer = 16 * 1024;
+const size = groupCommitDefaults.maxSize;
+const cockroachTimestampWidth = '2026-12-02 14:40:00.123456+00:00'.length;
+const timestamptzOid = 1184;
+
+/**
+ * What the server writes for one run of a prepared statement: ParseComplete,
+ * BindComplete, RowDescription, one DataRow per row, CommandComplete, ReadyForQuery.
+ */
+function answerBytes(result: pg.QueryResult<unknown[]>): number {
+  const fields = result.fields.reduce((sum, field) => sum + Buffer.byteLength(field.name) + 1 + 18, 0);
+  const rowDescription = 1 + 4 + 2 + fields;
+  const dataRows = result.rows.reduce<number>((sum, row) => {
+    const values = row.reduce<number>((bytes, value, i) => {
+      if (value === null) return bytes + 4;
+      const width = result.fields[i]!.dataTypeID === timestamptzOid ? cockroachTimestampWidth : Buffer.byteLength(String(value));
+      return bytes + 4 + width;
+    }, 0);
+    return sum + 1 + 4 + 2 + values;
+  }, 0);
+  const commandComplete = 1 + 4 + `SELECT ${result.rows.length}`.length + 1;
+  return 5 + 5 + rowDescription + dataRows + commandComplete + 6;
+}
+
+describe(`a batch of ${size} movements answers in less than ${resultsBuffer} bytes`, () => {
+  let db: TestDatabase;
+  let raw: pg.Client;
+  let bank: PgBank;
+
+  before(async () => {
+    db = await createTestDatabase('batch_answer');
+    await migrate(db.pool);
+    bank = new PgBank(db.pool, { batch: false });
+    // Every value as the text the server sent, so its width is the wire's.
+    raw = new pg.Client({ connectionString: db.url, types: { getTypeParser: () => (text: string) => text } });
+    await raw.connect();
+  });
+  after(async () => {
+    await raw.end();
+    await db.drop();
+  });
+
+  async function runBatch(items: readonly { id: string; fromId: string | null; toId: string | null; amount: bigint }[]) {
+    const result = await raw.query<unknown[]>({
+      text: moveBatchSql,
+      values: [
+        items.map((item) => item.id),
+        items.map((item) => item.fromId),
+        items.map((item) => item.toId),
+        items.map((item) => item.amount.toString()),
+      ],
+      rowMode: 'array',
+    });
+    assert.equal(result.rows.length, items.length);
+    return result;
+  }
+
+  test('journaled, replayed, refused for funds, refused for a closed account: each fits', async (t) => {
+    // The widest balance a refusal reports: 19 digits.
+    const rich = 9_000_000_000_000_000_000n;
+    const sources = await Promise.all(Array.from({ length: size }, () => bank.createAccount({ balance: rich })));
+    const sink = await bank.createAccount();
+    const transfers = sources.map((source) => ({ id: newId(), fromId: source.id, toId: sink.id, amount: 1n }));
+
+    const journaled = await runBatch(transfers);
+    assert.ok(
+      journaled.rows.every((row) => row[0] !== null),
+      'every item journaled',
+    );
+    const replayed = await runBatch(transfers);
+    const refused = await runBatch(sources.map((source) => ({ id: newId(), fromId: source.id, toId: sink.id, amount: rich })));
+    assert.ok(
+      refused.rows.every((row) => row[0] === null),
+      'every item refused',
+    );
+    const closed = await bank.createAccount();
+    await bank.closeAccount(closed.id);
+    const toClosed = await runBatch(sources.map((source) => ({ id: newId(), fromId: source.id, toId: closed.id, amount: 1n })));
+
+    for (const [name, result] of Object.entries({ journaled, replayed, refused, toClosed })) {
+      const bytes = answerBytes(result);
+      t.diagnostic(`${name}: ${bytes} bytes`);
+      assert.ok(bytes <= resultsBuffer, `${name}: ${bytes} bytes for ${size} items, more than ${resultsBuffer}`);
+    }
+  });
+});
