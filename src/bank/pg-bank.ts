@@ -271,8 +271,9 @@ export class PgBank extends JournalBank {
 
   /**
    * Each movement's answer from its statement row; the ones the statement did not
-   * journal (refused, or raced by a twin) are settled by the journal as read after
-   * the statement, all in one read (`settledAnswer` says why it must come after).
+   * journal (refused, found already journaled, or raced by a twin) are settled by the
+   * journal as read after the statement, all in one read (`settledAnswer` says why it
+   * must come after; a replay's body is read there, not carried in the row).
    */
   async #answers(items: readonly Movement[], rows: readonly MovementRow[]): Promise<MovementResult[]> {
     const answers = items.map((item, i) => {

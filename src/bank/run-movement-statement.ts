@@ -105,6 +105,10 @@ function readCommittedBatch(client: pg.ClientBase, text: string, values: readonl
     if (Array.isArray(value)) return client.escapeLiteral(`{${value.map(element).join(',')}}`);
     return typeof value === 'string' ? client.escapeLiteral(value) : `${BigInt(value as bigint | number)}`;
   };
-  const statement = text.replace(/\$(\d)/g, (_, n: string) => literal(values[Number(n) - 1]));
+  // Every digit of the number: `$10` is the tenth value (the statements hold no `$` in literals).
+  const statement = text.replace(/\$(\d+)/g, (_, n: string) => {
+    if (Number(n) < 1 || Number(n) > values.length) throw new RangeError(`$${n} has no value (${values.length} given)`);
+    return literal(values[Number(n) - 1]);
+  });
   return `BEGIN ISOLATION LEVEL READ COMMITTED;\n${statement};\nCOMMIT`;
 }

@@ -1,4 +1,4 @@
-import { describeTarget } from '../config.js';
+import { describeTarget } from '../errors/connection-target.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { classifyError, refusedSessionStates, sqlState } from './classify-error.js';
 import { ConnectionLostError } from './connection-lost-error.js';
