@@ -17,14 +17,18 @@ before(async () => {
 after(() => db.drop());
 
 describe('the error catalogue', () => {
-  test('every code has a CLI exit status, an HTTP status and a row in the README', () => {
+  test('every code has a CLI exit status, an HTTP status and a row in the README, and every row a code', () => {
     assert.deepEqual(Object.keys(errorCatalogue).sort(), [...errorCodes].sort());
-    for (const code of errorCodes) {
-      const { exitCode, httpStatus } = errorCatalogue[code];
-      assert.ok(httpStatus >= 400 && httpStatus < 600, code);
-      assert.ok(exitCode === null ? code === 'UNAUTHORIZED' : exitCode >= 2 && exitCode <= 5, code);
-      const row = new RegExp(`^\\| \`${code}\` \\| [^|]+ \\| ${exitCode ?? '–'} \\| ${httpStatus} \\|$`, 'm');
-      assert.match(readme, row, `README error table row for ${code}`);
+    const table = readme.slice(readme.indexOf('## Error codes'), readme.indexOf('## Fault injection'));
+    const rows = [...table.matchAll(/^\| `([A-Z_]+)` \| [^|]+ \| ([–\d]+) \| (\d+) \| (yes|no) \|$/gm)];
+    assert.deepEqual(rows.map((row) => row[1]).sort(), [...errorCodes].sort(), 'the README table names exactly the catalogue');
+    for (const [, code, exit, http, definite] of rows) {
+      const entry = errorCatalogue[code as (typeof errorCodes)[number]];
+      assert.ok(entry.httpStatus >= 400 && entry.httpStatus < 600, code);
+      assert.ok(entry.exitCode === null || (entry.exitCode >= 1 && entry.exitCode <= 5), code);
+      assert.equal(exit, entry.exitCode === null ? '–' : String(entry.exitCode), `${code}: CLI exit`);
+      assert.equal(Number(http), entry.httpStatus, `${code}: HTTP status`);
+      assert.equal(definite === 'yes', entry.provesNothingHappened, `${code}: definite`);
     }
   });
 });

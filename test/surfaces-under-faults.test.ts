@@ -4,6 +4,9 @@
 // recovery without a restart of the HTTP server.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
@@ -70,6 +73,18 @@ describe('surfaces while the database is down', () => {
       assert.equal(cli.code, 5, cli.stderr);
       assert.match(cli.stderr, /^roachbank: DATABASE_UNAVAILABLE: postgres@127\.0\.0\.1:\d+\/roachbank cancelled the statement/);
       assert.equal(cli.stderr.trim().split('\n').length, 1);
+
+      // A batch: each item the same code, over HTTP and from a file in the CLI.
+      const item = { toId: account, amount: '5' };
+      const batch = await post('/transfers/batch', { items: [{ id: randomUUID(), ...item }] });
+      assert.equal(batch.status, 200);
+      const [answer] = ((await batch.json()) as { items: { status: number; problem: { code: string } }[] }).items;
+      assert.deepEqual([answer?.status, answer?.problem.code], [503, 'DATABASE_UNAVAILABLE']);
+      const file = join(await mkdtemp(join(tmpdir(), 'roachbank-faults-')), 'deposit.jsonl');
+      await writeFile(file, `${JSON.stringify({ id: randomUUID(), ...item })}\n`);
+      const fromFile = await runCli(['transfer', '--file', file], { DATABASE_URL: server.url });
+      assert.equal(fromFile.code, 5, fromFile.stderr);
+      assert.match(fromFile.stdout, /^line 1: DATABASE_UNAVAILABLE: postgres@127\.0\.0\.1:\d+\/roachbank cancelled the statement/);
     } finally {
       await holder.query('ROLLBACK');
       holder.release();

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errorCatalogue } from '../errors/error-catalogue.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import { backoffDelay } from '../txn/backoff.js';
@@ -80,6 +81,5 @@ export function refusedAfterAmbiguity(ambiguity: AmbiguousCommitError, refusal: 
  * as opposed to the database failing to answer (or answering that it cannot tell).
  */
 export function isDefiniteAnswer(error: unknown): boolean {
-  if (!(error instanceof RoachbankError)) return false;
-  return !['AMBIGUOUS_COMMIT', 'RETRIES_EXHAUSTED', 'DATABASE_UNAVAILABLE'].includes(error.code);
+  return error instanceof RoachbankError && errorCatalogue[error.code].provesNothingHappened;
 }

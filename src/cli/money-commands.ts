@@ -3,6 +3,7 @@ import type { Bank, Flavor, TransferOutcome } from '../bank/bank.js';
 import { eachReadable, movementItem } from '../bank/movement-items.js';
 import { errorCatalogue } from '../errors/error-catalogue.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
+import { describeConnectionError } from '../txn/describe-connection-error.js';
 import { amountArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { readMovementFile } from './movement-file.js';
@@ -104,8 +105,8 @@ export function addMoneyCommands(program: Command): void {
  */
 async function transferFile(path: string, { json, flavor }: { json: boolean; flavor: Flavor }): Promise<void> {
   const entries = await readMovementFile(path);
-  const results = await withBank(flavor, (bank) =>
-    eachReadable(
+  const results = await withBank(flavor, async (bank, url) => {
+    const answers = await eachReadable(
       entries,
       (entry) => {
         const read = entry as (typeof entries)[number];
@@ -113,8 +114,12 @@ async function transferFile(path: string, { json, flavor }: { json: boolean; fla
         return movementItem(read.value, { requireId: false });
       },
       (items) => bank.transferMany(items),
-    ),
-  );
+    );
+    // An item the database failed to answer is DATABASE_UNAVAILABLE, as in the HTTP batch.
+    return answers.map((answer) =>
+      answer.ok ? answer : { ...answer, error: describeConnectionError(answer.error, url) ?? answer.error },
+    );
+  });
   let exitCode = 0;
   const counts = { moved: 0, replayed: 0, failed: 0 };
   const lines = results.map((result, i) => {
@@ -127,7 +132,9 @@ async function transferFile(path: string, { json, flavor }: { json: boolean; fla
     const code = result.error instanceof RoachbankError ? result.error.code : undefined;
     const message = result.error instanceof Error ? result.error.message : String(result.error);
     exitCode = Math.max(exitCode, code ? (errorCatalogue[code].exitCode ?? 1) : 1);
-    return json ? toJson({ line, error: { code: code ?? 'INTERNAL', message } }) : `line ${line}: ${code ?? 'ERROR'}: ${message}`;
+    return json
+      ? toJson({ line, error: { code: code ?? 'INTERNAL', message } })
+      : `line ${line}: ${code ?? 'INTERNAL'}: ${message}`;
   });
   process.stdout.write(`${lines.join('\n')}\n`);
   process.stderr.write(

@@ -10,6 +10,10 @@ export const errorCodes = [
   'RETRIES_EXHAUSTED',
   'DATABASE_UNAVAILABLE',
   'UNAUTHORIZED',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'TRANSACTION_ABORTED',
+  'INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

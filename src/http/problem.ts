@@ -13,18 +13,13 @@ export interface Problem {
   readonly instance: string;
 }
 
-// Codes of the HTTP layer alone, beside the catalogue's: a title is a short phrase for its code.
-const httpTitles: Record<string, string> = {
-  NOT_FOUND: 'Not found',
-  METHOD_NOT_ALLOWED: 'Method not allowed',
-  INTERNAL: 'Internal error',
-};
-const httpCodes: Record<number, string> = { 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED' };
+// The 4xx statuses Fastify itself answers with, and their codes.
+const httpCodes: Readonly<Record<number, ErrorCode>> = { 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED' };
 
-function problem(request: FastifyRequest, status: number, code: string, detail: string): Problem {
+function problem(request: FastifyRequest, status: number, code: ErrorCode, detail: string): Problem {
   return {
     type: `urn:roachbank:problem:${code}`,
-    title: errorCatalogue[code as ErrorCode]?.title ?? httpTitles[code] ?? 'Error',
+    title: errorCatalogue[code].title,
     status,
     detail,
     code,

@@ -27,7 +27,9 @@ const untrustedCertificateCodes = new Set([
  * // 'cannot connect to max@db:26257/bank: connection refused (is the server running and is the port right?)'
  */
 export function describeConnectionError(error: unknown, connectionString: string): RoachbankError | undefined {
-  if (error instanceof RoachbankError && !(error instanceof RetriesExhaustedError)) return undefined;
+  if (error instanceof RoachbankError && !(error instanceof RetriesExhaustedError || error instanceof ConnectionLostError)) {
+    return undefined;
+  }
   const target = describeTarget(connectionString);
   const root = error instanceof RetriesExhaustedError ? error.cause : error;
   const tries = error instanceof RetriesExhaustedError ? triesOf(error) : '';

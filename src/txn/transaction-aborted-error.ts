@@ -1,3 +1,5 @@
+import { RoachbankError } from '../errors/roachbank-error.js';
+
 /**
  * The callback returned normally, but the transaction had already been aborted
  * by a statement error that the callback caught itself. PostgreSQL would have
@@ -10,14 +12,14 @@
  *   await c.query('INSERT INTO t VALUES (1)').catch(() => {}) // swallowed!
  * }) // rejects with TransactionAbortedError, cause: the duplicate-key error
  */
-export class TransactionAbortedError extends Error {
+export class TransactionAbortedError extends RoachbankError {
   constructor(cause: unknown) {
     super(
+      'TRANSACTION_ABORTED',
       cause === undefined
         ? 'the transaction was aborted by a statement error that the callback caught'
         : `the transaction was aborted by an error the callback caught: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
-    this.name = 'TransactionAbortedError';
   }
 }

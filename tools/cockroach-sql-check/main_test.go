@@ -43,6 +43,14 @@ func expectOneProblem(t *testing.T, statements []*statement, want string) {
 	}
 }
 
+// expectEachRefused: each text, sent by the product after the schema, is one problem with that message.
+func expectEachRefused(t *testing.T, schema string, refused map[string]string) {
+	t.Helper()
+	for text, want := range refused {
+		expectOneProblem(t, statementsOf("product", schema, text), want)
+	}
+}
+
 // The check fails on what CockroachDB refuses, and only on that.
 func TestCheck(t *testing.T) {
 	accepted := statementsOf("product",
@@ -89,9 +97,7 @@ func TestDesignRules(t *testing.T) {
 		"UPDATE accounts SET balance = 0 WHERE id IN (SELECT id FROM accounts WHERE id = $1 FOR UPDATE)":                    "a locking read nested",
 		"WITH a AS (SELECT * FROM (SELECT id FROM accounts FOR UPDATE) AS s) UPDATE accounts SET balance = 0 WHERE id = $1": "a locking read nested",
 	}
-	for text, want := range refused {
-		expectOneProblem(t, statementsOf("product", schema, text), want)
-	}
+	expectEachRefused(t, schema, refused)
 	accepted := statementsOf("product", schema,
 		"WITH a AS (INSERT INTO accounts VALUES ($1, 0)) INSERT INTO accounts VALUES ($2, 0)",
 		"SELECT div(balance, 2), balance::DECIMAL / 2 FROM accounts",
@@ -119,9 +125,7 @@ func TestReferees(t *testing.T) {
 		"CREATE INDEX t_ref_n_idx ON roachbank.t (ref) WHERE n > 0": "led by the nullable ref",
 		"BEGIN; CREATE INDEX t_n_idx ON roachbank.t (n); COMMIT":    "DDL inside an explicit transaction",
 	}
-	for text, want := range refused {
-		expectOneProblem(t, statementsOf("product", schema, text), want)
-	}
+	expectEachRefused(t, schema, refused)
 	// Sent alone, but on a connection inside BEGIN (the recorder says so).
 	inside := &statement{text: "CREATE INDEX t_n_idx ON roachbank.t (n)", senders: map[string]bool{"seed": true}, inTransaction: true}
 	expectOneProblem(t, append(statementsOf("product", schema), inside), "DDL inside an explicit transaction")
