@@ -84,7 +84,10 @@ describe('surfaces while the database is down', () => {
       await writeFile(file, `${JSON.stringify({ id: randomUUID(), ...item })}\n`);
       const fromFile = await runCli(['transfer', '--file', file], { DATABASE_URL: server.url });
       assert.equal(fromFile.code, 5, fromFile.stderr);
-      assert.match(fromFile.stdout, /^line 1: DATABASE_UNAVAILABLE: postgres@127\.0\.0\.1:\d+\/roachbank cancelled the statement/);
+      assert.match(
+        fromFile.stdout,
+        /^line 1: DATABASE_UNAVAILABLE: postgres@127\.0\.0\.1:\d+\/roachbank cancelled the statement/,
+      );
     } finally {
       await holder.query('ROLLBACK');
       holder.release();
