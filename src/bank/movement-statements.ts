@@ -9,11 +9,11 @@
  * One row of either statement's answer, per movement. It is kept small: CockroachDB
  * retries a statement on the server (after a read refresh fails, say) only while its
  * whole answer still sits in the connection's results buffer, which is
- * `sql.defaults.results_buffer.size` (16 KiB on clusters created before v24.1, and
- * wherever the setting is lowered; docs: "Limit the size of the result sets of your
- * transactions to under 16KB, so that CockroachDB is more likely to automatically
- * retry", performance/increase-server-side-retries; 512 KiB by default from
- * cockroachdb/cockroach#124633). A batch of `groupCommitDefaults.maxSize` rows fits in
+ * `sql.defaults.results_buffer.size` (docs: "Limit the size of the result sets of
+ * your transactions to under 16KB, so that CockroachDB is more likely to automatically
+ * retry", performance/increase-server-side-retries). Its default was 16 KiB until
+ * cockroachdb/cockroach#124633 raised it to 512 KiB (backported to release-24.1);
+ * older releases, and clusters that lower it, still have 16 KiB. A batch of `groupCommitDefaults.maxSize` rows fits in
  * 16 KiB: a journaled movement answers with its `created_at` and four NULLs; the
  * other columns are there only for a movement the statement did not journal, and a
  * replay's body is read from the journal afterwards (`settledAnswer`), not sent here.
@@ -97,8 +97,8 @@ WHERE (SELECT count(*) FROM moved) >= 0`;
 //   one sum per account, so no target row meets two source rows, which CockroachDB would
 //   resolve arbitrarily. Journal and balances are two tables, each modified once;
 // - the answer: a journaled item's row is its `created_at` and NULLs, so a full batch fits
-//   CockroachDB's 16 KiB results buffer (`MovementRow` says why); `moved` is named in the
-//   WHERE, not in every row, so the statement's reads wait for its writes in both engines.
+//   a 16 KiB results buffer (`MovementRow` says why); `moved` is referenced in the WHERE,
+//   as it was in every row before, at no cost per row.
 export const moveBatchSql = `
 WITH item AS (
   SELECT id, from_id, to_id, amount, ord
