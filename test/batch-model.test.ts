@@ -127,7 +127,8 @@ async function openCase(bank: PgBank, random: SeededRandom, overflow: boolean): 
   const accounts: string[] = [];
   for (let i = 0; i < count; i++) {
     const roll = random.int(0, 9);
-    const balance = roll === 0 ? 0n : roll === 1 && overflow ? maxBalance - BigInt(random.int(0, 50)) : BigInt(random.int(1, 120));
+    const balance =
+      roll === 0 ? 0n : roll === 1 && overflow ? maxBalance - BigInt(random.int(0, 50)) : BigInt(random.int(1, 120));
     const account = await bank.createAccount({ balance });
     accounts.push(account.id);
     model.balances.set(account.id, balance);
