@@ -169,8 +169,8 @@ func check(statements []*statement, startups []startup, lines []releaseLine) sum
 	}
 
 	result.Shapes = len(shapes)
-	columns := columnTypes(all)
 	tables := tableColumns(all)
+	columns := columnTypes(tables)
 	dropped := droppedIndexes(all)
 	for _, s := range statements {
 		var broken []string
@@ -316,35 +316,19 @@ func describe(err error) string {
 	return message
 }
 
-// columnTypes maps each column name declared in the recorded CREATE TABLE and
-// ALTER TABLE ... ADD COLUMN statements to its type, when all declarations agree.
-func columnTypes(stmts []tree.Statement) map[string]*types.T {
+// columnTypes maps each column name declared in the recorded tables to its type,
+// when all declarations of that name agree (an expression names a column, not its table).
+func columnTypes(tables map[string]map[string]column) map[string]*types.T {
 	seen := map[string]map[string]*types.T{}
-	add := func(def *tree.ColumnTableDef) {
-		typ, ok := tree.GetStaticallyKnownType(def.Type)
-		if !ok {
-			return
-		}
-		name := string(def.Name)
-		if seen[name] == nil {
-			seen[name] = map[string]*types.T{}
-		}
-		seen[name][typ.SQLString()] = typ
-	}
-	for _, stmt := range stmts {
-		switch s := stmt.(type) {
-		case *tree.CreateTable:
-			for _, def := range s.Defs {
-				if column, ok := def.(*tree.ColumnTableDef); ok {
-					add(column)
-				}
+	for _, columns := range tables {
+		for name, c := range columns {
+			if c.typ == nil {
+				continue
 			}
-		case *tree.AlterTable:
-			for _, cmd := range s.Cmds {
-				if column, ok := cmd.(*tree.AlterTableAddColumn); ok {
-					add(column.ColumnDef)
-				}
+			if seen[name] == nil {
+				seen[name] = map[string]*types.T{}
 			}
+			seen[name][c.typ.SQLString()] = c.typ
 		}
 	}
 	columns := map[string]*types.T{}

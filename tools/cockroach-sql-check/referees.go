@@ -22,12 +22,16 @@ type call struct {
 
 func (c call) String() string { return fmt.Sprintf("%s/%d", c.name, c.args) }
 
+// functionName is a call's name as CockroachDB's function list has it: lower case, without pg_catalog.
+func functionName(f *tree.FuncExpr) string {
+	return strings.TrimPrefix(strings.ToLower(tree.AsString(&f.Func)), "pg_catalog.")
+}
+
 // callsIn finds every function, aggregate and window function call in a syntax tree.
 func callsIn(stmt tree.Statement) []call {
 	var calls []call
 	for _, f := range nodesIn[*tree.FuncExpr](stmt) {
-		name := strings.TrimPrefix(strings.ToLower(tree.AsString(&f.Func)), "pg_catalog.")
-		args := len(f.Exprs)
+		name, args := functionName(f), len(f.Exprs)
 		if args == 1 {
 			if _, star := f.Exprs[0].(tree.UnqualifiedStar); star && name == "count" {
 				name, args = "count_rows", 0 // count(*) is count_rows() in CockroachDB's function list
@@ -96,7 +100,7 @@ func settingsIn(stmt tree.Statement) []setting {
 		found = append(found, setting{strings.ToLower(s.Name), ""})
 	}
 	for _, f := range nodesIn[*tree.FuncExpr](stmt) {
-		name := strings.TrimPrefix(strings.ToLower(tree.AsString(&f.Func)), "pg_catalog.")
+		name := functionName(f)
 		if (name == "current_setting" || name == "set_config") && len(f.Exprs) > 0 {
 			if literal, ok := f.Exprs[0].(*tree.StrVal); ok {
 				value := ""

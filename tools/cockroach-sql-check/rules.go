@@ -99,7 +99,7 @@ func forbiddenFeatures(stmt tree.Statement) []string {
 		}
 	}
 	for _, call := range nodesIn[*tree.FuncExpr](stmt) {
-		name := strings.ToLower(tree.AsString(&call.Func))
+		name := functionName(call)
 		if strings.Contains(name, "advisory") {
 			broken = append(broken, fmt.Sprintf("%s: advisory locks do not lock anything in CockroachDB (DESIGN §4)", name))
 		}
