@@ -47,6 +47,7 @@ describe('migrations', () => {
       'to_id uuid YES',
       'amount bigint NO',
       'created_at timestamp with time zone NO',
+      'kind text NO',
     ]);
     await assert.rejects(db.pool.query('INSERT INTO roachbank.accounts (balance) VALUES (-1)'), { code: '23514' });
   });

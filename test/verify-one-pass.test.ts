@@ -58,12 +58,18 @@ describe('verify in one pass', () => {
     await db.pool.query('ALTER TABLE roachbank.transfers DROP CONSTRAINT transfers_to_id_fkey');
     await db.pool.query('ALTER TABLE roachbank.accounts DROP CONSTRAINT accounts_balance_check');
     const self = ids[0]!;
-    await db.pool.query('INSERT INTO roachbank.transfers (id, from_id, to_id, amount) VALUES ($1, $2, $2, 5)', [newId(), self]);
-    await db.pool.query('INSERT INTO roachbank.transfers (id, from_id, to_id, amount) VALUES ($1, NULL, NULL, 7)', [newId()]);
-    await db.pool.query('INSERT INTO roachbank.transfers (id, from_id, to_id, amount) VALUES ($1, NULL, $2, 11)', [
+    await db.pool.query("INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount) VALUES ($1, 'transfer', $2, $2, 5)", [
       newId(),
-      newId(),
+      self,
     ]);
+    await db.pool.query(
+      "INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount) VALUES ($1, 'deposit', NULL, NULL, 7)",
+      [newId()],
+    );
+    await db.pool.query(
+      "INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount) VALUES ($1, 'deposit', NULL, $2, 11)",
+      [newId(), newId()],
+    );
     await db.pool.query('UPDATE roachbank.accounts SET balance = balance + 3 WHERE id = $1', [ids[1]]);
     await db.pool.query('UPDATE roachbank.accounts SET balance = -4 WHERE id = $1', [ids[2]]);
 

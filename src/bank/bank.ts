@@ -1,6 +1,7 @@
 import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import type { RetryEvent } from '../txn/run-transaction.js';
 import type { GroupCommitOptions } from './group-commit.js';
+import type { MovementKind } from './movement.js';
 
 /** An account of the product schema. Money is `bigint` (INT8). */
 export interface Account {
@@ -12,11 +13,13 @@ export interface Account {
 }
 
 /**
- * One row of the journal. `fromId` null: money entering (deposit, opening
- * balance); `toId` null: money leaving (withdrawal).
+ * One row of the journal. Its `kind` says what it did: `deposit` (money entering,
+ * `fromId` null; an opening balance is one), `withdrawal` (money leaving, `toId`
+ * null) or `transfer` (both sides).
  */
 export interface Transfer {
   readonly id: string;
+  readonly kind: MovementKind;
   readonly fromId: string | null;
   readonly toId: string | null;
   readonly amount: bigint;
@@ -107,25 +110,17 @@ export interface VerifyReport {
   readonly mismatched: readonly { readonly id: string; readonly balance: bigint; readonly journal: bigint }[];
   readonly mismatchedCount: number;
   readonly negativeCount: number;
-  /** Journal rows with neither side, or the same account on both sides. */
+  /** Journal rows with neither side, the same account on both sides, or a `kind` their sides contradict. */
   readonly malformedTransfers: number;
   readonly elapsedMs: number;
 }
 
-/** Hooks for metrics: what the retry core and the ambiguity resolution did inside the bank. */
-export interface BankOptions {
+/** Options of every bank: hooks for metrics (what the retry core and the ambiguity resolution did) and the retry budget. */
+export interface CoreBankOptions {
   /** Every retry of a bank transaction (40001, 40P01, a lost connection before COMMIT). */
   readonly onRetry?: (event: RetryEvent) => void;
   /** Every ambiguous commit, before the bank resolves it by submitting the request again. */
   readonly onAmbiguous?: (error: AmbiguousCommitError) => void;
-  /** Every batch statement that committed, with how many movements it carried (the `pg` flavor). */
-  readonly onBatch?: (size: number) => void;
-  /**
-   * Group commit (the `pg` flavor): concurrent `transfer`, `deposit` and `withdraw`
-   * calls share one statement and one commit. On by default; `false` sends each
-   * movement as its own statement.
-   */
-  readonly batch?: GroupCommitOptions | false;
   /**
    * How long one bank operation keeps retrying before it gives up with
    * RETRIES_EXHAUSTED or DATABASE_UNAVAILABLE (`retryBudgetMs` of the retry core).
@@ -133,6 +128,21 @@ export interface BankOptions {
    */
   readonly retryBudgetMs?: number;
 }
+
+/** Options only the `pg` flavor's store reads (`PgStore`): group commit. */
+export interface PgStoreOptions {
+  /** Every batch statement that committed, with how many movements it carried (group commit only). */
+  readonly onBatch?: (size: number) => void;
+  /**
+   * Group commit: concurrent `transfer`, `deposit` and `withdraw` calls share one
+   * statement and one commit. On by default; `false` sends each movement as its
+   * own statement.
+   */
+  readonly batch?: GroupCommitOptions | false;
+}
+
+/** The options `createBank` takes for either flavor: the `orm` flavor ignores the `pg` store's. */
+export type BankOptions = CoreBankOptions & PgStoreOptions;
 
 /** What `openAccount` did: `replayed` when the account id was already opened with the same balance. */
 export interface AccountOutcome {

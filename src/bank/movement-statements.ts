@@ -1,6 +1,8 @@
 // The two statements that move money, one movement or a whole batch, each in one round
-// trip and one commit. Both answer in the same columns (`MovementRow`), so one decoder
-// (`answerOf`) turns a row into the caller's outcome. Both read nothing that the client
+// trip and one commit. Each enforces, atomically, the predicate of `decideMovement`
+// (an id not yet journaled, open accounts, enough funds) and answers in the same
+// columns (`MovementRow`): what that decision needs to answer a movement it did not
+// journal, after the journal has been read again (`PgStore`). Both read nothing that the client
 // then writes: their safety comes from the row locks taken in id order, the journal's
 // unique id and CHECK (balance >= 0), so they are correct at READ COMMITTED, where
 // PostgreSQL re-reads a contended row after the lock instead of failing with 40001.
@@ -14,15 +16,13 @@
  * retry", performance/increase-server-side-retries). Its default was 16 KiB until
  * cockroachdb/cockroach#124633 raised it to 512 KiB (backported to release-24.1);
  * older releases, and clusters that lower it, still have 16 KiB. A batch of `groupCommitDefaults.maxSize` rows fits in
- * 16 KiB: a journaled movement answers with its `created_at` and four NULLs; the
- * other columns are there only for a movement the statement did not journal, and a
- * replay's body is read from the journal afterwards (`settledAnswer`), not sent here.
+ * 16 KiB: a journaled movement answers with its `created_at` and three NULLs; the
+ * other columns are there only for a movement the statement did not journal, and the
+ * journal row under its id is read afterwards (`PgStore`), not sent here.
  */
 export interface MovementRow {
   /** Set when this statement journaled the movement; the other columns are then not read. */
   readonly created_at: Date | null;
-  /** The id was already in the journal as of the statement's snapshot (a replay or a conflict). */
-  readonly journaled: boolean | null;
   /** The source is open (true for a deposit, which has none). */
   readonly from_open: boolean | null;
   /** The destination is open (true for a withdrawal). */
@@ -31,11 +31,12 @@ export interface MovementRow {
   readonly from_balance: string | null;
 }
 
-// One movement (transfer; deposit: $2 NULL; withdrawal: $3 NULL), $5 = how many accounts it names:
+// One movement (transfer; deposit: $2 NULL; withdrawal: $3 NULL), $5 = how many accounts it
+// names, $6 its kind:
 // - `locked` takes the row locks of the open accounts in id order, so two transfers in
 //   opposite directions queue instead of deadlocking;
-// - `inserted` journals the movement only if the id is new, the accounts are open and the
-//   source holds enough; ON CONFLICT settles a race on the same id;
+// - `inserted` journals the movement only if `decideMovement` would: the id is new, the
+//   accounts are open and the source holds enough; ON CONFLICT settles a race on the same id;
 // - `moved` is one UPDATE for both balances (CockroachDB allows one modification per table
 //   and statement), and runs only if the journal row was written.
 export const moveSql = `
@@ -49,8 +50,8 @@ existing AS (
   SELECT id FROM roachbank.transfers WHERE id = $1::UUID
 ),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, from_id, to_id, amount)
-  SELECT $1::UUID, $2::UUID, $3::UUID, $4::INT8
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
+  SELECT $1::UUID, $6::TEXT, $2::UUID, $3::UUID, $4::INT8
   WHERE NOT EXISTS (SELECT 1 FROM existing)
     AND (SELECT count(*) FROM locked) = $5::INT8
     AND ($2::UUID IS NULL OR (SELECT balance FROM locked WHERE id = $2::UUID) >= $4::INT8)
@@ -65,14 +66,13 @@ moved AS (
 )
 SELECT
   (SELECT created_at FROM inserted) AS created_at,
-  EXISTS (SELECT 1 FROM existing) AS journaled,
   $2::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $2::UUID) AS from_open,
   $3::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $3::UUID) AS to_open,
   (SELECT balance FROM locked WHERE id = $2::UUID) AS from_balance
 WHERE (SELECT count(*) FROM moved) >= 0`;
 
 // A batch of movements as parallel arrays ($1 ids, $2 sources, $3 destinations, NULL where
-// there is none, $4 amounts), one answer row per movement in input order. The batch must
+// there is none, $4 amounts, $5 kinds), one answer row per movement in input order. The batch must
 // keep the rule of `BatchRule` (no id twice, no account debited twice); see there why the
 // outcome is then serializable. Step by step:
 // - `item` numbers the movements: multi-argument `unnest` in FROM zips the arrays, as in
@@ -82,9 +82,10 @@ WHERE (SELECT count(*) FROM moved) >= 0`;
 //   https://www.cockroachlabs.com/docs/v24.1/table-expressions#ordinality-annotation);
 // - `locked` locks every open account the batch names, in id order, like `moveSql`
 //   (`= ANY` of the two arrays concatenated: primary-key lookups in both engines);
-// - `checked` decides each item against the journal as of the statement's start and the
-//   balances as locked. Its WHERE makes every lock be taken before any row is written;
-// - `inserted` journals the accepted items, ON CONFLICT (id) DO NOTHING for a concurrent
+// - `checked` holds what `decideMovement` needs of each item: the journal as of the
+//   statement's start and the balances as locked. Its WHERE makes every lock be taken
+//   before any row is written;
+// - `inserted` journals the items `decideMovement` would journal, ON CONFLICT (id) DO NOTHING for a concurrent
 //   request with the same id, which is then answered from the journal;
 // - `change` sums, per account, what the journaled items move (an aggregate over the
 //   RETURNING rows of a data-modifying CTE, in a CTE at the top level of the statement,
@@ -101,8 +102,8 @@ WHERE (SELECT count(*) FROM moved) >= 0`;
 //   as it was in every row before, at no cost per row.
 export const moveBatchSql = `
 WITH item AS (
-  SELECT id, from_id, to_id, amount, ord
-  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[]) WITH ORDINALITY AS item (id, from_id, to_id, amount, ord)
+  SELECT id, kind, from_id, to_id, amount, ord
+  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[]) WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, ord)
 ),
 locked AS (
   SELECT id, balance FROM roachbank.accounts
@@ -114,7 +115,7 @@ existing AS (
   SELECT id FROM roachbank.transfers WHERE id = ANY ($1::UUID[])
 ),
 checked AS (
-  SELECT item.ord, item.id, item.from_id, item.to_id, item.amount,
+  SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount,
     item.from_id IS NULL OR source.id IS NOT NULL AS from_open,
     item.to_id IS NULL OR destination.id IS NOT NULL AS to_open,
     source.balance AS from_balance,
@@ -126,8 +127,8 @@ checked AS (
   WHERE (SELECT count(*) FROM locked) >= 0
 ),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, from_id, to_id, amount)
-  SELECT id, from_id, to_id, amount FROM checked
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
+  SELECT id, kind, from_id, to_id, amount FROM checked
   WHERE NOT journaled AND from_open AND to_open AND (from_id IS NULL OR from_balance >= amount)
   ON CONFLICT (id) DO NOTHING
   RETURNING id, from_id, to_id, amount, created_at
@@ -149,7 +150,6 @@ moved AS (
 )
 SELECT
   inserted.created_at,
-  CASE WHEN inserted.id IS NULL THEN checked.journaled END AS journaled,
   CASE WHEN inserted.id IS NULL THEN checked.from_open END AS from_open,
   CASE WHEN inserted.id IS NULL THEN checked.to_open END AS to_open,
   CASE WHEN inserted.id IS NULL THEN checked.from_balance END AS from_balance

@@ -3,12 +3,36 @@ import type { Transfer } from './bank.js';
 import { idOrNew, openingIdOf, parseId } from './ids.js';
 import { parseAmount } from './money.js';
 
-/** A checked request to move money: a transfer, a deposit (`fromId` null) or a withdrawal (`toId` null). */
-export interface Movement {
+/**
+ * What a journal row does to money, stored in its `kind` column (migration 0004):
+ * the sides it names follow from it, never the other way round. New kinds (a hold's
+ * post, a reversal) join this list and the column's CHECK together.
+ */
+export const movementKinds = ['deposit', 'withdrawal', 'transfer'] as const;
+export type MovementKind = (typeof movementKinds)[number];
+
+interface Body {
+  /** The idempotency key. */
   readonly id: string;
-  readonly fromId: string | null;
-  readonly toId: string | null;
+  /** 1 to 2^63 − 1 minor units. */
   readonly amount: bigint;
+}
+
+/** A checked request to move money, by kind: money entering, leaving, or between two accounts. */
+export type Movement =
+  | (Body & { readonly kind: 'deposit'; readonly fromId: null; readonly toId: string })
+  | (Body & { readonly kind: 'withdrawal'; readonly fromId: string; readonly toId: null })
+  | (Body & { readonly kind: 'transfer'; readonly fromId: string; readonly toId: string });
+
+/**
+ * The kind of a movement as it was asked for, checked or not: a missing side is
+ * money entering or leaving (a request with neither counts as a transfer, which
+ * `movement` then refuses).
+ */
+export function requestKind(request: { readonly fromId?: unknown; readonly toId?: unknown }): MovementKind {
+  if (request.fromId == null && request.toId != null) return 'deposit';
+  if (request.toId == null && request.fromId != null) return 'withdrawal';
+  return 'transfer';
 }
 
 /**
@@ -19,7 +43,7 @@ export interface Movement {
  * so no client can write a row that opening that account would take for its own.
  *
  * @example
- * movement({ fromId: a, toId: b, amount: 100n }) // { id: <fresh uuid>, fromId: a, toId: b, amount: 100n }
+ * movement({ fromId: a, toId: b, amount: 100n }) // { kind: 'transfer', id: <fresh uuid>, fromId: a, toId: b, amount: 100n }
  */
 export function movement(request: { id?: string; fromId?: string | null; toId?: string | null; amount: unknown }): Movement {
   const fromId = request.fromId == null ? null : parseId(request.fromId, 'source account id');
@@ -41,28 +65,36 @@ export function movement(request: { id?: string; fromId?: string | null; toId?: 
       );
     }
   }
-  return { id, fromId, toId, amount: parseAmount(request.amount) };
+  const amount = parseAmount(request.amount);
+  if (fromId === null) return { kind: 'deposit', id, fromId, toId: toId!, amount };
+  if (toId === null) return { kind: 'withdrawal', id, fromId, toId, amount };
+  return { kind: 'transfer', id, fromId, toId, amount };
 }
 
 /**
- * The answer to a movement whose id is already in the journal: the original
- * transfer when the bodies agree, else IDEMPOTENCY_CONFLICT naming what differs.
+ * What idempotency compares: everything a movement asks for but its id, in one
+ * canonical form. Two requests under one id are the same request exactly when
+ * their bodies are equal; a field added to a movement is added here, once.
  */
-export function replayOf(existing: Transfer, request: Movement): Transfer {
+export function canonicalBody(m: Pick<Transfer, 'kind' | 'fromId' | 'toId' | 'amount'>): string {
+  return JSON.stringify([m.kind, m.fromId, m.toId, m.amount.toString()]);
+}
+
+/**
+ * Why a movement cannot be answered by the journal row under its id: undefined when
+ * the canonical bodies agree (a replay), else IDEMPOTENCY_CONFLICT naming what differs.
+ */
+export function bodyConflict(existing: Transfer, request: Movement): RoachbankError | undefined {
+  if (canonicalBody(existing) === canonicalBody(request)) return undefined;
   const differences: string[] = [];
-  const kind = (t: { fromId: string | null; toId: string | null }) =>
-    t.fromId === null ? 'deposit' : t.toId === null ? 'withdrawal' : 'transfer';
-  if (kind(existing) !== kind(request)) differences.push(`it was a ${kind(existing)}, not a ${kind(request)}`);
+  if (existing.kind !== request.kind) differences.push(`it was a ${existing.kind}, not a ${request.kind}`);
   else {
     if (existing.fromId !== request.fromId) differences.push(`source ${existing.fromId}, not ${request.fromId}`);
     if (existing.toId !== request.toId) differences.push(`destination ${existing.toId}, not ${request.toId}`);
   }
   if (existing.amount !== request.amount) differences.push(`amount ${existing.amount}, not ${request.amount}`);
-  if (differences.length > 0) {
-    throw new RoachbankError(
-      'IDEMPOTENCY_CONFLICT',
-      `transfer id ${request.id} was already used with another body: ${differences.join('; ')}`,
-    );
-  }
-  return existing;
+  return new RoachbankError(
+    'IDEMPOTENCY_CONFLICT',
+    `transfer id ${request.id} was already used with another body: ${differences.join('; ')}`,
+  );
 }

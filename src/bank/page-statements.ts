@@ -4,7 +4,7 @@
 
 /** The columns PgBank reads of an account and of a journal row, in every statement. */
 export const accountColumns = 'id, balance, created_at, closed_at';
-export const transferColumns = 'id, from_id, to_id, amount, created_at';
+export const transferColumns = 'id, kind, from_id, to_id, amount, created_at';
 
 /** Accounts oldest first: `$1` the limit; after a cursor, `$2, $3` its (created_at, id). */
 export function listAccountsSql(after: boolean): string {

@@ -1,5 +1,6 @@
-// The product tables (migrations/0001_product_schema.sql) as Drizzle sees them.
-import { bigint, pgSchema, timestamp, uuid } from 'drizzle-orm/pg-core';
+// The product tables (migrations/0001_product_schema.sql, 0004's `kind`) as Drizzle sees them.
+import { bigint, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { MovementKind } from './movement.js';
 
 export const roachbankSchema = pgSchema('roachbank');
 
@@ -12,6 +13,7 @@ export const accountsTable = roachbankSchema.table('accounts', {
 
 export const transfersTable = roachbankSchema.table('transfers', {
   id: uuid('id').primaryKey(),
+  kind: text('kind').$type<MovementKind>().notNull(),
   fromId: uuid('from_id'),
   toId: uuid('to_id'),
   amount: bigint('amount', { mode: 'bigint' }).notNull(),

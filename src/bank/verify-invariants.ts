@@ -8,6 +8,9 @@ import { toMoney } from './money.js';
 // Invariant 3 (each acknowledged id once) is the journal's primary key; workloads check
 // their acknowledged ids against it.
 //
+// A malformed row names neither account, the same account twice, or a kind its sides
+// contradict (a deposit has no source, a withdrawal no destination, a transfer both).
+//
 // One pass over each table: every journal row is read once and counted on both of its
 // sides (the VALUES of two rows), grouped by account; the group of the NULL account
 // holds the money that entered (its `from` sides) and left (its `to` sides). The
@@ -20,7 +23,8 @@ WITH journal AS (
     COALESCE(sum(t.amount) FILTER (WHERE side.is_from), 0) AS sent,
     COALESCE(sum(t.amount) FILTER (WHERE NOT side.is_from), 0) AS received,
     count(*) FILTER (WHERE NOT side.is_from) AS row_count,
-    count(*) FILTER (WHERE NOT side.is_from AND ((t.from_id IS NULL AND t.to_id IS NULL) OR t.from_id = t.to_id)) AS malformed
+    count(*) FILTER (WHERE NOT side.is_from AND ((t.from_id IS NULL AND t.to_id IS NULL) OR t.from_id = t.to_id
+      OR t.kind <> CASE WHEN t.from_id IS NULL THEN 'deposit' WHEN t.to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END)) AS malformed
   FROM roachbank.transfers AS t
   CROSS JOIN LATERAL (VALUES (t.from_id, -t.amount, true), (t.to_id, t.amount, false)) AS side (account_id, delta, is_from)
   GROUP BY side.account_id

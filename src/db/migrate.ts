@@ -96,9 +96,13 @@ async function applyPending(
     if (engine === 'postgresql') await cancelWhenClientDies(client);
     for (const migration of await pendingOf(client, migrations)) {
       if (engine === 'cockroachdb') await client.query(cockroachSchemaJobsDoneSql);
-      for (const statement of migration.statements) {
-        lease.assertHeld();
-        await client.query(statement);
+      for (const [index, statement] of migration.statements.entries()) {
+        const repeat = migration.repeat.includes(index);
+        for (;;) {
+          lease.assertHeld();
+          const { rowCount } = await client.query(statement);
+          if (!repeat || !rowCount) break;
+        }
       }
       await record(client, migration, lease);
       applied.push(migration.version);

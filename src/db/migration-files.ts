@@ -7,7 +7,18 @@ export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly statements: readonly string[];
+  /**
+   * The statements (by index) that run again until they change no row: a backfill in
+   * bounded batches, marked in the file by a line `-- repeat until no row changes`
+   * right above it. One UPDATE of a whole journal would be one transaction of every
+   * row, which CockroachDB's docs advise against ("Bulk-update Data": update in
+   * batches, https://www.cockroachlabs.com/docs/v24.1/bulk-update-data).
+   */
+  readonly repeat: readonly number[];
 }
+
+/** The marker of a statement that runs until it changes no row (`Migration.repeat`). */
+export const repeatMarker = '-- repeat until no row changes';
 
 export type Engine = ServerInfo['kind'];
 
@@ -47,7 +58,8 @@ export async function loadMigrations(dir: string = migrationsDir, engine: Engine
         throw new Error(`migration ${version} must be one file, or one file for each engine: ${[...files.values()].join(', ')}`);
       }
       const file = files.get('both') ?? files.get(engine);
-      return { version, name, statements: splitStatements(await readFile(`${dir}/${file}`, 'utf8')) };
+      const text = await readFile(`${dir}/${file}`, 'utf8');
+      return { version, name, statements: splitStatements(text), repeat: repeatedStatements(text) };
     }),
   );
 }
@@ -66,4 +78,24 @@ export function splitStatements(sql: string): string[] {
   }
   if (current.join('').trim()) throw new Error(`migration ends without ';': ${current.join('\n').trim().slice(0, 60)}`);
   return statements;
+}
+
+/** The indexes (as `splitStatements` counts) of the statements marked with `repeatMarker`. */
+export function repeatedStatements(sql: string): number[] {
+  const repeat: number[] = [];
+  let index = 0;
+  let marked = false;
+  let open = false;
+  for (const line of sql.split('\n')) {
+    if (line.trim() === repeatMarker) marked = true;
+    if (/^\s*--/.test(line) || (line.trim() === '' && !open)) continue;
+    open = true;
+    if (/;\s*$/.test(line)) {
+      if (marked) repeat.push(index);
+      index++;
+      marked = false;
+      open = false;
+    }
+  }
+  return repeat;
 }

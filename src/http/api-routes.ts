@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Bank, Transfer, TransferOutcome } from '../bank/bank.js';
+import type { Bank, TransferOutcome } from '../bank/bank.js';
 import { maxMoney } from '../bank/money.js';
+import { type MovementKind, requestKind } from '../bank/movement.js';
 import { transferManyItems } from '../bank/movement-items.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { HttpMetrics } from './http-metrics.js';
@@ -9,7 +10,6 @@ import { accountView, pageView, transferView, verifyView } from './json-views.js
 import { problemOf } from './problem.js';
 import * as schema from './schemas.js';
 
-type Kind = 'transfer' | 'deposit' | 'withdrawal';
 interface IdRequest {
   Params: { id: string };
 }
@@ -20,11 +20,9 @@ interface KeyedRequest {
   Headers: { 'idempotency-key'?: string };
 }
 
-/** The kind of a movement as it was asked for (a malformed item counts as a transfer). */
-function kindOf(item: unknown): Kind {
-  if (typeof item !== 'object' || item === null) return 'transfer';
-  const { fromId, toId } = item as Partial<Transfer>;
-  return fromId == null && toId != null ? 'deposit' : toId == null && fromId != null ? 'withdrawal' : 'transfer';
+/** The kind of a batch item as it was asked for (one that is not an object counts as a transfer). */
+function kindOf(item: unknown): MovementKind {
+  return typeof item === 'object' && item !== null ? requestKind(item) : 'transfer';
 }
 
 /**
@@ -55,7 +53,7 @@ const page = (query: PageRequest['Querystring']) => ({
  * journal with the same status and body, and money moves once.
  */
 export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: HttpMetrics, databaseUrl: string): void {
-  const count = (kind: Kind, outcome: TransferOutcome | { error: unknown }) =>
+  const count = (kind: MovementKind, outcome: TransferOutcome | { error: unknown }) =>
     metrics.transfers.inc({
       kind,
       outcome:
@@ -69,7 +67,7 @@ export function registerApiRoutes(app: FastifyInstance, bank: Bank, metrics: Htt
     });
 
   /** Answers a money movement: 201 with the transfer, the same for a replay (flagged in a header). */
-  async function moved(kind: Kind, reply: FastifyReply, work: Promise<TransferOutcome>) {
+  async function moved(kind: MovementKind, reply: FastifyReply, work: Promise<TransferOutcome>) {
     try {
       const outcome = await work;
       count(kind, outcome);

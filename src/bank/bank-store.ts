@@ -1,0 +1,71 @@
+import type pg from 'pg';
+import type { RunTransactionOptions } from '../txn/run-transaction.js';
+import type { Account, MovementResult, Transfer } from './bank.js';
+import type { GroupCommitOptions } from './group-commit.js';
+import type { Movement } from './movement.js';
+
+/** A checked request to open an account: its id, its opening balance and the id of the opening deposit. */
+export interface NewAccount {
+  readonly id: string;
+  readonly balance: bigint;
+  readonly openingId: string;
+}
+
+/** Where a keyset page starts: the last row of the page before, as the cursor carries it. */
+export interface PagePosition {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+/** A row of a keyset page, with its `created_at` as the database's text (the cursor keeps microseconds). */
+export type Positioned<T> = T & { readonly position: string };
+
+/** How a store's operations retry: `write` for what changes data, `read` for what only reads (never ambiguous). */
+export interface StoreRetry {
+  readonly write: RunTransactionOptions;
+  readonly read: RunTransactionOptions;
+}
+
+/**
+ * How the bank reaches its tables: one store per data layer (`PgStore` on the
+ * driver, `OrmStore` on Drizzle). The bank (`StoreBank`) owns everything else
+ * (validation, idempotent replays, ambiguous commits, `transferMany`, group
+ * commit), so a store holds only SQL and the retry core's calls. Every store
+ * answers the same contract, translates the database's bank refusals
+ * (`translateDatabaseError`), and runs each call as one retried transaction or
+ * statement; resolving an ambiguous commit is the bank's job, not the store's.
+ */
+export interface BankStore {
+  /** The pool the store runs on; `verify`'s one statement runs there for every store. */
+  readonly pool: pg.Pool;
+  /** The most movements one `moveBatch` call takes: 1 for a store that moves them one by one. */
+  readonly maxBatchSize: number;
+  /** Group commit, when the store coalesces concurrent movements into batches. */
+  readonly groupCommit: GroupCommitOptions | undefined;
+  /**
+   * One attempt at these movements (they keep the batch rule), each answered as
+   * `decideMovement` decides: a refusal or conflict is that item's result. A failure
+   * of the attempt as a whole (connection lost, ambiguous commit, a statement the
+   * database refused for one item's data) is thrown.
+   */
+  moveBatch(items: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]>;
+  /**
+   * Inserts the account and its opening deposit (when the balance is not 0) at once;
+   * undefined, with nothing written, if the account id exists or the opening id is taken.
+   */
+  insertAccount(account: NewAccount): Promise<Account | undefined>;
+  findAccount(id: string): Promise<Account | undefined>;
+  /** The balances of these distinct ids in one statement; absent ids are left out. */
+  readBalances(ids: readonly string[]): Promise<Map<string, bigint>>;
+  /** Accounts oldest first, `limit` of them after `after`. */
+  listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]>;
+  /**
+   * Locks the account and closes it if `closing` says so; `closing` sees the locked
+   * row (undefined if there is none) and answers the account as it stands, or throws.
+   */
+  closeAccount(id: string, closing: (account: Account | undefined) => Account | 'close'): Promise<Account>;
+  /** The journal rows of these ids, as of now. */
+  findTransfers(ids: readonly string[]): Promise<Map<string, Transfer>>;
+  /** An account's journal rows newest first, `limit` of them before `after`. */
+  history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<Transfer>[]>;
+}

@@ -1,0 +1,283 @@
+import { waitBounds } from '../db/wait-bounds.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
+import { runSingleStatement } from '../txn/run-transaction.js';
+import {
+  type Account,
+  type AccountOutcome,
+  type Bank,
+  type CoreBankOptions,
+  type CreateAccountOptions,
+  type MovementOptions,
+  type MovementRequest,
+  type MovementResult,
+  maxTransferManyItems,
+  type Page,
+  type PageRequest,
+  type Transfer,
+  type TransferOutcome,
+  type TransferRequest,
+  type VerifyOptions,
+  type VerifyReport,
+} from './bank.js';
+import { accountNotFound, isDataRefusal } from './bank-errors.js';
+import type { BankStore, StoreRetry } from './bank-store.js';
+import { assertBatchRule, sequentialBatches } from './batch-rule.js';
+import { GroupCommit } from './group-commit.js';
+import { idOrNew, openingIdOf, parseId } from './ids.js';
+import { parseAmount } from './money.js';
+import { type Movement, movement } from './movement.js';
+import { eachReadable } from './movement-items.js';
+import { pageFrom, pageOf } from './page-cursor.js';
+import { isDefiniteAnswer, isRefusal, refusedAfterAmbiguity, resolvingAmbiguity } from './resolve-ambiguity.js';
+import { verifyInvariants } from './verify-invariants.js';
+
+/**
+ * The retry options of a bank's stores, from its options: `onRetry` hears every
+ * retry and the budget holds; reads are marked read-only (a lost connection is
+ * retried, never ambiguous).
+ */
+export function storeRetry(options: CoreBankOptions): StoreRetry {
+  const write = {
+    retryBudgetMs: options.retryBudgetMs ?? waitBounds.retryBudgetMs,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  };
+  return { write, read: { ...write, readOnly: true } };
+}
+
+/**
+ * The bank, once, over a store (DESIGN §1): the checks of every request, idempotent
+ * account opening, ambiguous commits resolved by the journal, `transferMany` in
+ * input order, and group commit where the store batches. Every money movement is one
+ * checked `Movement` answered by `decideMovement` inside the store.
+ *
+ * @example
+ * const bank = new StoreBank(new PgStore(pool, storeRetry({})), {});
+ */
+export class StoreBank implements Bank {
+  readonly #store: BankStore;
+  readonly #onAmbiguous: CoreBankOptions['onAmbiguous'];
+  readonly #group: GroupCommit | undefined;
+  readonly #read: StoreRetry['read'];
+
+  constructor(store: BankStore, options: CoreBankOptions = {}) {
+    this.#store = store;
+    this.#read = storeRetry(options).read;
+    this.#onAmbiguous = options.onAmbiguous;
+    this.#group = store.groupCommit ? new GroupCommit((batch) => this.#runBatch(batch), store.groupCommit) : undefined;
+  }
+
+  async createAccount(options: CreateAccountOptions = {}): Promise<Account> {
+    return (await this.openAccount(options)).account;
+  }
+
+  async openAccount(options: CreateAccountOptions = {}): Promise<AccountOutcome> {
+    const balance =
+      options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
+    const id = idOrNew(options.id, 'account id');
+    const openingId = openingIdOf(id);
+    const created = await this.#resolving(() => this.#store.insertAccount({ id, balance, openingId }));
+    return created
+      ? { account: created, replayed: false }
+      : { account: await this.#existingAccount(id, balance, openingId), replayed: true };
+  }
+
+  async deposit(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<TransferOutcome> {
+    return this.#move(movement({ id: options.id, fromId: null, toId: accountId, amount }), options.signal);
+  }
+
+  async withdraw(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<TransferOutcome> {
+    return this.#move(movement({ id: options.id, fromId: accountId, toId: null, amount }), options.signal);
+  }
+
+  async transfer(request: TransferRequest, options: MovementOptions = {}): Promise<TransferOutcome> {
+    return this.#move(movement(request), options.signal);
+  }
+
+  async transferMany(items: readonly MovementRequest[], options: MovementOptions = {}): Promise<MovementResult[]> {
+    if (!Array.isArray(items)) throw new RoachbankError('INVALID_ARGUMENT', 'transferMany takes an array of movements');
+    if (items.length > maxTransferManyItems) {
+      throw new RoachbankError('INVALID_ARGUMENT', `at most ${maxTransferManyItems} movements in one call, got ${items.length}`);
+    }
+    options.signal?.throwIfAborted();
+    const read = (item: unknown) => {
+      if (typeof item !== 'object' || item === null) throw new RoachbankError('INVALID_ARGUMENT', 'a movement must be an object');
+      return movement(item as MovementRequest);
+    };
+    return eachReadable(items, read, (movements) => this.#moveInOrder(movements, options.signal));
+  }
+
+  async getAccount(id: string): Promise<Account> {
+    const accountId = parseId(id, 'account id');
+    const account = await this.#store.findAccount(accountId);
+    if (!account) throw accountNotFound(accountId);
+    return account;
+  }
+
+  async balances(accountIds: readonly string[]): Promise<bigint[]> {
+    const ids = accountIds.map((id) => parseId(id, 'account id'));
+    const found = await this.#store.readBalances([...new Set(ids)]);
+    return ids.map((id) => {
+      const balance = found.get(id);
+      if (balance === undefined) throw accountNotFound(id);
+      return balance;
+    });
+  }
+
+  async listAccounts(request?: PageRequest): Promise<Page<Account>> {
+    const { limit, after } = pageOf(request);
+    const rows = await this.#store.listAccounts(limit + 1, after);
+    return pageFrom(rows, limit, ({ position: _, ...account }) => account);
+  }
+
+  async closeAccount(id: string): Promise<Account> {
+    const accountId = parseId(id, 'account id');
+    return this.#resolving(() => this.#store.closeAccount(accountId, (account) => closing(accountId, account)));
+  }
+
+  async getTransfer(id: string): Promise<Transfer> {
+    const transferId = parseId(id, 'transfer id');
+    const transfer = (await this.#store.findTransfers([transferId])).get(transferId);
+    if (!transfer) throw new RoachbankError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
+    return transfer;
+  }
+
+  async history(accountId: string, request?: PageRequest): Promise<Page<Transfer>> {
+    const id = parseId(accountId, 'account id');
+    const { limit, after } = pageOf(request);
+    const rows = await this.#store.history(id, limit + 1, after);
+    if (rows.length === 0 && !after) await this.getAccount(id); // an unknown account is an error, not an empty history
+    return pageFrom(rows, limit, ({ position: _, ...transfer }) => transfer);
+  }
+
+  verify(options?: VerifyOptions): Promise<VerifyReport> {
+    return runSingleStatement(this.#store.pool, (client) => verifyInvariants(client, options), this.#read);
+  }
+
+  /** One movement: through group commit when the store batches, else as a batch of one. */
+  async #move(item: Movement, signal: AbortSignal | undefined): Promise<TransferOutcome> {
+    if (this.#group) return this.#group.submit(item, signal);
+    const [answer] = await this.#runBatch([item], signal);
+    if (!answer!.ok) throw answer!.error;
+    return answer!.outcome;
+  }
+
+  /** `transferMany`: consecutive batches that keep input order, each waiting for the one before. */
+  #moveInOrder(movements: readonly Movement[], signal: AbortSignal | undefined): Promise<MovementResult[]> {
+    const size = this.#group ? this.#store.maxBatchSize : 1;
+    return inOrder(
+      sequentialBatches(movements, size),
+      (batch) => this.#runBatch(batch, this.#group ? undefined : signal),
+      signal,
+    );
+  }
+
+  /**
+   * One batch (it keeps the batch rule), answered item by item. A retryable failure
+   * is retried inside the store; an ambiguous commit sends the same batch again,
+   * which finds what the first try journaled; a refusal caused by one item's data
+   * (an INT8 overflow, say) splits the batch in halves until that item stands alone
+   * and gets the answer a single movement would. Any other failure is every item's answer.
+   */
+  async #runBatch(items: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
+    assertBatchRule(items);
+    let answers: MovementResult[];
+    let ambiguity: AmbiguousCommitError | undefined;
+    try {
+      answers = await this.#resolving((earlier) => {
+        ambiguity = earlier;
+        return this.#store.moveBatch(items, signal);
+      });
+    } catch (error) {
+      if (items.length > 1 && isDataRefusal(error)) {
+        const half = items.length >> 1;
+        return [...(await this.#runBatch(items.slice(0, half))), ...(await this.#runBatch(items.slice(half)))];
+      }
+      return items.map(() => ({ ok: false, error }));
+    }
+    // After an attempt with an unknown outcome, a refusal is not the journal's last word.
+    const settled = ambiguity;
+    if (settled === undefined) return answers;
+    return answers.map((answer) =>
+      !answer.ok && isRefusal(answer.error) ? { ok: false, error: refusedAfterAmbiguity(settled, answer.error) } : answer,
+    );
+  }
+
+  /** Runs an idempotent operation, resolving ambiguous commits by running it again. */
+  #resolving<T>(operation: (ambiguity: AmbiguousCommitError | undefined) => Promise<T>): Promise<T> {
+    return resolvingAmbiguity(operation, this.#onAmbiguous ? { onAmbiguous: this.#onAmbiguous } : {});
+  }
+
+  /**
+   * An account whose insert did nothing: the same account again if it was opened with
+   * this balance. Its opening deposit is the journal row under `openingId` only when
+   * that row is exactly what opening it wrote (money entering this account); any other
+   * row there is not its opening. An account that does not exist was not created
+   * because its opening id is taken by another movement: IDEMPOTENCY_CONFLICT.
+   */
+  async #existingAccount(id: string, balance: bigint, openingId: string): Promise<Account> {
+    const account = await this.#store.findAccount(id);
+    if (account === undefined) {
+      throw new RoachbankError(
+        'IDEMPOTENCY_CONFLICT',
+        `account id ${id} cannot be opened with a balance: the id of its opening deposit (${openingId}) is taken by another movement; open it under another id`,
+      );
+    }
+    const opening = (await this.#store.findTransfers([openingId])).get(openingId);
+    const openedWith = opening && opening.kind === 'deposit' && opening.toId === id ? opening.amount : 0n;
+    if (openedWith !== balance) {
+      throw new RoachbankError(
+        'IDEMPOTENCY_CONFLICT',
+        `account id ${id} was already used with another opening balance: ${openedWith}, not ${balance}`,
+      );
+    }
+    return account;
+  }
+}
+
+/** Whether a locked account may be closed: only an empty one; closing a closed one answers it as it is. */
+function closing(id: string, account: Account | undefined): Account | 'close' {
+  if (!account) throw accountNotFound(id);
+  if (account.closedAt) return account;
+  if (account.balance !== 0n) {
+    throw new RoachbankError('ACCOUNT_NOT_EMPTY', `account ${id} holds ${account.balance}: empty it before closing`);
+  }
+  return 'close';
+}
+
+/**
+ * Runs chunks of movements one after another. Once a chunk gets no definite answer
+ * (the database is away, the outcome is unknown) or the signal fires, the chunks
+ * after it are not sent: they fail with that reason (DATABASE_UNAVAILABLE, "not sent").
+ */
+async function inOrder(
+  chunks: readonly (readonly Movement[])[],
+  run: (chunk: readonly Movement[]) => Promise<MovementResult[]>,
+  signal: AbortSignal | undefined,
+): Promise<MovementResult[]> {
+  const answers: MovementResult[] = [];
+  let stop: unknown;
+  for (const chunk of chunks) {
+    const chunkAnswers = stop === undefined ? await run(chunk) : chunk.map((): MovementResult => ({ ok: false, error: stop }));
+    answers.push(...chunkAnswers);
+    stop ??= stopReason(chunkAnswers, signal);
+  }
+  return answers;
+}
+
+/** Why the movements after these answers must not be sent, if they must not. */
+function stopReason(answers: readonly MovementResult[], signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return signal.reason;
+  for (const answer of answers) {
+    if (answer.ok || isDefiniteAnswer(answer.error)) continue;
+    const why = answer.error instanceof Error ? answer.error.message : String(answer.error);
+    return new RoachbankError(
+      'DATABASE_UNAVAILABLE',
+      `not sent: an earlier movement of this call got no definite answer (${why})`,
+      {
+        cause: answer.error,
+      },
+    );
+  }
+  return undefined;
+}
