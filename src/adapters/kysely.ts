@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { AttemptSession, SessionSource } from '../txn/attempt-session.js';
+import { type AttemptSession, coreSteps, type SessionSource } from '../txn/attempt-session.js';
 import { type RunTransactionOptions, runTransactionOn } from '../txn/run-transaction.js';
 
 /**
@@ -44,14 +44,17 @@ export function kyselySessionSource<DB>(db: Kysely<DB>): SessionSource<Transacti
     async open(mode) {
       const builder = db.startTransaction().setIsolationLevel(mode.isolation);
       const trx = await (mode.readOnly ? builder.setAccessMode('read only') : builder).execute();
-      const run = async (text: string) => (await sql.raw<Record<string, unknown>>(text).execute(trx)).rows;
+      const query = async (text: string) => (await sql.raw<Record<string, unknown>>(text).execute(trx)).rows;
+      const execute = async (text: string) => {
+        await sql.raw(text).execute(trx);
+      };
       const end = () => (trx.isCommitted || trx.isRolledBack ? Promise.resolve() : trx.rollback().execute());
       const session: AttemptSession<Transaction<DB>> = {
         handle: trx,
         async begin(_mode, savepoint) {
-          if (savepoint) await run(`SAVEPOINT ${savepoint}`);
+          if (savepoint) await execute(`SAVEPOINT ${savepoint}`);
         },
-        run,
+        ...coreSteps({ query, execute }),
         async commit() {
           await trx.commit().execute();
           return 'committed';

@@ -1,4 +1,4 @@
-import type { AttemptSession, SessionSource } from '../txn/attempt-session.js';
+import { type AttemptSession, coreSteps, type SessionSource } from '../txn/attempt-session.js';
 import { type RunTransactionOptions, runTransactionOn } from '../txn/run-transaction.js';
 
 /** What the adapter uses of an interactive-transaction client (`tx`) of Prisma. */
@@ -110,11 +110,12 @@ export function prismaSessionSource<Tx extends PrismaTransactionClient>(
         async begin(_mode, savepoint) {
           if (savepoint) await tx.$executeRawUnsafe(`SAVEPOINT ${savepoint}`);
         },
-        async run(text) {
-          if (/^\s*SELECT\b/i.test(text)) return tx.$queryRawUnsafe<Record<string, unknown>[]>(text);
-          await tx.$executeRawUnsafe(text);
-          return [];
-        },
+        ...coreSteps({
+          query: (text) => tx.$queryRawUnsafe<Record<string, unknown>[]>(text),
+          execute: async (text) => {
+            await tx.$executeRawUnsafe(text);
+          },
+        }),
         async commit() {
           await end(true);
           return 'committed';

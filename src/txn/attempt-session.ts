@@ -1,3 +1,5 @@
+import { serverVersionSql } from './detect-server.js';
+
 /** What the server last said about a session's transaction. */
 export type TransactionState = 'idle' | 'open' | 'failed';
 
@@ -14,7 +16,7 @@ export interface BeginMode {
  * node-postgres, and one per adapter (Kysely, Knex, TypeORM, Sequelize,
  * Prisma), so every layer gets the same contract from one loop.
  */
-export interface AttemptSession<Tx> {
+export interface AttemptSession<Tx> extends CoreSteps {
   /** What the transaction callback receives: the layer's own transaction object. */
   readonly handle: Tx;
   /**
@@ -22,8 +24,6 @@ export interface AttemptSession<Tx> {
    * retry savepoint when one is named (CockroachDB's protocol).
    */
   begin(mode: BeginMode, savepoint: string | undefined): Promise<void>;
-  /** Runs one of the core's own statements (`SELECT version()`, savepoints) and returns its rows. */
-  run(sql: string): Promise<readonly Record<string, unknown>[]>;
   /** COMMIT. `rolled back` when the server answered COMMIT with ROLLBACK (a failed transaction). */
   commit(): Promise<'committed' | 'rolled back'>;
   rollback(): Promise<void>;
@@ -39,6 +39,43 @@ export interface AttemptSession<Tx> {
   release(): Promise<void>;
   /** Destroys the connection: it never goes back to a pool. Never throws. */
   discard(reason: unknown): void;
+}
+
+/**
+ * The retry core's own statements, as steps that say what they are: a layer runs
+ * each as it runs any statement, and knows from the step whether rows come back.
+ * `coreSteps` writes their SQL, once, for every layer.
+ */
+export interface CoreSteps {
+  /** RELEASE SAVEPOINT: CockroachDB's commit under the savepoint protocol. */
+  releaseSavepoint(name: string): Promise<void>;
+  /** ROLLBACK TO SAVEPOINT: undoes an attempt and keeps the transaction (and its priority). */
+  rollbackToSavepoint(name: string): Promise<void>;
+  /** A statement that does nothing, to ask the server whether the transaction still runs (25P02 if not). */
+  probe(): Promise<void>;
+  /** `SELECT version()`: which server this is, and so which protocol it gets. */
+  serverVersion(): Promise<string>;
+}
+
+/** How a layer runs a statement of the core's: `query` answers rows, `execute` answers none. */
+export interface StatementRunner {
+  query(sql: string): Promise<readonly Record<string, unknown>[]>;
+  execute(sql: string): Promise<void>;
+}
+
+/**
+ * The core's steps on a layer's statement runner.
+ *
+ * @example
+ * const steps = coreSteps({ query: async (sql) => (await client.query(sql)).rows, execute: async (sql) => void (await client.query(sql)) });
+ */
+export function coreSteps(runner: StatementRunner): CoreSteps {
+  return {
+    releaseSavepoint: (name) => runner.execute(`RELEASE SAVEPOINT ${name}`),
+    rollbackToSavepoint: (name) => runner.execute(`ROLLBACK TO SAVEPOINT ${name}`),
+    probe: () => runner.execute('SELECT 1'),
+    serverVersion: async () => String((await runner.query(serverVersionSql))[0]?.version ?? ''),
+  };
 }
 
 /** Where sessions come from: one data layer's handle (a pool, a Kysely, a DataSource, ...). */

@@ -1,5 +1,12 @@
 import type pg from 'pg';
-import type { AttemptSession, BeginMode, SessionSource, TransactionState } from './attempt-session.js';
+import {
+  type AttemptSession,
+  type BeginMode,
+  type CoreSteps,
+  coreSteps,
+  type SessionSource,
+  type TransactionState,
+} from './attempt-session.js';
 import { watchClient } from './watched-client.js';
 
 /**
@@ -37,9 +44,7 @@ export function pgSession(
     async begin(mode: BeginMode, savepoint: string | undefined) {
       await raw.query(savepoint ? `${beginStatement(mode)}; SAVEPOINT ${savepoint}` : beginStatement(mode));
     },
-    async run(sql: string) {
-      return (await raw.query(sql)).rows;
-    },
+    ...clientSteps(raw),
     async commit() {
       return (await raw.query('COMMIT')).command === 'ROLLBACK' ? 'rolled back' : 'committed';
     },
@@ -128,7 +133,7 @@ export function sessionOnConnection<Tx>(raw: pg.ClientBase, layer: LayerOnConnec
       return layer.handle;
     },
     begin: (mode, savepoint) => layer.begin(mode, savepoint),
-    run: async (text) => (await raw.query(text)).rows,
+    ...clientSteps(raw),
     commit: () => layer.commit(),
     rollback: () => layer.rollback(),
     state: () => pgTransactionState(raw),
@@ -147,4 +152,14 @@ export function sessionOnConnection<Tx>(raw: pg.ClientBase, layer: LayerOnConnec
     },
     discard,
   };
+}
+
+/** The core's steps sent straight to a node-postgres connection. */
+function clientSteps(raw: pg.ClientBase): CoreSteps {
+  return coreSteps({
+    query: async (sql) => (await raw.query(sql)).rows,
+    execute: async (sql) => {
+      await raw.query(sql);
+    },
+  });
 }
