@@ -126,7 +126,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return sendProblem(reply, problemOf(unknownRoute, request, databaseUrl));
   });
 
-  registerApiRoutes(app, bank, metrics, databaseUrl);
+  await registerApiRoutes(app, { bank, metrics, databaseUrl });
 
   app.get('/healthz', { schema: { hide: true } }, async (request, reply) => {
     try {

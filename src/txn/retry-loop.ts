@@ -69,7 +69,8 @@ export function runExplicitAttempts<Tx, T>(
 ): Promise<T> {
   const mode: BeginMode = { isolation: settings.isolation, readOnly: settings.readOnly };
   return retrying<Tx, T>(settings, async (attempt, state) => {
-    const held = (state.held ??= await connect(source, mode, settings.protocol, state.remainingMs()));
+    state.held ??= await connect(source, mode, settings.protocol, state.remainingMs());
+    const held = state.held;
     const { layer } = held;
     if (!held.begun) {
       await step('begin', () => layer.begin(mode, held.protocol === 'savepoint' ? savepointName : undefined));
@@ -106,7 +107,8 @@ export function runImplicitAttempts<Tx, T>(
 ): Promise<T> {
   const mode: BeginMode = { isolation: settings.isolation, readOnly: settings.readOnly };
   return retrying<Tx, T>(settings, async (attempt, state) => {
-    const held = (state.held ??= await connect(source, mode, 'plain', state.remainingMs()));
+    state.held ??= await connect(source, mode, 'plain', state.remainingMs());
+    const held = state.held;
     const { layer } = held;
     layer.startAttempt();
     const value = await step('commit', async () => {

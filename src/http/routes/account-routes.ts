@@ -1,0 +1,100 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { idFromKey } from '../idempotency-key.js';
+import { accountView, pageView, transferView } from '../json-views.js';
+import * as schema from '../schemas.js';
+import { type ApiContext, type IdRequest, type KeyedRequest, links, type PageRequest, page } from './api-context.js';
+
+/** Accounts: open (once per Idempotency-Key), list, read, close, and each one's history. */
+export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank }) => {
+  app.post<{ Body: { balance?: string } } & KeyedRequest>(
+    '/accounts',
+    {
+      schema: {
+        operationId: 'createAccount',
+        summary: 'Open an account',
+        tags: ['accounts'],
+        headers: schema.idempotencyHeaders,
+        body: schema.createAccountBody,
+        response: { 201: schema.account, ...schema.errors },
+      },
+      links: { 201: links.fromAccount('$response.body#/id') },
+    },
+    async (request, reply) => {
+      const id = idFromKey(request.headers['idempotency-key']);
+      // The schema lets only digits through; the bank checks the range.
+      const balance = request.body?.balance;
+      const { account, replayed } = await bank.openAccount({
+        ...(id ? { id } : {}),
+        ...(balance === undefined ? {} : { balance: BigInt(balance) }),
+      });
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(accountView(account));
+    },
+  );
+
+  app.get<PageRequest>(
+    '/accounts',
+    {
+      schema: {
+        operationId: 'listAccounts',
+        summary: 'List accounts, oldest first',
+        tags: ['accounts'],
+        querystring: schema.pageQuery,
+        response: { 200: schema.page(schema.account), ...schema.errors },
+      },
+      links: { 200: { NextPage: { operationId: 'listAccounts', parameters: { cursor: '$response.body#/next' } } } },
+    },
+    async (request) => pageView(await bank.listAccounts(page(request.query)), accountView),
+  );
+
+  app.get<IdRequest>(
+    '/accounts/:id',
+    {
+      schema: {
+        operationId: 'getAccount',
+        summary: 'One account, open or closed',
+        tags: ['accounts'],
+        params: schema.idParams,
+        response: { 200: schema.account, ...schema.errors },
+      },
+    },
+    async (request) => accountView(await bank.getAccount(request.params.id)),
+  );
+
+  app.post<IdRequest>(
+    '/accounts/:id/close',
+    {
+      schema: {
+        operationId: 'closeAccount',
+        summary: 'Close an account whose balance is 0',
+        tags: ['accounts'],
+        params: schema.idParams,
+        response: { 200: schema.account, ...schema.errors },
+      },
+    },
+    async (request) => accountView(await bank.closeAccount(request.params.id)),
+  );
+
+  app.get<IdRequest & PageRequest>(
+    '/accounts/:id/transfers',
+    {
+      schema: {
+        operationId: 'listAccountTransfers',
+        summary: "An account's journal rows, newest first",
+        tags: ['accounts'],
+        params: schema.idParams,
+        querystring: schema.pageQuery,
+        response: { 200: schema.page(schema.transfer), ...schema.errors },
+      },
+      links: {
+        200: {
+          NextPage: {
+            operationId: 'listAccountTransfers',
+            parameters: { id: '$request.path.id', cursor: '$response.body#/next' },
+          },
+        },
+      },
+    },
+    async (request) => pageView(await bank.history(request.params.id, page(request.query)), transferView),
+  );
+};
