@@ -1,7 +1,7 @@
 // A full batch's answer fits in 16 KiB, the results buffer of CockroachDB clusters
 // that keep the old default of `sql.defaults.results_buffer.size`: past it the server
 // has begun sending rows and can no longer retry the statement itself, so a read
-// refresh failure reaches the client as 40001 (`MovementRow` cites the rule). The
+// refresh failure reaches the client as 40001 (`StatementAnswerRow` cites the rule). The
 // bytes are counted as the server writes them in the text format node-postgres asks
 // for, with each timestamptz at CockroachDB's widest text (`2026-12-02 14:40:00.123456+00:00`).
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { randomUUID as newId } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { groupCommitDefaults } from '../src/bank/group-commit.js';
+import { requestKind } from '../src/bank/movement.js';
 import { moveBatchSql } from '../src/bank/movement-statements.js';
 import { PgBank } from '../src/bank/pg-bank.js';
 import { migrate } from '../src/db/migrate.js';
@@ -64,6 +65,7 @@ describe(`a batch of ${size} movements answers in less than ${resultsBuffer} byt
         items.map((item) => item.fromId),
         items.map((item) => item.toId),
         items.map((item) => item.amount.toString()),
+        items.map((item) => requestKind(item)),
       ],
       rowMode: 'array',
     });

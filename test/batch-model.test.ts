@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { MovementRequest, MovementResult } from '../src/bank/bank.js';
 import { BatchRule } from '../src/bank/batch-rule.js';
-import { type Movement, movement } from '../src/bank/movement.js';
+import { type CheckedMovement, movement } from '../src/bank/movement.js';
 import { PgBank } from '../src/bank/pg-bank.js';
 import { createPool } from '../src/db/create-pool.js';
 import { ensureSchema } from '../src/db/migrate.js';
@@ -42,10 +42,10 @@ const kindOf = (m: { fromId: string | null; toId: string | null }) =>
 class SequentialBank {
   readonly balances = new Map<string, bigint>();
   readonly closed = new Set<string>();
-  readonly journal = new Map<string, Movement>();
+  readonly journal = new Map<string, CheckedMovement>();
 
   apply(request: MovementRequest): Answer {
-    let item: Movement;
+    let item: CheckedMovement;
     try {
       item = movement(request);
     } catch (error) {
@@ -54,7 +54,7 @@ class SequentialBank {
     return this.applyChecked(item);
   }
 
-  applyChecked(item: Movement): Answer {
+  applyChecked(item: CheckedMovement): Answer {
     const existing = this.journal.get(item.id);
     if (existing) {
       // The same id: a replay of the same body, or a conflict that names every difference.
@@ -188,7 +188,7 @@ async function balancesOf(db: TestDatabase, accounts: readonly string[]): Promis
 }
 
 /** The single call for a movement: deposit, withdraw or transfer. */
-function call(bank: PgBank, { id, fromId, toId, amount }: Movement) {
+function call(bank: PgBank, { id, fromId, toId, amount }: CheckedMovement) {
   if (fromId === null) return bank.deposit(toId!, amount, { id });
   if (toId === null) return bank.withdraw(fromId, amount, { id });
   return bank.transfer({ id, fromId, toId, amount });
@@ -262,9 +262,9 @@ describe(`group commit against a sequential model (seed ${seed}, ROACHBANK_MODEL
       const { model, accounts, items } = await openCase(bank, random, false);
       // What may share one batch: checked items that keep the batch rule.
       const rule = new BatchRule({ sequential: false });
-      const batch: Movement[] = [];
+      const batch: CheckedMovement[] = [];
       for (const request of items) {
-        let item: Movement;
+        let item: CheckedMovement;
         try {
           item = movement(request);
         } catch {
@@ -288,7 +288,7 @@ describe(`group commit against a sequential model (seed ${seed}, ROACHBANK_MODEL
       const answers = results.map(answerOf);
       const refused = batch.filter((_, i) => !answers[i]!.ok);
       const accepted = batch.filter((_, i) => answers[i]!.ok);
-      const serial = new Map<Movement, Answer>();
+      const serial = new Map<CheckedMovement, Answer>();
       for (const item of [...refused, ...accepted]) serial.set(item, model.applyChecked(item));
       assert.deepEqual(
         answers,

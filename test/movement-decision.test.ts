@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { Transfer } from '../src/bank/bank.js';
+import type { JournalEntry } from '../src/bank/bank.js';
 import { movement } from '../src/bank/movement.js';
 import { decideMovement } from '../src/bank/movement-decision.js';
 
 const [a, b] = [randomUUID(), randomUUID()];
 const request = movement({ fromId: a, toId: b, amount: 100n });
-const row = (body: Partial<Transfer> = {}): Transfer => ({
+const row = (body: Partial<JournalEntry> = {}): JournalEntry => ({
   id: request.id,
   kind: 'transfer',
   fromId: a,

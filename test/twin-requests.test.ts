@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Bank, BankOptions, Flavor, TransferOutcome } from '../src/bank/bank.js';
+import type { Bank, BankOptions, Flavor, MovementOutcome } from '../src/bank/bank.js';
 import { createBank } from '../src/bank/create-bank.js';
 import { createPool } from '../src/db/create-pool.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
-type Send = (bank: Bank, id: string, fromId: string, toId: string) => Promise<TransferOutcome>;
+type Send = (bank: Bank, id: string, fromId: string, toId: string) => Promise<MovementOutcome>;
 const single: Send = (bank, id, fromId, toId) => bank.transfer({ id, fromId, toId, amount: 100n });
 const many: Send = async (bank, id, fromId, toId) => {
   const [result] = await bank.transferMany([{ id, fromId, toId, amount: 100n }]);

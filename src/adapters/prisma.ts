@@ -64,7 +64,11 @@ const isolationNames = {
 /** Thrown inside Prisma's callback to make it roll back; never leaves the session. */
 class RollBack extends Error {}
 
-/** Sessions on a PrismaClient: each is one interactive transaction, left open until the core ends it. */
+/**
+ * Sessions on a PrismaClient: each is one interactive transaction, left open until the core ends it.
+ * Longer than 60 lines on purpose: Prisma's transaction lives inside its own callback, and
+ * every step of the session reaches into that callback's promises, so they share one closure.
+ */
 export function prismaSessionSource<Tx extends PrismaTransactionClient>(
   prisma: PrismaClientLike<Tx>,
   limits: PrismaTransactionLimits = {},

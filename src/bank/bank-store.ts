@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { RunTransactionOptions } from '../txn/run-transaction.js';
-import type { Account, MovementResult, Transfer } from './bank.js';
+import type { Account, JournalEntry, MovementResult } from './bank.js';
 import type { GroupCommitOptions } from './group-commit.js';
-import type { Movement } from './movement.js';
+import type { CheckedMovement } from './movement.js';
 
 /** A checked request to open an account: its id, its opening balance and the id of the opening deposit. */
 export interface NewAccount {
@@ -48,7 +48,7 @@ export interface BankStore {
    * of the attempt as a whole (connection lost, ambiguous commit, a statement the
    * database refused for one item's data) is thrown.
    */
-  moveBatch(items: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]>;
+  moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]>;
   /**
    * Inserts the account and its opening deposit (when the balance is not 0) at once;
    * undefined, with nothing written, if the account id exists or the opening id is taken.
@@ -65,7 +65,7 @@ export interface BankStore {
    */
   closeAccount(id: string, closing: (account: Account | undefined) => Account | 'close'): Promise<Account>;
   /** The journal rows of these ids, as of now. */
-  findTransfers(ids: readonly string[]): Promise<Map<string, Transfer>>;
+  findTransfers(ids: readonly string[]): Promise<Map<string, JournalEntry>>;
   /** An account's journal rows newest first, `limit` of them before `after`. */
-  history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<Transfer>[]>;
+  history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]>;
 }

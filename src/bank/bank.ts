@@ -17,7 +17,7 @@ export interface Account {
  * `fromId` null; an opening balance is one), `withdrawal` (money leaving, `toId`
  * null) or `transfer` (both sides).
  */
-export interface Transfer {
+export interface JournalEntry {
   readonly id: string;
   readonly kind: MovementKind;
   readonly fromId: string | null;
@@ -26,12 +26,16 @@ export interface Transfer {
   readonly createdAt: Date;
 }
 
-/** What a money-moving call did: `replayed` when the id was already in the journal with the same body. */
-export interface TransferOutcome {
-  readonly transfer: Transfer;
+/**
+ * The answer to a money-moving call: the journal entry it made (or found), and
+ * `replayed` when the id was already in the journal with the same body.
+ */
+export interface MovementOutcome {
+  readonly transfer: JournalEntry;
   readonly replayed: boolean;
 }
 
+/** The caller's request for `transfer`: a `MovementRequest` with both sides. */
 export interface TransferRequest {
   /** The idempotency key; a fresh UUID when omitted. */
   readonly id?: string;
@@ -39,6 +43,12 @@ export interface TransferRequest {
   readonly toId: string;
   readonly amount: bigint;
 }
+
+/** @deprecated The journal's row is `JournalEntry`; this name stays for code written before it. */
+export type Transfer = JournalEntry;
+
+/** @deprecated The answer to a money-moving call is `MovementOutcome`; this name stays for code written before it. */
+export type TransferOutcome = MovementOutcome;
 
 /** Options of one money-moving call. */
 export interface MovementOptions {
@@ -51,8 +61,9 @@ export interface MovementOptions {
 }
 
 /**
- * One movement of `transferMany`: a transfer (both sides), a deposit (no `fromId`)
- * or a withdrawal (no `toId`). Checked like a single call; a malformed one fails alone.
+ * The caller's request to move money, as `transferMany` takes it: a transfer (both
+ * sides), a deposit (no `fromId`) or a withdrawal (no `toId`). Checked like a single
+ * call; a malformed one fails alone.
  */
 export interface MovementRequest {
   /** The idempotency key; a fresh UUID when omitted. */
@@ -64,12 +75,12 @@ export interface MovementRequest {
 }
 
 /**
- * The answer to one movement of `transferMany`: its outcome, or the error the
+ * The answer to one item of `transferMany`: its `MovementOutcome`, or the error the
  * same single call would have thrown (a `RoachbankError` with a DESIGN §3 code,
  * or the database's own error when it failed some other way).
  */
 export type MovementResult =
-  | { readonly ok: true; readonly outcome: TransferOutcome }
+  | { readonly ok: true; readonly outcome: MovementOutcome }
   | { readonly ok: false; readonly error: unknown };
 
 /** The most movements one `transferMany` call takes. */
@@ -195,9 +206,9 @@ export interface Bank {
   listAccounts(page?: PageRequest): Promise<Page<Account>>;
   /** Closes an account whose balance is 0 (ACCOUNT_NOT_EMPTY otherwise); closing it again returns it as it is. */
   closeAccount(id: string): Promise<Account>;
-  deposit(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<TransferOutcome>;
-  withdraw(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<TransferOutcome>;
-  transfer(request: TransferRequest, options?: MovementOptions): Promise<TransferOutcome>;
+  deposit(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<MovementOutcome>;
+  withdraw(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<MovementOutcome>;
+  transfer(request: TransferRequest, options?: MovementOptions): Promise<MovementOutcome>;
   /**
    * Many movements in one call, answered one by one in input order, as if they ran
    * one after another: item i sees the effect of every item before it. The `pg`
@@ -209,9 +220,9 @@ export interface Bank {
    */
   transferMany(items: readonly MovementRequest[], options?: MovementOptions): Promise<MovementResult[]>;
   /** A journal row by its id; TRANSFER_NOT_FOUND if there is none. */
-  getTransfer(id: string): Promise<Transfer>;
+  getTransfer(id: string): Promise<JournalEntry>;
   /** The journal rows of an account, newest first. */
-  history(accountId: string, page?: PageRequest): Promise<Page<Transfer>>;
+  history(accountId: string, page?: PageRequest): Promise<Page<JournalEntry>>;
   /** Checks DESIGN §3's invariants in one statement, one pass over each table. */
   verify(options?: VerifyOptions): Promise<VerifyReport>;
 }

@@ -1,4 +1,4 @@
-import type { Movement } from './movement.js';
+import type { CheckedMovement } from './movement.js';
 
 /**
  * Which movements may share one batch statement (DESIGN §7).
@@ -43,7 +43,7 @@ export class BatchRule {
   }
 
   /** Whether the movement may join the batch under the rule. */
-  admits(item: Movement): boolean {
+  admits(item: CheckedMovement): boolean {
     if (this.#ids.has(item.id)) return false;
     if (item.fromId !== null && (this.#debited.has(item.fromId) || (this.#sequential && this.#credited.has(item.fromId)))) {
       return false;
@@ -52,7 +52,7 @@ export class BatchRule {
   }
 
   /** Adds a movement that `admits` allowed. */
-  add(item: Movement): void {
+  add(item: CheckedMovement): void {
     this.#ids.add(item.id);
     if (item.fromId !== null) this.#debited.add(item.fromId);
     if (item.toId !== null) this.#credited.add(item.toId);
@@ -68,7 +68,7 @@ export class BatchRule {
  * // aToB credits B, so bToC (which debits B) waits for the next batch:
  * sequentialBatches([aToB, cToD, bToC], 1000) // [[aToB, cToD], [bToC]]
  */
-export function sequentialBatches<T extends Movement>(items: readonly T[], maxSize: number): T[][] {
+export function sequentialBatches<T extends CheckedMovement>(items: readonly T[], maxSize: number): T[][] {
   const batches: T[][] = [];
   let batch: T[] = [];
   let rule = new BatchRule({ sequential: true });
@@ -86,7 +86,7 @@ export function sequentialBatches<T extends Movement>(items: readonly T[], maxSi
 }
 
 /** Throws if a batch breaks the rule: the statement's answers would then be wrong, so it must never be sent. */
-export function assertBatchRule(items: readonly Movement[]): void {
+export function assertBatchRule(items: readonly CheckedMovement[]): void {
   const rule = new BatchRule({ sequential: false });
   for (const item of items) {
     if (!rule.admits(item))

@@ -1,6 +1,6 @@
-import type { MovementResult, TransferOutcome } from './bank.js';
+import type { MovementOutcome, MovementResult } from './bank.js';
 import { BatchRule } from './batch-rule.js';
-import type { Movement } from './movement.js';
+import type { CheckedMovement } from './movement.js';
 
 /** How batches form: both measured (BENCHMARKS.md), both tunable. */
 export interface GroupCommitOptions {
@@ -13,11 +13,11 @@ export interface GroupCommitOptions {
 export const groupCommitDefaults = { maxSize: 256, maxInFlight: 2 } as const;
 
 /** Sends one batch (it keeps the batch rule) and answers each movement, in order. */
-export type BatchRunner = (batch: readonly Movement[]) => Promise<MovementResult[]>;
+export type BatchRunner = (batch: readonly CheckedMovement[]) => Promise<MovementResult[]>;
 
 interface Waiter {
-  readonly item: Movement;
-  readonly resolve: (outcome: TransferOutcome) => void;
+  readonly item: CheckedMovement;
+  readonly resolve: (outcome: MovementOutcome) => void;
   readonly reject: (error: unknown) => void;
   /** Answered, or released by its AbortSignal: nothing more is owed to it. */
   settled: boolean;
@@ -74,9 +74,9 @@ export class GroupCommit {
   }
 
   /** Queues one movement for the next batch; resolves with its outcome, rejects with its error. */
-  submit(item: Movement, signal?: AbortSignal): Promise<TransferOutcome> {
+  submit(item: CheckedMovement, signal?: AbortSignal): Promise<MovementOutcome> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<TransferOutcome>((resolve, reject) => {
+    return new Promise<MovementOutcome>((resolve, reject) => {
       const waiter: Waiter = { item, resolve, reject, settled: false };
       if (signal) {
         const onAbort = () => this.#settle(waiter, { ok: false, error: signal.reason });
@@ -119,7 +119,7 @@ export class GroupCommit {
   }
 
   /** Neither its id nor its accounts are in a batch that is out. */
-  #free(item: Movement): boolean {
+  #free(item: CheckedMovement): boolean {
     if (this.#idsInFlight.has(item.id)) return false;
     return !accountsOf(item).some((account) => this.#accountsInFlight.has(account));
   }
@@ -164,6 +164,6 @@ export class GroupCommit {
   }
 }
 
-function accountsOf(item: Movement): string[] {
+function accountsOf(item: CheckedMovement): string[] {
   return item.fromId === null ? [item.toId!] : item.toId === null ? [item.fromId] : [item.fromId, item.toId];
 }

@@ -1,7 +1,7 @@
 import type { RoachbankError } from '../errors/roachbank-error.js';
-import type { Transfer } from './bank.js';
+import type { JournalEntry } from './bank.js';
 import { accountNotFound, insufficientFunds } from './bank-errors.js';
-import { bodyConflict, type Movement } from './movement.js';
+import { bodyConflict, type CheckedMovement } from './movement.js';
 
 /** A movement's accounts as its writer locked them: absent when the account is not open (or does not exist). */
 export interface LockedSides {
@@ -16,12 +16,12 @@ export interface LockedSides {
  * the row, `null` when it holds none, or `'unread'` when the writer has not read it
  * (it then relies on the journal's unique id to keep a second row out).
  */
-export type JournalWord = Transfer | null | 'unread';
+export type JournalWord = JournalEntry | null | 'unread';
 
 /** The outcome of a movement, decided; `read the journal` when only the journal can make a refusal true. */
 export type MovementDecision =
   | { readonly action: 'journal' }
-  | { readonly action: 'replay'; readonly transfer: Transfer }
+  | { readonly action: 'replay'; readonly transfer: JournalEntry }
   | { readonly action: 'refuse'; readonly error: RoachbankError }
   | { readonly action: 'read the journal' };
 
@@ -42,7 +42,7 @@ export type MovementDecision =
  * @example
  * decideMovement(m, { fromBalance: 50n, toOpen: true }, null) // refuse: INSUFFICIENT_FUNDS when m.amount > 50
  */
-export function decideMovement(request: Movement, locked: LockedSides, journaled: JournalWord): MovementDecision {
+export function decideMovement(request: CheckedMovement, locked: LockedSides, journaled: JournalWord): MovementDecision {
   if (journaled !== null && journaled !== 'unread') {
     const conflict = bodyConflict(journaled, request);
     return conflict ? { action: 'refuse', error: conflict } : { action: 'replay', transfer: journaled };
@@ -53,7 +53,7 @@ export function decideMovement(request: Movement, locked: LockedSides, journaled
 }
 
 /** Steps 2 and 3: why these accounts refuse the movement, if they do. */
-function accountsRefusal(request: Movement, { fromBalance, toOpen }: LockedSides): RoachbankError | undefined {
+function accountsRefusal(request: CheckedMovement, { fromBalance, toOpen }: LockedSides): RoachbankError | undefined {
   if (request.fromId !== null && fromBalance === undefined) return accountNotFound(request.fromId, 'open');
   if (request.toId !== null && !toOpen) return accountNotFound(request.toId, 'open');
   if (request.fromId !== null && fromBalance! < request.amount)

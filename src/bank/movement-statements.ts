@@ -1,7 +1,7 @@
 // The two statements that move money, one movement or a whole batch, each in one round
 // trip and one commit. Each enforces, atomically, the predicate of `decideMovement`
 // (an id not yet journaled, open accounts, enough funds) and answers in the same
-// columns (`MovementRow`): what that decision needs to answer a movement it did not
+// columns (`StatementAnswerRow`): what that decision needs to answer a movement it did not
 // journal, after the journal has been read again (`PgStore`). Both read nothing that the client
 // then writes: their safety comes from the row locks taken in id order, the journal's
 // unique id and CHECK (balance >= 0), so they are correct at READ COMMITTED, where
@@ -20,7 +20,7 @@
  * other columns are there only for a movement the statement did not journal, and the
  * journal row under its id is read afterwards (`PgStore`), not sent here.
  */
-export interface MovementRow {
+export interface StatementAnswerRow {
   /** Set when this statement journaled the movement; the other columns are then not read. */
   readonly created_at: Date | null;
   /** The source is open (true for a deposit, which has none). */
@@ -98,7 +98,7 @@ WHERE (SELECT count(*) FROM moved) >= 0`;
 //   one sum per account, so no target row meets two source rows, which CockroachDB would
 //   resolve arbitrarily. Journal and balances are two tables, each modified once;
 // - the answer: a journaled item's row is its `created_at` and NULLs, so a full batch fits
-//   a 16 KiB results buffer (`MovementRow` says why); `moved` is referenced in the WHERE,
+//   a 16 KiB results buffer (`StatementAnswerRow` says why); `moved` is referenced in the WHERE,
 //   as it was in every row before, at no cost per row.
 export const moveBatchSql = `
 WITH item AS (

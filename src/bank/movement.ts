@@ -1,5 +1,5 @@
 import { RoachbankError } from '../errors/roachbank-error.js';
-import type { Transfer } from './bank.js';
+import type { JournalEntry } from './bank.js';
 import { idOrNew, openingIdOf, parseId } from './ids.js';
 import { parseAmount } from './money.js';
 
@@ -19,7 +19,7 @@ interface Body {
 }
 
 /** A checked request to move money, by kind: money entering, leaving, or between two accounts. */
-export type Movement =
+export type CheckedMovement =
   | (Body & { readonly kind: 'deposit'; readonly fromId: null; readonly toId: string })
   | (Body & { readonly kind: 'withdrawal'; readonly fromId: string; readonly toId: null })
   | (Body & { readonly kind: 'transfer'; readonly fromId: string; readonly toId: string });
@@ -45,7 +45,12 @@ export function requestKind(request: { readonly fromId?: unknown; readonly toId?
  * @example
  * movement({ fromId: a, toId: b, amount: 100n }) // { kind: 'transfer', id: <fresh uuid>, fromId: a, toId: b, amount: 100n }
  */
-export function movement(request: { id?: string; fromId?: string | null; toId?: string | null; amount: unknown }): Movement {
+export function movement(request: {
+  id?: string;
+  fromId?: string | null;
+  toId?: string | null;
+  amount: unknown;
+}): CheckedMovement {
   const fromId = request.fromId == null ? null : parseId(request.fromId, 'source account id');
   const toId = request.toId == null ? null : parseId(request.toId, 'destination account id');
   if (fromId === null && toId === null) {
@@ -76,7 +81,7 @@ export function movement(request: { id?: string; fromId?: string | null; toId?: 
  * canonical form. Two requests under one id are the same request exactly when
  * their bodies are equal; a field added to a movement is added here, once.
  */
-export function canonicalBody(m: Pick<Transfer, 'kind' | 'fromId' | 'toId' | 'amount'>): string {
+export function canonicalBody(m: Pick<JournalEntry, 'kind' | 'fromId' | 'toId' | 'amount'>): string {
   return JSON.stringify([m.kind, m.fromId, m.toId, m.amount.toString()]);
 }
 
@@ -84,7 +89,7 @@ export function canonicalBody(m: Pick<Transfer, 'kind' | 'fromId' | 'toId' | 'am
  * Why a movement cannot be answered by the journal row under its id: undefined when
  * the canonical bodies agree (a replay), else IDEMPOTENCY_CONFLICT naming what differs.
  */
-export function bodyConflict(existing: Transfer, request: Movement): RoachbankError | undefined {
+export function bodyConflict(existing: JournalEntry, request: CheckedMovement): RoachbankError | undefined {
   if (canonicalBody(existing) === canonicalBody(request)) return undefined;
   const differences: string[] = [];
   if (existing.kind !== request.kind) differences.push(`it was a ${existing.kind}, not a ${request.kind}`);

@@ -4,10 +4,10 @@ import type pg from 'pg';
 import { type OrmTransaction, runOrmTransaction } from '../orm/run-orm-transaction.js';
 import { sqlState } from '../txn/classify-error.js';
 import type { IsolationLevel } from '../txn/run-transaction.js';
-import type { Account, MovementResult, Transfer, TransferOutcome } from './bank.js';
+import type { Account, JournalEntry, MovementOutcome, MovementResult } from './bank.js';
 import { translateDatabaseError } from './bank-errors.js';
 import type { BankStore, NewAccount, PagePosition, Positioned, StoreRetry } from './bank-store.js';
-import type { Movement } from './movement.js';
+import type { CheckedMovement } from './movement.js';
 import { decideMovement } from './movement-decision.js';
 import { accountsTable as accounts, transfersTable as transfers } from './product-schema.js';
 import { isDefiniteAnswer } from './resolve-ambiguity.js';
@@ -36,7 +36,7 @@ export class OrmStore implements BankStore {
     this.#retry = retry;
   }
 
-  async moveBatch(items: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
+  async moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {
     if (items.length !== 1) throw new Error(`the orm store moves one movement at a time, not ${items.length}`);
     try {
       return [{ ok: true, outcome: await this.#run('read committed', (tx) => moveOne(tx, items[0]!), signal) }];
@@ -106,7 +106,7 @@ export class OrmStore implements BankStore {
     });
   }
 
-  async findTransfers(ids: readonly string[]): Promise<Map<string, Transfer>> {
+  async findTransfers(ids: readonly string[]): Promise<Map<string, JournalEntry>> {
     const rows = await this.#read((tx) =>
       tx
         .select()
@@ -116,7 +116,7 @@ export class OrmStore implements BankStore {
     return new Map(rows.map((row) => [row.id, row]));
   }
 
-  history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<Transfer>[]> {
+  history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
     // Two ordered, limited branches (one per account index), merged: a page reads
     // at most twice its size, as PgStore's history does.
     const before = after
@@ -177,7 +177,7 @@ export class OrmStore implements BankStore {
  * (BEGIN, lock, insert, update, COMMIT); the journal is read only when the checks
  * fail (it might be a replay) or the id turns out to be taken.
  */
-async function moveOne(tx: OrmTransaction, request: Movement): Promise<TransferOutcome> {
+async function moveOne(tx: OrmTransaction, request: CheckedMovement): Promise<MovementOutcome> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
   const open = await tx
     .select({ id: accounts.id, balance: accounts.balance })

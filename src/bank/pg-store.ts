@@ -1,13 +1,14 @@
 import type pg from 'pg';
+import { RoachbankError } from '../errors/roachbank-error.js';
 import { sqlState } from '../txn/classify-error.js';
 import { type RunTransactionOptions, runSingleStatement, runTransaction } from '../txn/run-transaction.js';
-import type { Account, MovementResult, PgStoreOptions, Transfer } from './bank.js';
+import type { Account, JournalEntry, MovementResult, PgStoreOptions } from './bank.js';
 import { translateDatabaseError } from './bank-errors.js';
 import type { BankStore, NewAccount, PagePosition, Positioned, StoreRetry } from './bank-store.js';
 import { type GroupCommitOptions, groupCommitDefaults } from './group-commit.js';
-import type { Movement, MovementKind } from './movement.js';
+import type { CheckedMovement, MovementKind } from './movement.js';
 import { decideMovement } from './movement-decision.js';
-import { type MovementRow, moveBatchSql, moveSql } from './movement-statements.js';
+import { moveBatchSql, moveSql, type StatementAnswerRow } from './movement-statements.js';
 import { accountColumns, historySql, listAccountsSql, transferColumns } from './page-statements.js';
 import { runMovementStatement } from './run-movement-statement.js';
 
@@ -50,7 +51,7 @@ const toAccount = (row: AccountRow): Account => ({
   createdAt: row.created_at,
   closedAt: row.closed_at,
 });
-const toTransfer = (row: TransferRow): Transfer => ({
+const toTransfer = (row: TransferRow): JournalEntry => ({
   id: row.id,
   kind: row.kind,
   fromId: row.from_id,
@@ -60,7 +61,7 @@ const toTransfer = (row: TransferRow): Transfer => ({
 });
 
 const singleMove = { name: 'roachbank_move', text: moveSql };
-const singleValues = (m: Movement) => [
+const singleValues = (m: CheckedMovement) => [
   m.id,
   m.fromId,
   m.toId,
@@ -70,7 +71,7 @@ const singleValues = (m: Movement) => [
 ];
 // A batch of one is sent as the single statement: the same answer, for less work on the server.
 const batchMove = { name: 'roachbank_move_batch', text: moveBatchSql, planOnce: true };
-const batchValues = (items: readonly Movement[]) => [
+const batchValues = (items: readonly CheckedMovement[]) => [
   items.map((m) => m.id),
   items.map((m) => m.fromId),
   items.map((m) => m.toId),
@@ -103,12 +104,12 @@ export class PgStore implements BankStore {
     this.maxBatchSize = this.groupCommit?.maxSize ?? 1;
   }
 
-  async moveBatch(items: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
+  async moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {
     const options = { ...this.#retry.write, ...(signal ? { signal } : {}) };
     const rows =
       items.length === 1
-        ? await runMovementStatement<MovementRow>(this.pool, singleMove, singleValues(items[0]!), options)
-        : await runMovementStatement<MovementRow>(this.pool, batchMove, batchValues(items), options);
+        ? await runMovementStatement<StatementAnswerRow>(this.pool, singleMove, singleValues(items[0]!), options)
+        : await runMovementStatement<StatementAnswerRow>(this.pool, batchMove, batchValues(items), options);
     if (this.groupCommit) this.#onBatch?.(items.length);
     return this.#answers(items, rows);
   }
@@ -133,15 +134,17 @@ export class PgStore implements BankStore {
    * and at SERIALIZABLE the statement's reads are consistent anyway: there the later
    * read only confirms. It costs one round trip, on the refusal and replay paths only.
    */
-  async #answers(items: readonly Movement[], rows: readonly MovementRow[]): Promise<MovementResult[]> {
+  async #answers(items: readonly CheckedMovement[], rows: readonly StatementAnswerRow[]): Promise<MovementResult[]> {
     const unsettled = items.filter((_, i) => !rows[i]!.created_at).map((item) => item.id);
-    let journal = new Map<string, Transfer>();
+    let journal = new Map<string, JournalEntry>();
     if (unsettled.length > 0) {
       try {
         journal = await this.findTransfers(unsettled);
       } catch (error) {
-        // Without the journal's word no refusal is known to be true.
-        return items.map((item, i) => (rows[i]!.created_at ? journaledNow(item, rows[i]!.created_at!) : { ok: false, error }));
+        // Without the journal's word no refusal is known to be true, and no replay is known either.
+        return items.map((item, i) =>
+          rows[i]!.created_at ? journaledNow(item, rows[i]!.created_at!) : { ok: false, error: unreadJournal(item, error) },
+        );
       }
     }
     return items.map((item, i) => {
@@ -235,7 +238,7 @@ export class PgStore implements BankStore {
     }
   }
 
-  async findTransfers(ids: readonly string[]): Promise<Map<string, Transfer>> {
+  async findTransfers(ids: readonly string[]): Promise<Map<string, JournalEntry>> {
     const { rows } = await this.#single<TransferRow>(
       this.#retry.read,
       'roachbank_transfers_by_id',
@@ -245,7 +248,7 @@ export class PgStore implements BankStore {
     return new Map(rows.map((row) => [row.id, toTransfer(row)]));
   }
 
-  async history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<Transfer>[]> {
+  async history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
     const { rows } = await this.#single<TransferRow & { position: string }>(
       this.#retry.read,
       after ? 'roachbank_history_after' : 'roachbank_history',
@@ -270,7 +273,21 @@ export class PgStore implements BankStore {
   }
 }
 
+/**
+ * The answer to a movement this statement did not journal when the journal could not
+ * be read after it: this call wrote nothing, but another request with the same id (a
+ * twin, or an earlier attempt of this one) may have. Not a refusal, and not definite.
+ */
+function unreadJournal(item: CheckedMovement, cause: unknown): RoachbankError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new RoachbankError(
+    'DATABASE_UNAVAILABLE',
+    `the journal could not be read to answer ${item.kind} ${item.id} (${why}): this call wrote nothing for it; repeat the same id to learn whether another request with it did`,
+    { cause },
+  );
+}
+
 /** The answer to a movement this statement journaled: its body as asked, stamped by the database. */
-function journaledNow(item: Movement, createdAt: Date): MovementResult {
+function journaledNow(item: CheckedMovement, createdAt: Date): MovementResult {
   return { ok: true, outcome: { transfer: { ...item, createdAt }, replayed: false } };
 }

@@ -1,6 +1,8 @@
+import { poolTarget } from '../db/pool-target.js';
 import { waitBounds } from '../db/wait-bounds.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
+import { describeConnectionError } from '../txn/describe-connection-error.js';
 import { runSingleStatement } from '../txn/run-transaction.js';
 import {
   type Account,
@@ -8,14 +10,14 @@ import {
   type Bank,
   type CoreBankOptions,
   type CreateAccountOptions,
+  type JournalEntry,
   type MovementOptions,
+  type MovementOutcome,
   type MovementRequest,
   type MovementResult,
   maxTransferManyItems,
   type Page,
   type PageRequest,
-  type Transfer,
-  type TransferOutcome,
   type TransferRequest,
   type VerifyOptions,
   type VerifyReport,
@@ -23,10 +25,11 @@ import {
 import { accountNotFound, isDataRefusal } from './bank-errors.js';
 import type { BankStore, StoreRetry } from './bank-store.js';
 import { assertBatchRule, sequentialBatches } from './batch-rule.js';
+import { describingFailures } from './described-failures.js';
 import { GroupCommit } from './group-commit.js';
 import { idOrNew, openingIdOf, parseId } from './ids.js';
 import { parseAmount } from './money.js';
-import { type Movement, movement } from './movement.js';
+import { type CheckedMovement, movement } from './movement.js';
 import { eachReadable } from './movement-items.js';
 import { pageFrom, pageOf } from './page-cursor.js';
 import { isDefiniteAnswer, isRefusal, refusedAfterAmbiguity, resolvingAmbiguity } from './resolve-ambiguity.js';
@@ -49,7 +52,7 @@ export function storeRetry(options: CoreBankOptions): StoreRetry {
  * The bank, once, over a store (DESIGN §1): the checks of every request, idempotent
  * account opening, ambiguous commits resolved by the journal, `transferMany` in
  * input order, and group commit where the store batches. Every money movement is one
- * checked `Movement` answered by `decideMovement` inside the store.
+ * `CheckedMovement` answered by `decideMovement` inside the store.
  *
  * @example
  * const bank = new StoreBank(new PgStore(pool, storeRetry({})), {});
@@ -59,9 +62,12 @@ export class StoreBank implements Bank {
   readonly #onAmbiguous: CoreBankOptions['onAmbiguous'];
   readonly #group: GroupCommit | undefined;
   readonly #read: StoreRetry['read'];
+  /** Where the store connects, for naming it in DATABASE_UNAVAILABLE (never with the password). */
+  readonly #target: string;
 
   constructor(store: BankStore, options: CoreBankOptions = {}) {
-    this.#store = store;
+    this.#target = poolTarget(store.pool);
+    this.#store = describingFailures(store, this.#target);
     this.#read = storeRetry(options).read;
     this.#onAmbiguous = options.onAmbiguous;
     this.#group = store.groupCommit ? new GroupCommit((batch) => this.#runBatch(batch), store.groupCommit) : undefined;
@@ -82,15 +88,15 @@ export class StoreBank implements Bank {
       : { account: await this.#existingAccount(id, balance, openingId), replayed: true };
   }
 
-  async deposit(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<TransferOutcome> {
+  async deposit(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<MovementOutcome> {
     return this.#move(movement({ id: options.id, fromId: null, toId: accountId, amount }), options.signal);
   }
 
-  async withdraw(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<TransferOutcome> {
+  async withdraw(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<MovementOutcome> {
     return this.#move(movement({ id: options.id, fromId: accountId, toId: null, amount }), options.signal);
   }
 
-  async transfer(request: TransferRequest, options: MovementOptions = {}): Promise<TransferOutcome> {
+  async transfer(request: TransferRequest, options: MovementOptions = {}): Promise<MovementOutcome> {
     return this.#move(movement(request), options.signal);
   }
 
@@ -135,14 +141,14 @@ export class StoreBank implements Bank {
     return this.#resolving(() => this.#store.closeAccount(accountId, (account) => closing(accountId, account)));
   }
 
-  async getTransfer(id: string): Promise<Transfer> {
+  async getTransfer(id: string): Promise<JournalEntry> {
     const transferId = parseId(id, 'transfer id');
     const transfer = (await this.#store.findTransfers([transferId])).get(transferId);
     if (!transfer) throw new RoachbankError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
     return transfer;
   }
 
-  async history(accountId: string, request?: PageRequest): Promise<Page<Transfer>> {
+  async history(accountId: string, request?: PageRequest): Promise<Page<JournalEntry>> {
     const id = parseId(accountId, 'account id');
     const { limit, after } = pageOf(request);
     const rows = await this.#store.history(id, limit + 1, after);
@@ -150,12 +156,16 @@ export class StoreBank implements Bank {
     return pageFrom(rows, limit, ({ position: _, ...transfer }) => transfer);
   }
 
-  verify(options?: VerifyOptions): Promise<VerifyReport> {
-    return runSingleStatement(this.#store.pool, (client) => verifyInvariants(client, options), this.#read);
+  async verify(options?: VerifyOptions): Promise<VerifyReport> {
+    try {
+      return await runSingleStatement(this.#store.pool, (client) => verifyInvariants(client, options), this.#read);
+    } catch (error) {
+      throw describeConnectionError(error, this.#target) ?? error;
+    }
   }
 
   /** One movement: through group commit when the store batches, else as a batch of one. */
-  async #move(item: Movement, signal: AbortSignal | undefined): Promise<TransferOutcome> {
+  async #move(item: CheckedMovement, signal: AbortSignal | undefined): Promise<MovementOutcome> {
     if (this.#group) return this.#group.submit(item, signal);
     const [answer] = await this.#runBatch([item], signal);
     if (!answer!.ok) throw answer!.error;
@@ -163,7 +173,7 @@ export class StoreBank implements Bank {
   }
 
   /** `transferMany`: consecutive batches that keep input order, each waiting for the one before. */
-  #moveInOrder(movements: readonly Movement[], signal: AbortSignal | undefined): Promise<MovementResult[]> {
+  #moveInOrder(movements: readonly CheckedMovement[], signal: AbortSignal | undefined): Promise<MovementResult[]> {
     const size = this.#group ? this.#store.maxBatchSize : 1;
     return inOrder(
       sequentialBatches(movements, size),
@@ -179,14 +189,20 @@ export class StoreBank implements Bank {
    * (an INT8 overflow, say) splits the batch in halves until that item stands alone
    * and gets the answer a single movement would. Any other failure is every item's answer.
    */
-  async #runBatch(items: readonly Movement[], signal?: AbortSignal): Promise<MovementResult[]> {
+  async #runBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {
     assertBatchRule(items);
     let answers: MovementResult[];
     let ambiguity: AmbiguousCommitError | undefined;
     try {
-      answers = await this.#resolving((earlier) => {
+      answers = await this.#resolving(async (earlier) => {
         ambiguity = earlier;
-        return this.#store.moveBatch(items, signal);
+        const tried = await this.#store.moveBatch(items, signal);
+        // After an attempt with an unknown outcome, an item this one could not answer
+        // (its journal read failed) may be that attempt's: only the journal can say, so
+        // the batch is sent again (it is idempotent) until every item has a definite word.
+        const unanswered = earlier && tried.find((answer) => !answer.ok && !isDefiniteAnswer(answer.error));
+        if (unanswered && !unanswered.ok) throw unanswered.error;
+        return tried;
       });
     } catch (error) {
       if (items.length > 1 && isDataRefusal(error)) {
@@ -251,8 +267,8 @@ function closing(id: string, account: Account | undefined): Account | 'close' {
  * after it are not sent: they fail with that reason (DATABASE_UNAVAILABLE, "not sent").
  */
 async function inOrder(
-  chunks: readonly (readonly Movement[])[],
-  run: (chunk: readonly Movement[]) => Promise<MovementResult[]>,
+  chunks: readonly (readonly CheckedMovement[])[],
+  run: (chunk: readonly CheckedMovement[]) => Promise<MovementResult[]>,
   signal: AbortSignal | undefined,
 ): Promise<MovementResult[]> {
   const answers: MovementResult[] = [];

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import type { Bank, Flavor, TransferOutcome } from '../bank/bank.js';
+import type { Bank, Flavor, MovementOutcome } from '../bank/bank.js';
 import { eachReadable, movementItem } from '../bank/movement-items.js';
 import { errorCatalogue } from '../errors/error-catalogue.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { describeConnectionError } from '../txn/describe-connection-error.js';
 import { amountArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { readMovementFile } from './movement-file.js';
@@ -14,7 +13,13 @@ const idOptionHelp = 'transfer id (UUID): the idempotency key; repeat it to retr
 
 /** `roachbank deposit|withdraw|transfer|history|verify`. */
 export function addMoneyCommands(program: Command): void {
-  const moving = (command: Command, run: (bank: Bank, id: string | undefined) => Promise<TransferOutcome>) =>
+  addMovementCommands(program);
+  addJournalCommands(program);
+}
+
+/** `deposit`, `withdraw` and `transfer` (one, or many from a file): each prints its outcome. */
+function addMovementCommands(program: Command): void {
+  const moving = (command: Command, run: (bank: Bank, id: string | undefined) => Promise<MovementOutcome>) =>
     withBank(globalOptions(command).flavor, (bank) => run(bank, command.opts<{ id?: string }>().id)).then((outcome) =>
       print(globalOptions(command).json, outcome, () => outcomeLines(outcome)),
     );
@@ -74,7 +79,10 @@ export function addMoneyCommands(program: Command): void {
         return moving(command, (bank, id) => bank.transfer({ fromId, toId, amount, ...(id ? { id } : {}) }));
       },
     );
+}
 
+/** `history` and `verify`: what the journal holds, and whether the books agree with it. */
+function addJournalCommands(program: Command): void {
   program
     .command('history')
     .description("an account's transfers, newest first, a page at a time")
@@ -105,8 +113,9 @@ export function addMoneyCommands(program: Command): void {
  */
 async function transferFile(path: string, { json, flavor }: { json: boolean; flavor: Flavor }): Promise<void> {
   const entries = await readMovementFile(path);
-  const results = await withBank(flavor, async (bank, url) => {
-    const answers = await eachReadable(
+  // An item the database failed to answer is DATABASE_UNAVAILABLE, as in the HTTP batch: the bank says so.
+  const results = await withBank(flavor, (bank) =>
+    eachReadable(
       entries,
       (entry) => {
         const read = entry as (typeof entries)[number];
@@ -114,12 +123,8 @@ async function transferFile(path: string, { json, flavor }: { json: boolean; fla
         return movementItem(read.value, { requireId: false });
       },
       (items) => bank.transferMany(items),
-    );
-    // An item the database failed to answer is DATABASE_UNAVAILABLE, as in the HTTP batch.
-    return answers.map((answer) =>
-      answer.ok ? answer : { ...answer, error: describeConnectionError(answer.error, url) ?? answer.error },
-    );
-  });
+    ),
+  );
   let exitCode = 0;
   const counts = { moved: 0, replayed: 0, failed: 0 };
   const lines = results.map((result, i) => {

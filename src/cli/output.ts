@@ -1,4 +1,4 @@
-import type { Account, Page, Transfer, TransferOutcome, VerifyReport } from '../bank/bank.js';
+import type { Account, JournalEntry, MovementOutcome, Page, VerifyReport } from '../bank/bank.js';
 
 /** JSON with money as decimal strings (DESIGN §6) and dates as ISO 8601. */
 export function toJson(value: unknown): string {
@@ -45,7 +45,7 @@ export function accountTable(page: Page<Account>): string[] {
 }
 
 /** An account's journal from its own side: money in is +, money out is −. */
-export function historyTable(accountId: string, page: Page<Transfer>): string[] {
+export function historyTable(accountId: string, page: Page<JournalEntry>): string[] {
   if (page.items.length === 0) return ['no transfers'];
   const rows = page.items.map((t) => {
     const incoming = t.toId === accountId;
@@ -58,14 +58,14 @@ export function historyTable(accountId: string, page: Page<Transfer>): string[] 
   return lines;
 }
 
-const whatMoved = ({ fromId, toId, amount }: TransferOutcome['transfer']) =>
+const whatMoved = ({ fromId, toId, amount }: MovementOutcome['transfer']) =>
   fromId === null
     ? `deposited ${amount} into ${toId}`
     : toId === null
       ? `withdrew ${amount} from ${fromId}`
       : `transferred ${amount} from ${fromId} to ${toId}`;
 
-export function outcomeLines({ transfer, replayed }: TransferOutcome): string[] {
+export function outcomeLines({ transfer, replayed }: MovementOutcome): string[] {
   const { id } = transfer;
   if (replayed)
     return [`already done at ${when(transfer.createdAt)}, nothing moved again: ${whatMoved(transfer)}`, `transfer id ${id}`];
@@ -73,7 +73,7 @@ export function outcomeLines({ transfer, replayed }: TransferOutcome): string[] 
 }
 
 /** One movement of `transfer --file` on one line. */
-export function movementLine({ transfer, replayed }: TransferOutcome): string {
+export function movementLine({ transfer, replayed }: MovementOutcome): string {
   return `${replayed ? `already done at ${when(transfer.createdAt)}, nothing moved again: ` : ''}${whatMoved(transfer)}, transfer id ${transfer.id}`;
 }
 

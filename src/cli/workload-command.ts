@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Flavor } from '../bank/bank.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { WorkloadOptions } from '../workload/run-workload.js';
 import { batchOption, wholeNumber } from './arguments.js';
@@ -52,79 +53,90 @@ export function addWorkloadCommand(program: Command): void {
     .addOption(batchOption())
     .action(async (options: CommandOptions, command: Command) => {
       const { json, flavor } = globalOptions(command);
-      if (options.hot !== undefined && options.hot > options.accounts) {
-        throw new RoachbankError('INVALID_ARGUMENT', `hot (${options.hot}) cannot be more than accounts (${options.accounts})`);
-      }
-      const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-      const settings: WorkloadOptions = {
-        accounts: options.accounts,
-        concurrency: options.concurrency,
-        seed,
-        readers: options.readers,
-        ...(options.transfers === undefined ? { durationMs: options.duration ?? 30_000 } : { transfers: options.transfers }),
-        ...(options.transfers !== undefined && options.duration !== undefined ? { durationMs: options.duration } : {}),
-        ...(options.hot === undefined ? {} : { hot: options.hot }),
-      };
-      // Loaded here, not at start-up: only this command needs them.
-      const [{ SingleBar }, { workloadReport }, { progressHeader, progressLine, summaryLines }, { runWorkload }] =
-        await Promise.all([
-          import('cli-progress'),
-          import('../workload/html-report.js'),
-          import('../workload/progress-line.js'),
-          import('../workload/run-workload.js'),
-        ]);
-      const stderr = (line: string) => process.stderr.write(`${line}\n`);
+      const settings = workloadSettings(options);
       const batched = flavor === 'pg' && options.batch === 'on';
-      stderr(
-        `workload: flavor ${flavor}${flavor === 'pg' ? `, group commit ${options.batch}` : ''}, seed ${seed} (repeat with --seed ${seed})`,
+      process.stderr.write(
+        `workload: flavor ${flavor}${flavor === 'pg' ? `, group commit ${options.batch}` : ''}, seed ${settings.seed} (repeat with --seed ${settings.seed})\n`,
       );
-
-      const counters = { retries: 0, ambiguous: 0, batches: 0, movements: 0 };
-      const bar =
-        options.accounts >= 1000
-          ? new SingleBar({
-              stream: process.stderr,
-              format: 'setup |{bar}| {value}/{total} accounts',
-              noTTYOutput: true,
-              notTTYSchedule: 1000,
-            })
-          : undefined;
-      let headerShown = false;
-      const summary = await withBank(
-        flavor,
-        (bank) => {
-          bar?.start(options.accounts, 0);
-          return runWorkload(bank, settings, {
-            onSetupProgress: (done) => bar?.update(done),
-            onInterval: (interval) => {
-              if (bar?.isActive) bar.stop();
-              if (!headerShown) stderr(progressHeader());
-              headerShown = true;
-              stderr(progressLine(interval));
-            },
-            retries: () => counters.retries,
-            ambiguous: () => counters.ambiguous,
-            batches: () => counters,
-          }).finally(() => bar?.isActive && bar.stop());
-        },
-        {
-          bank: {
-            onRetry: () => counters.retries++,
-            onAmbiguous: () => counters.ambiguous++,
-            onBatch: (size) => {
-              counters.batches++;
-              counters.movements += size;
-            },
-            batch: batched ? {} : false,
-          },
-          maxConnections: options.concurrency + options.readers + 2,
-        },
-      );
-
-      if (options.report) await writeFile(options.report, workloadReport(summary, { flavor, ...settings }));
+      const summary = await runWithProgress(flavor, settings, batched, options.concurrency + options.readers + 2);
+      if (options.report) {
+        const { workloadReport } = await import('../workload/html-report.js');
+        await writeFile(options.report, workloadReport(summary, { flavor, ...settings }));
+      }
       const { intervals: _, ...result } = summary;
-      if (json) process.stdout.write(`${toJson({ ...result, seed, flavor, batch: batched ? 'on' : 'off' })}\n`);
-      else process.stdout.write(`${summaryLines(summary).join('\n')}\n`);
+      if (json) process.stdout.write(`${toJson({ ...result, seed: settings.seed, flavor, batch: batched ? 'on' : 'off' })}\n`);
+      else process.stdout.write(`${(await import('../workload/progress-line.js')).summaryLines(summary).join('\n')}\n`);
       if (!summary.invariant.ok) process.exitCode = 1;
     });
+}
+
+/** The run's settings from the command's options: a random seed when none is given, 30 s without --transfers. */
+function workloadSettings(options: CommandOptions): WorkloadOptions {
+  if (options.hot !== undefined && options.hot > options.accounts) {
+    throw new RoachbankError('INVALID_ARGUMENT', `hot (${options.hot}) cannot be more than accounts (${options.accounts})`);
+  }
+  return {
+    accounts: options.accounts,
+    concurrency: options.concurrency,
+    seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),
+    readers: options.readers,
+    ...(options.transfers === undefined ? { durationMs: options.duration ?? 30_000 } : { transfers: options.transfers }),
+    ...(options.transfers !== undefined && options.duration !== undefined ? { durationMs: options.duration } : {}),
+    ...(options.hot === undefined ? {} : { hot: options.hot }),
+  };
+}
+
+/**
+ * Runs the workload on a bank of its own, counting what the bank's hooks report,
+ * with a setup bar (1,000 accounts or more) and one progress line a second on stderr.
+ */
+async function runWithProgress(flavor: Flavor, settings: WorkloadOptions, batched: boolean, maxConnections: number) {
+  // Loaded here, not at start-up: only this command needs them.
+  const [{ SingleBar }, { progressHeader, progressLine }, { runWorkload }] = await Promise.all([
+    import('cli-progress'),
+    import('../workload/progress-line.js'),
+    import('../workload/run-workload.js'),
+  ]);
+  const stderr = (line: string) => process.stderr.write(`${line}\n`);
+  const counters = { retries: 0, ambiguous: 0, batches: 0, movements: 0 };
+  const bar =
+    settings.accounts >= 1000
+      ? new SingleBar({
+          stream: process.stderr,
+          format: 'setup |{bar}| {value}/{total} accounts',
+          noTTYOutput: true,
+          notTTYSchedule: 1000,
+        })
+      : undefined;
+  let headerShown = false;
+  return withBank(
+    flavor,
+    (bank) => {
+      bar?.start(settings.accounts, 0);
+      return runWorkload(bank, settings, {
+        onSetupProgress: (done) => bar?.update(done),
+        onInterval: (interval) => {
+          if (bar?.isActive) bar.stop();
+          if (!headerShown) stderr(progressHeader());
+          headerShown = true;
+          stderr(progressLine(interval));
+        },
+        retries: () => counters.retries,
+        ambiguous: () => counters.ambiguous,
+        batches: () => counters,
+      }).finally(() => bar?.isActive && bar.stop());
+    },
+    {
+      bank: {
+        onRetry: () => counters.retries++,
+        onAmbiguous: () => counters.ambiguous++,
+        onBatch: (size) => {
+          counters.batches++;
+          counters.movements += size;
+        },
+        batch: batched ? {} : false,
+      },
+      maxConnections,
+    },
+  );
 }

@@ -10,7 +10,7 @@ import { runRead } from '../db/run-read.js';
 import { detectServer } from '../txn/detect-server.js';
 import { registerApiRoutes } from './api-routes.js';
 import { hasToken } from './bearer-auth.js';
-import { createHttpMetrics } from './http-metrics.js';
+import { createHttpMetrics, type HttpMetrics } from './http-metrics.js';
 import { useMethodNotAllowed } from './method-not-allowed.js';
 import { codeProblem, problemOf, sendProblem } from './problem.js';
 import { useStrictJsonBodies } from './strict-json-body.js';
@@ -60,9 +60,18 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     onBatch: (size) => metrics.batchSize.observe(size),
     ...(options.batch === undefined ? {} : { batch: options.batch }),
   });
+  const app = newFastify(options.logger);
+  await registerDocs(app, token);
+  useRequestHooks(app, token, metrics, databaseUrl);
+  await registerApiRoutes(app, { bank, metrics, databaseUrl });
+  registerOperationalRoutes(app, pool, metrics, databaseUrl);
+  return app;
+}
 
-  const app = Fastify({
-    logger: options.logger ?? false,
+/** Fastify as the API wants it: strict bodies and schemas, request ids, 503 while closing. */
+function newFastify(logger: ServerOptions['logger']): FastifyInstance {
+  return Fastify({
+    logger: logger ?? false,
     bodyLimit: 16 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -74,7 +83,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, strictTypes: false, verbose: true } },
     schemaErrorFormatter: validationMessage,
   });
+}
 
+/** The OpenAPI document (from the routes' schemas) and its reference at /docs. */
+async function registerDocs(app: FastifyInstance, token: string | undefined): Promise<void> {
   await app.register(swagger, {
     openapi: {
       // 3.1: the schemas are JSON Schema 2020-12 as written (type arrays, const, propertyNames).
@@ -90,7 +102,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+}
 
+/** Authentication, 405s, JSON-only bodies, closing, request metrics and problem+json errors, for every route. */
+function useRequestHooks(app: FastifyInstance, token: string | undefined, metrics: HttpMetrics, databaseUrl: string): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (!token || isPublic(request.url.split('?')[0]!)) return;
@@ -125,9 +140,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const unknownRoute = Object.assign(new Error(`no route ${request.method} ${request.url.split('?')[0]}`), { statusCode: 404 });
     return sendProblem(reply, problemOf(unknownRoute, request, databaseUrl));
   });
+}
 
-  await registerApiRoutes(app, { bank, metrics, databaseUrl });
-
+/** What is not the bank's API: /healthz, /metrics, /openapi.json and the web UI's files. */
+function registerOperationalRoutes(app: FastifyInstance, pool: pg.Pool, metrics: HttpMetrics, databaseUrl: string): void {
   app.get('/healthz', { schema: { hide: true } }, async (request, reply) => {
     try {
       // The same check openDatabase makes: a read, retried within the retry budget.
@@ -147,5 +163,4 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       reply.type(type).header('cache-control', 'no-cache').send(body),
     );
   }
-  return app;
 }

@@ -1,4 +1,4 @@
-import type { Account, Page, Transfer, VerifyReport } from '../bank/bank.js';
+import type { Account, JournalEntry, Page, VerifyReport } from '../bank/bank.js';
 
 // The API's JSON shapes: money as decimal strings, times as ISO 8601.
 
@@ -9,7 +9,7 @@ export const accountView = (a: Account) => ({
   closedAt: a.closedAt?.toISOString() ?? null,
 });
 
-export const transferView = (t: Transfer) => ({
+export const transferView = (t: JournalEntry) => ({
   id: t.id,
   fromId: t.fromId,
   toId: t.toId,

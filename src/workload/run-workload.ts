@@ -1,8 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Bank } from '../bank/bank.js';
-import { RoachbankError } from '../errors/roachbank-error.js';
-import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
-import { seededRandom } from './seeded-random.js';
+import { BankCounters } from './bank-counters.js';
+import { IntervalTicker } from './interval-ticker.js';
+import type { LatencySummary } from './latency-recorder.js';
+import { runTransferWorkers } from './transfer-workers.js';
+import { auditRun } from './workload-audit.js';
+import { newRunState } from './workload-run-state.js';
 
 export interface WorkloadOptions {
   /** Accounts made for this run. */
@@ -111,125 +113,48 @@ export interface WorkloadSummary {
  */
 export async function runWorkload(bank: Bank, options: WorkloadOptions, events: WorkloadEvents = {}): Promise<WorkloadSummary> {
   const initial = options.initialBalance ?? 1_000_000n;
-  const maxAmount = options.maxAmount ?? 100;
   const ids = await openAccounts(bank, options.accounts, initial, events);
-  const hot = Math.min(options.hot ?? options.accounts, options.accounts);
-  const deltas = new BigInt64Array(options.accounts);
-  const latency = new LatencyRecorder();
-  const unknown: { id: string; from: number; to: number; amount: bigint }[] = [];
-  const counts = { started: 0, ops: 0, errors: 0, refused: 0, reads: 0, readViolations: 0 };
-  let lastError: string | null = null;
-  const expectedTotal = initial * BigInt(options.accounts);
-
-  // Retries and ambiguous commits of the setup are not the run's.
-  const retriesBefore = events.retries?.() ?? 0;
-  const ambiguousBefore = events.ambiguous?.() ?? 0;
-  const retries = () => (events.retries?.() ?? 0) - retriesBefore;
-  // Copies: the hook may hand out the same counters object every time.
-  const batchCount = (): BatchCount => {
-    const count = events.batches?.() ?? { batches: 0, movements: 0 };
-    return { batches: count.batches, movements: count.movements };
-  };
-  const batchesBefore = batchCount();
-  const meanBatchSize = (from: BatchCount) => {
-    const now = batchCount();
-    const batches = now.batches - from.batches;
-    return batches === 0 ? null : Math.round(((now.movements - from.movements) / batches) * 10) / 10;
-  };
-  const started = performance.now();
-  const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
-  const more = () => performance.now() < deadline && (options.transfers === undefined || counts.started < options.transfers);
-
-  const intervals: IntervalStats[] = [];
-  let lastTick = started;
-  let opsAtLastTick = 0;
-  let batchesAtLastTick = batchesBefore;
-  const tick = () => {
-    const now = performance.now();
-    const interval: IntervalStats = {
-      ...latency.takeInterval(),
-      elapsedS: Math.round((now - started) / 100) / 10,
-      opsPerSec: Math.round(((counts.ops - opsAtLastTick) / ((now - lastTick) / 1000)) * 10) / 10,
-      errors: counts.errors,
-      retries: retries(),
-      meanBatchSize: meanBatchSize(batchesAtLastTick),
-    };
-    lastTick = now;
-    opsAtLastTick = counts.ops;
-    batchesAtLastTick = batchCount();
-    intervals.push(interval);
-    events.onInterval?.(interval);
-  };
+  const state = newRunState(options.accounts);
+  const counters = new BankCounters(events);
   events.onTransfersStart?.();
-  const ticker = setInterval(tick, 1000);
-
-  const worker = async (index: number) => {
-    const random = seededRandom(options.seed * 1000 + index);
-    while (more()) {
-      counts.started++;
-      const from = random.int(0, hot - 1);
-      let to = random.int(0, hot - 2);
-      if (to >= from) to++;
-      const amount = BigInt(random.int(1, maxAmount));
-      const id = randomUUID();
-      const t0 = performance.now();
-      try {
-        await bank.transfer({ id, fromId: ids[from]!, toId: ids[to]!, amount });
-        latency.record((performance.now() - t0) * 1000);
-        counts.ops++;
-        deltas[from]! -= amount;
-        deltas[to]! += amount;
-      } catch (error) {
-        const code = error instanceof RoachbankError ? error.code : undefined;
-        if (code === 'INSUFFICIENT_FUNDS') counts.refused++;
-        else if (code === 'AMBIGUOUS_COMMIT') unknown.push({ id, from, to, amount });
-        else {
-          counts.errors++;
-          lastError = error instanceof Error ? error.message : String(error);
-        }
-      }
-    }
-  };
-  let writing = true;
-  const reader = async () => {
-    while (writing) {
-      try {
-        const balances = await bank.balances(ids);
-        counts.reads++;
-        if (balances.reduce((sum, b) => sum + b, 0n) !== expectedTotal) counts.readViolations++;
-      } catch (error) {
-        counts.errors++;
-        lastError = error instanceof Error ? error.message : String(error);
-      }
-    }
-  };
-
-  const readers = Array.from({ length: options.readers ?? 0 }, reader);
-  await Promise.all(Array.from({ length: options.concurrency }, (_, i) => worker(i)));
-  writing = false;
-  await Promise.all(readers);
-  clearInterval(ticker);
+  const ticker = new IntervalTicker(state, counters, events.onInterval);
+  const deadline = options.durationMs === undefined ? Infinity : ticker.started + options.durationMs;
+  await runTransferWorkers(
+    bank,
+    ids,
+    {
+      concurrency: options.concurrency,
+      readers: options.readers ?? 0,
+      hot: Math.min(options.hot ?? options.accounts, options.accounts),
+      maxAmount: options.maxAmount ?? 100,
+      seed: options.seed,
+      more: () => performance.now() < deadline && (options.transfers === undefined || state.counts.started < options.transfers),
+      expectedTotal: initial * BigInt(options.accounts),
+    },
+    state,
+  );
+  ticker.stop();
   events.onTransfersEnd?.();
-  if (performance.now() - lastTick > 200 || intervals.length === 0) tick();
-  const elapsedS = (performance.now() - started) / 1000;
+  ticker.finish();
+  const elapsedS = (performance.now() - ticker.started) / 1000;
 
-  const invariant = await audit(bank, ids, initial, deltas, unknown, counts);
-  const total = latency.total();
+  const invariant = await auditRun(bank, ids, initial, state);
+  const total = state.latency.total();
   return {
-    ops: counts.ops,
-    opsPerSec: Math.round((counts.ops / elapsedS) * 10) / 10,
+    ops: state.counts.ops,
+    opsPerSec: Math.round((state.counts.ops / elapsedS) * 10) / 10,
     p50Ms: total.p50Ms,
     p95Ms: total.p95Ms,
     p99Ms: total.p99Ms,
     maxMs: total.maxMs,
-    retries: retries(),
-    meanBatchSize: meanBatchSize(batchesBefore),
-    errors: counts.errors,
-    refused: counts.refused,
-    ambiguous: (events.ambiguous?.() ?? 0) - ambiguousBefore + unknown.length,
+    retries: counters.retries(),
+    meanBatchSize: counters.meanBatchSize(),
+    errors: state.counts.errors,
+    refused: state.counts.refused,
+    ambiguous: counters.ambiguous() + state.unknown.length,
     elapsedS: Math.round(elapsedS * 100) / 100,
-    lastError,
-    intervals,
+    lastError: state.lastError,
+    intervals: ticker.intervals,
     invariant,
   };
 }
@@ -248,43 +173,4 @@ async function openAccounts(bank: Bank, count: number, balance: bigint, events: 
   };
   await Promise.all(Array.from({ length: Math.min(16, count) }, opener));
   return ids;
-}
-
-async function audit(
-  bank: Bank,
-  ids: readonly string[],
-  initial: bigint,
-  deltas: BigInt64Array,
-  unknown: readonly { id: string; from: number; to: number; amount: bigint }[],
-  counts: { reads: number; readViolations: number },
-): Promise<InvariantReport> {
-  let undecided = 0;
-  for (const transfer of unknown) {
-    try {
-      await bank.getTransfer(transfer.id);
-      deltas[transfer.from]! -= transfer.amount;
-      deltas[transfer.to]! += transfer.amount;
-    } catch (error) {
-      if (!(error instanceof RoachbankError && error.code === 'TRANSFER_NOT_FOUND')) undecided++;
-    }
-  }
-  const [verify, balances] = await Promise.all([bank.verify({ asOf: 'latest' }), bank.balances(ids)]);
-  let mismatchedAccounts = 0;
-  let sum = 0n;
-  balances.forEach((balance, i) => {
-    sum += balance;
-    if (balance !== initial + deltas[i]!) mismatchedAccounts++;
-  });
-  const conserved = sum === initial * BigInt(ids.length);
-  const ok = verify.ok && mismatchedAccounts === 0 && conserved && counts.readViolations === 0 && undecided === 0;
-  return {
-    ok,
-    verifyOk: verify.ok,
-    mismatchedAccounts,
-    conserved,
-    reads: counts.reads,
-    readViolations: counts.readViolations,
-    unresolvedLookedUp: unknown.length,
-    undecided,
-  };
 }

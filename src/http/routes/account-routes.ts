@@ -4,7 +4,10 @@ import { accountView, pageView, transferView } from '../json-views.js';
 import * as schema from '../schemas.js';
 import { type ApiContext, type IdRequest, type KeyedRequest, links, type PageRequest, page } from './api-context.js';
 
-/** Accounts: open (once per Idempotency-Key), list, read, close, and each one's history. */
+/** Accounts: open (once per Idempotency-Key), list, read, close, and each one's history.
+ * Longer than 60 lines on purpose: a list of route declarations, each a schema and
+ * a short handler, read top to bottom like the API reference they become.
+ */
 export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank }) => {
   app.post<{ Body: { balance?: string } } & KeyedRequest>(
     '/accounts',

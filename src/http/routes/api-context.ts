@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { Bank, TransferOutcome } from '../../bank/bank.js';
+import type { Bank, MovementOutcome } from '../../bank/bank.js';
 import type { MovementKind } from '../../bank/movement.js';
 import { RoachbankError } from '../../errors/roachbank-error.js';
 import type { HttpMetrics } from '../http-metrics.js';
@@ -47,7 +47,7 @@ export const page = (query: PageRequest['Querystring']) => ({
 });
 
 /** Counts a movement's answer in `roachbank_transfers_total{kind,outcome}`. */
-export function countMovement(metrics: HttpMetrics, kind: MovementKind, outcome: TransferOutcome | { error: unknown }): void {
+export function countMovement(metrics: HttpMetrics, kind: MovementKind, outcome: MovementOutcome | { error: unknown }): void {
   metrics.transfers.inc({
     kind,
     outcome:
@@ -62,7 +62,7 @@ export function countMovement(metrics: HttpMetrics, kind: MovementKind, outcome:
 }
 
 /** Answers a money movement: 201 with the transfer, the same for a replay (flagged in a header). */
-export async function moved(metrics: HttpMetrics, kind: MovementKind, reply: FastifyReply, work: Promise<TransferOutcome>) {
+export async function moved(metrics: HttpMetrics, kind: MovementKind, reply: FastifyReply, work: Promise<MovementOutcome>) {
   try {
     const outcome = await work;
     countMovement(metrics, kind, outcome);

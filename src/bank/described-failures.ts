@@ -1,0 +1,43 @@
+import { describeConnectionError } from '../txn/describe-connection-error.js';
+import type { MovementResult } from './bank.js';
+import type { BankStore } from './bank-store.js';
+
+/**
+ * A store whose failures to reach the database come out as DATABASE_UNAVAILABLE,
+ * naming where it connects and never the password (`describeConnectionError`), its
+ * movements' per-item errors included. The one place the bank translates them, so
+ * every surface (library, CLI, HTTP, its batch and the CLI's file mode) sees the
+ * same code for the same failure. Any other error passes unchanged.
+ *
+ * @example
+ * const store = describingFailures(new PgStore(pool, retry), poolTarget(pool));
+ */
+export function describingFailures(store: BankStore, target: string): BankStore {
+  const described = (error: unknown) => describeConnectionError(error, target) ?? error;
+  const answering =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await call(...args);
+      } catch (error) {
+        throw described(error);
+      }
+    };
+  return {
+    pool: store.pool,
+    maxBatchSize: store.maxBatchSize,
+    groupCommit: store.groupCommit,
+    moveBatch: answering(async (items, signal) =>
+      (await store.moveBatch(items, signal)).map(
+        (answer): MovementResult => (answer.ok ? answer : { ok: false, error: described(answer.error) }),
+      ),
+    ),
+    insertAccount: answering((account) => store.insertAccount(account)),
+    findAccount: answering((id) => store.findAccount(id)),
+    readBalances: answering((ids) => store.readBalances(ids)),
+    listAccounts: answering((limit, after) => store.listAccounts(limit, after)),
+    closeAccount: answering((id, closing) => store.closeAccount(id, closing)),
+    findTransfers: answering((ids) => store.findTransfers(ids)),
+    history: answering((accountId, limit, after) => store.history(accountId, limit, after)),
+  };
+}

@@ -1,0 +1,47 @@
+import type { Bank } from '../bank/bank.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import type { InvariantReport } from './run-workload.js';
+import type { WorkloadRunState } from './workload-run-state.js';
+
+/**
+ * The audit after a run: every unknown outcome looked up in the journal (and
+ * counted where it happened), then the bank's verify() at the present, each
+ * account's balance against what the client saw acknowledged, and conservation.
+ */
+export async function auditRun(
+  bank: Bank,
+  ids: readonly string[],
+  initial: bigint,
+  state: WorkloadRunState,
+): Promise<InvariantReport> {
+  const { deltas, unknown, counts } = state;
+  let undecided = 0;
+  for (const transfer of unknown) {
+    try {
+      await bank.getTransfer(transfer.id);
+      deltas[transfer.from]! -= transfer.amount;
+      deltas[transfer.to]! += transfer.amount;
+    } catch (error) {
+      if (!(error instanceof RoachbankError && error.code === 'TRANSFER_NOT_FOUND')) undecided++;
+    }
+  }
+  const [verify, balances] = await Promise.all([bank.verify({ asOf: 'latest' }), bank.balances(ids)]);
+  let mismatchedAccounts = 0;
+  let sum = 0n;
+  balances.forEach((balance, i) => {
+    sum += balance;
+    if (balance !== initial + deltas[i]!) mismatchedAccounts++;
+  });
+  const conserved = sum === initial * BigInt(ids.length);
+  const ok = verify.ok && mismatchedAccounts === 0 && conserved && counts.readViolations === 0 && undecided === 0;
+  return {
+    ok,
+    verifyOk: verify.ok,
+    mismatchedAccounts,
+    conserved,
+    reads: counts.reads,
+    readViolations: counts.readViolations,
+    unresolvedLookedUp: unknown.length,
+    undecided,
+  };
+}
