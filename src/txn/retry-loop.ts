@@ -67,10 +67,8 @@ export function runExplicitAttempts<Tx, T>(
   fn: SessionCallback<Tx, T>,
   settings: LoopSettings,
 ): Promise<T> {
-  const mode: BeginMode = { isolation: settings.isolation, readOnly: settings.readOnly };
-  return retrying<Tx, T>(settings, async (attempt, state) => {
-    state.held ??= await connect(source, mode, settings.protocol, state.remainingMs());
-    const held = state.held;
+  const mode = beginMode(settings);
+  return retrying<Tx, T>(source, settings, settings.protocol, async (attempt, held, state) => {
     const { layer } = held;
     if (!held.begun) {
       await step('begin', () => layer.begin(mode, held.protocol === 'savepoint' ? savepointName : undefined));
@@ -105,11 +103,7 @@ export function runImplicitAttempts<Tx, T>(
   fn: SessionCallback<Tx, T>,
   settings: LoopSettings,
 ): Promise<T> {
-  const mode: BeginMode = { isolation: settings.isolation, readOnly: settings.readOnly };
-  return retrying<Tx, T>(settings, async (attempt, state) => {
-    state.held ??= await connect(source, mode, 'plain', state.remainingMs());
-    const held = state.held;
-    const { layer } = held;
+  return retrying<Tx, T>(source, settings, 'plain', async (attempt, { layer }, state) => {
     layer.startAttempt();
     const value = await step('commit', async () => {
       const value = await fn(layer.handle, attempt);
@@ -123,14 +117,17 @@ export function runImplicitAttempts<Tx, T>(
 }
 
 /**
- * The loop around attempts: settles each failure (`settle`), sleeps a full-jitter
+ * The loop around attempts, each on the session the last one kept or a new one
+ * (its connection opened and its protocol known): settles each failure (`settle`), sleeps a full-jitter
  * backoff between attempts, and stops at `maxAttempts`, the budget or the signal
  * with `RetriesExhaustedError` carrying the last failure. A session still held at
  * the end is rolled back.
  */
 async function retrying<Tx, T>(
+  source: SessionSource<Tx>,
   settings: LoopSettings,
-  attemptOnce: (attempt: number, state: Attempts<Tx>) => Promise<T>,
+  protocol: TransactionProtocol,
+  attemptOnce: (attempt: number, held: Held<Tx>, state: Attempts<Tx>) => Promise<T>,
 ): Promise<T> {
   const started = performance.now();
   const state: Attempts<Tx> = {
@@ -143,7 +140,8 @@ async function retrying<Tx, T>(
     for (let attempt = 1; ; attempt++) {
       settings.signal?.throwIfAborted();
       try {
-        return await attemptOnce(attempt, state);
+        state.held ??= await connect(source, beginMode(settings), protocol, state.remainingMs());
+        return await attemptOnce(attempt, state.held, state);
       } catch (thrown) {
         const { phase, error } = thrown instanceof StepFailure ? thrown : new StepFailure('body', thrown);
         const failed = state.held;
@@ -171,6 +169,10 @@ async function retrying<Tx, T>(
   } finally {
     if (state.held) await rollbackAndClose(state.held.layer);
   }
+}
+
+function beginMode(settings: LoopSettings): BeginMode {
+  return { isolation: settings.isolation, readOnly: settings.readOnly };
 }
 
 /** A new session and its protocol: a failure to connect is `connect`, one after it (asking the server) is `begin`. */
