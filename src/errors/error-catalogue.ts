@@ -89,7 +89,8 @@ export const errorCatalogue: Readonly<Record<ErrorCode, ErrorCodeEntry>> = {
     title: 'Database unavailable',
     exitCode: 5,
     httpStatus: 503,
-    meaning: 'the database cannot be reached, refused the connection or cancelled the statement, or the journal could not be read to answer',
+    meaning:
+      'the database cannot be reached, refused the connection or cancelled the statement, or the journal could not be read to answer',
     provesNothingHappened: false,
   },
   UNAUTHORIZED: {
