@@ -171,7 +171,8 @@ async function runPgbench(
     .replaceAll('$2::UUID', uuidSql(':a'))
     .replaceAll('$3::UUID', uuidSql(':b'))
     .replaceAll('$4::INT8', ':amount::INT8')
-    .replaceAll('$5::INT8', '2');
+    .replaceAll('$5::INT8', '2')
+    .replaceAll('$6::TEXT', "'transfer'");
   const script = [
     '\\set a random(1, :naccounts)',
     '\\set b random(1, :naccounts - 1)',

@@ -100,8 +100,9 @@ export class PgStore implements BankStore {
     this.pool = pool;
     this.#retry = retry;
     this.#onBatch = options.onBatch;
-    this.groupCommit = options.batch === false ? undefined : { ...groupCommitDefaults, ...options.batch };
-    this.maxBatchSize = this.groupCommit?.maxSize ?? 1;
+    this.groupCommit = options.batch === false ? undefined : (options.batch ?? {});
+    // `transferMany` cuts its batches as large as group commit's.
+    this.maxBatchSize = this.groupCommit ? (this.groupCommit.maxSize ?? groupCommitDefaults.maxSize) : 1;
   }
 
   async moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {

@@ -38,7 +38,8 @@ export async function withDatabase<T>(
   } catch (error) {
     // An action cut off by a signal fails only because its pool was closed under it: stay quiet.
     if (signalExitCode !== undefined) await new Promise(() => {});
-    // The database failing mid-command is DATABASE_UNAVAILABLE (exit 5), as when it fails at the start.
+    // The bank and the db layer name a failing database themselves (DATABASE_UNAVAILABLE, exit 5);
+    // the seed demos send their own SQL, as the tutorials do, so theirs is named here.
     throw (db && describeConnectionError(error, db.url)) || error;
   } finally {
     if (signalExitCode === undefined) {

@@ -5,6 +5,7 @@ import { detectServer } from '../txn/detect-server.js';
 import { cockroachSchemaJobsDoneSql } from './cockroach-schema-jobs.js';
 import { type Engine, loadMigrations, type Migration } from './migration-files.js';
 import { type HeldLease, leaseTableSql, takeMigrationLease } from './migration-lease.js';
+import { describedFailure } from './pool-target.js';
 import { runRead } from './run-read.js';
 
 export { type Engine, loadMigrations, type Migration, splitStatements } from './migration-files.js';
@@ -63,6 +64,14 @@ const bootstrap = [
  * await migrate(pool); // [1, 2, 3] on a fresh database, [] afterwards
  */
 export async function migrate(pool: pg.Pool, options: MigrateOptions = {}): Promise<number[]> {
+  try {
+    return await migrateUnderLease(pool, options);
+  } catch (error) {
+    throw describedFailure(pool, error);
+  }
+}
+
+async function migrateUnderLease(pool: pg.Pool, options: MigrateOptions): Promise<number[]> {
   const leaseMs = options.leaseMs ?? 15_000;
   if (!(Number.isInteger(leaseMs) && leaseMs >= 100))
     throw new RangeError(`leaseMs must be a whole number of ms ≥ 100, got ${leaseMs}`);

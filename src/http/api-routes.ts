@@ -13,7 +13,7 @@ import { verifyRoutes } from './routes/verify-routes.js';
  * money moves once.
  *
  * @example
- * await registerApiRoutes(app, { bank, metrics, databaseUrl });
+ * await registerApiRoutes(app, { bank, metrics });
  */
 export async function registerApiRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   for (const routes of [accountRoutes, accountMoneyRoutes, transferRoutes, verifyRoutes]) {

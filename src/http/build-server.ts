@@ -18,8 +18,11 @@ import { validationMessage } from './validation-message.js';
 
 export interface ServerOptions {
   readonly pool: pg.Pool;
-  /** For naming the database in 503s (never printed with its password). */
-  readonly databaseUrl: string;
+  /**
+   * @deprecated Not needed: a 503 names where the pool connects (never with its
+   * password), from the pool itself. Accepted and ignored.
+   */
+  readonly databaseUrl?: string;
   readonly flavor?: Flavor;
   /** Group commit of the `pg` flavor (on by default; `false` for one statement per movement). */
   readonly batch?: BankOptions['batch'];
@@ -48,11 +51,11 @@ const isPublic = (url: string) =>
  * web UI at /. No SQL here: everything goes through the `Bank`.
  *
  * @example
- * const app = await buildServer({ pool, databaseUrl: url, token: process.env.ROACHBANK_API_TOKEN });
+ * const app = await buildServer({ pool, token: process.env.ROACHBANK_API_TOKEN });
  * await app.listen({ host: '127.0.0.1', port: 8080 });
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const { pool, databaseUrl, token } = options;
+  const { pool, token } = options;
   const metrics = createHttpMetrics(pool);
   const bank = createBank(pool, options.flavor ?? 'pg', {
     onRetry: () => metrics.retries.inc(),
@@ -62,9 +65,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   const app = newFastify(options.logger);
   await registerDocs(app, token);
-  useRequestHooks(app, token, metrics, databaseUrl);
-  await registerApiRoutes(app, { bank, metrics, databaseUrl });
-  registerOperationalRoutes(app, pool, metrics, databaseUrl);
+  useRequestHooks(app, token, metrics);
+  await registerApiRoutes(app, { bank, metrics });
+  registerOperationalRoutes(app, pool, metrics);
   return app;
 }
 
@@ -105,7 +108,7 @@ async function registerDocs(app: FastifyInstance, token: string | undefined): Pr
 }
 
 /** Authentication, 405s, JSON-only bodies, closing, request metrics and problem+json errors, for every route. */
-function useRequestHooks(app: FastifyInstance, token: string | undefined, metrics: HttpMetrics, databaseUrl: string): void {
+function useRequestHooks(app: FastifyInstance, token: string | undefined, metrics: HttpMetrics): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (!token || isPublic(request.url.split('?')[0]!)) return;
@@ -132,25 +135,25 @@ function useRequestHooks(app: FastifyInstance, token: string | undefined, metric
     metrics.requests.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.setErrorHandler(async (error, request, reply) => {
-    const problem = problemOf(error, request, databaseUrl);
+    const problem = problemOf(error, request);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler(async (request, reply) => {
     const unknownRoute = Object.assign(new Error(`no route ${request.method} ${request.url.split('?')[0]}`), { statusCode: 404 });
-    return sendProblem(reply, problemOf(unknownRoute, request, databaseUrl));
+    return sendProblem(reply, problemOf(unknownRoute, request));
   });
 }
 
 /** What is not the bank's API: /healthz, /metrics, /openapi.json and the web UI's files. */
-function registerOperationalRoutes(app: FastifyInstance, pool: pg.Pool, metrics: HttpMetrics, databaseUrl: string): void {
+function registerOperationalRoutes(app: FastifyInstance, pool: pg.Pool, metrics: HttpMetrics): void {
   app.get('/healthz', { schema: { hide: true } }, async (request, reply) => {
     try {
       // The same check openDatabase makes: a read, retried within the retry budget.
       await runRead(pool, (client) => detectServer(client));
       return { status: 'ok' };
     } catch (error) {
-      return sendProblem(reply, problemOf(error, request, databaseUrl));
+      return sendProblem(reply, problemOf(error, request));
     }
   });
   app.get('/metrics', { schema: { hide: true } }, async (_, reply) =>

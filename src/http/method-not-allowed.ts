@@ -37,6 +37,6 @@ export function useMethodNotAllowed(app: FastifyInstance): void {
     const wrongMethod = Object.assign(new Error(`${request.method} is not allowed on ${url}; allowed: ${allow.join(', ')}`), {
       statusCode: 405,
     });
-    return sendProblem(reply.header('allow', allow.join(', ')), problemOf(wrongMethod, request, ''));
+    return sendProblem(reply.header('allow', allow.join(', ')), problemOf(wrongMethod, request));
   });
 }

@@ -1,7 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCatalogue } from '../errors/error-catalogue.js';
 import { type ErrorCode, RoachbankError } from '../errors/roachbank-error.js';
-import { describeConnectionError } from '../txn/describe-connection-error.js';
 
 /** RFC 9457 problem details with roachbank's error code. */
 export interface Problem {
@@ -30,13 +29,11 @@ function problem(request: FastifyRequest, status: number, code: ErrorCode, detai
 /**
  * Any error of a request as a problem: roachbank's codes keep their status
  * (DESIGN §3); bad JSON, schema violations and oversized bodies are 4xx
- * INVALID_ARGUMENT; a database that cannot be reached is 503; anything else is
- * 500 with the request id and no internals.
+ * INVALID_ARGUMENT; anything else is 500 with the request id and no internals.
+ * A database that cannot be reached arrives here as DATABASE_UNAVAILABLE (503):
+ * the bank and the db layer say so themselves (`describedFailure`).
  */
-export function problemOf(error: unknown, request: FastifyRequest, databaseUrl: string): Problem {
-  // A database that could not be reached, or a connection lost, is DATABASE_UNAVAILABLE even after retries.
-  const unavailable = describeConnectionError(error, databaseUrl);
-  if (unavailable) return problemOf(unavailable, request, databaseUrl);
+export function problemOf(error: unknown, request: FastifyRequest): Problem {
   if (error instanceof RoachbankError) {
     const entry = errorCatalogue[error.code];
     return problem(request, (error as { statusCode?: number }).statusCode ?? entry.httpStatus, error.code, error.message);
@@ -61,5 +58,5 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 }
 
 export function codeProblem(request: FastifyRequest, code: ErrorCode, detail: string): Problem {
-  return problemOf(new RoachbankError(code, detail), request, '');
+  return problemOf(new RoachbankError(code, detail), request);
 }

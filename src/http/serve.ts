@@ -39,7 +39,6 @@ export async function serve(options: ServeOptions): Promise<void> {
     await ensureSchema(db.pool);
     app = await buildServer({
       pool: db.pool,
-      databaseUrl: db.url,
       flavor: options.flavor,
       ...(options.batch === false ? { batch: false as const } : {}),
       token,

@@ -9,8 +9,6 @@ import { transferView } from '../json-views.js';
 export interface ApiContext {
   readonly bank: Bank;
   readonly metrics: HttpMetrics;
-  /** For naming the database in 503s (never printed with its password). */
-  readonly databaseUrl: string;
 }
 
 export interface IdRequest {

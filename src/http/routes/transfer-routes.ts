@@ -17,7 +17,7 @@ function kindOf(item: unknown): MovementKind {
  * Longer than 60 lines on purpose: a list of route declarations, each a schema and
  * a short handler, read top to bottom like the API reference they become.
  */
-export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, metrics, databaseUrl }) => {
+export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, metrics }) => {
   app.post<KeyedRequest & { Body: { fromId: string; toId: string; amount: string } }>(
     '/transfers',
     {
@@ -69,7 +69,7 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
           countMovement(metrics, kindOf(items[i]), result.ok ? result.outcome : result);
           if (result.ok)
             return { status: 201, replayed: result.outcome.replayed, transfer: transferView(result.outcome.transfer) };
-          const problem = problemOf(result.error, request, databaseUrl);
+          const problem = problemOf(result.error, request);
           return { status: problem.status, problem };
         }),
       };
