@@ -27,11 +27,11 @@ export function describingFailures(store: BankStore, target: string): BankStore 
     pool: store.pool,
     maxBatchSize: store.maxBatchSize,
     groupCommit: store.groupCommit,
-    moveBatch: answering(async (items, signal) =>
-      (await store.moveBatch(items, signal)).map(
-        (answer): MovementResult => (answer.ok ? answer : { ok: false, error: described(answer.error) }),
-      ),
-    ),
+    moveBatch: answering(async (items, signal) => {
+      const answers = await store.moveBatch(items, signal);
+      if (answers.every((answer) => answer.ok)) return answers;
+      return answers.map((answer): MovementResult => (answer.ok ? answer : { ok: false, error: described(answer.error) }));
+    }),
     insertAccount: answering((account) => store.insertAccount(account)),
     findAccount: answering((id) => store.findAccount(id)),
     readBalances: answering((ids) => store.readBalances(ids)),

@@ -106,7 +106,7 @@ export class PgStore implements BankStore {
   }
 
   async moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {
-    const options = { ...this.#retry.write, ...(signal ? { signal } : {}) };
+    const options = signal ? { ...this.#retry.write, signal } : this.#retry.write;
     const rows =
       items.length === 1
         ? await runMovementStatement<StatementAnswerRow>(this.pool, singleMove, singleValues(items[0]!), options)
@@ -290,5 +290,6 @@ function unreadJournal(item: CheckedMovement, cause: unknown): RoachbankError {
 
 /** The answer to a movement this statement journaled: its body as asked, stamped by the database. */
 function journaledNow(item: CheckedMovement, createdAt: Date): MovementResult {
-  return { ok: true, outcome: { transfer: { ...item, createdAt }, replayed: false } };
+  const { id, kind, fromId, toId, amount } = item;
+  return { ok: true, outcome: { transfer: { id, kind, fromId, toId, amount, createdAt }, replayed: false } };
 }

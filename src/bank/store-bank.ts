@@ -59,7 +59,7 @@ export function storeRetry(options: CoreBankOptions): StoreRetry {
  */
 export class StoreBank implements Bank {
   readonly #store: BankStore;
-  readonly #onAmbiguous: CoreBankOptions['onAmbiguous'];
+  readonly #ambiguity: { onAmbiguous?: (error: AmbiguousCommitError) => void };
   readonly #group: GroupCommit | undefined;
   readonly #read: StoreRetry['read'];
   /** Where the store connects, for naming it in DATABASE_UNAVAILABLE (never with the password). */
@@ -69,7 +69,7 @@ export class StoreBank implements Bank {
     this.#target = poolTarget(store.pool);
     this.#store = describingFailures(store, this.#target);
     this.#read = storeRetry(options).read;
-    this.#onAmbiguous = options.onAmbiguous;
+    this.#ambiguity = options.onAmbiguous ? { onAmbiguous: options.onAmbiguous } : {};
     this.#group = store.groupCommit ? new GroupCommit((batch) => this.#runBatch(batch), store.groupCommit) : undefined;
   }
 
@@ -190,7 +190,7 @@ export class StoreBank implements Bank {
    * and gets the answer a single movement would. Any other failure is every item's answer.
    */
   async #runBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {
-    assertBatchRule(items);
+    if (items.length > 1) assertBatchRule(items);
     let answers: MovementResult[];
     let ambiguity: AmbiguousCommitError | undefined;
     try {
@@ -221,7 +221,7 @@ export class StoreBank implements Bank {
 
   /** Runs an idempotent operation, resolving ambiguous commits by running it again. */
   #resolving<T>(operation: (ambiguity: AmbiguousCommitError | undefined) => Promise<T>): Promise<T> {
-    return resolvingAmbiguity(operation, this.#onAmbiguous ? { onAmbiguous: this.#onAmbiguous } : {});
+    return resolvingAmbiguity(operation, this.#ambiguity);
   }
 
   /**

@@ -154,12 +154,22 @@ export function sessionOnConnection<Tx>(raw: pg.ClientBase, layer: LayerOnConnec
   };
 }
 
-/** The core's steps sent straight to a node-postgres connection. */
+const stepsByClient = new WeakMap<pg.ClientBase, CoreSteps>();
+
+/**
+ * The core's steps sent straight to a node-postgres connection, made once per
+ * connection: a pooled connection serves many sessions, one per statement.
+ */
 function clientSteps(raw: pg.ClientBase): CoreSteps {
-  return coreSteps({
-    query: async (sql) => (await raw.query(sql)).rows,
-    execute: async (sql) => {
-      await raw.query(sql);
-    },
-  });
+  let steps = stepsByClient.get(raw);
+  if (steps === undefined) {
+    steps = coreSteps({
+      query: async (sql) => (await raw.query(sql)).rows,
+      execute: async (sql) => {
+        await raw.query(sql);
+      },
+    });
+    stepsByClient.set(raw, steps);
+  }
+  return steps;
 }

@@ -49,12 +49,18 @@ class StepFailure {
   }
 }
 
-/** Runs one step of an attempt; its failure is tagged with the step's phase. */
-async function step<R>(phase: Phase, run: () => Promise<R>): Promise<R> {
-  try {
-    return await run();
-  } catch (error) {
+/**
+ * Runs one step of an attempt; its failure is tagged with the step's phase. (One
+ * `then`, not an async function: it runs a few times for every statement.)
+ */
+function step<R>(phase: Phase, run: () => Promise<R>): Promise<R> {
+  const tag = (error: unknown): never => {
     throw error instanceof StepFailure ? error : new StepFailure(phase, error);
+  };
+  try {
+    return run().then(undefined, tag);
+  } catch (error) {
+    return tag(error);
   }
 }
 
@@ -183,6 +189,7 @@ async function connect<Tx>(
   waitMs: number,
 ): Promise<Held<Tx>> {
   const layer = await step('connect', () => openWithin(source, mode, waitMs));
+  if (protocol !== 'auto') return { layer, protocol, begun: false };
   return step('begin', () => hold(source, layer, protocol));
 }
 
