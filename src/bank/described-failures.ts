@@ -14,24 +14,22 @@ import type { BankStore } from './bank-store.js';
  */
 export function describingFailures(store: BankStore, target: string): BankStore {
   const described = (error: unknown) => describeConnectionError(error, target) ?? error;
+  const rethrow = (error: unknown): never => {
+    throw described(error);
+  };
   const answering =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await call(...args);
-      } catch (error) {
-        throw described(error);
-      }
-    };
+    (...args: A): Promise<R> =>
+      call(...args).then(undefined, rethrow);
+  const describeItems = (answers: MovementResult[]): MovementResult[] =>
+    answers.every((answer) => answer.ok)
+      ? answers
+      : answers.map((answer): MovementResult => (answer.ok ? answer : { ok: false, error: described(answer.error) }));
   return {
     pool: store.pool,
     maxBatchSize: store.maxBatchSize,
     groupCommit: store.groupCommit,
-    moveBatch: answering(async (items, signal) => {
-      const answers = await store.moveBatch(items, signal);
-      if (answers.every((answer) => answer.ok)) return answers;
-      return answers.map((answer): MovementResult => (answer.ok ? answer : { ok: false, error: described(answer.error) }));
-    }),
+    moveBatch: answering((items, signal) => store.moveBatch(items, signal).then(describeItems)),
     insertAccount: answering((account) => store.insertAccount(account)),
     findAccount: answering((id) => store.findAccount(id)),
     readBalances: answering((ids) => store.readBalances(ids)),

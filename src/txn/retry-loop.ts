@@ -54,15 +54,22 @@ class StepFailure {
  * `then`, not an async function: it runs a few times for every statement.)
  */
 function step<R>(phase: Phase, run: () => Promise<R>): Promise<R> {
-  const tag = (error: unknown): never => {
-    throw error instanceof StepFailure ? error : new StepFailure(phase, error);
-  };
   try {
-    return run().then(undefined, tag);
+    return run().then(undefined, taggers[phase]);
   } catch (error) {
-    return tag(error);
+    return taggers[phase](error);
   }
 }
+
+/** One tagging function per phase, made once. */
+const taggers = Object.fromEntries(
+  (['connect', 'begin', 'body', 'release', 'commit'] as const).map((phase) => [
+    phase,
+    (error: unknown): never => {
+      throw error instanceof StepFailure ? error : new StepFailure(phase, error);
+    },
+  ]),
+) as Record<Phase, (error: unknown) => never>;
 
 /**
  * `fn` inside `BEGIN … COMMIT` (the savepoint protocol on CockroachDB), retried
