@@ -50,7 +50,7 @@ export function historyTable(accountId: string, page: Page<JournalEntry>): strin
   const rows = page.items.map((t) => {
     const incoming = t.toId === accountId;
     const other = incoming ? t.fromId : t.toId;
-    const kind = t.fromId === null ? 'deposit' : t.toId === null ? 'withdrawal' : incoming ? 'transfer in' : 'transfer out';
+    const kind = t.kind !== 'transfer' ? t.kind : incoming ? 'transfer in' : 'transfer out';
     return [when(t.createdAt), kind, `${incoming ? '+' : '-'}${t.amount}`, other ?? '', t.id];
   });
   const lines = table(['WHEN', 'KIND', 'AMOUNT', 'COUNTERPARTY', 'TRANSFER'], rows, new Set([2]));
@@ -58,10 +58,10 @@ export function historyTable(accountId: string, page: Page<JournalEntry>): strin
   return lines;
 }
 
-const whatMoved = ({ fromId, toId, amount }: MovementOutcome['transfer']) =>
-  fromId === null
+const whatMoved = ({ kind, fromId, toId, amount }: MovementOutcome['transfer']) =>
+  kind === 'deposit'
     ? `deposited ${amount} into ${toId}`
-    : toId === null
+    : kind === 'withdrawal'
       ? `withdrew ${amount} from ${fromId}`
       : `transferred ${amount} from ${fromId} to ${toId}`;
 
