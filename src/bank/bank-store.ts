@@ -38,12 +38,16 @@ export interface StoreRetry {
 export interface BankStore {
   /** The pool the store runs on; `verify`'s one statement runs there for every store. */
   readonly pool: pg.Pool;
-  /** The most movements one `moveBatch` call takes: 1 for a store that moves them one by one. */
-  readonly maxBatchSize: number;
-  /** Group commit, when the store coalesces concurrent movements into batches. */
+  /** How its calls retry; `verify` runs with its `read`. */
+  readonly retry: StoreRetry;
+  /**
+   * Group commit, when the store takes batches of movements; without it, `moveBatch`
+   * is only ever given one movement.
+   */
   readonly groupCommit: GroupCommitOptions | undefined;
   /**
-   * One attempt at these movements (they keep the batch rule), each answered as
+   * One attempt at these movements (they keep the batch rule, at most group
+   * commit's `maxSize` of them), each answered as
    * `decideMovement` decides: a refusal or conflict is that item's result. A failure
    * of the attempt as a whole (connection lost, ambiguous commit, a statement the
    * database refused for one item's data) is thrown.

@@ -1,19 +1,19 @@
-import { describeConnectionError } from '../txn/describe-connection-error.js';
+import { describedFailure } from '../db/pool-target.js';
 import type { MovementResult } from './bank.js';
 import type { BankStore } from './bank-store.js';
 
 /**
  * A store whose failures to reach the database come out as DATABASE_UNAVAILABLE,
- * naming where it connects and never the password (`describeConnectionError`), its
+ * naming where it connects and never the password (`describedFailure`), its
  * movements' per-item errors included. The one place the bank translates them, so
  * every surface (library, CLI, HTTP, its batch and the CLI's file mode) sees the
  * same code for the same failure. Any other error passes unchanged.
  *
  * @example
- * const store = describingFailures(new PgStore(pool, retry), poolTarget(pool));
+ * const store = describingFailures(new PgStore(pool, retry));
  */
-export function describingFailures(store: BankStore, target: string): BankStore {
-  const described = (error: unknown) => describeConnectionError(error, target) ?? error;
+export function describingFailures(store: BankStore): BankStore {
+  const described = (error: unknown) => describedFailure(store.pool, error);
   const rethrow = (error: unknown): never => {
     throw described(error);
   };
@@ -27,7 +27,7 @@ export function describingFailures(store: BankStore, target: string): BankStore 
       : answers.map((answer): MovementResult => (answer.ok ? answer : { ok: false, error: described(answer.error) }));
   return {
     pool: store.pool,
-    maxBatchSize: store.maxBatchSize,
+    retry: store.retry,
     groupCommit: store.groupCommit,
     moveBatch: answering((items, signal) => store.moveBatch(items, signal).then(describeItems)),
     insertAccount: answering((account) => store.insertAccount(account)),

@@ -27,13 +27,12 @@ const position = (column: typeof accounts.createdAt | typeof transfers.createdAt
  */
 export class OrmStore implements BankStore {
   readonly pool: pg.Pool;
-  readonly maxBatchSize = 1;
   readonly groupCommit = undefined;
-  readonly #retry: StoreRetry;
+  readonly retry: StoreRetry;
 
   constructor(pool: pg.Pool, retry: StoreRetry) {
     this.pool = pool;
-    this.#retry = retry;
+    this.retry = retry;
   }
 
   async moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {
@@ -160,7 +159,7 @@ export class OrmStore implements BankStore {
     signal?: AbortSignal,
     readOnly = false,
   ): Promise<T> {
-    const options = { ...(readOnly ? this.#retry.read : this.#retry.write), isolation, ...(signal ? { signal } : {}) };
+    const options = { ...(readOnly ? this.retry.read : this.retry.write), isolation, ...(signal ? { signal } : {}) };
     for (let raced = 0; ; raced++) {
       try {
         return await runOrmTransaction(this.pool, work, options);

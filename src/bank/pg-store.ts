@@ -5,7 +5,7 @@ import { type RunTransactionOptions, runSingleStatement, runTransaction } from '
 import type { Account, JournalEntry, MovementResult, PgStoreOptions } from './bank.js';
 import { translateDatabaseError } from './bank-errors.js';
 import type { BankStore, NewAccount, PagePosition, Positioned, StoreRetry } from './bank-store.js';
-import { type GroupCommitOptions, groupCommitDefaults } from './group-commit.js';
+import type { GroupCommitOptions } from './group-commit.js';
 import type { CheckedMovement, MovementKind } from './movement.js';
 import { decideMovement } from './movement-decision.js';
 import { moveBatchSql, moveSql, type StatementAnswerRow } from './movement-statements.js';
@@ -91,22 +91,19 @@ const batchValues = (items: readonly CheckedMovement[]) => [
  */
 export class PgStore implements BankStore {
   readonly pool: pg.Pool;
-  readonly maxBatchSize: number;
   readonly groupCommit: GroupCommitOptions | undefined;
-  readonly #retry: StoreRetry;
+  readonly retry: StoreRetry;
   readonly #onBatch: PgStoreOptions['onBatch'];
 
   constructor(pool: pg.Pool, retry: StoreRetry, options: PgStoreOptions = {}) {
     this.pool = pool;
-    this.#retry = retry;
+    this.retry = retry;
     this.#onBatch = options.onBatch;
     this.groupCommit = options.batch === false ? undefined : (options.batch ?? {});
-    // `transferMany` cuts its batches as large as group commit's.
-    this.maxBatchSize = this.groupCommit ? (this.groupCommit.maxSize ?? groupCommitDefaults.maxSize) : 1;
   }
 
   async moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {
-    const options = signal ? { ...this.#retry.write, signal } : this.#retry.write;
+    const options = signal ? { ...this.retry.write, signal } : this.retry.write;
     const rows =
       items.length === 1
         ? await runMovementStatement<StatementAnswerRow>(this.pool, singleMove, singleValues(items[0]!), options)
@@ -170,7 +167,7 @@ export class PgStore implements BankStore {
   async insertAccount({ id, balance, openingId }: NewAccount): Promise<Account | undefined> {
     for (let raced = 0; ; raced++) {
       try {
-        const { rows } = await this.#single<AccountRow>(this.#retry.write, 'roachbank_create_account', createAccountSql, [
+        const { rows } = await this.#single<AccountRow>(this.retry.write, 'roachbank_create_account', createAccountSql, [
           id,
           balance,
           openingId,
@@ -185,7 +182,7 @@ export class PgStore implements BankStore {
 
   async findAccount(id: string): Promise<Account | undefined> {
     const { rows } = await this.#single<AccountRow>(
-      this.#retry.read,
+      this.retry.read,
       'roachbank_get_account',
       `SELECT ${accountColumns} FROM roachbank.accounts WHERE id = $1::UUID`,
       [id],
@@ -195,7 +192,7 @@ export class PgStore implements BankStore {
 
   async readBalances(ids: readonly string[]): Promise<Map<string, bigint>> {
     const { rows } = await this.#single<{ id: string; balance: string }>(
-      this.#retry.read,
+      this.retry.read,
       'roachbank_balances',
       'SELECT id::TEXT AS id, balance FROM roachbank.accounts WHERE id = ANY($1::UUID[])',
       [ids],
@@ -207,7 +204,7 @@ export class PgStore implements BankStore {
     // A first page and a next page are two statements, so each keeps its index range
     // in a generic plan (an `$1 IS NULL OR …` filter would scan from the start).
     const { rows } = await this.#single<AccountRow & { position: string }>(
-      this.#retry.read,
+      this.retry.read,
       after ? 'roachbank_list_accounts_after' : 'roachbank_list_accounts',
       listAccountsSql(after !== null),
       after ? [limit, after.createdAt, after.id] : [limit],
@@ -232,7 +229,7 @@ export class PgStore implements BankStore {
           );
           return toAccount(closed.rows[0]!);
         },
-        this.#retry.write,
+        this.retry.write,
       );
     } catch (error) {
       throw translateDatabaseError(error);
@@ -241,7 +238,7 @@ export class PgStore implements BankStore {
 
   async findTransfers(ids: readonly string[]): Promise<Map<string, JournalEntry>> {
     const { rows } = await this.#single<TransferRow>(
-      this.#retry.read,
+      this.retry.read,
       'roachbank_transfers_by_id',
       `SELECT ${transferColumns} FROM roachbank.transfers WHERE id = ANY($1::UUID[])`,
       [ids],
@@ -251,7 +248,7 @@ export class PgStore implements BankStore {
 
   async history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
     const { rows } = await this.#single<TransferRow & { position: string }>(
-      this.#retry.read,
+      this.retry.read,
       after ? 'roachbank_history_after' : 'roachbank_history',
       historySql(after !== null),
       after ? [accountId, limit, after.createdAt, after.id] : [accountId, limit],

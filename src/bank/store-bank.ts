@@ -1,8 +1,7 @@
-import { poolTarget } from '../db/pool-target.js';
+import { describedFailure } from '../db/pool-target.js';
 import { waitBounds } from '../db/wait-bounds.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
-import { describeConnectionError } from '../txn/describe-connection-error.js';
 import { runSingleStatement } from '../txn/run-transaction.js';
 import {
   type Account,
@@ -26,7 +25,7 @@ import { accountNotFound, isDataRefusal } from './bank-errors.js';
 import type { BankStore, StoreRetry } from './bank-store.js';
 import { assertBatchRule, sequentialBatches } from './batch-rule.js';
 import { describingFailures } from './described-failures.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, groupCommitDefaults } from './group-commit.js';
 import { idOrNew, openingIdOf, parseId } from './ids.js';
 import { parseAmount } from './money.js';
 import { type CheckedMovement, movement } from './movement.js';
@@ -61,14 +60,12 @@ export class StoreBank implements Bank {
   readonly #store: BankStore;
   readonly #ambiguity: { onAmbiguous?: (error: AmbiguousCommitError) => void };
   readonly #group: GroupCommit | undefined;
-  readonly #read: StoreRetry['read'];
-  /** Where the store connects, for naming it in DATABASE_UNAVAILABLE (never with the password). */
-  readonly #target: string;
+  /** How many movements `transferMany` puts in one batch: group commit's size, else 1. */
+  readonly #batchSize: number;
 
   constructor(store: BankStore, options: CoreBankOptions = {}) {
-    this.#target = poolTarget(store.pool);
-    this.#store = describingFailures(store, this.#target);
-    this.#read = storeRetry(options).read;
+    this.#store = describingFailures(store);
+    this.#batchSize = store.groupCommit ? (store.groupCommit.maxSize ?? groupCommitDefaults.maxSize) : 1;
     this.#ambiguity = options.onAmbiguous ? { onAmbiguous: options.onAmbiguous } : {};
     this.#group = store.groupCommit ? new GroupCommit((batch) => this.#runBatch(batch), store.groupCommit) : undefined;
   }
@@ -157,10 +154,11 @@ export class StoreBank implements Bank {
   }
 
   async verify(options?: VerifyOptions): Promise<VerifyReport> {
+    const { pool, retry } = this.#store;
     try {
-      return await runSingleStatement(this.#store.pool, (client) => verifyInvariants(client, options), this.#read);
+      return await runSingleStatement(pool, (client) => verifyInvariants(client, options), retry.read);
     } catch (error) {
-      throw describeConnectionError(error, this.#target) ?? error;
+      throw describedFailure(pool, error);
     }
   }
 
@@ -174,9 +172,8 @@ export class StoreBank implements Bank {
 
   /** `transferMany`: consecutive batches that keep input order, each waiting for the one before. */
   #moveInOrder(movements: readonly CheckedMovement[], signal: AbortSignal | undefined): Promise<MovementResult[]> {
-    const size = this.#group ? this.#store.maxBatchSize : 1;
     return inOrder(
-      sequentialBatches(movements, size),
+      sequentialBatches(movements, this.#batchSize),
       (batch) => this.#runBatch(batch, this.#group ? undefined : signal),
       signal,
     );
@@ -200,8 +197,7 @@ export class StoreBank implements Bank {
         // After an attempt with an unknown outcome, an item this one could not answer
         // (its journal read failed) may be that attempt's: only the journal can say, so
         // the batch is sent again (it is idempotent) until every item has a definite word.
-        const unanswered = earlier && tried.find((answer) => !answer.ok && !isDefiniteAnswer(answer.error));
-        if (unanswered && !unanswered.ok) throw unanswered.error;
+        for (const answer of tried) if (earlier && !answer.ok && !isDefiniteAnswer(answer.error)) throw answer.error;
         return tried;
       });
     } catch (error) {

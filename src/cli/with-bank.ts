@@ -2,20 +2,17 @@ import type { Bank, BankOptions, Flavor } from '../bank/bank.js';
 import { loadBank } from '../bank/load-bank.js';
 import { withDatabase } from './with-database.js';
 
-/**
- * Runs a command against the bank of the chosen flavor, on a migrated schema. The
- * action also gets the connection string, for naming the database in a message.
- */
+/** Runs a command against the bank of the chosen flavor, on a migrated schema. */
 export function withBank<T>(
   flavor: Flavor,
-  action: (bank: Bank, url: string) => Promise<T>,
+  action: (bank: Bank) => Promise<T>,
   options: { bank?: BankOptions; maxConnections?: number } = {},
 ): Promise<T> {
   return withDatabase(
-    async ({ pool, url }) => {
+    async ({ pool }) => {
       const { ensureSchema } = await import('../db/migrate.js');
       await ensureSchema(pool);
-      return action(await loadBank(pool, flavor, options.bank), url);
+      return action(await loadBank(pool, flavor, options.bank));
     },
     options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections },
   );

@@ -1,5 +1,5 @@
 import type { Database } from '../db/open-database.js';
-import { describeConnectionError } from '../txn/describe-connection-error.js';
+import { describedFailure } from '../db/pool-target.js';
 
 /**
  * Runs a command against the database and always lets go of it afterwards:
@@ -40,7 +40,7 @@ export async function withDatabase<T>(
     if (signalExitCode !== undefined) await new Promise(() => {});
     // The bank and the db layer name a failing database themselves (DATABASE_UNAVAILABLE, exit 5);
     // the seed demos send their own SQL, as the tutorials do, so theirs is named here.
-    throw (db && describeConnectionError(error, db.url)) || error;
+    throw db ? describedFailure(db.pool, error) : error;
   } finally {
     if (signalExitCode === undefined) {
       await db?.close();

@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { resolveConnectionSource } from '../config.js';
-import { describeConnectionError } from '../txn/describe-connection-error.js';
 import { detectServer, type ServerInfo } from '../txn/detect-server.js';
 import { createPool } from './create-pool.js';
 import { acquireEmbeddedServer, type EmbeddedServerOptions } from './embedded-server.js';
@@ -62,6 +61,6 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     return { pool, url, source: source.kind, server, close };
   } catch (error) {
     await close();
-    throw describeConnectionError(error, url) ?? error;
+    throw error; // runRead has named a database it cannot reach (DATABASE_UNAVAILABLE)
   }
 }

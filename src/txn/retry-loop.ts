@@ -30,9 +30,10 @@ interface Held<Tx> {
   readonly protocol: Protocol;
   begun: boolean;
 }
-/** The session an attempt leaves for the next one (the savepoint protocol keeps it), and the time left. */
+/** The session an attempt leaves for the next one (the savepoint protocol keeps it), how it begins, and the time left. */
 interface Attempts<Tx> {
   held: Held<Tx> | undefined;
+  readonly mode: BeginMode;
   readonly remainingMs: () => number;
 }
 
@@ -80,11 +81,10 @@ export function runExplicitAttempts<Tx, T>(
   fn: SessionCallback<Tx, T>,
   settings: LoopSettings,
 ): Promise<T> {
-  const mode = beginMode(settings);
   return retrying<Tx, T>(source, settings, settings.protocol, async (attempt, held, state) => {
     const { layer } = held;
     if (!held.begun) {
-      await step('begin', () => layer.begin(mode, held.protocol === 'savepoint' ? savepointName : undefined));
+      await step('begin', () => layer.begin(state.mode, held.protocol === 'savepoint' ? savepointName : undefined));
       held.begun = true;
     }
     layer.startAttempt();
@@ -145,6 +145,7 @@ async function retrying<Tx, T>(
   const started = performance.now();
   const state: Attempts<Tx> = {
     held: undefined,
+    mode: { isolation: settings.isolation, readOnly: settings.readOnly },
     remainingMs: () =>
       settings.retryBudgetMs === undefined ? Number.POSITIVE_INFINITY : settings.retryBudgetMs - (performance.now() - started),
   };
@@ -153,7 +154,7 @@ async function retrying<Tx, T>(
     for (let attempt = 1; ; attempt++) {
       settings.signal?.throwIfAborted();
       try {
-        state.held ??= await connect(source, beginMode(settings), protocol, state.remainingMs());
+        state.held ??= await connect(source, state.mode, protocol, state.remainingMs());
         return await attemptOnce(attempt, state.held, state);
       } catch (thrown) {
         const { phase, error } = thrown instanceof StepFailure ? thrown : new StepFailure('body', thrown);
@@ -182,10 +183,6 @@ async function retrying<Tx, T>(
   } finally {
     if (state.held) await rollbackAndClose(state.held.layer);
   }
-}
-
-function beginMode(settings: LoopSettings): BeginMode {
-  return { isolation: settings.isolation, readOnly: settings.readOnly };
 }
 
 /** A new session and its protocol: a failure to connect is `connect`, one after it (asking the server) is `begin`. */

@@ -1,5 +1,5 @@
 import type { BankCounters } from './bank-counters.js';
-import type { IntervalStats } from './run-workload.js';
+import type { BatchCount, IntervalStats } from './run-workload.js';
 import type { WorkloadRunState } from './workload-run-state.js';
 
 /** Once a second while transfers run: the interval's throughput, latency, errors, retries and batch size. */
@@ -12,7 +12,7 @@ export class IntervalTicker {
   #timer: NodeJS.Timeout | undefined;
   #lastTick = this.started;
   #opsAtLastTick = 0;
-  #batchesAtLastTick;
+  #batchesAtLastTick: BatchCount;
 
   constructor(state: WorkloadRunState, counters: BankCounters, onInterval?: (interval: IntervalStats) => void) {
     this.#state = state;
