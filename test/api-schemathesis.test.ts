@@ -60,7 +60,7 @@ for (const flavor of ['pg', 'orm'] as const) {
       // Exit 0 is no failure; every generated case passed every check.
       assert.match(output, /(\d+) generated, \1 passed/);
       // The run reached every operation and every phase, and followed the links.
-      assert.match(output, /Operations:\s+11 selected \/ 11 total/);
+      assert.match(output, /Operations:\s+17 selected \/ 17 total/);
       for (const phase of ['Examples', 'Coverage', 'Fuzzing', 'Stateful']) assert.match(output, new RegExp(`✅ ${phase}`));
       const links = Number(/API Links:\s+(\d+) covered/.exec(output)?.[1] ?? 0);
       assert.ok(links >= 15, `the stateful phase covered ${links} links`);
@@ -69,7 +69,7 @@ for (const flavor of ['pg', 'orm'] as const) {
 
     test('afterwards money has moved through every kind of movement and the invariants hold', async () => {
       const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-      for (const kind of ['transfer', 'deposit', 'withdrawal']) {
+      for (const kind of ['transfer', 'deposit', 'withdrawal', 'hold', 'post', 'void', 'reversal']) {
         const created = Number(
           new RegExp(`roachbank_transfers_total\\{kind="${kind}",outcome="created"\\} (\\d+)`).exec(metrics)?.[1] ?? 0,
         );

@@ -57,7 +57,16 @@ describe(`a batch of ${size} movements answers in less than ${resultsBuffer} byt
     await db.drop();
   });
 
-  async function runBatch(items: readonly { id: string; fromId: string | null; toId: string | null; amount: bigint }[]) {
+  async function runBatch(
+    items: readonly {
+      id: string;
+      fromId: string | null;
+      toId: string | null;
+      amount: bigint;
+      kind?: string;
+      reversalOf?: string;
+    }[],
+  ) {
     const result = await raw.query<unknown[]>({
       text: moveBatchSql,
       values: [
@@ -65,7 +74,9 @@ describe(`a batch of ${size} movements answers in less than ${resultsBuffer} byt
         items.map((item) => item.fromId),
         items.map((item) => item.toId),
         items.map((item) => item.amount.toString()),
-        items.map((item) => requestKind(item)),
+        items.map((item) => item.kind ?? requestKind(item)),
+        items.map((item) => item.reversalOf ?? null),
+        items.map(() => null),
       ],
       rowMode: 'array',
     });
@@ -95,7 +106,16 @@ describe(`a batch of ${size} movements answers in less than ${resultsBuffer} byt
     await bank.closeAccount(closed.id);
     const toClosed = await runBatch(sources.map((source) => ({ id: newId(), fromId: source.id, toId: closed.id, amount: 1n })));
 
-    for (const [name, result] of Object.entries({ journaled, replayed, refused, toClosed })) {
+    // Reversals refused for what is left, from a source holding 19 digits.
+    const backwards = await runBatch(
+      transfers.map((t) => ({ id: newId(), kind: 'reversal', reversalOf: t.id, fromId: sink.id, toId: t.fromId, amount: rich })),
+    );
+    assert.ok(
+      backwards.rows.every((row) => row[0] === null),
+      'every reversal refused',
+    );
+
+    for (const [name, result] of Object.entries({ journaled, replayed, refused, toClosed, backwards })) {
       const bytes = answerBytes(result);
       t.diagnostic(`${name}: ${bytes} bytes`);
       assert.ok(bytes <= resultsBuffer, `${name}: ${bytes} bytes for ${size} items, more than ${resultsBuffer}`);

@@ -80,11 +80,11 @@ class SequentialBank {
     if (item.fromId !== null) {
       const balance = this.balances.get(item.fromId)!;
       if (balance < item.amount) {
-        return refused('INSUFFICIENT_FUNDS', `account ${item.fromId} holds ${balance}, cannot debit ${item.amount}`);
+        return refused('INSUFFICIENT_FUNDS', `account ${item.fromId} has ${balance} available, cannot debit ${item.amount}`);
       }
     }
     if (item.toId !== null && this.balances.get(item.toId)! + item.amount > maxBalance) {
-      return refused('INVALID_ARGUMENT', 'the balance would exceed 2^63 - 1');
+      return refused('BALANCE_LIMIT', 'the balance would exceed 2^63 - 1');
     }
     if (item.fromId !== null) this.balances.set(item.fromId, this.balances.get(item.fromId)! - item.amount);
     if (item.toId !== null) this.balances.set(item.toId, this.balances.get(item.toId)! + item.amount);

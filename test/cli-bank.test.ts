@@ -22,6 +22,8 @@ async function checksum(): Promise<string> {
     SELECT md5(
       COALESCE((SELECT string_agg(a::TEXT, '|' ORDER BY id) FROM roachbank.accounts a), '') || '#' ||
       COALESCE((SELECT string_agg(t::TEXT, '|' ORDER BY id) FROM roachbank.transfers t), '') || '#' ||
+      COALESCE((SELECT string_agg(h::TEXT, '|' ORDER BY id) FROM roachbank.holds h), '') || '#' ||
+      COALESCE((SELECT string_agg(r::TEXT, '|' ORDER BY transfer_id) FROM roachbank.reversed_amounts r), '') || '#' ||
       COALESCE((SELECT string_agg(m::TEXT, '|' ORDER BY version) FROM roachbank.schema_migrations m), '')
     ) AS sum`);
   return rows[0].sum;
@@ -69,7 +71,7 @@ const corpus: Array<[string[], ErrorCode]> = [
   [['transfer', '$rich', '$poor', '5', '--force'], 'INVALID_ARGUMENT'],
   [['transfer', '$rich', '$poor', '5', 'extra'], 'INVALID_ARGUMENT'],
   [['deposit', '$closed', '5'], 'ACCOUNT_NOT_FOUND'],
-  [['deposit', '$rich', '9223372036854775807'], 'INVALID_ARGUMENT'],
+  [['deposit', '$rich', '9223372036854775807'], 'BALANCE_LIMIT'],
   [['withdraw', '$rich', '1001'], 'INSUFFICIENT_FUNDS'],
   [['withdraw', '$unknown', '1'], 'ACCOUNT_NOT_FOUND'],
   [['accounts', 'show', "'; DROP TABLE roachbank.accounts; --"], 'INVALID_ARGUMENT'],
@@ -85,6 +87,17 @@ const corpus: Array<[string[], ErrorCode]> = [
   [['history', 'not-a-uuid'], 'INVALID_ARGUMENT'],
   [['history', '$unknown'], 'ACCOUNT_NOT_FOUND'],
   [['--flavor', 'mysql', 'verify'], 'INVALID_ARGUMENT'],
+  [['hold', '$poor', '101'], 'INSUFFICIENT_FUNDS'],
+  [['hold', '$rich', '$poor', '5', '--expires', 'soon'], 'INVALID_ARGUMENT'],
+  [['hold', '$rich', '$poor', '5', '--expires', '400d'], 'INVALID_ARGUMENT'],
+  [['hold', '$rich', 'not-a-uuid', '5'], 'INVALID_ARGUMENT'],
+  [['hold', '$rich', '$closed', '5'], 'ACCOUNT_NOT_FOUND'],
+  [['post', '$unknown'], 'HOLD_NOT_FOUND'],
+  [['void', '$unknown'], 'HOLD_NOT_FOUND'],
+  [['holds', '$unknown'], 'ACCOUNT_NOT_FOUND'],
+  [['reverse', '$unknown'], 'TRANSFER_NOT_FOUND'],
+  [['reverse', '$spent', '101'], 'REVERSAL_EXCEEDS_ORIGINAL'],
+  [['transfer', '$rich', '$poor', '5', '--atomic'], 'INVALID_ARGUMENT'],
   [['no-such-command'], 'INVALID_ARGUMENT'],
 ];
 
@@ -140,7 +153,7 @@ describe('roachbank transfer --file', () => {
       assert.equal(lines.length, 5);
       assert.match(lines[0]!, new RegExp(`^line 2: transferred 60 from ${a} to ${b}, transfer id ${t1}$`));
       assert.match(lines[1]!, new RegExp(`^line 3: withdrew 60 from ${b}`), 'the second item sees the first');
-      assert.match(lines[2]!, /^line 4: INSUFFICIENT_FUNDS: account .* holds 40, cannot debit 41$/);
+      assert.match(lines[2]!, /^line 4: INSUFFICIENT_FUNDS: account .* has 40 available, cannot debit 41$/);
       assert.match(lines[3]!, /^line 5: INVALID_ARGUMENT: source account id must be a UUID/);
       assert.match(lines[4]!, /^line 6: INVALID_ARGUMENT: line 6 has 5 cells, the header 4$/);
       assert.match(first.stderr, /^5 movements: 2 moved, 0 already done, 3 failed\n$/);

@@ -96,6 +96,13 @@ describe('the README', () => {
     assert.equal(await runReadmeExample('`transferMany`'), 'ok ok INSUFFICIENT_FUNDS\n');
   });
 
+  test('its holds, atomic groups and reversals example runs as written', async () => {
+    assert.equal(
+      await runReadmeExample('Holds, atomic groups and reversals'),
+      '80 20 | ok ok | INSUFFICIENT_FUNDS GROUP_FAILED | 50 10 true\n',
+    );
+  });
+
   test('its runOrmTransaction example runs as written', async () => {
     assert.equal(await runReadmeExample('Library: `runOrmTransaction` (Drizzle ORM)'), 'balance now 250\n');
   });

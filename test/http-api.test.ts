@@ -43,7 +43,9 @@ const checksum = async () =>
   (
     await server.db.pool.query(`SELECT md5(
     COALESCE((SELECT string_agg(a::TEXT, '|' ORDER BY id) FROM roachbank.accounts a), '') ||
-    COALESCE((SELECT string_agg(t::TEXT, '|' ORDER BY id) FROM roachbank.transfers t), '')) AS sum`)
+    COALESCE((SELECT string_agg(t::TEXT, '|' ORDER BY id) FROM roachbank.transfers t), '') ||
+    COALESCE((SELECT string_agg(h::TEXT, '|' ORDER BY id) FROM roachbank.holds h), '') ||
+    COALESCE((SELECT string_agg(r::TEXT, '|' ORDER BY transfer_id) FROM roachbank.reversed_amounts r), '')) AS sum`)
   ).rows[0].sum;
 let rich: string;
 let poor: string;
@@ -63,7 +65,7 @@ describe('the HTTP API', () => {
   test('accounts, money and the journal round trip as JSON with money as strings', async () => {
     const a = await api('POST', '/accounts', { body: { balance: '500' } });
     assert.equal(a.status, 201);
-    assert.deepEqual(Object.keys(a.body).sort(), ['balance', 'closedAt', 'createdAt', 'id']);
+    assert.deepEqual(Object.keys(a.body).sort(), ['available', 'balance', 'closedAt', 'createdAt', 'held', 'id']);
     assert.equal(a.body.balance, '500');
     const b = (await api('POST', '/accounts', { body: {} })).body;
     const deposit = await api('POST', `/accounts/${b.id}/deposits`, { body: { amount: '20' } });
@@ -73,8 +75,8 @@ describe('the HTTP API', () => {
     assert.deepEqual([withdrawal.body.fromId, withdrawal.body.toId], [b.id, null]);
     const transfer = await api('POST', '/transfers', { body: { fromId: a.body.id, toId: b.id, amount: '100' } });
     assert.equal(transfer.status, 201);
-    assert.deepEqual(Object.keys(transfer.body).sort(), ['amount', 'createdAt', 'fromId', 'id', 'toId']);
-    assert.deepEqual((await api('GET', `/transfers/${transfer.body.id}`)).body, transfer.body);
+    assert.deepEqual(Object.keys(transfer.body).sort(), ['amount', 'createdAt', 'fromId', 'holdId', 'id', 'reversalOf', 'toId']);
+    assert.deepEqual((await api('GET', `/transfers/${transfer.body.id}`)).body, { ...transfer.body, reversed: '0' });
     assert.equal((await api('GET', `/accounts/${b.id}`)).body.balance, '115');
     const history = await api('GET', `/accounts/${b.id}/transfers?limit=2`);
     assert.deepEqual(
@@ -189,8 +191,28 @@ describe('the HTTP API', () => {
         400,
         'INVALID_ARGUMENT',
       ],
-      ['POST', `/accounts/${poor}/deposits`, { body: { amount: '9223372036854775807' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', `/accounts/${poor}/deposits`, { body: { amount: '9223372036854775807' } }, 409, 'BALANCE_LIMIT'],
       ['POST', `/accounts/${nobody}/deposits`, { body: { amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
+      ['POST', '/holds', { body: { fromId: poor, amount: '100000' } }, 409, 'INSUFFICIENT_FUNDS'],
+      ['POST', '/holds', { body: { fromId: rich, amount: '1', expiresInMs: 0 } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/holds', { body: { fromId: rich, amount: '1', expiresInMs: '5' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/holds', { body: { fromId: rich, toId: rich, amount: '1' } }, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/holds', { body: { fromId: closed, amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
+      ['POST', '/holds', { body: { toId: rich, amount: '1' } }, 400, 'INVALID_ARGUMENT'],
+      ['GET', `/holds/${nobody}`, {}, 404, 'HOLD_NOT_FOUND'],
+      ['POST', `/holds/${nobody}/post`, {}, 404, 'HOLD_NOT_FOUND'],
+      ['POST', `/holds/${nobody}/void`, {}, 404, 'HOLD_NOT_FOUND'],
+      ['POST', `/holds/${nobody}/post`, { body: { amount: '0' } }, 400, 'INVALID_ARGUMENT'],
+      ['GET', `/accounts/${nobody}/holds`, {}, 404, 'ACCOUNT_NOT_FOUND'],
+      ['POST', `/transfers/${nobody}/reversals`, {}, 404, 'TRANSFER_NOT_FOUND'],
+      ['POST', `/transfers/${nobody}/reversals`, { body: { amount: 'x' } }, 400, 'INVALID_ARGUMENT'],
+      [
+        'POST',
+        '/transfers/batch',
+        { body: { items: [{ id: nobody, toId: rich, amount: '1' }], atomic: 'yes' } },
+        400,
+        'INVALID_ARGUMENT',
+      ],
       ['POST', `/accounts/${closed}/deposits`, { body: { amount: '1' } }, 404, 'ACCOUNT_NOT_FOUND'],
       ['POST', `/accounts/${poor}/withdrawals`, { body: { amount: '100000' } }, 409, 'INSUFFICIENT_FUNDS'],
       ['POST', '/accounts', { body: { balance: '-1' } }, 400, 'INVALID_ARGUMENT'],

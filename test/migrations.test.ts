@@ -40,6 +40,7 @@ describe('migrations', () => {
       'balance bigint NO',
       'created_at timestamp with time zone NO',
       'closed_at timestamp with time zone YES',
+      'held bigint NO',
     ]);
     assert.deepEqual(await columns('transfers'), [
       'id uuid NO',
@@ -48,8 +49,28 @@ describe('migrations', () => {
       'amount bigint NO',
       'created_at timestamp with time zone NO',
       'kind text NO',
+      'hold_id uuid YES',
+      'reversal_of uuid YES',
     ]);
+    assert.deepEqual(await columns('holds'), [
+      'id uuid NO',
+      'from_id uuid NO',
+      'to_id uuid YES',
+      'amount bigint NO',
+      'status text NO',
+      'created_at timestamp with time zone NO',
+      'expires_at timestamp with time zone YES',
+      'settled_at timestamp with time zone YES',
+      'transfer_id uuid YES',
+      'posted_amount bigint YES',
+    ]);
+    assert.deepEqual(await columns('reversed_amounts'), ['transfer_id uuid NO', 'original bigint NO', 'reversed bigint NO']);
     await assert.rejects(db.pool.query('INSERT INTO roachbank.accounts (balance) VALUES (-1)'), { code: '23514' });
+    await assert.rejects(db.pool.query('INSERT INTO roachbank.accounts (balance, held) VALUES (0, -1)'), { code: '23514' });
+    await assert.rejects(db.pool.query('INSERT INTO roachbank.reversed_amounts VALUES (gen_random_uuid(), 5, 6)'), {
+      code: '23514',
+      constraint: 'reversed_amounts_within_original',
+    });
   });
 
   test('six processes migrating one fresh database at once: each version applied exactly once', async () => {

@@ -46,7 +46,7 @@ describe('resolvingAmbiguity', () => {
     await assert.rejects(resolvingAmbiguity(operation), (error: unknown) => {
       assert.ok(error instanceof RoachbankError);
       assert.equal(error.code, 'AMBIGUOUS_COMMIT');
-      assert.match(error.message, /may still commit.*INSUFFICIENT_FUNDS: account a holds 0, cannot debit 5/);
+      assert.match(error.message, /may still commit.*INSUFFICIENT_FUNDS: account a has 0 available, cannot debit 5/);
       assert.equal(error.cause, lost);
       return true;
     });

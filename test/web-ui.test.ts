@@ -80,11 +80,57 @@ describe('the web UI in a real browser', () => {
     await page.waitForSelector('#verify-status.ok');
   });
 
+  test('a hold shows as held, posts or voids from its row; a movement reverses from the history', async () => {
+    await page.goto(server.base);
+    await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 2);
+    const [card, shop] = await page.$$eval('#accounts tbody tr[data-id]', (rows) =>
+      rows.map((r) => (r as HTMLElement).dataset.id!),
+    );
+    const row = (id: string) => `#accounts tbody tr[data-id="${id}"]`;
+    await page.selectOption('#hold-from', card!);
+    await page.selectOption('#hold-to', shop!);
+    await page.fill('#hold-amount', '50');
+    await page.fill('#hold-expires', '15');
+    await page.dblclick('#hold-submit');
+    await page.waitForFunction((sel) => document.querySelector(`${sel} .held`)?.textContent === '50', row(card!));
+    assert.deepEqual(
+      [await page.textContent(`${row(card!)} .balance`), await page.textContent(`${row(card!)} .available`)],
+      ['70', '20'],
+    );
+    assert.equal(await page.isVisible(`${row(card!)} .held`), true, 'held is on the screen');
+    await page.click(row(card!));
+    await page.waitForSelector('#holds tbody tr[data-hold]');
+    assert.equal((await page.$$('#holds tbody tr[data-hold]')).length, 1, 'the double click placed one hold');
+    const post = '#holds tbody tr[data-hold] button:has-text("Post")';
+    assert.equal(await page.isVisible(post), true, 'a pending hold offers Post');
+    assert.equal(await page.isVisible('#holds tbody tr[data-hold] button:has-text("Void")'), true, 'and Void');
+    await page.screenshot({
+      path: `${new URL('../test-results/ui/', import.meta.url).pathname}5-hold-pending.png`,
+      fullPage: true,
+    });
+    await page.click(post);
+    await page.waitForFunction(() => document.querySelector('#holds tbody tr[data-hold] .status')?.textContent === 'posted 50');
+    assert.equal(await page.isVisible(post), false, 'a posted hold offers nothing more');
+    await page.waitForFunction((sel) => document.querySelector(`${sel} .balance`)?.textContent === '20', row(card!));
+    assert.equal(await page.textContent(`${row(card!)} .held`), '0');
+
+    const reverse = '#history tbody tr[data-transfer]:first-child button:has-text("Reverse")';
+    assert.match((await page.textContent('#history tbody tr[data-transfer]:first-child')) ?? '', /hold posted/);
+    await page.click(reverse);
+    await page.waitForFunction((sel) => document.querySelector(`${sel} .balance`)?.textContent === '70', row(card!));
+    assert.match((await page.textContent('#message')) ?? '', /Reversed 50/);
+    await page.click(reverse.replace(':first-child', ':nth-child(2)'));
+    await page.waitForSelector('#message.error');
+    assert.match((await page.textContent('#message')) ?? '', /nothing left to reverse|left to reverse/);
+    await page.screenshot({ path: `${new URL('../test-results/ui/', import.meta.url).pathname}6-reversed.png`, fullPage: true });
+    assert.equal((await server.db.pool.query('SELECT count(*)::int AS n FROM roachbank.holds')).rows[0].n, 1);
+  });
+
   test('an error from the API is shown, not swallowed', async () => {
     await page.fill('#transfer-amount', '1000000');
     await page.click('#transfer-submit');
-    await page.waitForSelector('#message.error');
-    assert.match((await page.textContent('#message')) ?? '', /cannot debit 1000000/);
+    await page.waitForFunction(() => document.querySelector('#message.error')?.textContent?.includes('cannot debit 1000000'));
+    assert.equal(await page.isVisible('#message'), true);
   });
 });
 

@@ -2,10 +2,14 @@
 const $ = (selector) => document.querySelector(selector);
 const state = { accounts: [], selected: null, token: sessionStorage.getItem('roachbank-token') };
 
-/** One Idempotency-Key per form submission: kept until that submission succeeds. */
+/**
+ * One Idempotency-Key per submission: kept until that submission succeeds. A form is
+ * its own key's owner; a button on a row (post a hold, reverse a movement) is owned
+ * by what it acts on, so repeating a click that failed to arrive moves money once.
+ */
 const keys = new Map();
-const keyFor = (form) => keys.get(form) ?? keys.set(form, crypto.randomUUID()).get(form);
-const submitted = (form) => keys.delete(form);
+const keyFor = (owner) => keys.get(owner) ?? keys.set(owner, crypto.randomUUID()).get(owner);
+const submitted = (owner) => keys.delete(owner);
 
 class ApiError extends Error {
   constructor(problem) {
@@ -66,7 +70,7 @@ async function loadAccounts() {
   const body = $('#accounts tbody');
   body.replaceChildren(
     ...(all.length === 0
-      ? [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="4" class="empty">No accounts yet.</td>' })]
+      ? [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="6" class="empty">No accounts yet.</td>' })]
       : all.map((account) => {
           const row = document.createElement('tr');
           row.dataset.id = account.id;
@@ -76,49 +80,118 @@ async function loadAccounts() {
           row.append(
             id,
             cell(account.balance, 'num balance'),
+            cell(account.held, 'num held'),
+            cell(account.available, 'num available'),
             cell(when(account.createdAt)),
             cell(account.closedAt ? 'closed' : 'open'),
           );
-          row.addEventListener('click', () => showHistory(account.id));
+          row.addEventListener('click', () => showAccount(account.id));
           return row;
         })),
   );
-  for (const select of [$('#transfer-from'), $('#transfer-to')]) {
+  for (const select of [$('#transfer-from'), $('#transfer-to'), $('#hold-from'), $('#hold-to')]) {
     const previous = select.value;
+    const none = select.id === 'hold-to' ? [select.options[0]] : [];
     select.replaceChildren(
+      ...none,
       ...all
         .filter((a) => !a.closedAt)
         .map((a) =>
-          Object.assign(document.createElement('option'), { value: a.id, textContent: `${short(a.id)} (${a.balance})` }),
+          Object.assign(document.createElement('option'), { value: a.id, textContent: `${short(a.id)} (${a.available})` }),
         ),
     );
-    if (all.some((a) => a.id === previous)) select.value = previous;
+    if ((none.length > 0 && previous === '') || all.some((a) => a.id === previous)) select.value = previous;
   }
   if (all.length > 1 && $('#transfer-to').value === $('#transfer-from').value) $('#transfer-to').selectedIndex = 1;
 }
 
-async function showHistory(accountId) {
+/** A button that runs `work` once per click, with the outcome said in the message line. */
+function action(label, work) {
+  const button = Object.assign(document.createElement('button'), { type: 'button', textContent: label, className: 'row-action' });
+  button.addEventListener('click', async (event) => {
+    event.stopPropagation();
+    button.disabled = true;
+    try {
+      say(await work());
+      await refresh();
+    } catch (error) {
+      say(error.message, true);
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+async function showAccount(accountId) {
   state.selected = accountId;
-  $('#history-account').textContent = short(accountId);
   for (const row of document.querySelectorAll('#accounts tbody tr'))
     row.classList.toggle('selected', row.dataset.id === accountId);
+  await Promise.all([showHistory(accountId), showHolds(accountId)]);
+}
+
+async function showHolds(accountId) {
+  $('#holds-account').textContent = short(accountId);
+  const page = await api('GET', `/accounts/${accountId}/holds?limit=100`);
+  const rows = page.items.map((h) => {
+    const row = document.createElement('tr');
+    row.dataset.hold = h.id;
+    const actions = cell('');
+    if (h.status === 'pending') {
+      const post = action('Post', async () => {
+        const posted = await api('POST', `/holds/${h.id}/post`, {}, keyFor(`post:${h.id}`));
+        submitted(`post:${h.id}`);
+        return `Posted ${posted.amount} of hold ${short(h.id)}.`;
+      });
+      const release = action('Void', async () => {
+        await api('POST', `/holds/${h.id}/void`);
+        return `Voided hold ${short(h.id)}.`;
+      });
+      actions.append(post, release);
+    }
+    row.append(
+      cell(when(h.createdAt)),
+      cell(h.amount, 'num'),
+      cell(h.toId ? short(h.toId) : 'withdrawal'),
+      cell(h.expiresAt ? when(h.expiresAt) : 'never'),
+      cell(h.status === 'posted' ? `posted ${h.postedAmount}` : h.status, 'status'),
+      actions,
+    );
+    return row;
+  });
+  $('#holds tbody').replaceChildren(
+    ...(rows.length
+      ? rows
+      : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="6" class="empty">No holds.</td>' })]),
+  );
+}
+
+async function showHistory(accountId) {
+  $('#history-account').textContent = short(accountId);
   const page = await api('GET', `/accounts/${accountId}/transfers?limit=100`);
   const rows = page.items.map((t) => {
     const incoming = t.toId === accountId;
     const kind = t.fromId === null ? 'deposit' : t.toId === null ? 'withdrawal' : incoming ? 'transfer in' : 'transfer out';
     const row = document.createElement('tr');
+    row.dataset.transfer = t.id;
+    const reverse = action('Reverse', async () => {
+      const reversal = await api('POST', `/transfers/${t.id}/reversals`, {}, keyFor(`reverse:${t.id}`));
+      submitted(`reverse:${t.id}`);
+      return `Reversed ${reversal.amount} of ${short(t.id)}.`;
+    });
     row.append(
       cell(when(t.createdAt)),
-      cell(kind),
+      cell(t.reversalOf ? `${kind} (reversal)` : t.holdId ? `${kind} (hold posted)` : kind),
       cell(`${incoming ? '+' : '−'}${t.amount}`, 'num'),
       cell(short(incoming ? t.fromId : t.toId)),
+      Object.assign(cell(''), { className: 'actions' }),
     );
+    row.lastChild.append(reverse);
     return row;
   });
   $('#history tbody').replaceChildren(
     ...(rows.length
       ? rows
-      : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="4" class="empty">No transfers.</td>' })]),
+      : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="5" class="empty">No transfers.</td>' })]),
   );
 }
 
@@ -136,7 +209,7 @@ async function loadVerify() {
 
 async function refresh() {
   await loadAccounts();
-  if (state.selected) await showHistory(state.selected);
+  if (state.selected) await showAccount(state.selected);
   await loadVerify();
 }
 
@@ -165,6 +238,20 @@ onSubmit($('#transfer-form'), async (key) => {
   const body = { fromId: $('#transfer-from').value, toId: $('#transfer-to').value, amount: $('#transfer-amount').value.trim() };
   const transfer = await api('POST', '/transfers', body, key);
   return `Transferred ${transfer.amount} from ${short(transfer.fromId)} to ${short(transfer.toId)}.`;
+});
+
+onSubmit($('#hold-form'), async (key) => {
+  const minutes = $('#hold-expires').value.trim();
+  const body = {
+    fromId: $('#hold-from').value,
+    amount: $('#hold-amount').value.trim(),
+    ...($('#hold-to').value ? { toId: $('#hold-to').value } : {}),
+    ...(minutes ? { expiresInMs: Number(minutes) * 60_000 } : {}),
+  };
+  const hold = await api('POST', '/holds', body, key);
+  if (state.selected !== hold.fromId) state.selected = hold.fromId;
+  $('#hold-amount').value = '';
+  return `Held ${hold.amount} of ${short(hold.fromId)}.`;
 });
 
 $('#token-form').addEventListener('submit', async (event) => {

@@ -6,24 +6,47 @@ export function accountNotFound(id: string, which: 'any' | 'open' = 'any'): Roac
   return new RoachbankError('ACCOUNT_NOT_FOUND', `no ${which === 'open' ? 'open ' : ''}account ${id}`);
 }
 
-/** INSUFFICIENT_FUNDS, with what the account holds. */
-export function insufficientFunds(id: string, balance: bigint, amount: bigint): RoachbankError {
-  return new RoachbankError('INSUFFICIENT_FUNDS', `account ${id} holds ${balance}, cannot debit ${amount}`);
+/** INSUFFICIENT_FUNDS, with what the account has available (its balance less what its holds reserve). */
+export function insufficientFunds(id: string, available: bigint, amount: bigint): RoachbankError {
+  return new RoachbankError('INSUFFICIENT_FUNDS', `account ${id} has ${available} available, cannot debit ${amount}`);
 }
 
-/** INVALID_ARGUMENT when a credit would take a balance past INT8 (SQLSTATE 22003). */
+/**
+ * BALANCE_LIMIT when a credit would take a balance past INT8 (SQLSTATE 22003): a
+ * well-formed request the bank's state refuses, so a 409, not a 400.
+ */
 export function balanceOverflow(cause?: unknown): RoachbankError {
-  return new RoachbankError('INVALID_ARGUMENT', 'the balance would exceed 2^63 - 1', { cause });
+  return new RoachbankError('BALANCE_LIMIT', 'the balance would exceed 2^63 - 1', { cause });
+}
+
+/** REVERSAL_EXCEEDS_ORIGINAL, with what is left to reverse. */
+export function reversalExceeds(transferId: string, left: bigint, amount: bigint): RoachbankError {
+  return new RoachbankError(
+    'REVERSAL_EXCEEDS_ORIGINAL',
+    `transfer ${transferId} has ${left} left to reverse, cannot reverse ${amount}`,
+  );
+}
+
+/** Whether the database refused a statement for the reversals of one row adding up to more than it (a race the statement retries). */
+export function isReversalOvershoot(error: unknown): boolean {
+  if (sqlState(error) !== '23514') return false;
+  const { constraint, message } = error as { constraint?: string; message?: string };
+  return constraint === 'reversed_amounts_within_original' || /reversed <= original/.test(message ?? '');
 }
 
 /**
  * The database's refusals that have a bank meaning: 22003 (an INT8 overflow)
- * and 23514 (the CHECK that keeps balances ≥ 0, the last word on overdrafts).
+ * and 23514 (the CHECK that keeps balances ≥ 0, the last word on overdrafts, or
+ * the one that keeps reversals within their original).
  * Anything else is returned as it is. The database's error stays the `cause`.
  */
 export function translateDatabaseError(error: unknown): unknown {
   const state = sqlState(error);
   if (state === '22003') return balanceOverflow(error);
+  if (isReversalOvershoot(error))
+    return new RoachbankError('REVERSAL_EXCEEDS_ORIGINAL', 'the reversals would add up to more than the movement', {
+      cause: error,
+    });
   if (state === '23514')
     return new RoachbankError('INSUFFICIENT_FUNDS', 'the debit would take a balance below 0', { cause: error });
   return error;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RunTransactionOptions } from '../txn/run-transaction.js';
-import type { Account, JournalEntry, MovementResult } from './bank.js';
+import type { Account, Hold, JournalEntry, MoveAnswer, MovementResult } from './bank.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import type { CheckedMovement } from './movement.js';
 
@@ -19,6 +19,14 @@ export interface PagePosition {
 
 /** A row of a keyset page, with its `created_at` as the database's text (the cursor keeps microseconds). */
 export type Positioned<T> = T & { readonly position: string };
+
+/**
+ * An atomic group's answer from its store: every item's, all applied in one commit,
+ * or the first item refused (with its error) and nothing applied.
+ */
+export type GroupAnswer =
+  | { readonly ok: true; readonly answers: MovementResult<MoveAnswer>[] }
+  | { readonly ok: false; readonly index: number; readonly error: unknown };
 
 /** How a store's operations retry: `write` for what changes data, `read` for what only reads (never ambiguous). */
 export interface StoreRetry {
@@ -52,7 +60,13 @@ export interface BankStore {
    * of the attempt as a whole (connection lost, ambiguous commit, a statement the
    * database refused for one item's data) is thrown.
    */
-  moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]>;
+  moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult<MoveAnswer>[]>;
+  /**
+   * An atomic group in one transaction: the batches (each keeps the sequential batch
+   * rule) one after another, each seeing the ones before; the first item refused rolls
+   * everything back. A failure of the transaction as a whole is thrown.
+   */
+  moveGroup(batches: readonly (readonly CheckedMovement[])[], signal?: AbortSignal): Promise<GroupAnswer>;
   /**
    * Inserts the account and its opening deposit (when the balance is not 0) at once;
    * undefined, with nothing written, if the account id exists or the opening id is taken.
@@ -70,6 +84,25 @@ export interface BankStore {
   closeAccount(id: string, closing: (account: Account | undefined) => Account | 'close'): Promise<Account>;
   /** The journal rows of these ids, as of now. */
   findTransfers(ids: readonly string[]): Promise<Map<string, JournalEntry>>;
+  /** How much of a journal row has been reversed so far. */
+  reversedOf(id: string): Promise<bigint>;
+  /** The holds of these ids, as of now (status `expired` once their time passed). */
+  findHolds(ids: readonly string[]): Promise<Map<string, Hold>>;
+  /** An account's holds newest first, `limit` of them before `after`. */
+  holdsOf(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<Hold>[]>;
+  /** Marks up to `limit` expired holds `expired` and releases them from `held`; how many it released. */
+  releaseExpired(limit: number): Promise<number>;
   /** An account's journal rows newest first, `limit` of them before `after`. */
   history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]>;
+}
+
+/** An atomic group's refusal, thrown inside its transaction so that it rolls back, and caught by its store as the group's answer. */
+export class GroupRefused extends Error {
+  readonly index: number;
+  readonly error: unknown;
+  constructor(index: number, error: unknown) {
+    super('an item of the group was refused');
+    this.index = index;
+    this.error = error;
+  }
 }

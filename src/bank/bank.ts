@@ -7,6 +7,10 @@ import type { MovementKind } from './movement.js';
 export interface Account {
   readonly id: string;
   readonly balance: bigint;
+  /** What its pending, unexpired holds reserve: counted against every debit, not yet moved. */
+  readonly held: bigint;
+  /** `balance − held`: what a transfer, withdrawal or hold may take from it now. */
+  readonly available: bigint;
   readonly createdAt: Date;
   /** When it was closed; closed accounts keep their history and take no more money. */
   readonly closedAt: Date | null;
@@ -24,6 +28,72 @@ export interface JournalEntry {
   readonly toId: string | null;
   readonly amount: bigint;
   readonly createdAt: Date;
+  /** The hold this row posted, if it is a hold's post. */
+  readonly holdId: string | null;
+  /** The journal row this one reverses, if it is a reversal. */
+  readonly reversalOf: string | null;
+}
+
+/** A journal row as `getTransfer` shows it: with how much of it has been reversed so far. */
+export interface JournalEntryDetail extends JournalEntry {
+  readonly reversed: bigint;
+}
+
+/** Where a hold stands. `expired` from the moment its `expiresAt` passes, whether or not a sweep has tidied it. */
+export type HoldStatus = 'pending' | 'posted' | 'voided' | 'expired';
+
+/**
+ * Money reserved on an account for a later transfer to `toId` (a withdrawal when
+ * there is none): counted against the account's `available` until it is posted,
+ * voided or expires. It writes no journal row; its post writes one.
+ */
+export interface Hold {
+  readonly id: string;
+  readonly fromId: string;
+  readonly toId: string | null;
+  readonly amount: bigint;
+  readonly status: HoldStatus;
+  readonly createdAt: Date;
+  /** When it stops counting; null when it never expires. */
+  readonly expiresAt: Date | null;
+  /** What its post moved (at most `amount`; the rest was released). */
+  readonly postedAmount: bigint | null;
+  /** The journal row its post wrote. */
+  readonly transferId: string | null;
+}
+
+/** The answer to `hold` and `voidHold`: the hold as it stands, and `replayed` when the call changed nothing because it had already happened. */
+export interface HoldOutcome {
+  readonly hold: Hold;
+  readonly replayed: boolean;
+}
+
+/** The caller's request for `hold`. */
+export interface HoldRequest {
+  /** The hold's id and idempotency key; a fresh UUID when omitted. */
+  readonly id?: string;
+  readonly fromId: string;
+  /** Where its post sends the money; none: the post is a withdrawal. */
+  readonly toId?: string | null;
+  readonly amount: bigint;
+  /** From 1 ms to 366 days; none: it never expires. */
+  readonly expiresInMs?: number | null;
+}
+
+/** Options of `postHold`. */
+export interface PostHoldOptions extends MovementOptions {
+  /** The id of the journal row the post writes; default: one derived from the hold's id. */
+  readonly id?: string;
+  /** At most the held amount; default all of it. The rest is released. */
+  readonly amount?: bigint;
+}
+
+/** Options of `reverse`. */
+export interface ReverseOptions extends MovementOptions {
+  /** The id of the reversal's journal row; a fresh UUID when omitted. */
+  readonly id?: string;
+  /** Default: what is left to reverse. */
+  readonly amount?: bigint;
 }
 
 /**
@@ -34,6 +104,9 @@ export interface MovementOutcome {
   readonly transfer: JournalEntry;
   readonly replayed: boolean;
 }
+
+/** What a store answers for one movement: a hold or void answers with its hold, everything else with its journal row. */
+export type MoveAnswer = MovementOutcome | HoldOutcome;
 
 /** The caller's request for `transfer`: a `MovementRequest` with both sides. */
 export interface TransferRequest {
@@ -75,12 +148,35 @@ export interface MovementRequest {
 }
 
 /**
+ * A hold as an item of `transferMany`: `kind: 'hold'`, then the fields of
+ * `HoldRequest` (its amount may be a decimal string).
+ */
+export interface HoldItem {
+  readonly kind: 'hold';
+  readonly id?: string;
+  readonly fromId: string;
+  readonly toId?: string | null;
+  readonly amount: bigint | string;
+  readonly expiresInMs?: number | null;
+}
+
+/** Options of `transferMany`. */
+export interface TransferManyOptions extends MovementOptions {
+  /**
+   * Every item or none, in one transaction: item i still sees the items before it;
+   * when one fails it carries its error, every other item fails with GROUP_FAILED,
+   * and nothing moved.
+   */
+  readonly atomic?: boolean;
+}
+
+/**
  * The answer to one item of `transferMany`: its `MovementOutcome`, or the error the
  * same single call would have thrown (a `RoachbankError` with a DESIGN §3 code,
  * or the database's own error when it failed some other way).
  */
-export type MovementResult =
-  | { readonly ok: true; readonly outcome: MovementOutcome }
+export type MovementResult<O = MovementOutcome> =
+  | { readonly ok: true; readonly outcome: O }
   | { readonly ok: false; readonly error: unknown };
 
 /** The most movements one `transferMany` call takes. */
@@ -123,6 +219,16 @@ export interface VerifyReport {
   readonly negativeCount: number;
   /** Journal rows with neither side, the same account on both sides, or a `kind` their sides contradict. */
   readonly malformedTransfers: number;
+  /** Σ `held` of every account (its pending holds, expired ones included until a sweep releases them). */
+  readonly heldTotal: bigint;
+  /** Accounts whose `held` is not the sum of their pending holds. */
+  readonly heldMismatchedCount: number;
+  /** Accounts whose available balance (balance − unexpired pending holds) is below 0. */
+  readonly overheldCount: number;
+  /** Holds whose fields contradict their status, and posts that do not match their hold. */
+  readonly malformedHolds: number;
+  /** Reversals that name no journal row, go the wrong way, or add up to more than the row they reverse (or whose recorded total disagrees). */
+  readonly badReversals: number;
   readonly elapsedMs: number;
 }
 
@@ -218,9 +324,44 @@ export interface Bank {
    * the database fails a batch (unavailable, outcome unknown), the items after it
    * are not sent and fail with DATABASE_UNAVAILABLE.
    */
-  transferMany(items: readonly MovementRequest[], options?: MovementOptions): Promise<MovementResult[]>;
-  /** A journal row by its id; TRANSFER_NOT_FOUND if there is none. */
-  getTransfer(id: string): Promise<JournalEntry>;
+  transferMany(items: readonly MovementRequest[], options?: TransferManyOptions): Promise<MovementResult[]>;
+  /** `transferMany` with holds among the items: a hold's result is its `HoldOutcome`. */
+  transferMany(
+    items: readonly (MovementRequest | HoldItem)[],
+    options?: TransferManyOptions,
+  ): Promise<MovementResult<MovementOutcome | HoldOutcome>[]>;
+  /**
+   * Reserves money of `fromId` (checked against its available balance) for a later
+   * post to `toId`; idempotent by the hold id (another body: IDEMPOTENCY_CONFLICT).
+   */
+  hold(request: HoldRequest, options?: MovementOptions): Promise<HoldOutcome>;
+  /**
+   * Moves `amount` of a pending hold (default all of it) as one journal row and
+   * releases the rest. Posting again with the same amount replays; a hold posted
+   * otherwise or voided is HOLD_NOT_PENDING; one whose time ran out is HOLD_EXPIRED.
+   */
+  postHold(holdId: string, options?: PostHoldOptions): Promise<MovementOutcome>;
+  /** Releases a pending hold. Voiding it again replays; a posted one is HOLD_NOT_PENDING; an expired one HOLD_EXPIRED. */
+  voidHold(holdId: string, options?: MovementOptions): Promise<HoldOutcome>;
+  /** A hold by its id; HOLD_NOT_FOUND if there is none. */
+  getHold(id: string): Promise<Hold>;
+  /** An account's holds, newest first. */
+  holds(accountId: string, page?: PageRequest): Promise<Page<Hold>>;
+  /**
+   * Moves `amount` of a journal row (default what is left) back from where it went to
+   * where it came from, as a new row naming it (`reversalOf`): the reversal of a
+   * deposit is a withdrawal, of a withdrawal a deposit. Never more in total than the
+   * row moved (REVERSAL_EXCEEDS_ORIGINAL); idempotent by id.
+   */
+  reverse(transferId: string, options?: ReverseOptions): Promise<MovementOutcome>;
+  /**
+   * Tidies up to `limit` accounts' expired holds (status `expired`, `held` reduced).
+   * Correctness never depends on it: an expired hold counts for nothing either way.
+   * Returns how many holds it released.
+   */
+  releaseExpiredHolds(limit?: number): Promise<number>;
+  /** A journal row by its id, with what has been reversed of it; TRANSFER_NOT_FOUND if there is none. */
+  getTransfer(id: string): Promise<JournalEntryDetail>;
   /** The journal rows of an account, newest first. */
   history(accountId: string, page?: PageRequest): Promise<Page<JournalEntry>>;
   /** Checks DESIGN §3's invariants in one statement, one pass over each table. */

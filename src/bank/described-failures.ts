@@ -1,5 +1,5 @@
 import { describedFailure } from '../db/pool-target.js';
-import type { MovementResult } from './bank.js';
+import type { MoveAnswer, MovementResult } from './bank.js';
 import type { BankStore } from './bank-store.js';
 
 /**
@@ -21,15 +21,22 @@ export function describingFailures(store: BankStore): BankStore {
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
       call(...args).then(undefined, rethrow);
-  const describeItems = (answers: MovementResult[]): MovementResult[] =>
+  const describeItems = (answers: MovementResult<MoveAnswer>[]): MovementResult<MoveAnswer>[] =>
     answers.every((answer) => answer.ok)
       ? answers
-      : answers.map((answer): MovementResult => (answer.ok ? answer : { ok: false, error: described(answer.error) }));
+      : answers.map((answer): MovementResult<MoveAnswer> => (answer.ok ? answer : { ok: false, error: described(answer.error) }));
   return {
     pool: store.pool,
     retry: store.retry,
     groupCommit: store.groupCommit,
     moveBatch: answering((items, signal) => store.moveBatch(items, signal).then(describeItems)),
+    moveGroup: answering((batches, signal) =>
+      store.moveGroup(batches, signal).then((group) => (group.ok ? group : { ...group, error: described(group.error) })),
+    ),
+    reversedOf: answering((id) => store.reversedOf(id)),
+    findHolds: answering((ids) => store.findHolds(ids)),
+    holdsOf: answering((accountId, limit, after) => store.holdsOf(accountId, limit, after)),
+    releaseExpired: answering((limit) => store.releaseExpired(limit)),
     insertAccount: answering((account) => store.insertAccount(account)),
     findAccount: answering((id) => store.findAccount(id)),
     readBalances: answering((ids) => store.readBalances(ids)),

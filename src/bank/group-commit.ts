@@ -1,4 +1,4 @@
-import type { MovementOutcome, MovementResult } from './bank.js';
+import type { MoveAnswer, MovementResult } from './bank.js';
 import { BatchRule } from './batch-rule.js';
 import type { CheckedMovement } from './movement.js';
 
@@ -13,11 +13,11 @@ export interface GroupCommitOptions {
 export const groupCommitDefaults = { maxSize: 256, maxInFlight: 2 } as const;
 
 /** Sends one batch (it keeps the batch rule) and answers each movement, in order. */
-export type BatchRunner = (batch: readonly CheckedMovement[]) => Promise<MovementResult[]>;
+export type BatchRunner = (batch: readonly CheckedMovement[]) => Promise<MovementResult<MoveAnswer>[]>;
 
 interface Waiter {
   readonly item: CheckedMovement;
-  readonly resolve: (outcome: MovementOutcome) => void;
+  readonly resolve: (outcome: MoveAnswer) => void;
   readonly reject: (error: unknown) => void;
   /** Answered, or released by its AbortSignal: nothing more is owed to it. */
   settled: boolean;
@@ -74,9 +74,9 @@ export class GroupCommit {
   }
 
   /** Queues one movement for the next batch; resolves with its outcome, rejects with its error. */
-  submit(item: CheckedMovement, signal?: AbortSignal): Promise<MovementOutcome> {
+  submit(item: CheckedMovement, signal?: AbortSignal): Promise<MoveAnswer> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<MovementOutcome>((resolve, reject) => {
+    return new Promise<MoveAnswer>((resolve, reject) => {
       const waiter: Waiter = { item, resolve, reject, settled: false };
       if (signal) {
         const onAbort = () => this.#settle(waiter, { ok: false, error: signal.reason });
@@ -139,7 +139,7 @@ export class GroupCommit {
   async #send(batch: Waiter[]): Promise<void> {
     this.#inFlight++;
     this.#track(batch, true);
-    let answers: MovementResult[];
+    let answers: MovementResult<MoveAnswer>[];
     try {
       answers = await this.#run(batch.map((waiter) => waiter.item));
     } catch (error) {
@@ -155,7 +155,7 @@ export class GroupCommit {
     setImmediate(() => this.#pump());
   }
 
-  #settle(waiter: Waiter, answer: MovementResult): void {
+  #settle(waiter: Waiter, answer: MovementResult<MoveAnswer>): void {
     if (waiter.settled) return;
     waiter.settled = true;
     waiter.detach?.();

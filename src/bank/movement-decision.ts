@@ -1,14 +1,26 @@
-import type { RoachbankError } from '../errors/roachbank-error.js';
-import type { JournalEntry } from './bank.js';
-import { accountNotFound, insufficientFunds } from './bank-errors.js';
-import { bodyConflict, type CheckedMovement } from './movement.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import type { Hold, JournalEntry } from './bank.js';
+import { accountNotFound, insufficientFunds, reversalExceeds } from './bank-errors.js';
+import {
+  bodyConflict,
+  type CheckedMovement,
+  type HoldMovement,
+  holdConflict,
+  type PostMovement,
+  type VoidMovement,
+} from './movement.js';
 
-/** A movement's accounts as its writer locked them: absent when the account is not open (or does not exist). */
+/** A movement's accounts (and what it names) as its writer locked them. */
 export interface LockedSides {
-  /** The source's balance when locked; undefined if it is not open. Ignored for a deposit. */
-  readonly fromBalance: bigint | undefined;
+  /**
+   * The source's available balance when locked (balance − its unexpired pending holds);
+   * undefined if it is not open. Ignored for a deposit.
+   */
+  readonly fromAvailable: bigint | undefined;
   /** Whether the destination is open. Ignored for a withdrawal. */
   readonly toOpen: boolean;
+  /** A reversal's: what is left to reverse of its original, as locked; undefined when there is no original. */
+  readonly reversible?: bigint | undefined;
 }
 
 /**
@@ -18,45 +30,166 @@ export interface LockedSides {
  */
 export type JournalWord = JournalEntry | null | 'unread';
 
+/** The same for a hold: the row (status as of the read, `expired` once its time passed), none, or not read. */
+export type HoldWord = Hold | null | 'unread';
+
+/** What the writer read after its locks, by kind. */
+export interface Seen {
+  /** Deposit, withdrawal, transfer, post, reversal: the journal row under the id. */
+  readonly journaled?: JournalWord;
+  /** Hold: the hold under the id. Post and void: the hold they settle. */
+  readonly hold?: HoldWord;
+  /** Post: the journal row of the hold's post, when the hold was posted under another id. */
+  readonly posted?: JournalEntry | undefined;
+}
+
 /** The outcome of a movement, decided; `read the journal` when only the journal can make a refusal true. */
 export type MovementDecision =
-  | { readonly action: 'journal' }
+  | { readonly action: 'apply' }
   | { readonly action: 'replay'; readonly transfer: JournalEntry }
+  | { readonly action: 'replay hold'; readonly hold: Hold }
   | { readonly action: 'refuse'; readonly error: RoachbankError }
   | { readonly action: 'read the journal' };
 
 /**
- * The money decision, the one place that states it (DESIGN §6, §8). In order:
- * 1. an id the journal already holds is a replay of the same body, or
- *    IDEMPOTENCY_CONFLICT (`bodyConflict`): what happened once is the answer forever;
+ * The money decision, the one place that states it (DESIGN §6, §8), for every kind.
+ * In order:
+ * 1. what is already recorded under the id answers: a replay of the same body, or
+ *    IDEMPOTENCY_CONFLICT (`bodyConflict`, `holdConflict`); what happened once is the
+ *    answer forever. A post or void asks the hold it settles: posted with this amount
+ *    is a replay of that post, anything else HOLD_NOT_PENDING naming the status;
+ *    past its `expiresAt`, HOLD_EXPIRED; a post of more than it reserved, POST_EXCEEDS_HOLD.
+ *    A reversal may not take the reversed total past the original (REVERSAL_EXCEEDS_ORIGINAL);
  * 2. the source must be open, then the destination (ACCOUNT_NOT_FOUND, source first);
- * 3. the source must hold the amount (INSUFFICIENT_FUNDS, with what it holds);
- * 4. otherwise the movement is journaled.
- * A refusal is given only when the journal was read after the locks and holds no row
- * under the id: a twin request, or an earlier attempt of this one, may have committed
- * while the locks were awaited, and then the answer is its replay, not a refusal.
+ * 3. the source must have the amount available (INSUFFICIENT_FUNDS): every debit is
+ *    checked against balance − held; a post is not (its money is reserved), a void only releases;
+ * 4. otherwise the movement is applied.
+ * A refusal is given only when what it depends on was read after the locks: the
+ * journal (or the hold) holding nothing under the id. A twin request, or an earlier
+ * attempt of this one, may have committed while the locks were awaited, and then the
+ * answer is its replay, not a refusal.
  *
- * Pure: writers call it with what they saw. The movement statements enforce steps 1–3
+ * Pure: writers call it with what they saw. The movement statements enforce it
  * atomically in SQL (`moveSql`, `moveBatchSql`) and name this function where they do.
  *
  * @example
- * decideMovement(m, { fromBalance: 50n, toOpen: true }, null) // refuse: INSUFFICIENT_FUNDS when m.amount > 50
+ * decideMovement(m, { fromAvailable: 50n, toOpen: true }, { journaled: null }) // refuse: INSUFFICIENT_FUNDS when m.amount > 50
  */
-export function decideMovement(request: CheckedMovement, locked: LockedSides, journaled: JournalWord): MovementDecision {
-  if (journaled !== null && journaled !== 'unread') {
-    const conflict = bodyConflict(journaled, request);
-    return conflict ? { action: 'refuse', error: conflict } : { action: 'replay', transfer: journaled };
+export function decideMovement(request: CheckedMovement, locked: LockedSides, seen: Seen): MovementDecision {
+  // Not given is not read: `null` is the word that nothing is there.
+  const { journaled = 'unread', hold = 'unread' } = seen;
+  switch (request.kind) {
+    case 'hold':
+      return decideHold(request, locked, hold);
+    case 'void':
+      return decideVoid(request, locked, hold);
+    case 'post':
+      return decidePost(request, locked, { journaled, hold, posted: seen.posted });
+    default: {
+      if (journaled !== null && journaled !== 'unread') return replayOrConflict(bodyConflict(journaled, request), journaled);
+      let refusal: RoachbankError | undefined;
+      if (request.kind === 'reversal') {
+        const left = locked.reversible;
+        if (left === undefined) refusal = new RoachbankError('TRANSFER_NOT_FOUND', `no transfer ${request.reversalOf}`);
+        else if (request.amount > left) refusal = reversalExceeds(request.reversalOf, left, request.amount);
+      }
+      refusal ??= accountsRefusal(request, locked, request.fromId !== null);
+      return refusedOrApplied(refusal, journaled === null);
+    }
   }
-  const refusal = accountsRefusal(request, locked);
-  if (refusal === undefined) return { action: 'journal' };
-  return journaled === null ? { action: 'refuse', error: refusal } : { action: 'read the journal' };
 }
 
-/** Steps 2 and 3: why these accounts refuse the movement, if they do. */
-function accountsRefusal(request: CheckedMovement, { fromBalance, toOpen }: LockedSides): RoachbankError | undefined {
-  if (request.fromId !== null && fromBalance === undefined) return accountNotFound(request.fromId, 'open');
+function decideHold(request: HoldMovement, locked: LockedSides, hold: HoldWord): MovementDecision {
+  if (hold !== null && hold !== 'unread') {
+    const conflict = holdConflict(hold, request);
+    return conflict ? { action: 'refuse', error: conflict } : { action: 'replay hold', hold };
+  }
+  return refusedOrApplied(accountsRefusal(request, locked, true), hold === null);
+}
+
+function decideVoid(request: VoidMovement, locked: LockedSides, hold: HoldWord): MovementDecision {
+  if (hold === 'unread') return { action: 'read the journal' };
+  if (hold === null) return { action: 'refuse', error: holdNotFound(request.holdId) };
+  if (hold.status === 'voided') return { action: 'replay hold', hold };
+  const settled = settledRefusal(hold);
+  if (settled) return { action: 'refuse', error: settled };
+  return refusedOrApplied(accountsRefusal(request, locked, false), true);
+}
+
+function decidePost(
+  request: PostMovement,
+  locked: LockedSides,
+  { journaled = 'unread', hold = 'unread', posted }: Seen,
+): MovementDecision {
+  if (journaled !== null && journaled !== 'unread') {
+    // The row under this id is the hold's post: posted again, it answers what happened.
+    if (journaled.holdId === request.holdId) {
+      return journaled.amount === request.amount
+        ? { action: 'replay', transfer: journaled }
+        : { action: 'refuse', error: postedAs(request.holdId, journaled.amount) };
+    }
+    return replayOrConflict(bodyConflict(journaled, request), journaled);
+  }
+  if (hold === 'unread') return { action: 'read the journal' };
+  if (hold === null) return { action: 'refuse', error: holdNotFound(request.holdId) };
+  if (hold.status === 'posted') {
+    if (posted === undefined) return { action: 'read the journal' };
+    // Posted under this id or another: the same amount is a replay of that post.
+    if (hold.postedAmount === request.amount && posted.id === hold.transferId) return { action: 'replay', transfer: posted };
+    return { action: 'refuse', error: postedAs(request.holdId, hold.postedAmount) };
+  }
+  const settled = settledRefusal(hold);
+  if (settled) return { action: 'refuse', error: settled };
+  if (request.amount > hold.amount) {
+    return {
+      action: 'refuse',
+      error: new RoachbankError('POST_EXCEEDS_HOLD', `hold ${hold.id} reserves ${hold.amount}, cannot post ${request.amount}`),
+    };
+  }
+  return refusedOrApplied(accountsRefusal(request, locked, false), journaled === null);
+}
+
+/** Why a hold that is not pending cannot be posted or voided: its status, named. */
+function settledRefusal(hold: Hold): RoachbankError | undefined {
+  if (hold.status === 'expired') {
+    return new RoachbankError(
+      'HOLD_EXPIRED',
+      `hold ${hold.id} expired at ${hold.expiresAt?.toISOString()}: it holds nothing now`,
+    );
+  }
+  if (hold.status === 'voided') return new RoachbankError('HOLD_NOT_PENDING', `hold ${hold.id} was voided`);
+  if (hold.status === 'posted') return postedAs(hold.id, hold.postedAmount);
+  return undefined;
+}
+
+function postedAs(holdId: string, amount: bigint | null): RoachbankError {
+  return new RoachbankError('HOLD_NOT_PENDING', `hold ${holdId} was posted${amount === null ? '' : ` for ${amount}`}`);
+}
+
+/** HOLD_NOT_FOUND for an id that names no hold. */
+export function holdNotFound(id: string): RoachbankError {
+  return new RoachbankError('HOLD_NOT_FOUND', `no hold ${id}`);
+}
+
+function replayOrConflict(conflict: RoachbankError | undefined, journaled: JournalEntry): MovementDecision {
+  return conflict ? { action: 'refuse', error: conflict } : { action: 'replay', transfer: journaled };
+}
+
+/** A refusal stands only on the word, read after the locks, that nothing is recorded under the id. */
+function refusedOrApplied(refusal: RoachbankError | undefined, absent: boolean): MovementDecision {
+  if (refusal === undefined) return { action: 'apply' };
+  return absent ? { action: 'refuse', error: refusal } : { action: 'read the journal' };
+}
+
+/** Steps 2 and 3: why these accounts refuse the movement, if they do; `debits` when the source's available balance must cover it. */
+function accountsRefusal(
+  request: CheckedMovement,
+  { fromAvailable, toOpen }: LockedSides,
+  debits: boolean,
+): RoachbankError | undefined {
+  if (request.fromId !== null && fromAvailable === undefined) return accountNotFound(request.fromId, 'open');
   if (request.toId !== null && !toOpen) return accountNotFound(request.toId, 'open');
-  if (request.fromId !== null && fromBalance! < request.amount)
-    return insufficientFunds(request.fromId, fromBalance!, request.amount);
+  if (debits && request.fromId !== null && fromAvailable! < request.amount)
+    return insufficientFunds(request.fromId, fromAvailable!, request.amount);
   return undefined;
 }

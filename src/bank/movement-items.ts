@@ -1,19 +1,30 @@
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { type Bank, type MovementOptions, type MovementRequest, type MovementResult, maxTransferManyItems } from './bank.js';
+import {
+  type Bank,
+  type HoldItem,
+  type MoveAnswer,
+  type MovementOptions,
+  type MovementOutcome,
+  type MovementRequest,
+  type MovementResult,
+  maxTransferManyItems,
+} from './bank.js';
 
 const fields = new Set(['id', 'fromId', 'toId', 'amount']);
+const holdFields = new Set([...fields, 'kind', 'expiresInMs']);
 
 /**
  * One movement as a JSON object (a line of a JSON-lines file, a CSV row, an item
  * of `POST /transfers/batch`): `{id, fromId, toId, amount}`, a missing or null
- * side meaning money entering or leaving, the amount a decimal string. Anything
- * else about it is INVALID_ARGUMENT naming the problem; ids and amounts are
- * checked by the bank like any movement's.
+ * side meaning money entering or leaving, the amount a decimal string; or a hold,
+ * `{kind: "hold", id, fromId, toId, amount, expiresInMs}`. Anything else about it is
+ * INVALID_ARGUMENT naming the problem; ids and amounts are checked by the bank
+ * like any movement's.
  *
  * @example
  * movementItem({ id, fromId: a, toId: b, amount: '100' }, { requireId: true })
  */
-export function movementItem(value: unknown, options: { requireId: boolean }): MovementRequest {
+export function movementItem(value: unknown, options: { requireId: boolean }): MovementRequest | HoldItem {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RoachbankError(
       'INVALID_ARGUMENT',
@@ -21,11 +32,15 @@ export function movementItem(value: unknown, options: { requireId: boolean }): M
     );
   }
   const item = value as Record<string, unknown>;
-  const unknown = Object.keys(item).filter((key) => !fields.has(key));
+  const hold = item.kind !== undefined;
+  if (hold && item.kind !== 'hold') {
+    throw new RoachbankError('INVALID_ARGUMENT', `kind must be "hold" or absent, got ${JSON.stringify(item.kind)}`);
+  }
+  const unknown = Object.keys(item).filter((key) => !(hold ? holdFields : fields).has(key));
   if (unknown.length > 0)
     throw new RoachbankError(
       'INVALID_ARGUMENT',
-      `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (a movement has id, fromId, toId, amount)`,
+      `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (${hold ? 'a hold has kind, id, fromId, toId, amount, expiresInMs' : 'a movement has id, fromId, toId, amount'})`,
     );
   if (options.requireId && item.id === undefined) {
     throw new RoachbankError('INVALID_ARGUMENT', 'id is required: it is the idempotency key of the movement');
@@ -43,7 +58,13 @@ export function movementItem(value: unknown, options: { requireId: boolean }): M
       );
     }
   }
-  return item as unknown as MovementRequest;
+  if (item.expiresInMs !== undefined && item.expiresInMs !== null && typeof item.expiresInMs !== 'number') {
+    throw new RoachbankError(
+      'INVALID_ARGUMENT',
+      `expiresInMs must be a whole number of milliseconds, got ${typeof item.expiresInMs}`,
+    );
+  }
+  return item as unknown as MovementRequest | HoldItem;
 }
 
 /**
@@ -57,28 +78,48 @@ export function movementItem(value: unknown, options: { requireId: boolean }): M
 export async function transferManyItems(
   bank: Bank,
   values: readonly unknown[],
-  options: { requireId: boolean } & MovementOptions,
-): Promise<MovementResult[]> {
+  options: { requireId: boolean; atomic?: boolean } & MovementOptions,
+): Promise<MovementResult<MoveAnswer>[]> {
   if (values.length > maxTransferManyItems) {
     throw new RoachbankError('INVALID_ARGUMENT', `at most ${maxTransferManyItems} movements in one call, got ${values.length}`);
   }
-  return eachReadable(
-    values,
-    (value) => movementItem(value, options),
-    (items) => bank.transferMany(items, options.signal ? { signal: options.signal } : {}),
-  );
+  return moveItems(bank, values, (value) => movementItem(value, options), options);
+}
+
+/**
+ * `transferMany` over values read one by one with `read`: a value that cannot be read
+ * fails alone and the others move in their order, or, with `atomic`, it fails the
+ * group (GROUP_FAILED for the others) and nothing is sent.
+ */
+export async function moveItems(
+  bank: Bank,
+  values: readonly unknown[],
+  read: (value: unknown) => MovementRequest | HoldItem,
+  options: { atomic?: boolean } & MovementOptions,
+): Promise<MovementResult<MoveAnswer>[]> {
+  const manyOptions = { ...(options.signal ? { signal: options.signal } : {}), ...(options.atomic ? { atomic: true } : {}) };
+  if (!options.atomic) return eachReadable(values, read, (items) => bank.transferMany(items, manyOptions));
+  const items: (MovementRequest | HoldItem)[] = [];
+  for (const [index, value] of values.entries()) {
+    try {
+      items.push(read(value));
+    } catch (error) {
+      return groupFailed(values.length, index, error);
+    }
+  }
+  return bank.transferMany(items, manyOptions);
 }
 
 /**
  * Reads every value; one that cannot be read fails alone with the error `read`
  * threw, the others go to `run` together, and the answers come back in input order.
  */
-export async function eachReadable<T>(
+export async function eachReadable<T, O = MovementOutcome>(
   values: readonly unknown[],
   read: (value: unknown) => T,
-  run: (items: T[]) => Promise<MovementResult[]>,
-): Promise<MovementResult[]> {
-  const results: MovementResult[] = new Array(values.length);
+  run: (items: T[]) => Promise<MovementResult<O>[]>,
+): Promise<MovementResult<O>[]> {
+  const results: MovementResult<O>[] = new Array(values.length);
   const readable: { index: number; item: T }[] = [];
   values.forEach((value, index) => {
     try {
@@ -92,4 +133,23 @@ export async function eachReadable<T>(
     results[index] = answers[i]!;
   });
   return results;
+}
+
+/** The answers of an atomic group that did not happen: the item at `index` with its error, every other GROUP_FAILED. */
+export function groupFailed(count: number, index: number, error: unknown): MovementResult<MoveAnswer>[] {
+  const code = error instanceof RoachbankError ? error.code : 'an error';
+  return Array.from({ length: count }, (_, i) =>
+    i === index
+      ? { ok: false, error }
+      : {
+          ok: false,
+          error: new RoachbankError(
+            'GROUP_FAILED',
+            `nothing of the group happened: item ${index + 1} of ${count} failed (${code})`,
+            {
+              cause: error,
+            },
+          ),
+        },
+  );
 }

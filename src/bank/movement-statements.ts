@@ -7,6 +7,29 @@
 // unique id and CHECK (balance >= 0), so they are correct at READ COMMITTED, where
 // PostgreSQL re-reads a contended row after the lock instead of failing with 40001.
 
+//
+// Holds and reversals (migration 0005) add three things every statement keeps:
+// - an account's `held` is the sum of its holds still marked pending; one whose
+//   `expires_at` has passed counts for nothing from that moment, sweep or no sweep, so a
+//   debit is checked against `balance − held + due`, where `due` sums the source's
+//   expired pending holds. They are read FOR UPDATE after the account's lock, and only
+//   for a source whose `held` is above 0: a sweep (`releaseExpiredSql`) or a post that
+//   committed while this statement waited changed them, and a locked row is re-read at
+//   its latest version and re-checked against `status = 'pending'` (PostgreSQL's
+//   EvalPlanQual; CockroachDB re-runs the statement on a newer snapshot). A hold placed
+//   after this statement's snapshot that has also expired since is missed: the check
+//   is then stricter than it needs to be, never looser;
+// - locks are taken in one order, accounts (by id) first, then holds, then the
+//   reversed totals, and a hold or a reversed total is only ever locked by a statement
+//   that holds the lock of the account it belongs to, so these statements never wait
+//   on one another in a cycle;
+// - CockroachDB allows one modification of a table per statement
+//   (docs: known-limitations, "statements containing multiple modification subqueries
+//   of the same table are disallowed", `sql.multiple_modifications_of_table.enabled`),
+//   so each table is written by one sub-statement: the journal by an INSERT, accounts
+//   by one UPDATE of balance and held together, holds by one upsert (new holds, posts
+//   and voids), the reversed totals by one upsert.
+
 /**
  * One row of either statement's answer, per movement. It is kept small: CockroachDB
  * retries a statement on the server (after a read refresh fails, say) only while its
@@ -16,35 +39,49 @@
  * retry", performance/increase-server-side-retries). Its default was 16 KiB until
  * cockroachdb/cockroach#124633 raised it to 512 KiB (backported to release-24.1);
  * older releases, and clusters that lower it, still have 16 KiB. A batch of `groupCommitDefaults.maxSize` rows fits in
- * 16 KiB: a journaled movement answers with its `created_at` and three NULLs; the
- * other columns are there only for a movement the statement did not journal, and the
- * journal row under its id is read afterwards (`PgStore`), not sent here.
+ * 16 KiB: an applied movement answers with its time and four NULLs; the
+ * other columns are there only for a movement the statement did not apply, and the
+ * journal (and hold) under its id is read afterwards (`PgStore`), not sent here.
  */
 export interface StatementAnswerRow {
-  /** Set when this statement journaled the movement; the other columns are then not read. */
-  readonly created_at: Date | null;
+  /** Set when this statement applied the movement (its journal row's or its hold's time); the other columns are then not read. */
+  readonly applied_at: Date | null;
   /** The source is open (true for a deposit, which has none). */
   readonly from_open: boolean | null;
   /** The destination is open (true for a withdrawal). */
   readonly to_open: boolean | null;
-  /** The source's balance as locked by the statement, before any change. */
-  readonly from_balance: string | null;
+  /**
+   * The source's available balance as locked by the statement, before any change. What
+   * is left to reverse of a reversal's original is read after the statement, with the
+   * journal: the statement's snapshot may predate the first reversal's total.
+   */
+  readonly from_available: string | null;
 }
 
-// One movement (transfer; deposit: $2 NULL; withdrawal: $3 NULL), $5 = how many accounts it
-// names, $6 its kind:
+// One deposit, withdrawal or transfer ($2 NULL: a deposit; $3 NULL: a withdrawal), $5 = how
+// many accounts it names, $6 its kind:
 // - `locked` takes the row locks of the open accounts in id order, so two transfers in
 //   opposite directions queue instead of deadlocking;
+// - `due` locks the source's expired pending holds, only if it holds any (see above);
 // - `inserted` journals the movement only if `decideMovement` would: the id is new, the
-//   accounts are open and the source holds enough; ON CONFLICT settles a race on the same id;
+//   accounts are open and the source has enough available; ON CONFLICT settles a race on the same id;
 // - `moved` is one UPDATE for both balances (CockroachDB allows one modification per table
 //   and statement), and runs only if the journal row was written.
 export const moveSql = `
 WITH locked AS (
-  SELECT id, balance FROM roachbank.accounts
+  SELECT id, balance, held FROM roachbank.accounts
   WHERE id IN ($2::UUID, $3::UUID) AND closed_at IS NULL
   ORDER BY id
   FOR UPDATE
+),
+due AS (
+  SELECT amount FROM roachbank.holds
+  WHERE from_id = $2::UUID AND status = 'pending' AND expires_at <= now()
+    AND EXISTS (SELECT 1 FROM locked WHERE id = $2::UUID AND held > 0)
+  FOR UPDATE
+),
+source AS (
+  SELECT balance - held + (SELECT COALESCE(sum(amount), 0) FROM due)::INT8 AS available FROM locked WHERE id = $2::UUID
 ),
 existing AS (
   SELECT id FROM roachbank.transfers WHERE id = $1::UUID
@@ -54,7 +91,7 @@ inserted AS (
   SELECT $1::UUID, $6::TEXT, $2::UUID, $3::UUID, $4::INT8
   WHERE NOT EXISTS (SELECT 1 FROM existing)
     AND (SELECT count(*) FROM locked) = $5::INT8
-    AND ($2::UUID IS NULL OR (SELECT balance FROM locked WHERE id = $2::UUID) >= $4::INT8)
+    AND ($2::UUID IS NULL OR (SELECT available FROM source) >= $4::INT8)
   ON CONFLICT (id) DO NOTHING
   RETURNING created_at
 ),
@@ -65,95 +102,212 @@ moved AS (
   RETURNING id
 )
 SELECT
-  (SELECT created_at FROM inserted) AS created_at,
+  (SELECT created_at FROM inserted) AS applied_at,
   $2::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $2::UUID) AS from_open,
   $3::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $3::UUID) AS to_open,
-  (SELECT balance FROM locked WHERE id = $2::UUID) AS from_balance
+  (SELECT available FROM source) AS from_available
 WHERE (SELECT count(*) FROM moved) >= 0`;
 
-// A batch of movements as parallel arrays ($1 ids, $2 sources, $3 destinations, NULL where
-// there is none, $4 amounts, $5 kinds), one answer row per movement in input order. The batch must
-// keep the rule of `BatchRule` (no id twice, no account debited twice); see there why the
-// outcome is then serializable. Step by step:
+// A batch of movements of every kind as parallel arrays: $1 ids, $2 sources, $3 destinations
+// (NULL where there is none), $4 amounts, $5 request kinds, $6 subjects (the hold a post or
+// void settles, the row a reversal reverses), $7 a hold's expiry in ms (NULL: never); one
+// answer row per movement in input order. A post or void names its hold's sides and a
+// reversal its original's swapped, as the bank read them (they never change); the
+// statement reads the rest under its locks. The batch must keep the rule of `BatchRule`
+// (no id or subject twice, no account debited twice); see there why the outcome is then
+// serializable. Step by step:
 // - `item` numbers the movements: multi-argument `unnest` in FROM zips the arrays, as in
 //   PostgreSQL (CockroachDB: the variadic `unnest` overload, "Returns the input arrays as a
 //   set of rows", pkg/sql/sem/builtins/generator_builtins.go), and `WITH ORDINALITY` keeps
 //   their order (CockroachDB docs, Table Expressions, "Ordinality annotation":
 //   https://www.cockroachlabs.com/docs/v24.1/table-expressions#ordinality-annotation);
 // - `locked` locks every open account the batch names, in id order, like `moveSql`
-//   (`= ANY` of the two arrays concatenated: primary-key lookups in both engines);
-// - `checked` holds what `decideMovement` needs of each item: the journal as of the
-//   statement's start and the balances as locked. Its WHERE makes every lock be taken
-//   before any row is written;
-// - `inserted` journals the items `decideMovement` would journal, ON CONFLICT (id) DO NOTHING for a concurrent
+//   (`= ANY` of the two arrays concatenated: primary-key lookups in both engines); then
+//   `settling` the holds posts and voids settle, `due` the sources' expired pending holds,
+//   and `reversed_so_far` the reversed totals of the rows reversals reverse, each after
+//   every account lock (their WHERE reads `locked` whole first);
+// - `checked` holds what `decideMovement` needs of each item: whether something is
+//   recorded under its id as of the statement's start, the available balance of its
+//   source and the state of what it settles, as locked;
+// - `accepted` keeps the items `decideMovement` would apply, by kind: a post of a pending,
+//   unexpired hold for at most its amount (not checked against the balance: its money is
+//   reserved); a void of a pending, unexpired hold; a reversal within what is left of its
+//   original and the source's available balance; a deposit always; any other debit
+//   within the source's available balance; and every account open;
+// - `inserted` journals the accepted deposits, withdrawals, transfers, posts and reversals
+//   (a row's kind follows from its sides), ON CONFLICT (id) DO NOTHING for a concurrent
 //   request with the same id, which is then answered from the journal;
-// - `change` sums, per account, what the journaled items move (an aggregate over the
-//   RETURNING rows of a data-modifying CTE, in a CTE at the top level of the statement,
-//   as CockroachDB requires: https://www.cockroachlabs.com/docs/v24.1/common-table-expressions#data-modifying-statements).
+// - `written` is the one upsert of holds: new holds (a hold id taken concurrently
+//   changes nothing: `WHERE excluded.status <> 'pending'`), the holds whose post was
+//   journaled (posted, with the post's id and amount) and the voided ones. Every proposed
+//   row is whole and valid, as both engines check a proposed row before its conflict;
+// - `change` sums, per account, the balance and `held` changes: a journaled row moves
+//   balances; a new hold adds to its source's `held`, a post or void takes its hold's
+//   whole amount off it (a post of less releases the rest). An aggregate over the
+//   RETURNING rows of data-modifying CTEs, at the top level of the statement, as
+//   CockroachDB requires: https://www.cockroachlabs.com/docs/v24.1/common-table-expressions#data-modifying-statements.
 //   sum(INT8) is NUMERIC in PostgreSQL and DECIMAL in CockroachDB (functions reference,
 //   aggregate functions), hence the cast back to INT8, which fails with 22003 past 2^63 − 1
 //   (the bank isolates the item that caused it);
 // - `moved` is the one UPDATE of accounts, `UPDATE … FROM` the per-account sums (CockroachDB:
 //   "Reference other tables in an update", https://www.cockroachlabs.com/docs/v24.1/update);
-//   one sum per account, so no target row meets two source rows, which CockroachDB would
-//   resolve arbitrarily. Journal and balances are two tables, each modified once;
-// - the answer: a journaled item's row is its `created_at` and NULLs, so a full batch fits
-//   a 16 KiB results buffer (`StatementAnswerRow` says why); `moved` is referenced in the WHERE,
-//   as it was in every row before, at no cost per row.
+//   one sum per account, so no target row meets two source rows;
+// - `reversal_totals` adds each journaled reversal to its original's reversed total. The
+//   first reversal of a row creates its total: one that committed after this statement's
+//   snapshot is not in `reversed_so_far` (a row that did not exist cannot be locked), so
+//   the CHECK (reversed <= original) is the last word: it fails the statement (23514)
+//   when that race took what was left, and the store runs it again, seeing the total;
+// - the answer: an applied item's row is its time and NULLs (`StatementAnswerRow` says why);
+//   every data-modifying CTE is referenced in the WHERE, at no cost per row.
 export const moveBatchSql = `
 WITH item AS (
-  SELECT id, kind, from_id, to_id, amount, ord
-  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[]) WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, ord)
+  SELECT id, kind, from_id, to_id, amount, subject, expires_ms, ord
+  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[], $6::UUID[], $7::INT8[])
+    WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, subject, expires_ms, ord)
 ),
 locked AS (
-  SELECT id, balance FROM roachbank.accounts
+  SELECT id, balance, held FROM roachbank.accounts
   WHERE id = ANY ($2::UUID[] || $3::UUID[]) AND closed_at IS NULL
   ORDER BY id
   FOR UPDATE
 ),
-existing AS (
+settling AS (
+  SELECT id, from_id, to_id, amount, status, created_at, expires_at,
+    status = 'pending' AND expires_at IS NOT NULL AND expires_at <= now() AS expired
+  FROM roachbank.holds
+  WHERE id = ANY ($6::UUID[]) AND (SELECT count(*) FROM locked) >= 0
+  FOR UPDATE
+),
+due AS (
+  SELECT from_id, amount FROM roachbank.holds
+  WHERE from_id IN (SELECT id FROM locked WHERE held > 0) AND status = 'pending' AND expires_at <= now()
+  FOR UPDATE
+),
+reversed_so_far AS (
+  SELECT transfer_id, reversed FROM roachbank.reversed_amounts
+  WHERE transfer_id = ANY ($6::UUID[]) AND (SELECT count(*) FROM locked) >= 0
+  FOR UPDATE
+),
+journaled AS (
   SELECT id FROM roachbank.transfers WHERE id = ANY ($1::UUID[])
 ),
+placed AS (
+  SELECT id FROM roachbank.holds WHERE id = ANY ($1::UUID[])
+),
 checked AS (
-  SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount,
+  SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount, item.subject, item.expires_ms,
     item.from_id IS NULL OR source.id IS NOT NULL AS from_open,
     item.to_id IS NULL OR destination.id IS NOT NULL AS to_open,
-    source.balance AS from_balance,
-    existing.id IS NOT NULL AS journaled
+    source.balance - source.held + COALESCE((SELECT sum(due.amount) FROM due WHERE due.from_id = item.from_id), 0)::INT8 AS from_available,
+    CASE item.kind WHEN 'hold' THEN placed.id IS NOT NULL WHEN 'void' THEN false ELSE journaled.id IS NOT NULL END AS taken,
+    settled.status AS hold_status, settled.expired AS hold_expired, settled.amount AS hold_amount,
+    original.amount AS original, original.amount - COALESCE(reversed_so_far.reversed, 0) AS reversible
   FROM item
   LEFT JOIN locked AS source ON source.id = item.from_id
   LEFT JOIN locked AS destination ON destination.id = item.to_id
-  LEFT JOIN existing ON existing.id = item.id
+  LEFT JOIN journaled ON journaled.id = item.id
+  LEFT JOIN placed ON placed.id = item.id
+  LEFT JOIN settling AS settled ON settled.id = item.subject AND item.kind IN ('post', 'void')
+  LEFT JOIN roachbank.transfers AS original ON original.id = item.subject AND item.kind = 'reversal'
+  LEFT JOIN reversed_so_far ON reversed_so_far.transfer_id = item.subject AND item.kind = 'reversal'
   WHERE (SELECT count(*) FROM locked) >= 0
 ),
+accepted AS (
+  SELECT * FROM checked
+  WHERE NOT taken AND from_open AND to_open AND CASE kind
+    WHEN 'post' THEN hold_status = 'pending' AND NOT hold_expired AND amount <= hold_amount
+    WHEN 'void' THEN hold_status = 'pending' AND NOT hold_expired
+    WHEN 'reversal' THEN amount <= reversible AND (from_id IS NULL OR from_available >= amount)
+    WHEN 'deposit' THEN true
+    ELSE from_available >= amount
+  END
+),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
-  SELECT id, kind, from_id, to_id, amount FROM checked
-  WHERE NOT journaled AND from_open AND to_open AND (from_id IS NULL OR from_balance >= amount)
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, hold_id, reversal_of)
+  SELECT id, CASE WHEN from_id IS NULL THEN 'deposit' WHEN to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END,
+    from_id, to_id, amount, CASE WHEN kind = 'post' THEN subject END, CASE WHEN kind = 'reversal' THEN subject END
+  FROM accepted WHERE kind NOT IN ('hold', 'void')
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, from_id, to_id, amount, created_at
+  RETURNING id, from_id, to_id, amount, reversal_of, created_at
+),
+written AS (
+  INSERT INTO roachbank.holds AS hold (id, from_id, to_id, amount, status, created_at, expires_at, settled_at, transfer_id, posted_amount)
+  SELECT id, from_id, to_id, amount, 'pending', now(), now() + expires_ms * INTERVAL '1 millisecond', NULL::TIMESTAMPTZ, NULL::UUID, NULL::INT8
+  FROM accepted WHERE kind = 'hold'
+  UNION ALL
+  SELECT settled.id, settled.from_id, settled.to_id, settled.amount,
+    CASE accepted.kind WHEN 'post' THEN 'posted' ELSE 'voided' END, settled.created_at, settled.expires_at, now(),
+    CASE accepted.kind WHEN 'post' THEN accepted.id END, CASE accepted.kind WHEN 'post' THEN accepted.amount END
+  FROM accepted JOIN settling AS settled ON settled.id = accepted.subject
+  WHERE accepted.kind = 'void' OR (accepted.kind = 'post' AND EXISTS (SELECT 1 FROM inserted WHERE inserted.id = accepted.id))
+  ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at,
+    transfer_id = excluded.transfer_id, posted_amount = excluded.posted_amount
+  WHERE excluded.status <> 'pending'
+  RETURNING hold.id, hold.from_id, hold.amount, hold.status, hold.created_at, hold.settled_at
 ),
 change AS (
-  SELECT account, sum(delta)::INT8 AS delta
+  SELECT account, sum(balance_delta)::INT8 AS balance_delta, sum(held_delta)::INT8 AS held_delta
   FROM (
-    SELECT from_id AS account, -amount AS delta FROM inserted WHERE from_id IS NOT NULL
+    SELECT from_id AS account, -amount AS balance_delta, 0::INT8 AS held_delta FROM inserted WHERE from_id IS NOT NULL
     UNION ALL
-    SELECT to_id, amount FROM inserted WHERE to_id IS NOT NULL
+    SELECT to_id, amount, 0::INT8 FROM inserted WHERE to_id IS NOT NULL
+    UNION ALL
+    SELECT from_id, 0::INT8, CASE WHEN status = 'pending' THEN amount ELSE -amount END FROM written
   ) AS movement
   GROUP BY account
 ),
 moved AS (
-  UPDATE roachbank.accounts AS account SET balance = account.balance + change.delta
+  UPDATE roachbank.accounts AS account
+  SET balance = account.balance + change.balance_delta, held = account.held + change.held_delta
   FROM change
   WHERE account.id = change.account
   RETURNING account.id
+),
+reversal_totals AS (
+  INSERT INTO roachbank.reversed_amounts AS total (transfer_id, original, reversed)
+  SELECT inserted.reversal_of, checked.original, inserted.amount
+  FROM inserted JOIN checked ON checked.id = inserted.id
+  WHERE inserted.reversal_of IS NOT NULL
+  ON CONFLICT (transfer_id) DO UPDATE SET reversed = total.reversed + excluded.reversed
+  RETURNING total.transfer_id
 )
 SELECT
-  inserted.created_at,
-  CASE WHEN inserted.id IS NULL THEN checked.from_open END AS from_open,
-  CASE WHEN inserted.id IS NULL THEN checked.to_open END AS to_open,
-  CASE WHEN inserted.id IS NULL THEN checked.from_balance END AS from_balance
+  COALESCE(inserted.created_at, written.settled_at, written.created_at) AS applied_at,
+  CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.from_open END AS from_open,
+  CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.to_open END AS to_open,
+  CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.from_available END AS from_available
 FROM checked
 LEFT JOIN inserted ON inserted.id = checked.id
-WHERE (SELECT count(*) FROM moved) >= 0
+LEFT JOIN written ON written.id = checked.id AND checked.kind IN ('hold', 'void')
+WHERE (SELECT count(*) FROM moved) >= 0 AND (SELECT count(*) FROM reversal_totals) >= 0
 ORDER BY checked.ord`;
+
+// Tidies expired holds: marks up to $1 of them `expired` and takes them off their source's
+// `held`, after locking those accounts in id order (the order every movement locks in).
+// Correctness never depends on it: an expired hold counts for nothing either way. A hold
+// posted or voided meanwhile is skipped (re-checked after its lock).
+export const releaseExpiredSql = `
+WITH candidate AS (
+  SELECT id, from_id FROM roachbank.holds
+  WHERE status = 'pending' AND expires_at <= now()
+  ORDER BY expires_at
+  LIMIT $1
+),
+locked AS (
+  SELECT id FROM roachbank.accounts WHERE id IN (SELECT from_id FROM candidate) ORDER BY id FOR UPDATE
+),
+released AS (
+  UPDATE roachbank.holds SET status = 'expired', settled_at = expires_at
+  WHERE id IN (SELECT id FROM candidate) AND status = 'pending' AND expires_at <= now()
+    AND (SELECT count(*) FROM locked) >= 0
+  RETURNING from_id, amount
+),
+change AS (
+  SELECT from_id, sum(amount)::INT8 AS amount FROM released GROUP BY from_id
+),
+moved AS (
+  UPDATE roachbank.accounts AS account SET held = account.held - change.amount
+  FROM change WHERE account.id = change.from_id
+  RETURNING account.id
+)
+SELECT count(*) AS released FROM released WHERE (SELECT count(*) FROM moved) >= 0`;

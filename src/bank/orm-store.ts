@@ -1,18 +1,76 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { type OrmTransaction, runOrmTransaction } from '../orm/run-orm-transaction.js';
 import { sqlState } from '../txn/classify-error.js';
 import type { IsolationLevel } from '../txn/run-transaction.js';
-import type { Account, JournalEntry, MovementOutcome, MovementResult } from './bank.js';
-import { translateDatabaseError } from './bank-errors.js';
-import type { BankStore, NewAccount, PagePosition, Positioned, StoreRetry } from './bank-store.js';
-import type { CheckedMovement } from './movement.js';
-import { decideMovement } from './movement-decision.js';
-import { accountsTable as accounts, transfersTable as transfers } from './product-schema.js';
+import type { Account, Hold, JournalEntry, MoveAnswer, MovementResult } from './bank.js';
+import { isDataRefusal, isReversalOvershoot, translateDatabaseError } from './bank-errors.js';
+import {
+  type BankStore,
+  type GroupAnswer,
+  GroupRefused,
+  type NewAccount,
+  type PagePosition,
+  type Positioned,
+  type StoreRetry,
+} from './bank-store.js';
+import { type CheckedMovement, journalBody } from './movement.js';
+import { decideMovement, type HoldWord, type JournalWord, type LockedSides } from './movement-decision.js';
+import {
+  accountsTable as accounts,
+  holdsTable as holds,
+  reversedAmountsTable as reversedAmounts,
+  transfersTable as transfers,
+} from './product-schema.js';
 import { isDefiniteAnswer } from './resolve-ambiguity.js';
 
-const position = (column: typeof accounts.createdAt | typeof transfers.createdAt) => sql<string>`${column}::TEXT`;
+const position = (column: typeof accounts.createdAt | typeof transfers.createdAt | typeof holds.createdAt) =>
+  sql<string>`${column}::TEXT`;
+
+// An account's `held` as every read shows it: less its pending holds whose time has passed
+// (the same rule as PgStore's `accountColumns`).
+// Written out, not interpolated: Drizzle leaves a column unqualified in a one-table
+// query, and inside the subquery `id` would then name the hold's.
+const heldNow = sql<string>`(CASE WHEN accounts.held = 0 THEN 0 ELSE accounts.held - COALESCE((
+  SELECT sum(due.amount) FROM roachbank.holds AS due
+  WHERE due.from_id = accounts.id AND due.status = 'pending' AND due.expires_at <= now()), 0) END)::TEXT`;
+const accountFields = {
+  id: accounts.id,
+  balance: accounts.balance,
+  held: heldNow,
+  createdAt: accounts.createdAt,
+  closedAt: accounts.closedAt,
+};
+const toAccount = ({ held, ...row }: { id: string; balance: bigint; held: string; createdAt: Date; closedAt: Date | null }) => {
+  const heldAmount = BigInt(held);
+  return { ...row, held: heldAmount, available: row.balance - heldAmount } satisfies Account;
+};
+
+/** A hold's status is `expired` from the moment its time passes, whatever the row says. */
+const holdFields = {
+  id: holds.id,
+  fromId: holds.fromId,
+  toId: holds.toId,
+  amount: holds.amount,
+  status: sql<
+    Hold['status']
+  >`CASE WHEN ${holds.status} = 'pending' AND ${holds.expiresAt} <= now() THEN 'expired' ELSE ${holds.status} END`,
+  createdAt: holds.createdAt,
+  expiresAt: holds.expiresAt,
+  postedAmount: holds.postedAmount,
+  transferId: holds.transferId,
+};
+const transferFields = {
+  id: transfers.id,
+  kind: transfers.kind,
+  fromId: transfers.fromId,
+  toId: transfers.toId,
+  amount: transfers.amount,
+  createdAt: transfers.createdAt,
+  holdId: transfers.holdId,
+  reversalOf: transfers.reversalOf,
+};
 
 /**
  * The bank's tables on Drizzle ORM: each operation is a read-check-write
@@ -35,12 +93,39 @@ export class OrmStore implements BankStore {
     this.retry = retry;
   }
 
-  async moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {
+  async moveBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult<MoveAnswer>[]> {
     if (items.length !== 1) throw new Error(`the orm store moves one movement at a time, not ${items.length}`);
     try {
       return [{ ok: true, outcome: await this.#run('read committed', (tx) => moveOne(tx, items[0]!), signal) }];
     } catch (error) {
       if (isDefiniteAnswer(error)) return [{ ok: false, error }];
+      throw error;
+    }
+  }
+
+  async moveGroup(batches: readonly (readonly CheckedMovement[])[], signal?: AbortSignal): Promise<GroupAnswer> {
+    const items = batches.flat();
+    try {
+      return await this.#run(
+        'read committed',
+        async (tx) => {
+          const answers: MovementResult<MoveAnswer>[] = [];
+          for (const [index, item] of items.entries()) {
+            try {
+              answers.push({ ok: true, outcome: await moveOne(tx, item) });
+            } catch (error) {
+              // Thrown on, so the transaction rolls back; caught below as the group's answer.
+              if (isDefiniteAnswer(error)) throw new GroupRefused(index, error);
+              if (isDataRefusal(error)) throw new GroupRefused(index, translateDatabaseError(error));
+              throw error;
+            }
+          }
+          return { ok: true as const, answers };
+        },
+        signal,
+      );
+    } catch (error) {
+      if (error instanceof GroupRefused) return { ok: false, index: error.index, error: error.error };
       throw error;
     }
   }
@@ -57,13 +142,14 @@ export class OrmStore implements BankStore {
       if (balance > 0n) {
         await tx.insert(transfers).values({ id: openingId, kind: 'deposit', fromId: null, toId: id, amount: balance });
       }
-      return account!;
+      const { held: _, ...opened } = account!;
+      return { ...opened, held: 0n, available: balance };
     });
   }
 
   async findAccount(id: string): Promise<Account | undefined> {
-    const [account] = await this.#read((tx) => tx.select().from(accounts).where(eq(accounts.id, id)));
-    return account;
+    const [account] = await this.#read((tx) => tx.select(accountFields).from(accounts).where(eq(accounts.id, id)));
+    return account && toAccount(account);
   }
 
   async readBalances(ids: readonly string[]): Promise<Map<string, bigint>> {
@@ -76,16 +162,10 @@ export class OrmStore implements BankStore {
     return new Map(rows.map((row) => [row.id, row.balance]));
   }
 
-  listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
-    return this.#read((tx) =>
+  async listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
+    const rows = await this.#read((tx) =>
       tx
-        .select({
-          id: accounts.id,
-          balance: accounts.balance,
-          createdAt: accounts.createdAt,
-          closedAt: accounts.closedAt,
-          position: position(accounts.createdAt),
-        })
+        .select({ ...accountFields, position: position(accounts.createdAt) })
         .from(accounts)
         .where(
           after ? sql`(${accounts.createdAt}, ${accounts.id}) > (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)` : undefined,
@@ -93,26 +173,100 @@ export class OrmStore implements BankStore {
         .orderBy(asc(accounts.createdAt), asc(accounts.id))
         .limit(limit),
     );
+    return rows.map(({ position, ...row }) => ({ ...toAccount(row), position }));
   }
 
   closeAccount(id: string, closing: (account: Account | undefined) => Account | 'close'): Promise<Account> {
     return this.#run('serializable', async (tx) => {
-      const [account] = await tx.select().from(accounts).where(eq(accounts.id, id)).for('update');
+      const [row] = await tx.select(accountFields).from(accounts).where(eq(accounts.id, id)).for('update');
+      const account = row && toAccount(row);
       const decision = closing(account);
       if (decision !== 'close') return decision;
-      const [closed] = await tx.update(accounts).set({ closedAt: sql`now()` }).where(eq(accounts.id, id)).returning();
-      return closed!;
+      const [closed] = await tx
+        .update(accounts)
+        .set({ closedAt: sql`now()` })
+        .where(eq(accounts.id, id))
+        .returning({ closedAt: accounts.closedAt });
+      return { ...account!, closedAt: closed!.closedAt };
     });
   }
 
   async findTransfers(ids: readonly string[]): Promise<Map<string, JournalEntry>> {
     const rows = await this.#read((tx) =>
       tx
-        .select()
+        .select(transferFields)
         .from(transfers)
         .where(inArray(transfers.id, [...ids])),
     );
     return new Map(rows.map((row) => [row.id, row]));
+  }
+
+  async reversedOf(id: string): Promise<bigint> {
+    const [row] = await this.#read((tx) =>
+      tx.select({ reversed: reversedAmounts.reversed }).from(reversedAmounts).where(eq(reversedAmounts.transferId, id)),
+    );
+    return row?.reversed ?? 0n;
+  }
+
+  async findHolds(ids: readonly string[]): Promise<Map<string, Hold>> {
+    const rows = await this.#read((tx) =>
+      tx
+        .select(holdFields)
+        .from(holds)
+        .where(inArray(holds.id, [...ids])),
+    );
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+
+  holdsOf(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<Hold>[]> {
+    const before = after
+      ? sql`(${holds.createdAt}, ${holds.id}) < (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)`
+      : undefined;
+    return this.#read((tx) =>
+      tx
+        .select({ ...holdFields, position: position(holds.createdAt) })
+        .from(holds)
+        .where(and(eq(holds.fromId, accountId), before))
+        .orderBy(desc(holds.createdAt), desc(holds.id))
+        .limit(limit),
+    );
+  }
+
+  releaseExpired(limit: number): Promise<number> {
+    return this.#run('read committed', async (tx) => {
+      const due = await tx
+        .select({ id: holds.id, fromId: holds.fromId })
+        .from(holds)
+        .where(and(eq(holds.status, 'pending'), lte(holds.expiresAt, sql`now()`)))
+        .orderBy(asc(holds.expiresAt))
+        .limit(limit);
+      if (due.length === 0) return 0;
+      // Accounts first, in id order, as every movement locks; then each hold, re-checked under its lock.
+      await lockOpenOrClosed(tx, [...new Set(due.map((h) => h.fromId))]);
+      const released = await tx
+        .update(holds)
+        .set({ status: 'expired', settledAt: sql`${holds.expiresAt}` })
+        .where(
+          and(
+            inArray(
+              holds.id,
+              due.map((h) => h.id),
+            ),
+            eq(holds.status, 'pending'),
+            lte(holds.expiresAt, sql`now()`),
+          ),
+        )
+        .returning({ fromId: holds.fromId, amount: holds.amount });
+      const byAccount = new Map<string, bigint>();
+      for (const { fromId, amount } of released) byAccount.set(fromId, (byAccount.get(fromId) ?? 0n) + amount);
+      for (const [id, amount] of byAccount) {
+        await tx
+          .update(accounts)
+          .set({ held: sql`${accounts.held} - ${amount}` })
+          .where(eq(accounts.id, id));
+      }
+      return released.length;
+    });
   }
 
   history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
@@ -124,15 +278,7 @@ export class OrmStore implements BankStore {
     return this.#read((tx) => {
       const branch = (side: typeof transfers.fromId | typeof transfers.toId) =>
         tx
-          .select({
-            id: transfers.id,
-            kind: transfers.kind,
-            fromId: transfers.fromId,
-            toId: transfers.toId,
-            amount: transfers.amount,
-            createdAt: transfers.createdAt,
-            position: position(transfers.createdAt).as('position'),
-          })
+          .select({ ...transferFields, position: position(transfers.createdAt).as('position') })
           .from(transfers)
           .where(and(eq(side, accountId), before))
           .orderBy(desc(transfers.createdAt), desc(transfers.id))
@@ -151,7 +297,8 @@ export class OrmStore implements BankStore {
   /**
    * One ORM transaction, with the bank's error meanings. A duplicate key (23505)
    * means a concurrent request creating the same account id committed first
-   * (movements use ON CONFLICT instead): running again finds it.
+   * (movements use ON CONFLICT instead), and a reversed total past its original (23514)
+   * a reversal that committed after this one read it: running again finds either.
    */
   async #run<T>(
     isolation: IsolationLevel,
@@ -164,55 +311,174 @@ export class OrmStore implements BankStore {
       try {
         return await runOrmTransaction(this.pool, work, options);
       } catch (error) {
-        if (sqlState(error) === '23505' && raced < 3) continue;
+        if ((sqlState(error) === '23505' || isReversalOvershoot(error)) && raced < 3) continue;
         throw translateDatabaseError(error);
       }
     }
   }
 }
 
+/** Locks these accounts in id order, closed or not (the order every movement locks in). */
+async function lockOpenOrClosed(tx: OrmTransaction, ids: readonly string[]): Promise<void> {
+  await tx
+    .select({ id: accounts.id })
+    .from(accounts)
+    .where(inArray(accounts.id, [...ids]))
+    .orderBy(asc(accounts.id))
+    .for('update');
+}
+
 /**
- * One movement inside a transaction, as `decideMovement` decides it. Five round trips
- * (BEGIN, lock, insert, update, COMMIT); the journal is read only when the checks
- * fail (it might be a replay) or the id turns out to be taken.
+ * What a movement's writer knows after its locks: its open accounts (with the source's
+ * available balance: its expired pending holds locked and counted back), the hold a
+ * post or void settles, and what is left of a reversal's original. Locks are taken as
+ * `moveBatchSql` takes them: accounts in id order, then holds, then the reversed total.
  */
-async function moveOne(tx: OrmTransaction, request: CheckedMovement): Promise<MovementOutcome> {
+async function lockSides(
+  tx: OrmTransaction,
+  request: CheckedMovement,
+): Promise<{ locked: LockedSides; settling: Hold | undefined; original: bigint | undefined }> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
   const open = await tx
-    .select({ id: accounts.id, balance: accounts.balance })
+    .select({ id: accounts.id, balance: accounts.balance, held: accounts.held })
     .from(accounts)
     .where(and(inArray(accounts.id, ids), isNull(accounts.closedAt)))
     .orderBy(asc(accounts.id))
     .for('update');
-  const locked = {
-    fromBalance: open.find((a) => a.id === request.fromId)?.balance,
-    toOpen: open.some((a) => a.id === request.toId),
-  };
-  // A statement of its own, after the locks: at READ COMMITTED it sees every commit before them.
-  const journaled = async () => (await tx.select().from(transfers).where(eq(transfers.id, request.id)))[0] ?? null;
-  let decision = decideMovement(request, locked, 'unread');
-  if (decision.action === 'read the journal') decision = decideMovement(request, locked, await journaled());
-  if (decision.action === 'journal') {
-    const { kind, id, fromId, toId, amount } = request;
-    const [transfer] = await tx
-      .insert(transfers)
-      .values({ id, kind, fromId, toId, amount })
-      .onConflictDoNothing({ target: transfers.id })
-      .returning();
-    if (transfer) {
-      await tx
-        .update(accounts)
-        .set({
-          balance: sql`CASE WHEN ${accounts.id} = ${fromId} THEN ${accounts.balance} - ${amount} ELSE ${accounts.balance} + ${amount} END`,
-        })
-        .where(inArray(accounts.id, ids));
-      return { transfer, replayed: false };
+  const source = open.find((a) => a.id === request.fromId);
+  let fromAvailable: bigint | undefined;
+  if (source) {
+    let due = 0n;
+    if (source.held > 0n) {
+      const expired = await tx
+        .select({ amount: holds.amount })
+        .from(holds)
+        .where(and(eq(holds.fromId, source.id), eq(holds.status, 'pending'), lte(holds.expiresAt, sql`now()`)))
+        .for('update');
+      for (const { amount } of expired) due += amount;
     }
+    fromAvailable = source.balance - source.held + due;
+  }
+  let settling: Hold | undefined;
+  if (request.kind === 'post' || request.kind === 'void') {
+    [settling] = await tx.select(holdFields).from(holds).where(eq(holds.id, request.holdId)).for('update');
+  }
+  let reversible: bigint | undefined;
+  let original: bigint | undefined;
+  if (request.kind === 'reversal') {
+    const [row] = await tx.select({ amount: transfers.amount }).from(transfers).where(eq(transfers.id, request.reversalOf));
+    const [total] = await tx
+      .select({ reversed: reversedAmounts.reversed })
+      .from(reversedAmounts)
+      .where(eq(reversedAmounts.transferId, request.reversalOf))
+      .for('update');
+    original = row?.amount;
+    reversible = original === undefined ? undefined : original - (total?.reversed ?? 0n);
+  }
+  return { locked: { fromAvailable, toOpen: open.some((a) => a.id === request.toId), reversible }, settling, original };
+}
+
+/**
+ * One movement of any kind inside a transaction, as `decideMovement` decides it. What
+ * is recorded under its id is read only when the checks fail (it might be a replay) or
+ * the id turns out to be taken; a post or void reads its hold under its lock.
+ */
+async function moveOne(tx: OrmTransaction, request: CheckedMovement): Promise<MoveAnswer> {
+  const { locked, settling, original } = await lockSides(tx, request);
+  // Statements of their own, after the locks: at READ COMMITTED they see every commit before them.
+  const recorded = async (): Promise<{ journaled: JournalWord; hold: HoldWord; posted: JournalEntry | undefined }> => {
+    const hold =
+      request.kind === 'hold'
+        ? ((await tx.select(holdFields).from(holds).where(eq(holds.id, request.id)))[0] ?? null)
+        : (settling ?? null);
+    const ids = [
+      request.kind === 'hold' || request.kind === 'void' ? undefined : request.id,
+      hold?.transferId ?? undefined,
+    ].filter((id) => id !== undefined);
+    const rows = ids.length === 0 ? [] : await tx.select(transferFields).from(transfers).where(inArray(transfers.id, ids));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return { journaled: byId.get(request.id) ?? null, hold, posted: hold?.transferId ? byId.get(hold.transferId) : undefined };
+  };
+  const unread = { journaled: 'unread' as const, hold: request.kind === 'hold' ? ('unread' as const) : (settling ?? null) };
+  let decision = decideMovement(request, locked, unread);
+  if (decision.action === 'read the journal') decision = decideMovement(request, locked, await recorded());
+  if (decision.action === 'apply') {
+    const applied = await apply(tx, request, settling, original);
+    if (applied) return applied;
     // The id was taken by a request that committed while this one waited on it.
-    decision = decideMovement(request, locked, await journaled());
-    if (decision.action === 'journal') throw new Error(`transfer ${request.id} conflicted but cannot be read back`);
+    decision = decideMovement(request, locked, await recorded());
+    if (decision.action === 'apply') throw new Error(`${request.kind} ${request.id} conflicted but cannot be read back`);
   }
   if (decision.action === 'replay') return { transfer: decision.transfer, replayed: true };
+  if (decision.action === 'replay hold') return { hold: decision.hold, replayed: true };
   if (decision.action === 'refuse') throw decision.error;
-  throw new Error(`transfer ${request.id}: the journal was read and still not decided`);
+  throw new Error(`${request.kind} ${request.id}: the journal was read and still not decided`);
+}
+
+/**
+ * Writes a movement `decideMovement` applies, as `moveBatchSql` does: its journal row or
+ * hold, the hold it settles, the reversed total, and one UPDATE of its accounts'
+ * balance and held. Undefined, with nothing written, when its id was taken meanwhile.
+ */
+async function apply(
+  tx: OrmTransaction,
+  request: CheckedMovement,
+  settling: Hold | undefined,
+  original: bigint | undefined,
+): Promise<MoveAnswer | undefined> {
+  const ids = [request.fromId, request.toId].filter((id) => id !== null);
+  const shift = async (balance: { from: bigint; to: bigint }, held: bigint) => {
+    await tx
+      .update(accounts)
+      .set({
+        balance: sql`${accounts.balance} + CASE WHEN ${accounts.id} = ${request.fromId}::UUID THEN ${balance.from}::INT8 ELSE ${balance.to}::INT8 END`,
+        held: sql`${accounts.held} + CASE WHEN ${accounts.id} = ${request.fromId}::UUID THEN ${held}::INT8 ELSE 0 END`,
+      })
+      .where(inArray(accounts.id, ids));
+  };
+  if (request.kind === 'hold') {
+    const { id, fromId, toId, amount, expiresInMs } = request;
+    const expiresAt = expiresInMs === null ? null : sql`now() + ${expiresInMs}::INT8 * INTERVAL '1 millisecond'`;
+    const [hold] = await tx
+      .insert(holds)
+      .values({ id, fromId, toId, amount, status: 'pending', expiresAt })
+      .onConflictDoNothing({ target: holds.id })
+      .returning(holdFields);
+    if (!hold) return undefined;
+    await shift({ from: 0n, to: 0n }, amount);
+    return { hold, replayed: false };
+  }
+  if (request.kind === 'void') {
+    const [hold] = await tx
+      .update(holds)
+      .set({ status: 'voided', settledAt: sql`now()` })
+      .where(eq(holds.id, request.holdId))
+      .returning(holdFields);
+    await shift({ from: 0n, to: 0n }, -settling!.amount);
+    return { hold: hold!, replayed: false };
+  }
+  const [transfer] = await tx
+    .insert(transfers)
+    .values({ id: request.id, ...journalBody(request) })
+    .onConflictDoNothing({ target: transfers.id })
+    .returning(transferFields);
+  if (!transfer) return undefined;
+  const released = request.kind === 'post' ? -settling!.amount : 0n;
+  await shift({ from: -request.amount, to: request.amount }, released);
+  if (request.kind === 'post') {
+    await tx
+      .update(holds)
+      .set({ status: 'posted', settledAt: sql`now()`, transferId: request.id, postedAmount: request.amount })
+      .where(eq(holds.id, request.holdId));
+  }
+  if (request.kind === 'reversal') {
+    await tx
+      .insert(reversedAmounts)
+      .values({ transferId: request.reversalOf, original: original!, reversed: request.amount })
+      .onConflictDoUpdate({
+        target: reversedAmounts.transferId,
+        set: { reversed: sql`${reversedAmounts.reversed} + ${request.amount}::INT8` },
+      });
+  }
+  return { transfer, replayed: false };
 }

@@ -2,14 +2,34 @@
 // page, so each keeps its index range in a generic plan (an `$n IS NULL OR …`
 // filter would scan from the start). bench/read-costs.ts measures them.
 
-/** The columns PgBank reads of an account and of a journal row, in every statement. */
-export const accountColumns = 'id, balance, created_at, closed_at';
-export const transferColumns = 'id, kind, from_id, to_id, amount, created_at';
+/**
+ * An account's `held` as every read shows it: the stored sum of its pending holds less
+ * those whose time has passed (a sweep may not have tidied them yet), looked up only
+ * for an account that holds anything, by the partial index of pending holds.
+ */
+const heldNow = `CASE WHEN accounts.held = 0 THEN accounts.held ELSE accounts.held - COALESCE((
+  SELECT sum(due.amount) FROM roachbank.holds AS due
+  WHERE due.from_id = accounts.id AND due.status = 'pending' AND due.expires_at <= now()), 0)::INT8 END`;
+
+/** The columns PgBank reads of an account, of a journal row and of a hold, in every statement. */
+export const accountColumns = `accounts.id, accounts.balance, ${heldNow} AS held, accounts.created_at, accounts.closed_at`;
+export const transferColumns = 'id, kind, from_id, to_id, amount, created_at, hold_id, reversal_of';
+/** A hold's status is `expired` from the moment its time passes, whatever the row says. */
+export const holdColumns = `id, from_id, to_id, amount,
+  CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END AS status,
+  created_at, expires_at, posted_amount, transfer_id`;
 
 /** Accounts oldest first: `$1` the limit; after a cursor, `$2, $3` its (created_at, id). */
 export function listAccountsSql(after: boolean): string {
   return `SELECT ${accountColumns}, created_at::TEXT AS position FROM roachbank.accounts
 ${after ? 'WHERE (created_at, id) > ($2::TIMESTAMPTZ, $3::UUID)\n' : ''}ORDER BY created_at, id LIMIT $1`;
+}
+
+/** An account's holds newest first: `$1` the account, `$2` the limit; after a cursor, `$3, $4` its (created_at, id). */
+export function holdsSql(after: boolean): string {
+  return `SELECT ${holdColumns}, created_at::TEXT AS position FROM roachbank.holds
+WHERE from_id = $1::UUID${after ? ' AND (created_at, id) < ($3::TIMESTAMPTZ, $4::UUID)' : ''}
+ORDER BY created_at DESC, id DESC LIMIT $2`;
 }
 
 /**

@@ -1,5 +1,7 @@
-// The product tables (migrations/0001_product_schema.sql, 0004's `kind`) as Drizzle sees them.
+// The product tables (migrations/0001_product_schema.sql, 0004's `kind`, 0005's holds and
+// reversals) as Drizzle sees them.
 import { bigint, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { HoldStatus } from './bank.js';
 import type { MovementKind } from './movement.js';
 
 export const roachbankSchema = pgSchema('roachbank');
@@ -7,6 +9,7 @@ export const roachbankSchema = pgSchema('roachbank');
 export const accountsTable = roachbankSchema.table('accounts', {
   id: uuid('id').primaryKey(),
   balance: bigint('balance', { mode: 'bigint' }).notNull(),
+  held: bigint('held', { mode: 'bigint' }).notNull().default(0n),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   closedAt: timestamp('closed_at', { withTimezone: true }),
 });
@@ -18,4 +21,25 @@ export const transfersTable = roachbankSchema.table('transfers', {
   toId: uuid('to_id'),
   amount: bigint('amount', { mode: 'bigint' }).notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  holdId: uuid('hold_id'),
+  reversalOf: uuid('reversal_of'),
+});
+
+export const holdsTable = roachbankSchema.table('holds', {
+  id: uuid('id').primaryKey(),
+  fromId: uuid('from_id').notNull(),
+  toId: uuid('to_id'),
+  amount: bigint('amount', { mode: 'bigint' }).notNull(),
+  status: text('status').$type<HoldStatus>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  settledAt: timestamp('settled_at', { withTimezone: true }),
+  transferId: uuid('transfer_id'),
+  postedAmount: bigint('posted_amount', { mode: 'bigint' }),
+});
+
+export const reversedAmountsTable = roachbankSchema.table('reversed_amounts', {
+  transferId: uuid('transfer_id').primaryKey(),
+  original: bigint('original', { mode: 'bigint' }).notNull(),
+  reversed: bigint('reversed', { mode: 'bigint' }).notNull(),
 });

@@ -56,9 +56,18 @@ export async function resolvingAmbiguity<T>(
 }
 
 /** The codes that refuse a request for the state of its accounts now, which a late commit can change. */
-const refusalCodes: ReadonlySet<string> = new Set(['INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_NOT_EMPTY']);
+const refusalCodes: ReadonlySet<string> = new Set([
+  'INSUFFICIENT_FUNDS',
+  'ACCOUNT_NOT_FOUND',
+  'ACCOUNT_NOT_EMPTY',
+  'BALANCE_LIMIT',
+  'HOLD_NOT_PENDING',
+  'HOLD_EXPIRED',
+  'REVERSAL_EXCEEDS_ORIGINAL',
+  'GROUP_FAILED',
+]);
 
-/** A bank refusal of the request (INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND, ACCOUNT_NOT_EMPTY). */
+/** A bank refusal of the request for the state of the bank (INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND, HOLD_NOT_PENDING, …). */
 export function isRefusal(error: unknown): error is RoachbankError {
   return error instanceof RoachbankError && refusalCodes.has(error.code);
 }

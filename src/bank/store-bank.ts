@@ -9,7 +9,13 @@ import {
   type Bank,
   type CoreBankOptions,
   type CreateAccountOptions,
+  type Hold,
+  type HoldItem,
+  type HoldOutcome,
+  type HoldRequest,
   type JournalEntry,
+  type JournalEntryDetail,
+  type MoveAnswer,
   type MovementOptions,
   type MovementOutcome,
   type MovementRequest,
@@ -17,6 +23,9 @@ import {
   maxTransferManyItems,
   type Page,
   type PageRequest,
+  type PostHoldOptions,
+  type ReverseOptions,
+  type TransferManyOptions,
   type TransferRequest,
   type VerifyOptions,
   type VerifyReport,
@@ -26,10 +35,11 @@ import type { BankStore, StoreRetry } from './bank-store.js';
 import { assertBatchRule, sequentialBatches } from './batch-rule.js';
 import { describingFailures } from './described-failures.js';
 import { GroupCommit, groupCommitDefaults } from './group-commit.js';
-import { idOrNew, openingIdOf, parseId } from './ids.js';
+import { derivedId, idOrNew, openingIdOf, parseId } from './ids.js';
 import { parseAmount } from './money.js';
-import { type CheckedMovement, movement } from './movement.js';
-import { eachReadable } from './movement-items.js';
+import { type CheckedMovement, holdMovement, movement, postMovement, reversalMovement, voidMovement } from './movement.js';
+import { holdNotFound } from './movement-decision.js';
+import { eachReadable, groupFailed } from './movement-items.js';
 import { pageFrom, pageOf } from './page-cursor.js';
 import { isDefiniteAnswer, isRefusal, refusedAfterAmbiguity, resolvingAmbiguity } from './resolve-ambiguity.js';
 import { verifyInvariants } from './verify-invariants.js';
@@ -86,28 +96,102 @@ export class StoreBank implements Bank {
   }
 
   async deposit(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<MovementOutcome> {
-    return this.#move(movement({ id: options.id, fromId: null, toId: accountId, amount }), options.signal);
+    return this.#moveMoney(movement({ id: options.id, fromId: null, toId: accountId, amount }), options.signal);
   }
 
   async withdraw(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<MovementOutcome> {
-    return this.#move(movement({ id: options.id, fromId: accountId, toId: null, amount }), options.signal);
+    return this.#moveMoney(movement({ id: options.id, fromId: accountId, toId: null, amount }), options.signal);
   }
 
   async transfer(request: TransferRequest, options: MovementOptions = {}): Promise<MovementOutcome> {
-    return this.#move(movement(request), options.signal);
+    return this.#moveMoney(movement(request), options.signal);
   }
 
-  async transferMany(items: readonly MovementRequest[], options: MovementOptions = {}): Promise<MovementResult[]> {
+  transferMany(items: readonly MovementRequest[], options?: TransferManyOptions): Promise<MovementResult[]>;
+  transferMany(
+    items: readonly (MovementRequest | HoldItem)[],
+    options?: TransferManyOptions,
+  ): Promise<MovementResult<MoveAnswer>[]>;
+  async transferMany(
+    items: readonly (MovementRequest | HoldItem)[],
+    options: TransferManyOptions = {},
+  ): Promise<MovementResult<MoveAnswer>[]> {
     if (!Array.isArray(items)) throw new RoachbankError('INVALID_ARGUMENT', 'transferMany takes an array of movements');
     if (items.length > maxTransferManyItems) {
       throw new RoachbankError('INVALID_ARGUMENT', `at most ${maxTransferManyItems} movements in one call, got ${items.length}`);
     }
     options.signal?.throwIfAborted();
-    const read = (item: unknown) => {
+    const read = (item: unknown): CheckedMovement => {
       if (typeof item !== 'object' || item === null) throw new RoachbankError('INVALID_ARGUMENT', 'a movement must be an object');
-      return movement(item as MovementRequest);
+      const { kind, ...request } = item as (MovementRequest | HoldItem) & { kind?: unknown };
+      if (kind === 'hold') return holdMovement(request as HoldRequest);
+      if (kind !== undefined)
+        throw new RoachbankError('INVALID_ARGUMENT', `an item's kind is "hold" or absent, got ${JSON.stringify(kind)}`);
+      return movement(request as MovementRequest);
     };
+    if (options.atomic) return this.#moveAtomic(items, read, options.signal);
     return eachReadable(items, read, (movements) => this.#moveInOrder(movements, options.signal));
+  }
+
+  async hold(request: HoldRequest, options: MovementOptions = {}): Promise<HoldOutcome> {
+    if (typeof request !== 'object' || request === null)
+      throw new RoachbankError('INVALID_ARGUMENT', 'a hold request must be an object');
+    return (await this.#move(holdMovement(request), options.signal)) as HoldOutcome;
+  }
+
+  async postHold(holdId: string, options: PostHoldOptions = {}): Promise<MovementOutcome> {
+    const hold = await this.getHold(holdId);
+    const id = options.id === undefined ? derivedId('post', hold.id) : parseId(options.id, 'post id');
+    return this.#moveMoney(postMovement(hold, { id, amount: options.amount ?? hold.amount }), options.signal);
+  }
+
+  async voidHold(holdId: string, options: MovementOptions = {}): Promise<HoldOutcome> {
+    const hold = await this.getHold(holdId);
+    return (await this.#move(voidMovement(hold), options.signal)) as HoldOutcome;
+  }
+
+  async getHold(id: string): Promise<Hold> {
+    const holdId = parseId(id, 'hold id');
+    const hold = (await this.#store.findHolds([holdId])).get(holdId);
+    if (!hold) throw holdNotFound(holdId);
+    return hold;
+  }
+
+  async holds(accountId: string, request?: PageRequest): Promise<Page<Hold>> {
+    const id = parseId(accountId, 'account id');
+    const { limit, after } = pageOf(request);
+    const rows = await this.#store.holdsOf(id, limit + 1, after);
+    if (rows.length === 0 && !after) await this.getAccount(id); // an unknown account is an error, not an empty list
+    return pageFrom(rows, limit, ({ position: _, ...hold }) => hold);
+  }
+
+  /**
+   * A reversal of what is left when no amount is given: that is read first, and read
+   * again if a concurrent reversal took some of it before this one was applied.
+   */
+  async reverse(transferId: string, options: ReverseOptions = {}): Promise<MovementOutcome> {
+    const original = await this.getTransfer(transferId);
+    if (options.amount !== undefined) {
+      return this.#moveMoney(reversalMovement(original, { id: options.id, amount: options.amount }), options.signal);
+    }
+    const id = idOrNew(options.id, 'reversal id');
+    for (let left = original.amount - original.reversed, tries = 1; ; tries++) {
+      try {
+        // Nothing left: only a replay of this id can still answer, so its own amount is asked for.
+        const amount = left > 0n ? left : await this.#replayedAmount(id, original.id);
+        return await this.#moveMoney(reversalMovement(original, { id, amount }), options.signal);
+      } catch (error) {
+        if (!(error instanceof RoachbankError && error.code === 'REVERSAL_EXCEEDS_ORIGINAL') || tries >= 3) throw error;
+        left = original.amount - (await this.#store.reversedOf(original.id));
+      }
+    }
+  }
+
+  async releaseExpiredHolds(limit = 1000): Promise<number> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+      throw new RoachbankError('INVALID_ARGUMENT', `limit must be an integer from 1 to 100000, got ${String(limit)}`);
+    }
+    return this.#resolving(() => this.#store.releaseExpired(limit));
   }
 
   async getAccount(id: string): Promise<Account> {
@@ -138,11 +222,11 @@ export class StoreBank implements Bank {
     return this.#resolving(() => this.#store.closeAccount(accountId, (account) => closing(accountId, account)));
   }
 
-  async getTransfer(id: string): Promise<JournalEntry> {
+  async getTransfer(id: string): Promise<JournalEntryDetail> {
     const transferId = parseId(id, 'transfer id');
     const transfer = (await this.#store.findTransfers([transferId])).get(transferId);
     if (!transfer) throw new RoachbankError('TRANSFER_NOT_FOUND', `no transfer ${transferId}`);
-    return transfer;
+    return { ...transfer, reversed: await this.#store.reversedOf(transferId) };
   }
 
   async history(accountId: string, request?: PageRequest): Promise<Page<JournalEntry>> {
@@ -162,16 +246,65 @@ export class StoreBank implements Bank {
     }
   }
 
+  /** A movement that writes a journal row, answered with it. */
+  async #moveMoney(item: CheckedMovement, signal: AbortSignal | undefined): Promise<MovementOutcome> {
+    return (await this.#move(item, signal)) as MovementOutcome;
+  }
+
+  /** The amount of the reversal of `originalId` journaled under `id`, for a replay; REVERSAL_EXCEEDS_ORIGINAL when there is none. */
+  async #replayedAmount(id: string, originalId: string): Promise<bigint> {
+    const row = (await this.#store.findTransfers([id])).get(id);
+    if (row?.reversalOf === originalId) return row.amount;
+    throw new RoachbankError('REVERSAL_EXCEEDS_ORIGINAL', `transfer ${originalId} has nothing left to reverse`);
+  }
+
   /** One movement: through group commit when the store batches, else as a batch of one. */
-  async #move(item: CheckedMovement, signal: AbortSignal | undefined): Promise<MovementOutcome> {
+  async #move(item: CheckedMovement, signal: AbortSignal | undefined): Promise<MoveAnswer> {
     if (this.#group) return this.#group.submit(item, signal);
     const [answer] = await this.#runBatch([item], signal);
     if (!answer!.ok) throw answer!.error;
     return answer!.outcome;
   }
 
+  /**
+   * An atomic `transferMany`: every item or none, in one transaction of its own (never
+   * shared with other callers' batches), as consecutive batches that keep input order.
+   * A malformed item sends nothing. When the database refuses a batch for one item's
+   * data (an INT8 overflow), the group is sent again one item per statement, so that
+   * the item is named; after an unknown outcome the whole group is sent again, and
+   * the journal answers every item.
+   */
+  async #moveAtomic(
+    values: readonly unknown[],
+    read: (value: unknown) => CheckedMovement,
+    signal: AbortSignal | undefined,
+  ): Promise<MovementResult<MoveAnswer>[]> {
+    const items: CheckedMovement[] = [];
+    for (const [index, value] of values.entries()) {
+      try {
+        items.push(read(value));
+      } catch (error) {
+        return groupFailed(values.length, index, error);
+      }
+    }
+    if (items.length === 0) return [];
+    const send = (size: number) => this.#resolving(() => this.#store.moveGroup(sequentialBatches(items, size), signal));
+    let group: Awaited<ReturnType<BankStore['moveGroup']>>;
+    try {
+      group = await send(this.#batchSize);
+    } catch (error) {
+      if (!isDataRefusal(error) || this.#batchSize === 1) return items.map(() => ({ ok: false, error }));
+      try {
+        group = await send(1);
+      } catch (alone) {
+        return items.map(() => ({ ok: false, error: alone }));
+      }
+    }
+    return group.ok ? group.answers : groupFailed(items.length, group.index, group.error);
+  }
+
   /** `transferMany`: consecutive batches that keep input order, each waiting for the one before. */
-  #moveInOrder(movements: readonly CheckedMovement[], signal: AbortSignal | undefined): Promise<MovementResult[]> {
+  #moveInOrder(movements: readonly CheckedMovement[], signal: AbortSignal | undefined): Promise<MovementResult<MoveAnswer>[]> {
     return inOrder(
       sequentialBatches(movements, this.#batchSize),
       (batch) => this.#runBatch(batch, this.#group ? undefined : signal),
@@ -186,9 +319,9 @@ export class StoreBank implements Bank {
    * (an INT8 overflow, say) splits the batch in halves until that item stands alone
    * and gets the answer a single movement would. Any other failure is every item's answer.
    */
-  async #runBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult[]> {
+  async #runBatch(items: readonly CheckedMovement[], signal?: AbortSignal): Promise<MovementResult<MoveAnswer>[]> {
     if (items.length > 1) assertBatchRule(items);
-    let answers: MovementResult[];
+    let answers: MovementResult<MoveAnswer>[];
     let ambiguity: AmbiguousCommitError | undefined;
     try {
       answers = await this.#resolving(async (earlier) => {
@@ -264,13 +397,14 @@ function closing(id: string, account: Account | undefined): Account | 'close' {
  */
 async function inOrder(
   chunks: readonly (readonly CheckedMovement[])[],
-  run: (chunk: readonly CheckedMovement[]) => Promise<MovementResult[]>,
+  run: (chunk: readonly CheckedMovement[]) => Promise<MovementResult<MoveAnswer>[]>,
   signal: AbortSignal | undefined,
-): Promise<MovementResult[]> {
-  const answers: MovementResult[] = [];
+): Promise<MovementResult<MoveAnswer>[]> {
+  const answers: MovementResult<MoveAnswer>[] = [];
   let stop: unknown;
   for (const chunk of chunks) {
-    const chunkAnswers = stop === undefined ? await run(chunk) : chunk.map((): MovementResult => ({ ok: false, error: stop }));
+    const chunkAnswers =
+      stop === undefined ? await run(chunk) : chunk.map((): MovementResult<MoveAnswer> => ({ ok: false, error: stop }));
     answers.push(...chunkAnswers);
     stop ??= stopReason(chunkAnswers, signal);
   }
@@ -278,7 +412,7 @@ async function inOrder(
 }
 
 /** Why the movements after these answers must not be sent, if they must not. */
-function stopReason(answers: readonly MovementResult[], signal: AbortSignal | undefined): unknown {
+function stopReason(answers: readonly MovementResult<MoveAnswer>[], signal: AbortSignal | undefined): unknown {
   if (signal?.aborted) return signal.reason;
   for (const answer of answers) {
     if (answer.ok || isDefiniteAnswer(answer.error)) continue;

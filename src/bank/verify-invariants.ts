@@ -11,11 +11,23 @@ import { toMoney } from './money.js';
 // A malformed row names neither account, the same account twice, or a kind its sides
 // contradict (a deposit has no source, a withdrawal no destination, a transfer both).
 //
+//
+// Holds and reversals (migration 0005): every account's `held` is the sum of its holds
+// marked pending, and its available balance (balance less its unexpired pending holds)
+// is not below 0; a hold's fields agree with its status; every posted hold names a
+// journal row that posts it (its amount, its sides), and the journal holds no other row
+// naming a hold (two posts of one hold show here as one row too many); a reversal goes
+// the opposite way of the row it names, and the reversals of a row add up to at most its
+// amount and to the total recorded for it.
+//
 // One pass over each table: every journal row is read once and counted on both of its
 // sides (the VALUES of two rows), grouped by account; the group of the NULL account
 // holds the money that entered (its `from` sides) and left (its `to` sides). The
-// accounts are read once, joined to those groups. Both CTEs are read more than once,
-// and PostgreSQL and CockroachDB both materialize such a CTE (compute it once).
+// accounts are read once, joined to those groups, the holds once, grouped by their
+// account, and the reversed totals once. Beyond that pass the journal is only looked up
+// by key: the row each posted hold names, the reversals through their partial index
+// and the row each reverses. The CTEs read more than once are materialized by
+// PostgreSQL and CockroachDB alike (computed once).
 const verifySelect = (asOf: string) => `
 WITH journal AS (
   SELECT side.account_id,
@@ -24,25 +36,61 @@ WITH journal AS (
     COALESCE(sum(t.amount) FILTER (WHERE NOT side.is_from), 0) AS received,
     count(*) FILTER (WHERE NOT side.is_from) AS row_count,
     count(*) FILTER (WHERE NOT side.is_from AND ((t.from_id IS NULL AND t.to_id IS NULL) OR t.from_id = t.to_id
-      OR t.kind <> CASE WHEN t.from_id IS NULL THEN 'deposit' WHEN t.to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END)) AS malformed
+      OR t.kind <> CASE WHEN t.from_id IS NULL THEN 'deposit' WHEN t.to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END)) AS malformed,
+    count(*) FILTER (WHERE NOT side.is_from AND t.hold_id IS NOT NULL) AS posts
   FROM roachbank.transfers AS t
   CROSS JOIN LATERAL (VALUES (t.from_id, -t.amount, true), (t.to_id, t.amount, false)) AS side (account_id, delta, is_from)
   GROUP BY side.account_id
 ),
+holding AS (
+  SELECT h.from_id,
+    COALESCE(sum(h.amount) FILTER (WHERE h.status = 'pending'), 0) AS pending,
+    COALESCE(sum(h.amount) FILTER (WHERE h.status = 'pending' AND h.expires_at <= now()), 0) AS lapsed,
+    count(*) FILTER (WHERE h.status = 'posted' AND post.hold_id = h.id AND post.amount = h.posted_amount
+      AND post.from_id = h.from_id AND post.to_id IS NOT DISTINCT FROM h.to_id) AS matched_posts,
+    count(*) FILTER (WHERE
+      (h.status = 'pending' AND (h.transfer_id IS NOT NULL OR h.posted_amount IS NOT NULL OR h.settled_at IS NOT NULL))
+      OR (h.status = 'posted' AND (post.id IS NULL OR post.hold_id IS DISTINCT FROM h.id OR post.amount IS DISTINCT FROM h.posted_amount
+        OR post.from_id IS DISTINCT FROM h.from_id OR post.to_id IS DISTINCT FROM h.to_id))
+      OR (h.status IN ('voided', 'expired') AND (h.transfer_id IS NOT NULL OR h.posted_amount IS NOT NULL))
+      OR (h.status = 'expired' AND (h.expires_at IS NULL OR h.expires_at > now()))) AS malformed
+  FROM roachbank.holds AS h
+  LEFT JOIN roachbank.transfers AS post ON post.id = h.transfer_id
+  GROUP BY h.from_id
+),
+reversal AS (
+  SELECT r.reversal_of, sum(r.amount) AS total, min(o.amount) AS original,
+    bool_or(o.id IS NULL OR r.from_id IS DISTINCT FROM o.to_id OR r.to_id IS DISTINCT FROM o.from_id) AS wrong_way
+  FROM roachbank.transfers AS r
+  LEFT JOIN roachbank.transfers AS o ON o.id = r.reversal_of
+  WHERE r.reversal_of IS NOT NULL
+  GROUP BY r.reversal_of
+),
 checked AS (
   SELECT a.id, a.balance, COALESCE(j.net, 0) AS journal,
-    a.id IS NULL OR a.balance <> COALESCE(j.net, 0) AS mismatched
+    a.id IS NULL OR a.balance <> COALESCE(j.net, 0) AS mismatched,
+    a.held, a.held <> COALESCE(hd.pending, 0) AS held_mismatched,
+    a.balance - a.held + COALESCE(hd.lapsed, 0) < 0 AS overheld
   FROM roachbank.accounts AS a
   FULL JOIN (SELECT account_id, net FROM journal WHERE account_id IS NOT NULL) AS j ON j.account_id = a.id
+  LEFT JOIN holding AS hd ON hd.from_id = a.id
 )
 SELECT
   totals.accounts, totals.total_balance, totals.negative, totals.mismatched_count,
+  totals.held_total, totals.held_mismatched, totals.overheld,
+  (SELECT COALESCE(sum(malformed), 0) FROM holding)
+    + abs((SELECT COALESCE(sum(posts), 0) FROM journal) - (SELECT COALESCE(sum(matched_posts), 0) FROM holding)) AS malformed_holds,
+  (SELECT count(*) FROM reversal FULL JOIN roachbank.reversed_amounts AS recorded ON recorded.transfer_id = reversal.reversal_of
+   WHERE reversal.reversal_of IS NULL OR recorded.transfer_id IS NULL OR reversal.wrong_way OR reversal.total > reversal.original
+     OR recorded.reversed <> reversal.total OR recorded.original <> reversal.original) AS bad_reversals,
   moved.transfers, moved.money_in, moved.money_out, moved.malformed,
   (SELECT json_agg(json_build_object('id', m.id, 'balance', m.balance::TEXT, 'journal', m.journal::TEXT))
      FROM (SELECT id, balance, journal FROM checked WHERE mismatched ORDER BY id LIMIT 10) AS m) AS mismatched
 FROM
   (SELECT count(id) AS accounts, COALESCE(sum(balance), 0)::TEXT AS total_balance,
-     count(*) FILTER (WHERE balance < 0) AS negative, count(*) FILTER (WHERE mismatched) AS mismatched_count
+     count(*) FILTER (WHERE balance < 0) AS negative, count(*) FILTER (WHERE mismatched) AS mismatched_count,
+     COALESCE(sum(held), 0)::TEXT AS held_total, count(*) FILTER (WHERE held_mismatched) AS held_mismatched,
+     count(*) FILTER (WHERE overheld) AS overheld
    FROM checked) AS totals,
   (SELECT COALESCE(sum(row_count), 0) AS transfers,
      COALESCE(sum(sent) FILTER (WHERE account_id IS NULL), 0)::TEXT AS money_in,
@@ -70,6 +118,11 @@ interface VerifyRow {
   negative: string;
   malformed: string;
   mismatched_count: string;
+  held_total: string;
+  held_mismatched: string;
+  overheld: string;
+  malformed_holds: string;
+  bad_reversals: string;
   mismatched: { id: string | null; balance: string | null; journal: string }[] | null;
 }
 
@@ -104,12 +157,21 @@ export async function verifyInvariants(queryable: pg.Pool | pg.ClientBase, optio
     mismatchedCount: Number(row.mismatched_count),
     negativeCount: Number(row.negative),
     malformedTransfers: Number(row.malformed),
+    heldTotal: toMoney(row.held_total),
+    heldMismatchedCount: Number(row.held_mismatched),
+    overheldCount: Number(row.overheld),
+    malformedHolds: Number(row.malformed_holds),
+    badReversals: Number(row.bad_reversals),
     elapsedMs: Math.round(performance.now() - started),
   };
   const ok =
     report.mismatchedCount === 0 &&
     report.negativeCount === 0 &&
     report.malformedTransfers === 0 &&
+    report.heldMismatchedCount === 0 &&
+    report.overheldCount === 0 &&
+    report.malformedHolds === 0 &&
+    report.badReversals === 0 &&
     totalBalance === moneyIn - moneyOut;
   return { ok, ...report };
 }

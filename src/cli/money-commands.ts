@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Bank, Flavor, MovementOutcome } from '../bank/bank.js';
-import { eachReadable, movementItem } from '../bank/movement-items.js';
+import { moveItems, movementItem } from '../bank/movement-items.js';
 import { errorCatalogue } from '../errors/error-catalogue.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { amountArgument, idArgument, limitOption } from './arguments.js';
@@ -47,23 +47,27 @@ function addMovementCommands(program: Command): void {
   program
     .command('transfer')
     .description('move money between two accounts, exactly once per transfer id; or many movements from a file')
-    .usage('FROM TO AMOUNT [--id UUID]\n       roachbank transfer --file FILE|- [--json]')
+    .usage('FROM TO AMOUNT [--id UUID]\n       roachbank transfer --file FILE|- [--atomic] [--json]')
     .argument('[from]', 'source account id (UUID)', idArgument('source account id'))
     .argument('[to]', 'destination account id (UUID)', idArgument('destination account id'))
     .argument('[amount]', 'a whole number from 1 to 2^63 - 1', amountArgument('amount'))
     .option('--id <uuid>', idOptionHelp, idArgument('transfer id'))
     .option(
       '--file <file>',
-      'many movements, JSON lines ({"id","fromId","toId","amount"} per line) or CSV with a header row (id,fromId,toId,amount); - reads standard input. Moved in order, one result line each; exit status of the worst item',
+      'many movements, JSON lines ({"id","fromId","toId","amount"} per line, or {"kind":"hold",…} for a hold) or CSV with a header row (id,fromId,toId,amount); - reads standard input. Moved in order, one result line each; exit status of the worst item',
     )
+    .option('--atomic', 'with --file: every movement or none, in one commit (one failing fails them all: GROUP_FAILED)')
     .action(
       (
         fromId: string | undefined,
         toId: string | undefined,
         amount: bigint | undefined,
-        options: { id?: string; file?: string },
+        options: { id?: string; file?: string; atomic?: boolean },
         command: Command,
       ) => {
+        if (options.atomic && options.file === undefined) {
+          throw new RoachbankError('INVALID_ARGUMENT', '--atomic goes with --file: one movement is always all or nothing');
+        }
         if (options.file !== undefined) {
           if (fromId !== undefined || options.id !== undefined) {
             throw new RoachbankError(
@@ -71,7 +75,7 @@ function addMovementCommands(program: Command): void {
               'transfer --file takes no FROM TO AMOUNT and no --id: each line of the file has its own',
             );
           }
-          return transferFile(options.file, globalOptions(command));
+          return transferFile(options.file, { ...globalOptions(command), atomic: options.atomic === true });
         }
         if (fromId === undefined || toId === undefined || amount === undefined) {
           throw new RoachbankError('INVALID_ARGUMENT', 'transfer needs FROM TO AMOUNT, or --file FILE');
@@ -111,20 +115,18 @@ function addJournalCommands(program: Command): void {
  * result line per item on stdout (JSON lines with --json), a count on stderr, and
  * the exit status of the worst item. A file that cannot be read as a whole moves nothing.
  */
-async function transferFile(path: string, { json, flavor }: { json: boolean; flavor: Flavor }): Promise<void> {
+async function transferFile(
+  path: string,
+  { json, flavor, atomic }: { json: boolean; flavor: Flavor; atomic: boolean },
+): Promise<void> {
   const entries = await readMovementFile(path);
+  const read = (entry: unknown) => {
+    const line = entry as (typeof entries)[number];
+    if ('error' in line) throw line.error;
+    return movementItem(line.value, { requireId: false });
+  };
   // An item the database failed to answer is DATABASE_UNAVAILABLE, as in the HTTP batch: the bank says so.
-  const results = await withBank(flavor, (bank) =>
-    eachReadable(
-      entries,
-      (entry) => {
-        const read = entry as (typeof entries)[number];
-        if ('error' in read) throw read.error;
-        return movementItem(read.value, { requireId: false });
-      },
-      (items) => bank.transferMany(items),
-    ),
-  );
+  const results = await withBank(flavor, (bank) => moveItems(bank, entries, read, { atomic }));
   let exitCode = 0;
   const counts = { moved: 0, replayed: 0, failed: 0 };
   const lines = results.map((result, i) => {

@@ -1,4 +1,4 @@
-import type { Account, JournalEntry, MovementOutcome, Page, VerifyReport } from '../bank/bank.js';
+import type { Account, Hold, JournalEntry, MoveAnswer, MovementOutcome, Page, VerifyReport } from '../bank/bank.js';
 
 /** JSON with money as decimal strings (DESIGN §6) and dates as ISO 8601. */
 export function toJson(value: unknown): string {
@@ -19,10 +19,40 @@ const when = (date: Date) =>
 export function accountLines(account: Account): string[] {
   return [
     `account  ${account.id}`,
-    `balance  ${account.balance}`,
-    `opened   ${when(account.createdAt)}`,
-    `status   ${account.closedAt ? `closed ${when(account.closedAt)}` : 'open'}`,
+    `balance    ${account.balance}`,
+    `held       ${account.held}`,
+    `available  ${account.available}`,
+    `opened     ${when(account.createdAt)}`,
+    `status     ${account.closedAt ? `closed ${when(account.closedAt)}` : 'open'}`,
   ];
+}
+
+/** A hold, and whether the call found it already done. */
+export function holdLines(hold: Hold, replayed: boolean): string[] {
+  const status = hold.status === 'posted' ? `posted ${hold.postedAmount} (transfer ${hold.transferId})` : hold.status;
+  return [
+    ...(replayed ? ['already done, nothing changed again:'] : []),
+    `hold     ${hold.id}`,
+    `amount   ${hold.amount} from ${hold.fromId}${hold.toId ? ` to ${hold.toId}` : ' (a withdrawal when posted)'}`,
+    `status   ${status}`,
+    `placed   ${when(hold.createdAt)}`,
+    `expires  ${hold.expiresAt ? when(hold.expiresAt) : 'never'}`,
+  ];
+}
+
+export function holdTable(accountId: string, page: Page<Hold>): string[] {
+  if (page.items.length === 0) return ['no holds'];
+  const rows = page.items.map((h) => [
+    when(h.createdAt),
+    h.status,
+    h.amount.toString(),
+    h.toId ?? '',
+    h.expiresAt ? when(h.expiresAt) : 'never',
+    h.id,
+  ]);
+  const lines = table(['PLACED', 'STATUS', 'AMOUNT', 'TO', 'EXPIRES', 'HOLD'], rows, new Set([2]));
+  if (page.next) lines.push('', `more: roachbank holds ${accountId} --cursor ${page.next}`);
+  return lines;
 }
 
 /** A table with a header row; columns listed in `right` are right-aligned (numbers). */
@@ -58,12 +88,14 @@ export function historyTable(accountId: string, page: Page<JournalEntry>): strin
   return lines;
 }
 
-const whatMoved = ({ kind, fromId, toId, amount }: MovementOutcome['transfer']) =>
-  kind === 'deposit'
+const whatMoved = ({ kind, fromId, toId, amount, holdId, reversalOf }: MovementOutcome['transfer']) =>
+  (kind === 'deposit'
     ? `deposited ${amount} into ${toId}`
     : kind === 'withdrawal'
       ? `withdrew ${amount} from ${fromId}`
-      : `transferred ${amount} from ${fromId} to ${toId}`;
+      : `transferred ${amount} from ${fromId} to ${toId}`) +
+  (holdId ? ` (posting hold ${holdId})` : '') +
+  (reversalOf ? ` (reversing ${reversalOf})` : '');
 
 export function outcomeLines({ transfer, replayed }: MovementOutcome): string[] {
   const { id } = transfer;
@@ -72,9 +104,14 @@ export function outcomeLines({ transfer, replayed }: MovementOutcome): string[] 
   return [whatMoved(transfer), `transfer id ${id} (run again with --id ${id} to repeat safely)`];
 }
 
-/** One movement of `transfer --file` on one line. */
-export function movementLine({ transfer, replayed }: MovementOutcome): string {
-  return `${replayed ? `already done at ${when(transfer.createdAt)}, nothing moved again: ` : ''}${whatMoved(transfer)}, transfer id ${transfer.id}`;
+/** One item of `transfer --file` on one line: a movement, or a hold. */
+export function movementLine(outcome: MoveAnswer): string {
+  const again = (at: Date) => (outcome.replayed ? `already done at ${when(at)}, nothing moved again: ` : '');
+  if ('hold' in outcome) {
+    const { hold } = outcome;
+    return `${again(hold.createdAt)}held ${hold.amount} of ${hold.fromId}${hold.toId ? ` for ${hold.toId}` : ''}, hold id ${hold.id}`;
+  }
+  return `${again(outcome.transfer.createdAt)}${whatMoved(outcome.transfer)}, transfer id ${outcome.transfer.id}`;
 }
 
 export function verifyLines(report: VerifyReport): string[] {
@@ -87,6 +124,11 @@ export function verifyLines(report: VerifyReport): string[] {
     `balances != journal ${report.mismatchedCount}`,
     `negative balances   ${report.negativeCount}`,
     `malformed transfers ${report.malformedTransfers}`,
+    `held                ${report.heldTotal}`,
+    `held != its holds   ${report.heldMismatchedCount}`,
+    `overheld accounts   ${report.overheldCount}`,
+    `malformed holds     ${report.malformedHolds}`,
+    `bad reversals       ${report.badReversals}`,
     `checked in          ${report.elapsedMs} ms`,
   ];
   for (const m of report.mismatched) lines.push(`  ${m.id}: balance ${m.balance}, journal says ${m.journal}`);

@@ -3,6 +3,7 @@ import { flavors } from '../bank/bank.js';
 import { addAccountCommands } from './account-commands.js';
 import { addDbCommands } from './db-commands.js';
 import { addExampleCommand } from './example-command.js';
+import { addHoldCommands } from './hold-commands.js';
 import { addMoneyCommands } from './money-commands.js';
 import { reportUsageError } from './report-error.js';
 import { addServeCommand } from './serve-command.js';
@@ -40,12 +41,13 @@ Environment:
   ROACHBANK_DATA_DIR where the embedded PostgreSQL keeps its files
   ROACHBANK_DEBUG=1  print stack traces
 
-Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not empty),
+Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not empty, holds, reversals, groups),
 5 database unavailable or outcome unknown, 1 anything else.`,
     );
 
   addAccountCommands(program);
   addMoneyCommands(program);
+  addHoldCommands(program);
   addWorkloadCommand(program);
 
   addServeCommand(program);

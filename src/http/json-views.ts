@@ -1,10 +1,12 @@
-import type { Account, JournalEntry, Page, VerifyReport } from '../bank/bank.js';
+import type { Account, Hold, JournalEntry, JournalEntryDetail, Page, VerifyReport } from '../bank/bank.js';
 
 // The API's JSON shapes: money as decimal strings, times as ISO 8601.
 
 export const accountView = (a: Account) => ({
   id: a.id,
   balance: a.balance.toString(),
+  held: a.held.toString(),
+  available: a.available.toString(),
   createdAt: a.createdAt.toISOString(),
   closedAt: a.closedAt?.toISOString() ?? null,
 });
@@ -15,6 +17,22 @@ export const transferView = (t: JournalEntry) => ({
   toId: t.toId,
   amount: t.amount.toString(),
   createdAt: t.createdAt.toISOString(),
+  holdId: t.holdId,
+  reversalOf: t.reversalOf,
+});
+
+export const transferDetailView = (t: JournalEntryDetail) => ({ ...transferView(t), reversed: t.reversed.toString() });
+
+export const holdView = (h: Hold) => ({
+  id: h.id,
+  fromId: h.fromId,
+  toId: h.toId,
+  amount: h.amount.toString(),
+  status: h.status,
+  createdAt: h.createdAt.toISOString(),
+  expiresAt: h.expiresAt?.toISOString() ?? null,
+  postedAmount: h.postedAmount?.toString() ?? null,
+  transferId: h.transferId,
 });
 
 export const pageView = <T, V>(page: Page<T>, view: (item: T) => V) => ({ items: page.items.map(view), next: page.next });
@@ -24,5 +42,6 @@ export const verifyView = (r: VerifyReport) => ({
   totalBalance: r.totalBalance.toString(),
   moneyIn: r.moneyIn.toString(),
   moneyOut: r.moneyOut.toString(),
+  heldTotal: r.heldTotal.toString(),
   mismatched: r.mismatched.map((m) => ({ id: m.id, balance: m.balance.toString(), journal: m.journal.toString() })),
 });

@@ -1,6 +1,7 @@
 // JSON schemas of the API: they validate requests and are the OpenAPI document.
 // A `title` is the phrase a validation error names ("… must be <title>").
 import { maxMoney } from '../bank/money.js';
+import { maxHoldMs } from '../bank/movement.js';
 import { decimalPattern } from './decimal-pattern.js';
 
 const uuid = {
@@ -22,10 +23,20 @@ const balance = {
 const total = { type: 'string', pattern: '^(?:0|[1-9][0-9]*)$', description: 'a whole amount as a decimal string' } as const;
 const time = { type: 'string', format: 'date-time' } as const;
 
+const nullableUuid = { ...uuid, type: ['string', 'null'] } as const;
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
 export const account = {
   type: 'object',
-  properties: { id: uuid, balance, createdAt: time, closedAt: { type: ['string', 'null'], format: 'date-time' } },
-  required: ['id', 'balance', 'createdAt', 'closedAt'],
+  properties: {
+    id: uuid,
+    balance,
+    held: { ...balance, description: 'what its pending, unexpired holds reserve' },
+    available: { ...balance, description: 'balance − held: what a transfer, withdrawal or hold may take now' },
+    createdAt: time,
+    closedAt: nullableTime,
+  },
+  required: ['id', 'balance', 'held', 'available', 'createdAt', 'closedAt'],
 } as const;
 
 export const transfer = {
@@ -33,12 +44,67 @@ export const transfer = {
   description: 'a journal row: fromId null is money entering (deposit), toId null is money leaving (withdrawal)',
   properties: {
     id: uuid,
-    fromId: { ...uuid, type: ['string', 'null'] },
-    toId: { ...uuid, type: ['string', 'null'] },
+    fromId: nullableUuid,
+    toId: nullableUuid,
     amount: money,
     createdAt: time,
+    holdId: { ...nullableUuid, description: 'the hold this row posted' },
+    reversalOf: { ...nullableUuid, description: 'the journal row this one reverses' },
   },
-  required: ['id', 'fromId', 'toId', 'amount', 'createdAt'],
+  required: ['id', 'fromId', 'toId', 'amount', 'createdAt', 'holdId', 'reversalOf'],
+} as const;
+
+export const transferDetail = {
+  ...transfer,
+  properties: { ...transfer.properties, reversed: { ...balance, description: 'how much of it has been reversed so far' } },
+  required: [...transfer.required, 'reversed'],
+} as const;
+
+export const hold = {
+  type: 'object',
+  description:
+    'money reserved on fromId for a later post to toId (a withdrawal when null); it counts against the account until posted, voided or expired',
+  properties: {
+    id: uuid,
+    fromId: uuid,
+    toId: nullableUuid,
+    amount: money,
+    status: {
+      type: 'string',
+      enum: ['pending', 'posted', 'voided', 'expired'],
+      description: 'expired from the moment expiresAt passes',
+    },
+    createdAt: time,
+    expiresAt: { ...nullableTime, description: 'when it stops counting; null: never' },
+    postedAmount: { ...money, type: ['string', 'null'], description: 'what its post moved (the rest was released)' },
+    transferId: { ...nullableUuid, description: 'the journal row its post wrote' },
+  },
+  required: ['id', 'fromId', 'toId', 'amount', 'status', 'createdAt', 'expiresAt', 'postedAmount', 'transferId'],
+} as const;
+
+const expiresInMs = {
+  type: 'integer',
+  minimum: 1,
+  maximum: maxHoldMs,
+  title: `a whole number of milliseconds from 1 to ${maxHoldMs}`,
+} as const;
+
+export const holdBody = {
+  type: 'object',
+  properties: {
+    fromId: uuid,
+    toId: { ...uuid, description: 'where its post sends the money; absent: the post is a withdrawal' },
+    amount: money,
+    expiresInMs: { ...expiresInMs, description: 'from now; absent: it never expires' },
+  },
+  required: ['fromId', 'amount'],
+  additionalProperties: false,
+} as const;
+
+export const optionalAmountBody = {
+  type: 'object',
+  properties: { amount: money },
+  additionalProperties: false,
 } as const;
 
 export const page = (item: object) =>
@@ -128,12 +194,14 @@ export const transferBody = {
 const scalar = { type: ['string', 'number', 'boolean', 'null'] } as const;
 const batchItem = {
   description:
-    'a movement: a transfer (fromId and toId), a deposit (no fromId) or a withdrawal (no toId); checked one by one, so a malformed item gets its own 400 problem and the others still move. Its fields are JSON scalars; an object or array inside an item, or a `__proto__` key, fails the whole request',
+    'a movement: a transfer (fromId and toId), a deposit (no fromId), a withdrawal (no toId) or, with kind "hold", a hold; checked one by one, so a malformed item gets its own 400 problem and the others still move. Its fields are JSON scalars; an object or array inside an item, or a `__proto__` key, fails the whole request',
   properties: {
     id: { ...scalar, description: 'a UUID: the idempotency key of this movement (required)' },
     fromId: { ...scalar, description: 'the source account (UUID); absent or null for a deposit' },
     toId: { ...scalar, description: 'the destination account (UUID); absent or null for a withdrawal' },
     amount: { ...scalar, description: `a whole amount as a decimal string, 1 to ${maxMoney}` },
+    kind: { ...scalar, description: '"hold" for a hold (its id is the hold id); absent for a movement' },
+    expiresInMs: { ...scalar, description: `a hold's expiry in milliseconds, 1 to ${maxHoldMs}; absent: never` },
   },
   additionalProperties: scalar,
   propertyNames: { not: { const: '__proto__' } },
@@ -158,6 +226,11 @@ export const batchBody = {
       description: 'moved as if one after another, in this order: each item sees the effect of every item before it',
       items: batchItem,
     },
+    atomic: {
+      type: 'boolean',
+      description:
+        'every item or none, in one commit: when one item fails it carries its problem and every other item fails with GROUP_FAILED (409), and nothing moved',
+    },
   },
   required: ['items'],
   additionalProperties: false,
@@ -181,6 +254,7 @@ export const batchResult = {
             description: 'true when the id was already in the journal with the same body: nothing moved again',
           },
           transfer,
+          hold,
           problem,
         },
         required: ['status'],
@@ -193,7 +267,7 @@ export const batchResult = {
 export const verifyReport = {
   type: 'object',
   description:
-    "the bank's invariants: ok when every balance matches its journal, none is negative and no journal row is malformed",
+    "the bank's invariants: ok when every balance matches its journal, none is negative, held is the sum of pending holds, none is overheld and no journal row, hold or reversal is malformed",
   properties: {
     ok: { type: 'boolean' },
     accounts: { type: 'integer' },
@@ -217,6 +291,14 @@ export const verifyReport = {
     mismatchedCount: { type: 'integer' },
     negativeCount: { type: 'integer' },
     malformedTransfers: { type: 'integer', description: 'journal rows with neither side, or one account on both sides' },
+    heldTotal: total,
+    heldMismatchedCount: { type: 'integer', description: 'accounts whose held is not the sum of their pending holds' },
+    overheldCount: { type: 'integer', description: 'accounts whose available balance is below 0' },
+    malformedHolds: { type: 'integer', description: 'holds whose fields contradict their status, and posts that match no hold' },
+    badReversals: {
+      type: 'integer',
+      description: 'reversals that go the wrong way or add up to more than what they reverse',
+    },
     elapsedMs: { type: 'number' },
   },
   required: [
@@ -230,6 +312,11 @@ export const verifyReport = {
     'mismatchedCount',
     'negativeCount',
     'malformedTransfers',
+    'heldTotal',
+    'heldMismatchedCount',
+    'overheldCount',
+    'malformedHolds',
+    'badReversals',
     'elapsedMs',
   ],
 } as const;

@@ -18,8 +18,8 @@ export const accountMoneyRoutes: FastifyPluginAsync<ApiContext> = async (app, { 
           summary: kind === 'deposit' ? 'Put money into an account' : 'Take money out of an account',
           description:
             kind === 'deposit'
-              ? `404 when the account does not exist or is closed; 400 when its balance would pass ${maxMoney}.`
-              : '404 when the account does not exist or is closed; 409 INSUFFICIENT_FUNDS when its balance is below the amount.',
+              ? `404 when the account does not exist or is closed; 409 BALANCE_LIMIT when its balance would pass ${maxMoney}.`
+              : '404 when the account does not exist or is closed; 409 INSUFFICIENT_FUNDS when it has less available (balance − held) than the amount.',
           tags: ['money'],
           params: schema.idParams,
           headers: schema.idempotencyHeaders,

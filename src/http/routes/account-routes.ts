@@ -45,7 +45,20 @@ export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank 
         querystring: schema.pageQuery,
         response: { 200: schema.page(schema.account), ...schema.errors },
       },
-      links: { 200: { NextPage: { operationId: 'listAccounts', parameters: { cursor: '$response.body#/next' } } } },
+      links: {
+        200: {
+          NextPage: { operationId: 'listAccounts', parameters: { cursor: '$response.body#/next' } },
+          // Two accounts of the page: a transfer of 1 between them, either way.
+          TransferOnPage: {
+            operationId: 'transfer',
+            requestBody: { fromId: '$response.body#/items/0/id', toId: '$response.body#/items/1/id', amount: '1' },
+          },
+          TransferBackOnPage: {
+            operationId: 'transfer',
+            requestBody: { fromId: '$response.body#/items/1/id', toId: '$response.body#/items/0/id', amount: '1' },
+          },
+        },
+      },
     },
     async (request) => pageView(await bank.listAccounts(page(request.query)), accountView),
   );

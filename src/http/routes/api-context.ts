@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
-import type { Bank, MovementOutcome } from '../../bank/bank.js';
-import type { MovementKind } from '../../bank/movement.js';
+import type { Bank, MoveAnswer, MovementOutcome } from '../../bank/bank.js';
+import type { RequestKind } from '../../bank/movement.js';
 import { RoachbankError } from '../../errors/roachbank-error.js';
 import type { HttpMetrics } from '../http-metrics.js';
 import { transferView } from '../json-views.js';
@@ -34,9 +34,30 @@ export const links = {
     Close: { operationId: 'closeAccount', parameters: { id } },
     TransferFrom: { operationId: 'transfer', requestBody: { fromId: id } },
     TransferTo: { operationId: 'transfer', requestBody: { toId: id } },
+    // A hold of 1 with no destination: placed whenever the account holds anything.
+    PlaceHold: { operationId: 'placeHold', requestBody: { fromId: id, amount: '1' } },
+    Holds: { operationId: 'listAccountHolds', parameters: { id } },
   }),
-  toTransfer: { GetTransfer: { operationId: 'getTransfer', parameters: { id: '$response.body#/id' } } },
+  toTransfer: {
+    GetTransfer: { operationId: 'getTransfer', parameters: { id: '$response.body#/id' } },
+    Reverse: { operationId: 'reverseTransfer', parameters: { id: '$response.body#/id' } },
+  },
+  toHold: (id: string) => ({
+    GetHold: { operationId: 'getHold', parameters: { id } },
+    // A post of 1, which any pending hold covers.
+    PostHold: { operationId: 'postHold', parameters: { id }, requestBody: { amount: '1' } },
+    VoidHold: { operationId: 'voidHold', parameters: { id } },
+  }),
 };
+
+/**
+ * For a route whose body is optional: no body at all is read as `{}` (Fastify would
+ * validate the missing body against the object schema and refuse it).
+ */
+export function emptyBodyAsObject(request: { body: unknown }, _reply: unknown, done: () => void): void {
+  request.body ??= {};
+  done();
+}
 
 /** A page request from the query string. */
 export const page = (query: PageRequest['Querystring']) => ({
@@ -45,11 +66,11 @@ export const page = (query: PageRequest['Querystring']) => ({
 });
 
 /** Counts a movement's answer in `roachbank_transfers_total{kind,outcome}`. */
-export function countMovement(metrics: HttpMetrics, kind: MovementKind, outcome: MovementOutcome | { error: unknown }): void {
+export function countMovement(metrics: HttpMetrics, kind: RequestKind, outcome: MoveAnswer | { error: unknown }): void {
   metrics.transfers.inc({
     kind,
     outcome:
-      'transfer' in outcome
+      'replayed' in outcome
         ? outcome.replayed
           ? 'replayed'
           : 'created'
@@ -59,15 +80,27 @@ export function countMovement(metrics: HttpMetrics, kind: MovementKind, outcome:
   });
 }
 
-/** Answers a money movement: 201 with the transfer, the same for a replay (flagged in a header). */
-export async function moved(metrics: HttpMetrics, kind: MovementKind, reply: FastifyReply, work: Promise<MovementOutcome>) {
+/** Answers a call that changes money, counted: `status` with its view, the same for a replay (flagged in a header). */
+export async function answered<O extends MoveAnswer>(
+  metrics: HttpMetrics,
+  kind: RequestKind,
+  reply: FastifyReply,
+  work: Promise<O>,
+  view: (outcome: O) => unknown,
+  status = 201,
+) {
   try {
     const outcome = await work;
     countMovement(metrics, kind, outcome);
     if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-    return reply.code(201).send(transferView(outcome.transfer));
+    return reply.code(status).send(view(outcome));
   } catch (error) {
     countMovement(metrics, kind, { error });
     throw error;
   }
+}
+
+/** Answers a money movement: 201 with the transfer, the same for a replay (flagged in a header). */
+export function moved(metrics: HttpMetrics, kind: RequestKind, reply: FastifyReply, work: Promise<MovementOutcome>) {
+  return answered(metrics, kind, reply, work, (outcome) => transferView(outcome.transfer));
 }

@@ -1,16 +1,25 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { maxMoney } from '../../bank/money.js';
-import { type MovementKind, requestKind } from '../../bank/movement.js';
+import { type RequestKind, requestKind } from '../../bank/movement.js';
 import { transferManyItems } from '../../bank/movement-items.js';
 import { idFromKey } from '../idempotency-key.js';
-import { transferView } from '../json-views.js';
+import { holdView, transferDetailView, transferView } from '../json-views.js';
 import { problemOf } from '../problem.js';
 import * as schema from '../schemas.js';
-import { type ApiContext, countMovement, type IdRequest, type KeyedRequest, links, moved } from './api-context.js';
+import {
+  type ApiContext,
+  countMovement,
+  emptyBodyAsObject,
+  type IdRequest,
+  type KeyedRequest,
+  links,
+  moved,
+} from './api-context.js';
 
 /** The kind of a batch item as it was asked for (one that is not an object counts as a transfer). */
-function kindOf(item: unknown): MovementKind {
-  return typeof item === 'object' && item !== null ? requestKind(item) : 'transfer';
+function kindOf(item: unknown): RequestKind {
+  if (typeof item !== 'object' || item === null) return 'transfer';
+  return (item as { kind?: unknown }).kind === 'hold' ? 'hold' : requestKind(item);
 }
 
 /** Transfers: one (once per Idempotency-Key), a batch of movements in order, a journal row by id.
@@ -24,7 +33,7 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
       schema: {
         operationId: 'transfer',
         summary: 'Move money between two accounts, once per Idempotency-Key',
-        description: `400 when both ids are the same account, or when the destination balance would pass ${maxMoney}; 404 when either account does not exist or is closed; 409 INSUFFICIENT_FUNDS when the source balance is below the amount.`,
+        description: `400 when both ids are the same account; 404 when either account does not exist or is closed; 409 INSUFFICIENT_FUNDS when the source has less available (balance − held) than the amount, BALANCE_LIMIT when the destination balance would pass ${maxMoney}.`,
         tags: ['money'],
         headers: schema.idempotencyHeaders,
         body: schema.transferBody,
@@ -46,7 +55,7 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
     },
   );
 
-  app.post<{ Body: { items: unknown[] } }>(
+  app.post<{ Body: { items: unknown[]; atomic?: boolean } }>(
     '/transfers/batch',
     {
       // 1,000 items of three UUIDs and an amount each.
@@ -55,20 +64,23 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
         operationId: 'transferBatch',
         summary: 'Move money many times in one request, in order, each item once per id',
         description:
-          'Every item is a transfer, deposit or withdrawal with its own id (its idempotency key): sending the request again answers every item from the journal and moves nothing twice. Items run as if one after another in the order given. The answer is 200 with one result per item, each with the status that item would get alone; a malformed item fails alone. Up to 1,000 items.',
+          'Every item is a transfer, deposit, withdrawal or hold with its own id (its idempotency key): sending the request again answers every item from the journal and moves nothing twice. Items run as if one after another in the order given. The answer is 200 with one result per item, each with the status that item would get alone; a malformed item fails alone. With atomic, every item or none in one commit. Up to 1,000 items.',
         tags: ['money'],
         body: schema.batchBody,
         response: { 200: schema.batchResult, ...schema.errors },
       },
     },
     async (request) => {
-      const { items } = request.body;
-      const results = await transferManyItems(bank, items, { requireId: true });
+      const { items, atomic } = request.body;
+      const results = await transferManyItems(bank, items, { requireId: true, atomic: atomic === true });
       return {
         items: results.map((result, i) => {
           countMovement(metrics, kindOf(items[i]), result.ok ? result.outcome : result);
-          if (result.ok)
-            return { status: 201, replayed: result.outcome.replayed, transfer: transferView(result.outcome.transfer) };
+          if (result.ok) {
+            const { outcome } = result;
+            const view = 'hold' in outcome ? { hold: holdView(outcome.hold) } : { transfer: transferView(outcome.transfer) };
+            return { status: 201, replayed: outcome.replayed, ...view };
+          }
           const problem = problemOf(result.error, request);
           return { status: problem.status, problem };
         }),
@@ -81,12 +93,40 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
     {
       schema: {
         operationId: 'getTransfer',
-        summary: 'A journal row by id',
+        summary: 'A journal row by id, with how much of it has been reversed',
         tags: ['money'],
         params: schema.idParams,
-        response: { 200: schema.transfer, ...schema.errors },
+        response: { 200: schema.transferDetail, ...schema.errors },
+      },
+      links: { 200: { Reverse: { operationId: 'reverseTransfer', parameters: { id: '$response.body#/id' } } } },
+    },
+    async (request) => transferDetailView(await bank.getTransfer(request.params.id)),
+  );
+
+  app.post<IdRequest & KeyedRequest & { Body: { amount?: string } }>(
+    '/transfers/:id/reversals',
+    {
+      schema: {
+        operationId: 'reverseTransfer',
+        summary: 'Move a journal row’s money back (what is left of it, or less), once per Idempotency-Key',
+        description:
+          'A new row from where the money went to where it came from, naming the one it reverses: the reversal of a deposit is a withdrawal, of a withdrawal a deposit. 409 REVERSAL_EXCEEDS_ORIGINAL when the reversals would add up to more than the row moved, INSUFFICIENT_FUNDS when the destination no longer has it available; 404 TRANSFER_NOT_FOUND.',
+        tags: ['money'],
+        params: schema.idParams,
+        headers: schema.idempotencyHeaders,
+        body: schema.optionalAmountBody,
+        response: { 201: schema.transfer, ...schema.errors },
+      },
+      preValidation: emptyBodyAsObject,
+      links: {
+        201: { ...links.toTransfer, GetOriginal: { operationId: 'getTransfer', parameters: { id: '$request.path.id' } } },
       },
     },
-    async (request) => transferView(await bank.getTransfer(request.params.id)),
+    async (request, reply) => {
+      const id = idFromKey(request.headers['idempotency-key']);
+      const { amount } = request.body;
+      const options = { ...(id ? { id } : {}), ...(amount === undefined ? {} : { amount: BigInt(amount) }) };
+      return moved(metrics, 'reversal', reply, bank.reverse(request.params.id, options));
+    },
   );
 };

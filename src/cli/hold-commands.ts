@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import ms from 'ms';
+import { parseId } from '../bank/ids.js';
+import { parseAmount } from '../bank/money.js';
+import { maxHoldMs } from '../bank/movement.js';
+import { RoachbankError } from '../errors/roachbank-error.js';
+import { amountArgument, idArgument, limitOption } from './arguments.js';
+import { globalOptions } from './global-options.js';
+import { holdLines, holdTable, outcomeLines, print } from './output.js';
+import { withBank } from './with-bank.js';
+
+/** `--expires 15m`: a duration as `ms` reads it (`90s`, `15m`, `2h`, `7d`, or milliseconds), 1 ms to 366 days. */
+export function durationOption(value: string): number {
+  const parsed = /^\d+$/.test(value) ? Number(value) : (ms(value as ms.StringValue) as number | undefined);
+  if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < 1 || parsed > maxHoldMs) {
+    throw new RoachbankError(
+      'INVALID_ARGUMENT',
+      `--expires must be a duration like 90s, 15m, 2h or 7d (1 ms to 366 days), got ${JSON.stringify(value)}`,
+    );
+  }
+  return parsed;
+}
+
+/** `roachbank hold|post|void|holds|reverse`: two-phase movements and reversals. */
+export function addHoldCommands(program: Command): void {
+  program
+    .command('hold')
+    .description('reserve money of an account for a later post to TO (or a withdrawal without TO)')
+    .usage('FROM [TO] AMOUNT [--expires 15m] [--id UUID]')
+    .argument('<from>', 'source account id (UUID)', idArgument('source account id'))
+    .argument('<to-or-amount>', 'destination account id (UUID), or the amount when there is none')
+    .argument('[amount]', 'a whole number from 1 to 2^63 - 1')
+    .option('--expires <duration>', 'when it stops counting: 90s, 15m, 2h, 7d (default: never)', durationOption)
+    .option('--id <uuid>', 'hold id (UUID): its idempotency key; repeat it to retry safely', idArgument('hold id'))
+    .action(
+      async (
+        fromId: string,
+        second: string,
+        third: string | undefined,
+        options: { expires?: number; id?: string },
+        command: Command,
+      ) => {
+        const toId = third === undefined ? null : parseId(second, 'destination account id');
+        const amount = parseAmount(third ?? second, 'amount');
+        const { json, flavor } = globalOptions(command);
+        const request = { fromId, toId, amount, expiresInMs: options.expires ?? null, ...(options.id ? { id: options.id } : {}) };
+        const outcome = await withBank(flavor, (bank) => bank.hold(request));
+        print(json, outcome, () => holdLines(outcome.hold, outcome.replayed));
+      },
+    );
+
+  program
+    .command('post')
+    .description('move what a hold reserved (all of it, or AMOUNT: the rest is released) as one journal row')
+    .argument('<hold>', 'hold id (UUID)', idArgument('hold id'))
+    .argument('[amount]', 'at most the held amount (default: all of it)', amountArgument('amount'))
+    .option('--id <uuid>', 'the journal row id (default: one derived from the hold id)', idArgument('post id'))
+    .action(async (holdId: string, amount: bigint | undefined, options: { id?: string }, command: Command) => {
+      const { json, flavor } = globalOptions(command);
+      const request = { ...(amount === undefined ? {} : { amount }), ...(options.id ? { id: options.id } : {}) };
+      const outcome = await withBank(flavor, (bank) => bank.postHold(holdId, request));
+      print(json, outcome, () => outcomeLines(outcome));
+    });
+
+  program
+    .command('void')
+    .description('release a pending hold')
+    .argument('<hold>', 'hold id (UUID)', idArgument('hold id'))
+    .action(async (holdId: string, _: unknown, command: Command) => {
+      const { json, flavor } = globalOptions(command);
+      const outcome = await withBank(flavor, (bank) => bank.voidHold(holdId));
+      print(json, outcome, () => holdLines(outcome.hold, outcome.replayed));
+    });
+
+  program
+    .command('holds')
+    .description("an account's holds, newest first, a page at a time")
+    .argument('<account>', 'account id (UUID)', idArgument('account id'))
+    .option('--limit <n>', 'holds per page, 1 to 1000', limitOption, 50)
+    .option('--cursor <cursor>', 'where the previous page ended (printed after it)')
+    .action(async (account: string, options: { limit: number; cursor?: string }, command: Command) => {
+      const { json, flavor } = globalOptions(command);
+      const page = await withBank(flavor, (bank) => bank.holds(account, options));
+      print(json, page, () => holdTable(account, page));
+    });
+
+  program
+    .command('reverse')
+    .description('move a journal row’s money back (what is left of it, or AMOUNT) as a new row naming it')
+    .argument('<transfer>', 'transfer id (UUID)', idArgument('transfer id'))
+    .argument('[amount]', 'default: what is left to reverse', amountArgument('amount'))
+    .option('--id <uuid>', "the reversal's id: its idempotency key (default: a new one, printed)", idArgument('reversal id'))
+    .action(async (transferId: string, amount: bigint | undefined, options: { id?: string }, command: Command) => {
+      const { json, flavor } = globalOptions(command);
+      const request = { ...(amount === undefined ? {} : { amount }), ...(options.id ? { id: options.id } : {}) };
+      const outcome = await withBank(flavor, (bank) => bank.reverse(transferId, request));
+      print(json, outcome, () => outcomeLines(outcome));
+    });
+}

@@ -1,0 +1,97 @@
+// Holds, reversals and atomic files through the `roachbank` command, as a person
+// types them: what each prints, in JSON and for humans, and what it leaves behind.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createBank } from '../src/bank/create-bank.js';
+import { ensureSchema } from '../src/db/migrate.js';
+import { runCli } from './support/run-cli.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase('cli_holds');
+  await ensureSchema(db.pool);
+});
+after(() => db.drop());
+
+const cli = async (args: string[]) => {
+  const result = await runCli(args, { DATABASE_URL: db.url });
+  assert.equal(result.code, 0, `roachbank ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+};
+const json = async (args: string[]) => JSON.parse(await cli(['--json', ...args]));
+
+describe('roachbank hold, post, void, holds, reverse', () => {
+  test('a card flow and a refund, as a person types them', async () => {
+    const bank = createBank(db.pool, 'pg');
+    const card = (await bank.createAccount({ balance: 100n })).id;
+    const shop = (await bank.createAccount()).id;
+
+    const hold = await json(['hold', card, shop, '60', '--expires', '15m']);
+    assert.deepEqual([hold.hold.status, hold.hold.amount, hold.replayed], ['pending', '60', false]);
+    assert.equal(new Date(hold.hold.expiresAt).getTime() - new Date(hold.hold.createdAt).getTime(), 15 * 60_000);
+    const shown = await cli(['accounts', 'show', card]);
+    assert.match(shown, /^balance +100$/m);
+    assert.match(shown, /^held +60$/m);
+    assert.match(shown, /^available +40$/m);
+    assert.match(await cli(['holds', card]), new RegExp(`pending +60 +${shop} .* ${hold.hold.id}`));
+
+    const posted = await cli(['post', hold.hold.id, '45']);
+    assert.match(posted, new RegExp(`^transferred 45 from ${card} to ${shop} \\(posting hold ${hold.hold.id}\\)$`, 'm'));
+    const again = await runCli(['post', hold.hold.id], { DATABASE_URL: db.url });
+    assert.equal(again.code, 4);
+    assert.match(again.stderr, /^roachbank: HOLD_NOT_PENDING: hold .* was posted for 45\n$/);
+
+    const withdrawal = await json(['hold', card, '10', '--id', randomUUID()]);
+    assert.equal(withdrawal.hold.toId, null);
+    assert.match(await cli(['void', withdrawal.hold.id]), /^status +voided$/m);
+    assert.match(await cli(['void', withdrawal.hold.id]), /^already done, nothing changed again:$/m);
+
+    const refund = await json(['reverse', posted.match(/transfer id (\S+)/)![1]!, '5']);
+    assert.deepEqual([refund.transfer.fromId, refund.transfer.toId, refund.transfer.amount], [shop, card, '5']);
+    const rest = await json(['reverse', refund.transfer.reversalOf]);
+    assert.equal(rest.transfer.amount, '40');
+    assert.deepEqual(await bank.balances([card, shop]), [100n, 0n]);
+    assert.match(await cli(['verify']), /^ok: every invariant holds/);
+  });
+
+  test('transfer --file --atomic: a split payment moves whole, a failing file moves nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'roachbank-atomic-'));
+    try {
+      const bank = createBank(db.pool, 'pg');
+      const buyer = (await bank.createAccount({ balance: 100n })).id;
+      const seller = (await bank.createAccount()).id;
+      const fees = (await bank.createAccount()).id;
+      const split = join(dir, 'split.jsonl');
+      await writeFile(
+        split,
+        [
+          { fromId: buyer, toId: seller, amount: '97' },
+          { fromId: buyer, toId: fees, amount: '3' },
+        ]
+          .map((item) => JSON.stringify({ id: randomUUID(), ...item }))
+          .join('\n'),
+      );
+      const applied = await runCli(['transfer', '--file', split, '--atomic'], { DATABASE_URL: db.url });
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stderr, /^2 movements: 2 moved, 0 already done, 0 failed\n$/);
+      const failing = join(dir, 'failing.csv');
+      await writeFile(
+        failing,
+        `id,fromId,toId,amount\n${randomUUID()},${seller},${fees},10\n${randomUUID()},${buyer},${seller},1\n`,
+      );
+      const refused = await runCli(['transfer', '--file', failing, '--atomic'], { DATABASE_URL: db.url });
+      assert.equal(refused.code, 4);
+      const lines = refused.stdout.trim().split('\n');
+      assert.match(lines[0]!, /^line 2: GROUP_FAILED: nothing of the group happened: item 2 of 2 failed \(INSUFFICIENT_FUNDS\)$/);
+      assert.match(lines[1]!, /^line 3: INSUFFICIENT_FUNDS: /);
+      assert.deepEqual(await bank.balances([buyer, seller, fees]), [0n, 97n, 3n]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
