@@ -5,6 +5,9 @@
 //   - roachbank workload, --flavor pg with group commit (the default) and without it
 //     (--batch off: one statement per transfer), and --flavor orm;
 //   - the seed tutorial's approach: BEGIN, read the balance, two UPDATEs, COMMIT, retried;
+//   - payment flows, batched and single (systems `cards` and `splits`): a card flow is a
+//     hold then its post (two calls, counted as one flow), a split payment an atomic group
+//     of two transfers (one call, one transaction of its own);
 //   - then the two Python tutorials, launch to exit, beside `roachbank example hello` and
 //     `example crud` (bench/tutorials.ts; TUTORIAL_RUNS rounds, default 9).
 // The orm flavor and the tutorial stop at c=32. Each row also says where the CPU went:
@@ -43,7 +46,9 @@ const scenarios = [
   { key: 'uniform', name: 'uniform 10,000', accounts: 10_000, hot: undefined },
   { key: 'hot', name: 'hot 10', accounts: 10, hot: 10 },
 ].filter((s) => listOf('BENCH_SCENARIOS')?.includes(s.key) ?? true);
-const systems = new Set(listOf('BENCH_SYSTEMS') ?? ['pgbench', 'batched', 'single', 'orm', 'tutorial', 'python']);
+const systems = new Set(
+  listOf('BENCH_SYSTEMS') ?? ['pgbench', 'batched', 'single', 'orm', 'tutorial', 'cards', 'splits', 'python'],
+);
 const [maxSize, maxInFlight] = (env.BENCH_BATCH ?? '').split(':').map((v) => (v ? Number(v) : undefined));
 const batchOptions = { ...(maxSize ? { maxSize } : {}), ...(maxInFlight ? { maxInFlight } : {}) };
 /** Systems that only run up to this concurrency: they hold a connection per worker and gain nothing past it. */
@@ -315,6 +320,85 @@ async function runFlavor(
   }
 }
 
+/**
+ * Payment flows on the bench accounts, `concurrency` workers, each flow timed whole:
+ * `cards` a hold of a random amount then its post (each call through group commit
+ * when `batched`), `splits` an atomic group of two transfers from one account.
+ */
+async function runFlows(
+  url: string,
+  kind: 'cards' | 'splits',
+  batched: boolean,
+  scenario: { accounts: number; hot: number | undefined },
+  concurrency: number,
+  postmasterPid: number | undefined,
+): Promise<Row> {
+  const pool = benchPool(url, concurrency + 4);
+  let retries = 0;
+  const batches = { batches: 0, movements: 0 };
+  const bank = createBank(pool, 'pg', {
+    onRetry: () => retries++,
+    onBatch: (size) => {
+      batches.batches++;
+      batches.movements += size;
+    },
+    batch: batched ? batchOptions : false,
+  });
+  const span = scenario.hot ?? scenario.accounts;
+  const latency = new LatencyRecorder();
+  let flows = 0;
+  const cpu = cpuMeter(postmasterPid);
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  cpu.start();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      const random = seededRandom(42 + worker);
+      const pick = () => uuidOf(random.int(1, span));
+      while (performance.now() < deadline) {
+        const from = pick();
+        let to = pick();
+        while (to === from) to = pick();
+        const amount = BigInt(random.int(1, 100));
+        const t0 = performance.now();
+        if (kind === 'cards') {
+          const { hold } = await bank.hold({ fromId: from, toId: to, amount, expiresInMs: 60_000 });
+          await bank.postHold(hold.id);
+        } else {
+          let fee = pick();
+          while (fee === from) fee = pick();
+          const results = await bank.transferMany(
+            [
+              { fromId: from, toId: to, amount },
+              { fromId: from, toId: fee, amount: 1n },
+            ],
+            { atomic: true },
+          );
+          const failed = results.find((r) => !r.ok);
+          if (failed && !failed.ok) throw failed.error;
+        }
+        latency.record((performance.now() - t0) * 1000);
+        flows++;
+      }
+    }),
+  );
+  cpu.end();
+  const elapsedS = (performance.now() - started) / 1000;
+  await pool.end();
+  const { p50Ms, p99Ms } = latency.total();
+  return {
+    system: `${kind === 'cards' ? 'card flow (hold, post)' : 'split (atomic group of 2)'}, ${batched ? 'batched' : 'single'}`,
+    scenario: '',
+    concurrency,
+    tps: flows / elapsedS,
+    p50Ms,
+    p99Ms,
+    retries,
+    meanBatch: batches.batches > 0 ? Math.round((batches.movements / batches.batches) * 10) / 10 : null,
+    ...cpu.perOp(flows, true),
+  };
+}
+
 /** The tutorial's approach, on its own table: read the balance, check it, two UPDATEs, in runTransaction. */
 async function runTutorial(url: string, accounts: number, concurrency: number, postmasterPid: number | undefined): Promise<Row> {
   const pool = benchPool(url, concurrency + 4);
@@ -397,6 +481,10 @@ try {
       if (systems.has('single')) add(await runFlavor(url, 'pg', false, scenario, concurrency, postmasterPid));
       if (slow && systems.has('orm')) add(await runFlavor(url, 'orm', false, scenario, concurrency, postmasterPid));
       if (slow && systems.has('tutorial')) add(await runTutorial(url, scenario.accounts, concurrency, postmasterPid));
+      for (const kind of ['cards', 'splits'] as const) {
+        if (!systems.has(kind)) continue;
+        for (const batched of [true, false]) add(await runFlows(url, kind, batched, scenario, concurrency, postmasterPid));
+      }
     }
     await pool.end();
   }

@@ -269,6 +269,37 @@ for (const { flavor, batch, name } of variants) {
       assert.deepEqual(await bank.balances([buyer.id, seller.id]), [53n, 0n]);
     });
 
+    test('atomic groups over the same accounts in crossing orders, 24 at once: no deadlock, no retry, all applied', async () => {
+      let retries = 0;
+      const counted = createBank(db.pool, flavor, { ...(batch ? {} : { batch: false }), onRetry: () => retries++ });
+      const [a, b, c] = await Promise.all([1, 2, 3].map(() => counted.createAccount({ balance: 1000n })));
+      retries = 0; // opening accounts at SERIALIZABLE may retry; only the groups' retries count
+      const legs = [
+        [a!.id, b!.id, c!.id],
+        [c!.id, b!.id, a!.id],
+        [b!.id, a!.id, c!.id],
+      ];
+      const groups = Array.from({ length: 24 }, (_, i) => {
+        const [x, y, z] = legs[i % 3]!;
+        return counted.transferMany(
+          [
+            { fromId: x!, toId: y!, amount: 1n },
+            { fromId: y!, toId: z!, amount: 1n },
+            { fromId: x!, toId: z!, amount: 1n },
+          ],
+          { atomic: true },
+        );
+      });
+      const results = (await Promise.all(groups)).flat();
+      assert.deepEqual(new Set(results.map(codeOf)), new Set(['ok']));
+      assert.equal(retries, 0, 'a deadlock (40P01) would have been retried');
+      const balances = await counted.balances([a!.id, b!.id, c!.id]);
+      assert.equal(
+        balances.reduce((sum, x) => sum + x, 0n),
+        3000n,
+      );
+    });
+
     test('an atomic group whose item overflows INT8 names that item with BALANCE_LIMIT', async () => {
       const a = await bank.createAccount({ balance: 9_223_372_036_854_775_000n });
       const b = await bank.createAccount({ balance: 10n });

@@ -84,6 +84,27 @@ describe('roachbank workload', () => {
     }
   });
 
+  for (const flavor of ['pg', 'orm'] as const) {
+    test(`--holds 40 (${flavor}): card flows beside transfers; every hold ends as its flow allows`, async () => {
+      const args = ['--json', '--flavor', flavor, 'workload', '--accounts', '20', '--concurrency', '6'];
+      const result = await runCli([...args, '--transfers', '300', '--holds', '40', '--readers', '1', '--seed', '7'], {
+        DATABASE_URL: db.url,
+      });
+      assert.equal(result.code, 0, result.stderr);
+      const summary = JSON.parse(result.stdout);
+      assert.equal(summary.errors, 0, summary.lastError);
+      assert.equal(summary.invariant.ok, true, JSON.stringify(summary.invariant));
+      assert.ok(summary.invariant.holdsChecked > 50, `${summary.invariant.holdsChecked} holds checked`);
+      assert.equal(summary.invariant.holdsWrong, 0);
+      const { rows } = await db.pool.query<{ status: string }>(
+        "SELECT DISTINCT CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END AS status FROM roachbank.holds",
+      );
+      assert.deepEqual(rows.map((r) => r.status).sort(), ['expired', 'pending', 'posted', 'voided']);
+      const reversals = await db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers WHERE reversal_of IS NOT NULL');
+      assert.ok(reversals.rows[0].n > 0, 'some captures were refunded');
+    });
+  }
+
   test('bad options are usage errors', async () => {
     for (const args of [
       ['--accounts', '1'],
@@ -92,6 +113,7 @@ describe('roachbank workload', () => {
       ['--hot', '50', '--accounts', '10'],
       ['--transfers', '-3'],
       ['--readers', 'x'],
+      ['--holds', '101'],
     ]) {
       const result = await runCli(['workload', ...args], { DATABASE_URL: db.url });
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
@@ -119,5 +141,22 @@ describe('roachbank workload', () => {
     assert.equal(summary.invariant.ok, false);
     assert.ok(summary.invariant.mismatchedAccounts > 0);
     assert.equal(summary.invariant.verifyOk, true, "the bank's own books still balance: only the client can see the lie");
+  });
+
+  test('the audit catches a bank that acknowledges voids it did not make', async () => {
+    const honest = createBank(db.pool, 'pg');
+    const lying: Bank = new Proxy(honest, {
+      get(target, property, receiver) {
+        if (property === 'voidHold') {
+          return async (holdId: string) => ({ hold: await target.getHold(holdId), replayed: false });
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const summary = await runWorkload(lying, { accounts: 10, concurrency: 2, transfers: 200, seed: 5, holdsPercent: 60 });
+    assert.equal(summary.invariant.ok, false);
+    assert.ok(summary.invariant.holdsWrong > 0, JSON.stringify(summary.invariant));
+    assert.equal(summary.invariant.verifyOk, true, "the bank's books balance: only the client can see the lie");
   });
 });

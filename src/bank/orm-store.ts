@@ -105,10 +105,13 @@ export class OrmStore implements BankStore {
 
   async moveGroup(batches: readonly (readonly CheckedMovement[])[], signal?: AbortSignal): Promise<GroupAnswer> {
     const items = batches.flat();
+    const ids = [...new Set(items.flatMap((m) => [m.fromId, m.toId].filter((id) => id !== null)))].sort();
     try {
       return await this.#run(
         'read committed',
         async (tx) => {
+          // Every account of the group first, in id order, so groups never wait on one another in a cycle.
+          await lockOpenOrClosed(tx, ids);
           const answers: MovementResult<MoveAnswer>[] = [];
           for (const [index, item] of items.entries()) {
             try {

@@ -116,6 +116,15 @@ const batchValues = (items: readonly CheckedMovement[]) => [
 /** A lone deposit, withdrawal or transfer is sent as the single statement: the same answer, for less work on the server. */
 const isPlain = (m: CheckedMovement) => m.kind === 'deposit' || m.kind === 'withdrawal' || m.kind === 'transfer';
 
+/** The row locks an atomic group takes before its first statement: every account it names, in id order. */
+const lockGroupAccounts = {
+  name: 'roachbank_lock_group',
+  text: 'SELECT id FROM roachbank.accounts WHERE id = ANY($1::UUID[]) ORDER BY id FOR UPDATE',
+};
+const accountsOfGroup = (batches: readonly (readonly CheckedMovement[])[]) => [
+  ...new Set(batches.flat().flatMap((m) => [m.fromId, m.toId].filter((id) => id !== null))),
+];
+
 /** How many times a batch is sent again when a reversal that committed meanwhile took what was left (23514). */
 const reversalRaces = 3;
 
@@ -193,6 +202,9 @@ export class PgStore implements BankStore {
         this.pool,
         async (client) => {
           const reader = clientReader(client);
+          // Every account of the group first, in id order: its statements lock again what
+          // this transaction holds, so groups never wait on one another in a cycle.
+          await client.query({ ...lockGroupAccounts, values: [accountsOfGroup(batches)] });
           const all: MovementResult<MoveAnswer>[] = [];
           for (const batch of batches) {
             let rows: StatementAnswerRow[];

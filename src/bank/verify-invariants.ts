@@ -59,12 +59,12 @@ holding AS (
   GROUP BY h.from_id
 ),
 reversal AS (
-  SELECT r.reversal_of, sum(r.amount) AS total, min(o.amount) AS original,
-    bool_or(o.id IS NULL OR r.from_id IS DISTINCT FROM o.to_id OR r.to_id IS DISTINCT FROM o.from_id) AS wrong_way
+  SELECT r.reversal_of, sum(r.amount) AS total, o.amount AS original,
+    count(*) FILTER (WHERE o.id IS NULL OR r.from_id IS DISTINCT FROM o.to_id OR r.to_id IS DISTINCT FROM o.from_id) > 0 AS wrong_way
   FROM roachbank.transfers AS r
   LEFT JOIN roachbank.transfers AS o ON o.id = r.reversal_of
   WHERE r.reversal_of IS NOT NULL
-  GROUP BY r.reversal_of
+  GROUP BY r.reversal_of, o.amount
 ),
 checked AS (
   SELECT a.id, a.balance, COALESCE(j.net, 0) AS journal,
@@ -78,8 +78,9 @@ checked AS (
 SELECT
   totals.accounts, totals.total_balance, totals.negative, totals.mismatched_count,
   totals.held_total, totals.held_mismatched, totals.overheld,
-  (SELECT COALESCE(sum(malformed), 0) FROM holding)
-    + abs((SELECT COALESCE(sum(posts), 0) FROM journal) - (SELECT COALESCE(sum(matched_posts), 0) FROM holding)) AS malformed_holds,
+  (SELECT COALESCE(sum(malformed), 0) FROM holding) + (SELECT CASE WHEN p.posts > m.matched THEN p.posts - m.matched ELSE m.matched - p.posts END
+     FROM (SELECT COALESCE(sum(posts), 0) AS posts FROM journal) AS p, (SELECT COALESCE(sum(matched_posts), 0) AS matched FROM holding) AS m)
+    AS malformed_holds,
   (SELECT count(*) FROM reversal FULL JOIN roachbank.reversed_amounts AS recorded ON recorded.transfer_id = reversal.reversal_of
    WHERE reversal.reversal_of IS NULL OR recorded.transfer_id IS NULL OR reversal.wrong_way OR reversal.total > reversal.original
      OR recorded.reversed <> reversal.total OR recorded.original <> reversal.original) AS bad_reversals,

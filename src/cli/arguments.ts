@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import ms from 'ms';
 import { parseId } from '../bank/ids.js';
 import { parseAmount } from '../bank/money.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
@@ -31,3 +32,19 @@ export const batchOption = () =>
   )
     .choices(['on', 'off'])
     .default('on');
+
+/**
+ * A duration option as `ms` reads it (`500ms`, `90s`, `15m`, `2h`, `7d`; a bare number
+ * is seconds), in whole milliseconds from 1 to `mostMs`; INVALID_ARGUMENT naming the option otherwise.
+ */
+export const durationOption = (name: string, mostMs: number) => (value: string) => {
+  const trimmed = value.trim();
+  const parsed = /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) * 1000 : (ms(trimmed as ms.StringValue) as number | undefined);
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 1 || parsed > mostMs) {
+    throw new RoachbankError(
+      'INVALID_ARGUMENT',
+      `${name} must be a duration like 500ms, 30s, 15m or 2h, at most ${ms(mostMs, { long: true })}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Math.round(parsed);
+};

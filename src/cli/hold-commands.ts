@@ -1,25 +1,11 @@
 import type { Command } from 'commander';
-import ms from 'ms';
 import { parseId } from '../bank/ids.js';
 import { parseAmount } from '../bank/money.js';
 import { maxHoldMs } from '../bank/movement.js';
-import { RoachbankError } from '../errors/roachbank-error.js';
-import { amountArgument, idArgument, limitOption } from './arguments.js';
+import { amountArgument, durationOption, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { holdLines, holdTable, outcomeLines, print } from './output.js';
 import { withBank } from './with-bank.js';
-
-/** `--expires 15m`: a duration as `ms` reads it (`90s`, `15m`, `2h`, `7d`, or milliseconds), 1 ms to 366 days. */
-export function durationOption(value: string): number {
-  const parsed = /^\d+$/.test(value) ? Number(value) : (ms(value as ms.StringValue) as number | undefined);
-  if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < 1 || parsed > maxHoldMs) {
-    throw new RoachbankError(
-      'INVALID_ARGUMENT',
-      `--expires must be a duration like 90s, 15m, 2h or 7d (1 ms to 366 days), got ${JSON.stringify(value)}`,
-    );
-  }
-  return parsed;
-}
 
 /** `roachbank hold|post|void|holds|reverse`: two-phase movements and reversals. */
 export function addHoldCommands(program: Command): void {
@@ -30,7 +16,11 @@ export function addHoldCommands(program: Command): void {
     .argument('<from>', 'source account id (UUID)', idArgument('source account id'))
     .argument('<to-or-amount>', 'destination account id (UUID), or the amount when there is none')
     .argument('[amount]', 'a whole number from 1 to 2^63 - 1')
-    .option('--expires <duration>', 'when it stops counting: 90s, 15m, 2h, 7d (default: never)', durationOption)
+    .option(
+      '--expires <duration>',
+      'when it stops counting: 90s, 15m, 2h, 7d (default: never)',
+      durationOption('--expires', maxHoldMs),
+    )
     .option('--id <uuid>', 'hold id (UUID): its idempotency key; repeat it to retry safely', idArgument('hold id'))
     .action(
       async (

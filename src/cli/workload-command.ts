@@ -3,22 +3,10 @@ import type { Command } from 'commander';
 import type { Flavor } from '../bank/bank.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { WorkloadOptions } from '../workload/run-workload.js';
-import { batchOption, wholeNumber } from './arguments.js';
+import { batchOption, durationOption, wholeNumber } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { toJson } from './output.js';
 import { withBank } from './with-bank.js';
-
-/** `30s`, `500ms`, `2m`, `1h`, or plain seconds, to milliseconds. */
-export function parseDuration(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  const ms = match
-    ? Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
-    : NaN;
-  if (!(ms > 0) || ms > 7 * 24 * 3_600_000) {
-    throw new RoachbankError('INVALID_ARGUMENT', `duration must look like 30s, 500ms, 2m or 1h, got ${JSON.stringify(value)}`);
-  }
-  return ms;
-}
 
 interface CommandOptions {
   accounts: number;
@@ -28,6 +16,7 @@ interface CommandOptions {
   hot?: number;
   seed?: number;
   readers: number;
+  holds: number;
   report?: string;
   batch: 'on' | 'off';
 }
@@ -39,7 +28,11 @@ export function addWorkloadCommand(program: Command): void {
     .description('transfers from concurrent workers, latency percentiles, then the invariant check (exit 1 if it fails)')
     .option('--accounts <n>', 'accounts to open for the run', wholeNumber('accounts', 2, 10_000_000), 1000)
     .option('--concurrency <n>', 'transfer workers', wholeNumber('concurrency', 1, 1024), 8)
-    .option('--duration <time>', 'how long to run: 30s, 2m, … (default 30s without --transfers)', parseDuration)
+    .option(
+      '--duration <time>',
+      'how long to run: 30s, 2m, … (default 30s without --transfers)',
+      durationOption('--duration', 7 * 24 * 3_600_000),
+    )
     .option('--transfers <n>', 'how many transfers to run', wholeNumber('transfers', 1, 1_000_000_000))
     .option('--hot <k>', 'every transfer between two of the first k accounts', wholeNumber('hot', 2, 10_000_000))
     .option('--seed <n>', 'seed of the random choices (default: random, printed)', wholeNumber('seed', 0, 2 ** 31 - 1))
@@ -47,6 +40,12 @@ export function addWorkloadCommand(program: Command): void {
       '--readers <n>',
       'workers that read all balances in one snapshot and check the total',
       wholeNumber('readers', 0, 64),
+      0,
+    )
+    .option(
+      '--holds <percent>',
+      'that share of operations are card flows: a hold, then a post (some refunded), a void or an expiry',
+      wholeNumber('holds', 0, 100),
       0,
     )
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
@@ -80,6 +79,7 @@ function workloadSettings(options: CommandOptions): WorkloadOptions {
     concurrency: options.concurrency,
     seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),
     readers: options.readers,
+    holdsPercent: options.holds,
     ...(options.transfers === undefined ? { durationMs: options.duration ?? 30_000 } : { transfers: options.transfers }),
     ...(options.transfers !== undefined && options.duration !== undefined ? { durationMs: options.duration } : {}),
     ...(options.hot === undefined ? {} : { hot: options.hot }),

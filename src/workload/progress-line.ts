@@ -37,6 +37,6 @@ export function summaryLines(s: WorkloadSummary): string[] {
     `latency p50 ${s.p50Ms} ms, p95 ${s.p95Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms`,
     `retries ${s.retries}, errors ${s.errors}, refused ${s.refused}, ambiguous ${s.ambiguous}${s.lastError ? ` (last error: ${s.lastError})` : ''}`,
     `batches ${s.meanBatchSize === null ? 'none (each transfer its own statement)' : `of ${s.meanBatchSize} transfers on average`}`,
-    `invariant ${inv.ok ? 'ok' : 'FAILED'}: verify ${inv.verifyOk ? 'ok' : 'FAILED'}, accounts off ${inv.mismatchedAccounts}, money ${inv.conserved ? 'conserved' : 'NOT conserved'}, reads ${inv.reads} (${inv.readViolations} wrong), unknown outcomes ${inv.unresolvedLookedUp} (${inv.undecided} undecided)`,
+    `invariant ${inv.ok ? 'ok' : 'FAILED'}: verify ${inv.verifyOk ? 'ok' : 'FAILED'}, accounts off ${inv.mismatchedAccounts}, money ${inv.conserved ? 'conserved' : 'NOT conserved'}, reads ${inv.reads} (${inv.readViolations} wrong), unknown outcomes ${inv.unresolvedLookedUp} (${inv.undecided} undecided)${inv.holdsChecked > 0 ? `, holds ${inv.holdsChecked} (${inv.holdsWrong} wrong)` : ''}`,
   ];
 }

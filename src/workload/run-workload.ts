@@ -24,6 +24,8 @@ export interface WorkloadOptions {
   readonly initialBalance?: bigint;
   /** Amounts are 1 to this; default 100. */
   readonly maxAmount?: number;
+  /** Percent of operations that are card flows: a hold, then a post (some refunded), a void or an expiry. Default 0. */
+  readonly holdsPercent?: number;
 }
 
 export interface WorkloadEvents {
@@ -70,6 +72,10 @@ export interface InvariantReport {
   /** Outcomes unknown to the client, looked up after the run. */
   readonly unresolvedLookedUp: number;
   readonly undecided: number;
+  /** Holds the card flows placed, each read back after the run. */
+  readonly holdsChecked: number;
+  /** Holds whose status is not one their flow allows (posted when the client saw a void, say). */
+  readonly holdsWrong: number;
 }
 
 export interface WorkloadSummary {
@@ -127,6 +133,7 @@ export async function runWorkload(bank: Bank, options: WorkloadOptions, events: 
       readers: options.readers ?? 0,
       hot: Math.min(options.hot ?? options.accounts, options.accounts),
       maxAmount: options.maxAmount ?? 100,
+      holdsPercent: options.holdsPercent ?? 0,
       seed: options.seed,
       more: () => performance.now() < deadline && (options.transfers === undefined || state.counts.started < options.transfers),
       expectedTotal: initial * BigInt(options.accounts),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bank } from '../bank/bank.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
+import { cardFlow } from './card-flows.js';
 import { seededRandom } from './seeded-random.js';
 import { countError, type WorkloadRunState } from './workload-run-state.js';
 
@@ -11,6 +12,8 @@ export interface TransferPlan {
   /** Every transfer between two of the first `hot` accounts. */
   readonly hot: number;
   readonly maxAmount: number;
+  /** The share of operations, in percent, that are card flows (hold, then post, void or expiry). */
+  readonly holdsPercent: number;
   readonly seed: number;
   /** Whether another transfer may start. */
   readonly more: () => boolean;
@@ -45,6 +48,10 @@ async function transferWorker(bank: Bank, ids: readonly string[], plan: Transfer
     let to = random.int(0, plan.hot - 2);
     if (to >= from) to++;
     const amount = BigInt(random.int(1, plan.maxAmount));
+    if (plan.holdsPercent > 0 && random.int(0, 99) < plan.holdsPercent) {
+      await cardFlow(bank, ids, from, to, amount, random, state);
+      continue;
+    }
     const id = randomUUID();
     const t0 = performance.now();
     try {

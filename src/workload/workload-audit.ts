@@ -25,6 +25,7 @@ export async function auditRun(
       if (!(error instanceof RoachbankError && error.code === 'TRANSFER_NOT_FOUND')) undecided++;
     }
   }
+  const heldWrong = await auditHolds(bank, state);
   const [verify, balances] = await Promise.all([bank.verify({ asOf: 'latest' }), bank.balances(ids)]);
   let mismatchedAccounts = 0;
   let sum = 0n;
@@ -33,7 +34,13 @@ export async function auditRun(
     if (balance !== initial + deltas[i]!) mismatchedAccounts++;
   });
   const conserved = sum === initial * BigInt(ids.length);
-  const ok = verify.ok && mismatchedAccounts === 0 && conserved && counts.readViolations === 0 && undecided === 0;
+  const ok =
+    verify.ok &&
+    mismatchedAccounts === 0 &&
+    conserved &&
+    counts.readViolations === 0 &&
+    undecided === 0 &&
+    heldWrong.length === 0;
   return {
     ok,
     verifyOk: verify.ok,
@@ -43,5 +50,27 @@ export async function auditRun(
     readViolations: counts.readViolations,
     unresolvedLookedUp: unknown.length,
     undecided,
+    holdsChecked: state.holds.length,
+    holdsWrong: heldWrong.length,
   };
+}
+
+/** Every hold a card flow placed, read back: its status must be one its flow allows. The ids of those that are not. */
+async function auditHolds(bank: Bank, state: WorkloadRunState): Promise<string[]> {
+  const wrong: string[] = [];
+  let next = 0;
+  const reader = async () => {
+    while (next < state.holds.length) {
+      const { id, allowed } = state.holds[next++]!;
+      try {
+        if (!allowed.includes((await bank.getHold(id)).status)) wrong.push(id);
+      } catch (error) {
+        // A hold whose placing was never acknowledged may not exist; any other absence is wrong.
+        const absent = error instanceof RoachbankError && error.code === 'HOLD_NOT_FOUND';
+        if (!(absent && allowed.includes('pending') && allowed.includes('expired'))) wrong.push(id);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, reader));
+  return wrong;
 }

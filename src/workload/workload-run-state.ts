@@ -1,3 +1,4 @@
+import type { HoldExpectation } from './card-flows.js';
 import { LatencyRecorder } from './latency-recorder.js';
 
 /** A transfer whose outcome the client never learned (AMBIGUOUS_COMMIT): the audit looks it up. */
@@ -17,6 +18,8 @@ export interface WorkloadRunState {
   readonly deltas: BigInt64Array;
   readonly latency: LatencyRecorder;
   readonly unknown: UnknownOutcome[];
+  /** Every hold a card flow placed (`--holds`), with the statuses it may end in. */
+  readonly holds: HoldExpectation[];
   readonly counts: { started: number; ops: number; errors: number; refused: number; reads: number; readViolations: number };
   lastError: string | null;
 }
@@ -26,6 +29,7 @@ export function newRunState(accounts: number): WorkloadRunState {
     deltas: new BigInt64Array(accounts),
     latency: new LatencyRecorder(),
     unknown: [],
+    holds: [],
     counts: { started: 0, ops: 0, errors: 0, refused: 0, reads: 0, readViolations: 0 },
     lastError: null,
   };

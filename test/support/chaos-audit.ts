@@ -6,6 +6,17 @@ export interface TransferRequest {
   readonly fromId: string;
   readonly toId: string;
   readonly amount: bigint;
+  /** A post of this hold (its journal row is the movement). */
+  readonly holdId?: string;
+  /** A reversal of this journal row. */
+  readonly reversalOf?: string;
+}
+
+/** A hold the client placed (or tried to), the statuses it may end in, and the post it sent, if any. */
+export interface HoldExpectation {
+  readonly id: string;
+  readonly allowed: readonly ('pending' | 'posted' | 'voided' | 'absent')[];
+  readonly transferId?: string;
 }
 
 /** What the client knows at the end of a run, to hold the database to. */
@@ -18,6 +29,9 @@ export interface ClientKnowledge {
   readonly failedCodes: ReadonlyMap<string, string>;
   /** Transfers still of unknown outcome after resolution. */
   readonly unknownLeft: number;
+  readonly holds: readonly HoldExpectation[];
+  /** Atomic groups, by their items' ids. */
+  readonly groups: readonly (readonly string[])[];
   /** Sessions `idle in transaction` once the workers were done. */
   readonly idleInTransaction: number;
   /** Connections still checked out of (or waited for in) the pools once the workers were done. */
@@ -35,6 +49,12 @@ export interface ChaosAudit {
   readonly unacknowledgedInJournal: number;
   /** Accounts whose balance differs from openings plus the acknowledged transfers. */
   readonly balancesNotMatchingClient: number;
+  /** Holds whose status (or post) is not what the client was told. */
+  readonly holdsNotMatchingClient: number;
+  /** Atomic groups of which some items are in the journal and some are not. */
+  readonly groupsPartlyApplied: number;
+  /** Journal rows that name a hold or a row other than the one the client posted or reversed. */
+  readonly linksAltered: number;
   readonly unknownLeft: number;
   readonly idleInTransaction: number;
   readonly checkedOut: number;
@@ -57,9 +77,14 @@ export async function auditChaos(admin: pg.Pool, bank: Bank, known: ClientKnowle
   );
   const journal = new Map(
     (
-      await admin.query<{ id: string; from_id: string; to_id: string; amount: string }>(
-        'SELECT id, from_id, to_id, amount FROM roachbank.transfers WHERE from_id IS NOT NULL',
-      )
+      await admin.query<{
+        id: string;
+        from_id: string;
+        to_id: string;
+        amount: string;
+        hold_id: string | null;
+        reversal_of: string | null;
+      }>('SELECT id, from_id, to_id, amount, hold_id, reversal_of FROM roachbank.transfers WHERE from_id IS NOT NULL')
     ).rows.map((r) => [r.id, r]),
   );
   const { rows: drift } = await admin.query<{ n: number }>(
@@ -82,6 +107,27 @@ export async function auditChaos(admin: pg.Pool, bank: Bank, known: ClientKnowle
     model.set(request.fromId, (model.get(request.fromId) ?? 0n) - request.amount);
     model.set(request.toId, (model.get(request.toId) ?? 0n) + request.amount);
   }
+  let linksAltered = 0;
+  for (const request of known.acknowledged.values()) {
+    const row = journal.get(request.id);
+    if (row && (row.hold_id !== (request.holdId ?? null) || row.reversal_of !== (request.reversalOf ?? null))) linksAltered++;
+  }
+  const holdRows = new Map(
+    (
+      await admin.query<{ id: string; status: string; transfer_id: string | null }>(
+        `SELECT id, CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END AS status, transfer_id
+         FROM roachbank.holds`,
+      )
+    ).rows.map((r) => [r.id, r]),
+  );
+  let holdsNotMatchingClient = 0;
+  for (const expected of known.holds) {
+    const row = holdRows.get(expected.id);
+    const status = (row?.status ?? 'absent') as HoldExpectation['allowed'][number];
+    const postedElsewhere = row?.status === 'posted' && row.transfer_id !== expected.transferId;
+    if (!expected.allowed.includes(status) || postedElsewhere) holdsNotMatchingClient++;
+  }
+  const groupsPartlyApplied = known.groups.filter((ids) => new Set(ids.map((id) => journal.has(id))).size > 1).length;
   const falseFailures = [...known.failed.keys()].filter((id) => journal.has(id));
   const failedButPresent = falseFailures.length;
   const unacknowledgedInJournal = [...journal.keys()].filter((id) => !known.acknowledged.has(id)).length;
@@ -97,6 +143,9 @@ export async function auditChaos(admin: pg.Pool, bank: Bank, known: ClientKnowle
     failedButPresent,
     unacknowledgedInJournal,
     balancesNotMatchingClient,
+    holdsNotMatchingClient,
+    groupsPartlyApplied,
+    linksAltered,
     unknownLeft: known.unknownLeft,
     idleInTransaction: known.idleInTransaction,
     checkedOut: known.checkedOut,

@@ -9,7 +9,7 @@ import { ensureSchema } from '../../src/db/migrate.js';
 import { RoachbankError } from '../../src/errors/roachbank-error.js';
 import { sqlState } from '../../src/txn/classify-error.js';
 import { type SeededRandom, seededRandom } from '../../src/workload/seeded-random.js';
-import { auditChaos, type ChaosAudit, type TransferRequest } from './chaos-audit.js';
+import { auditChaos, type ChaosAudit, type HoldExpectation, type TransferRequest } from './chaos-audit.js';
 import { type FaultRates, faultPlan } from './fault-plan.js';
 import { type PrivateServer, startPrivateServer } from './private-server.js';
 import { startWireProxy, type WireProxy } from './wire-proxy.js';
@@ -29,7 +29,10 @@ export interface ChaosOptions {
    * movement on a pool with a client-side `query_timeout`, so a statement that waits on
    * a held row lock is given up by the client and commits late on the server), `twin`
    * (each transfer sent at once by the group-commit bank here and by a second process,
-   * test/support/chaos-twin.ts, with the same id).
+   * test/support/chaos-twin.ts, with the same id), `holds` (a hold, then its post or
+   * void, on the group-commit bank and on the orm flavor in turn), `reversals` (part of an
+   * acknowledged transfer moved back), `atomic` (transferMany groups of 2 or 3 with
+   * `atomic: true`, on the single-statement pg bank and on the orm flavor in turn).
    */
   readonly workers: {
     readonly pg: number;
@@ -39,6 +42,9 @@ export interface ChaosOptions {
     readonly orm: number;
     readonly timeout: number;
     readonly twin: number;
+    readonly holds: number;
+    readonly reversals: number;
+    readonly atomic: number;
   };
   /**
    * The faults come in cycles of at least this length (40 s or more, so they do not
@@ -79,6 +85,8 @@ export interface ChaosReport {
     readonly failed: Record<string, number>;
     /** Retries the retry core made (40001, 40P01, connections lost before COMMIT). */
     readonly retries: number;
+    /** What the hold, reversal and atomic workers got done: holds placed, posts and reversals acknowledged, groups sent. */
+    readonly kinds: { readonly holds: number; readonly posts: number; readonly reversals: number; readonly groups: number };
     /** Ambiguous commits the bank met and resolved itself by resubmitting. */
     readonly ambiguousResolvedByBank: number;
     /** AMBIGUOUS_COMMIT answers (the database stayed away), resolved after the run. */
@@ -159,17 +167,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const grouped = createBank(through('read committed'), 'pg', hooks);
     const twins = startTwinProcess(proxy.urlThrough(server.url));
     twin = twins;
-    const banks: Array<{ bank: Bank; workers: number; kind?: 'many' | 'twin' }> = [
-      { bank: createBank(through('read committed'), 'pg', single), workers: options.workers.pg },
+    const singleBank = createBank(through('read committed'), 'pg', single);
+    const ormBank = createBank(through('read committed'), 'orm', hooks);
+    const half = (n: number) => Math.ceil(n / 2);
+    const banks: Array<{ bank: Bank; workers: number; kind?: 'many' | 'twin' | 'holds' | 'reversals' | 'atomic' }> = [
+      { bank: singleBank, workers: options.workers.pg },
       { bank: createBank(through(), 'pg', single), workers: options.workers.pgBatch },
       { bank: grouped, workers: options.workers.grouped },
       { bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.many, kind: 'many' },
-      { bank: createBank(through('read committed'), 'orm', hooks), workers: options.workers.orm },
+      { bank: ormBank, workers: options.workers.orm },
       {
         bank: createBank(through('read committed', withQueryTimeout.toString()), 'pg', timeoutHooks),
         workers: options.workers.timeout,
       },
       { bank: grouped, workers: options.workers.twin, kind: 'twin' },
+      { bank: grouped, workers: half(options.workers.holds), kind: 'holds' },
+      { bank: ormBank, workers: options.workers.holds - half(options.workers.holds), kind: 'holds' },
+      { bank: grouped, workers: options.workers.reversals, kind: 'reversals' },
+      { bank: singleBank, workers: half(options.workers.atomic), kind: 'atomic' },
+      { bank: ormBank, workers: options.workers.atomic - half(options.workers.atomic), kind: 'atomic' },
     ];
 
     const plan = faultPlan(options.seed, options.rates);
@@ -188,7 +204,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const pairs = twinPairs[twinIndex++]!;
           return runTwinWorker(bank, twins, pairs, options.openingBalance, random, deadline, ledger, faults);
         }
-        return (kind === 'many' ? runManyWorker : runWorker)(bank, accounts, random, deadline, ledger);
+        const run = { many: runManyWorker, holds: runHoldWorker, reversals: runReversalWorker, atomic: runAtomicWorker }[
+          kind ?? 'many'
+        ];
+        return (kind === undefined ? runWorker : run)(bank, accounts, random, deadline, ledger);
       }),
     );
     const schedule = runFaultSchedule({ options, server, proxy, admin, started, heals, faults, accounts });
@@ -214,7 +233,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       acknowledged: ledger.acknowledged,
       failed: ledger.failed,
       failedCodes: ledger.failedCodes,
-      unknownLeft: ledger.unknown.size,
+      unknownLeft: ledger.unknown.size + ledger.unknownGroups.length,
+      holds: ledger.holds,
+      groups: ledger.groups,
       ...leaks,
     });
     const worstMs = Math.max(0, ...heals.map((healedAt) => ledger.firstAckAfter(healedAt) - healedAt));
@@ -231,6 +252,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         submitted: ledger.submitted,
         acknowledged: ledger.acknowledged.size,
         failed: ledger.failureCounts,
+        kinds: {
+          holds: ledger.holds.filter((h) => !h.allowed.includes('absent')).length,
+          posts: [...ledger.acknowledged.values()].filter((r) => r.holdId).length,
+          reversals: [...ledger.acknowledged.values()].filter((r) => r.reversalOf).length,
+          groups: ledger.groups.length,
+        },
         retries,
         ambiguousResolvedByBank,
         ambiguousAfterRun,
@@ -255,13 +282,25 @@ class ClientLedger {
   readonly failed = new Map<string, TransferRequest>();
   readonly failedCodes = new Map<string, string>();
   readonly unknown = new Map<string, TransferRequest>();
+  /** Atomic groups the client sent, by their items' ids, and those of unknown outcome (resubmitted whole after the run). */
+  readonly groups: string[][] = [];
+  unknownGroups: TransferRequest[][] = [];
+  /** Every hold placed, with the statuses what the client was told allows. */
+  readonly holds: HoldExpectation[] = [];
   readonly failureCounts: Record<string, number> = {};
   /** When each acknowledgement arrived, ascending. */
   readonly #ackTimes: number[] = [];
 
+  /** The last 50 plain transfers acknowledged: what the reversal workers reverse. */
+  readonly recentTransfers: TransferRequest[] = [];
+
   acknowledge(request: TransferRequest): void {
     this.acknowledged.set(request.id, request);
     this.#ackTimes.push(performance.now());
+    if (!request.holdId && !request.reversalOf) {
+      this.recentTransfers.push(request);
+      if (this.recentTransfers.length > 50) this.recentTransfers.shift();
+    }
   }
 
   /** An unknown outcome learnt after the run: acknowledged, but not evidence that the pool had recovered. */
@@ -441,6 +480,97 @@ async function runManyWorker(
   }
 }
 
+/** Answers that leave the outcome unknown to the client: resolved after the run. */
+const unknownAnswer = (error: unknown) => error instanceof RoachbankError && error.code === 'AMBIGUOUS_COMMIT';
+
+/**
+ * A card flow per iteration: a hold of a random amount, then its post (with an id of
+ * the worker's, so the journal row is the client's to find) or its void. What the
+ * client was told decides which statuses the audit allows each hold to end in.
+ */
+async function runHoldWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger) {
+  while (performance.now() < deadline) {
+    const { id, fromId, toId, amount } = randomTransfer(accounts, random);
+    ledger.submitted++;
+    try {
+      await bank.hold({ id, fromId, toId, amount, expiresInMs: 3_600_000 });
+    } catch (error) {
+      // Not placed, or not known to be: either way it is left pending (or absent) for the audit.
+      ledger.holds.push({ id, allowed: unknownAnswer(error) ? ['pending', 'absent'] : ['absent'] });
+      continue;
+    }
+    if (random.int(0, 2) > 0) {
+      const post: TransferRequest = {
+        id: seededUuid(random),
+        fromId,
+        toId,
+        amount: BigInt(random.int(1, Number(amount))),
+        holdId: id,
+      };
+      ledger.submitted++;
+      try {
+        await bank.postHold(id, { id: post.id, amount: post.amount });
+        record(ledger, post);
+        ledger.holds.push({ id, allowed: ['posted'], transferId: post.id });
+      } catch (error) {
+        record(ledger, post, error);
+        ledger.holds.push({ id, allowed: unknownAnswer(error) ? ['posted', 'pending'] : ['pending'], transferId: post.id });
+      }
+    } else {
+      try {
+        await bank.voidHold(id);
+        ledger.holds.push({ id, allowed: ['voided'] });
+      } catch (error) {
+        ledger.holds.push({ id, allowed: ['voided', 'pending'] });
+        if (!unknownAnswer(error)) ledger.failureCounts[errorCode(error)] = (ledger.failureCounts[errorCode(error)] ?? 0) + 1;
+      }
+    }
+  }
+}
+
+/** Part of an acknowledged transfer moved back, under an id of the worker's. */
+async function runReversalWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger) {
+  while (performance.now() < deadline) {
+    const acknowledged = ledger.recentTransfers;
+    if (acknowledged.length === 0) {
+      await runWorker(bank, accounts, random, Math.min(deadline, performance.now() + 50), ledger);
+      continue;
+    }
+    const original = acknowledged[random.int(0, acknowledged.length - 1)]!;
+    const reversal: TransferRequest = {
+      id: seededUuid(random),
+      fromId: original.toId,
+      toId: original.fromId,
+      amount: BigInt(random.int(1, Number(original.amount))),
+      reversalOf: original.id,
+    };
+    ledger.submitted++;
+    try {
+      await bank.reverse(original.id, { id: reversal.id, amount: reversal.amount });
+      record(ledger, reversal);
+    } catch (error) {
+      record(ledger, reversal, error);
+    }
+  }
+}
+
+/** transferMany groups of 2 or 3 transfers with `atomic: true`: every item or none. */
+async function runAtomicWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger) {
+  while (performance.now() < deadline) {
+    const group = Array.from({ length: random.int(2, 3) }, () => randomTransfer(accounts, random));
+    ledger.submitted += group.length;
+    ledger.groups.push(group.map((request) => request.id));
+    let results: Awaited<ReturnType<Bank['transferMany']>>;
+    try {
+      results = await bank.transferMany(group, { atomic: true });
+    } catch (error) {
+      results = group.map(() => ({ ok: false, error }));
+    }
+    if (results.some((r) => !r.ok && unknownAnswer(r.error))) ledger.unknownGroups.push(group);
+    else for (const [i, r] of results.entries()) record(ledger, group[i]!, r.ok ? undefined : r.error);
+  }
+}
+
 /** The code a failure is counted under: roachbank's, else the SQLSTATE or the socket error. */
 function errorCode(error: unknown): string {
   if (error instanceof RoachbankError) return error.code;
@@ -612,10 +742,31 @@ async function connectionLeaks(admin: pg.Pool, pools: pg.Pool[]): Promise<{ idle
 
 /** Resubmits every transfer whose outcome the client never learnt: idempotency makes that the way to learn it. */
 async function resolveUnknowns(bank: Bank, ledger: ClientLedger): Promise<ChaosReport['transfers']['ambiguousAfterRun']> {
-  const result = { total: ledger.unknown.size, committed: 0, appliedOnResubmit: 0, failed: 0 };
+  const result = { total: ledger.unknown.size + ledger.unknownGroups.length, committed: 0, appliedOnResubmit: 0, failed: 0 };
+  for (const group of ledger.unknownGroups) {
+    try {
+      const results = await bank.transferMany(group, { atomic: true });
+      // Every item replayed: the group committed before; none: it is applied now; or none happened at all.
+      if (results.every((r) => r.ok)) {
+        result[results.every((r) => r.ok && r.outcome.replayed) ? 'committed' : 'appliedOnResubmit']++;
+        for (const request of group) ledger.resolve(request);
+      } else {
+        result.failed++;
+        for (const [i, r] of results.entries()) if (!r.ok) ledger.fail(group[i]!, errorCode(r.error));
+      }
+    } catch {}
+  }
+  ledger.unknownGroups = ledger.unknownGroups.filter((group) =>
+    group.some((request) => !ledger.acknowledged.has(request.id) && !ledger.failed.has(request.id)),
+  );
   for (const request of [...ledger.unknown.values()]) {
     try {
-      const outcome = await bank.transfer(request);
+      // The same call again, with the same ids: a post, a reversal or a transfer.
+      const outcome = request.holdId
+        ? await bank.postHold(request.holdId, { id: request.id, amount: request.amount })
+        : request.reversalOf
+          ? await bank.reverse(request.reversalOf, { id: request.id, amount: request.amount })
+          : await bank.transfer(request);
       if (outcome.replayed) result.committed++;
       else result.appliedOnResubmit++;
       ledger.resolve(request);

@@ -19,7 +19,7 @@ export function chaosSeed(): number {
 export const chaosDefaults: Omit<ChaosOptions, 'seed' | 'durationMs' | 'log'> = {
   accounts: 12,
   openingBalance: 1_000n,
-  workers: { pg: 3, pgBatch: 2, grouped: 6, many: 2, orm: 3, timeout: 2, twin: 2 },
+  workers: { pg: 3, pgBatch: 2, grouped: 6, many: 2, orm: 3, timeout: 2, twin: 2, holds: 2, reversals: 1, atomic: 2 },
   cycleMs: 40_000,
   rates: { cutAtMessage: 0.002, cutBeforeCommit: 0.01, cutAfterCommit: 0.01, delay: 0.03, delayMs: [5, 250] },
 };
