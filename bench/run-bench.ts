@@ -31,7 +31,7 @@ import { transferFunds } from '../src/examples/hello.js';
 import { runTransaction } from '../src/txn/run-transaction.js';
 import { LatencyRecorder } from '../src/workload/latency-recorder.js';
 import { runWorkload } from '../src/workload/run-workload.js';
-import { seededRandom } from '../src/workload/seeded-random.js';
+import { type SeededRandom, seededRandom } from '../src/workload/seeded-random.js';
 import { benchTutorials } from './tutorials.js';
 
 const env = process.env;
@@ -321,6 +321,37 @@ async function runFlavor(
 }
 
 /**
+ * `concurrency` workers running `operation` until the run's time is up, each on its own
+ * seeded random stream, every operation timed: how many, how fast, and the CPU they took.
+ */
+async function timedWorkers(
+  concurrency: number,
+  postmasterPid: number | undefined,
+  operation: (random: SeededRandom) => Promise<void>,
+) {
+  const latency = new LatencyRecorder();
+  let ops = 0;
+  const cpu = cpuMeter(postmasterPid);
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  cpu.start();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      const random = seededRandom(42 + worker);
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        await operation(random);
+        latency.record((performance.now() - t0) * 1000);
+        ops++;
+      }
+    }),
+  );
+  cpu.end();
+  const { p50Ms, p99Ms } = latency.total();
+  return { tps: ops / ((performance.now() - started) / 1000), p50Ms, p99Ms, ...cpu.perOp(ops, true) };
+}
+
+/**
  * Payment flows on the bench accounts, `concurrency` workers, each flow timed whole:
  * `cards` a hold of a random amount then its post (each call through group commit
  * when `batched`), `splits` an atomic group of two transfers from one account.
@@ -345,105 +376,61 @@ async function runFlows(
     batch: batched ? batchOptions : false,
   });
   const span = scenario.hot ?? scenario.accounts;
-  const latency = new LatencyRecorder();
-  let flows = 0;
-  const cpu = cpuMeter(postmasterPid);
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  cpu.start();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      const random = seededRandom(42 + worker);
+  try {
+    const timed = await timedWorkers(concurrency, postmasterPid, async (random) => {
       const pick = () => uuidOf(random.int(1, span));
-      while (performance.now() < deadline) {
-        const from = pick();
-        let to = pick();
-        while (to === from) to = pick();
-        const amount = BigInt(random.int(1, 100));
-        const t0 = performance.now();
-        if (kind === 'cards') {
-          const { hold } = await bank.hold({ fromId: from, toId: to, amount, expiresInMs: 60_000 });
-          await bank.postHold(hold.id);
-        } else {
-          let fee = pick();
-          while (fee === from) fee = pick();
-          const results = await bank.transferMany(
-            [
-              { fromId: from, toId: to, amount },
-              { fromId: from, toId: fee, amount: 1n },
-            ],
-            { atomic: true },
-          );
-          const failed = results.find((r) => !r.ok);
-          if (failed && !failed.ok) throw failed.error;
-        }
-        latency.record((performance.now() - t0) * 1000);
-        flows++;
+      const from = pick();
+      let to = pick();
+      while (to === from) to = pick();
+      const amount = BigInt(random.int(1, 100));
+      if (kind === 'cards') {
+        const { hold } = await bank.hold({ fromId: from, toId: to, amount, expiresInMs: 60_000 });
+        await bank.postHold(hold.id);
+        return;
       }
-    }),
-  );
-  cpu.end();
-  const elapsedS = (performance.now() - started) / 1000;
-  await pool.end();
-  const { p50Ms, p99Ms } = latency.total();
-  return {
-    system: `${kind === 'cards' ? 'card flow (hold, post)' : 'split (atomic group of 2)'}, ${batched ? 'batched' : 'single'}`,
-    scenario: '',
-    concurrency,
-    tps: flows / elapsedS,
-    p50Ms,
-    p99Ms,
-    retries,
-    meanBatch: batches.batches > 0 ? Math.round((batches.movements / batches.batches) * 10) / 10 : null,
-    ...cpu.perOp(flows, true),
-  };
+      let fee = pick();
+      while (fee === from) fee = pick();
+      const items = [
+        { fromId: from, toId: to, amount },
+        { fromId: from, toId: fee, amount: 1n },
+      ];
+      const failed = (await bank.transferMany(items, { atomic: true })).find((r) => !r.ok);
+      if (failed && !failed.ok) throw failed.error;
+    });
+    return {
+      system: `${kind === 'cards' ? 'card flow (hold, post)' : 'split (atomic group of 2)'}, ${batched ? 'batched' : 'single'}`,
+      scenario: '',
+      concurrency,
+      retries,
+      meanBatch: batches.batches > 0 ? Math.round((batches.movements / batches.batches) * 10) / 10 : null,
+      ...timed,
+    };
+  } finally {
+    await pool.end();
+  }
 }
 
 /** The tutorial's approach, on its own table: read the balance, check it, two UPDATEs, in runTransaction. */
 async function runTutorial(url: string, accounts: number, concurrency: number, postmasterPid: number | undefined): Promise<Row> {
   const pool = benchPool(url, concurrency + 4);
-  const cpu = cpuMeter(postmasterPid);
   await pool.query('DROP TABLE IF EXISTS hello_accounts');
   await pool.query('CREATE TABLE hello_accounts (id INT8 PRIMARY KEY, balance INT8)');
   await pool.query('INSERT INTO hello_accounts SELECT g, 1000000000 FROM generate_series(1, $1::INT8) AS g', [accounts]);
-  const latency = new LatencyRecorder();
-  let ops = 0;
   let retries = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  cpu.start();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      const random = seededRandom(42 + worker);
-      while (performance.now() < deadline) {
-        const from = random.int(1, accounts);
-        let to = random.int(1, accounts - 1);
-        if (to >= from) to++;
-        const t0 = performance.now();
-        await runTransaction(pool, (client) => transferFunds(client, from, to, BigInt(random.int(1, 100))), {
-          maxAttempts: 100,
-          onRetry: () => retries++,
-        });
-        latency.record((performance.now() - t0) * 1000);
-        ops++;
-      }
-    }),
-  );
-  cpu.end();
-  const elapsedS = (performance.now() - started) / 1000;
-  await pool.end();
-  const { p50Ms, p99Ms } = latency.total();
-  return {
-    system: 'tutorial (read, check, 2 UPDATEs)',
-    scenario: '',
-    concurrency,
-    tps: ops / elapsedS,
-    p50Ms,
-    p99Ms,
-    retries,
-    meanBatch: null,
-    ...cpu.perOp(ops, true),
-  };
+  try {
+    const timed = await timedWorkers(concurrency, postmasterPid, async (random) => {
+      const from = random.int(1, accounts);
+      let to = random.int(1, accounts - 1);
+      if (to >= from) to++;
+      await runTransaction(pool, (client) => transferFunds(client, from, to, BigInt(random.int(1, 100))), {
+        maxAttempts: 100,
+        onRetry: () => retries++,
+      });
+    });
+    return { system: 'tutorial (read, check, 2 UPDATEs)', scenario: '', concurrency, retries, meanBatch: null, ...timed };
+  } finally {
+    await pool.end();
+  }
 }
 
 const lease = process.env.DATABASE_URL ? undefined : await acquireEmbeddedServer();

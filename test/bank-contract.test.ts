@@ -7,19 +7,10 @@ import { openingIdOf } from '../src/bank/ids.js';
 import { maxMoney } from '../src/bank/money.js';
 import { createPool } from '../src/db/create-pool.js';
 import { ensureSchema } from '../src/db/migrate.js';
-import { type ErrorCode, RoachbankError } from '../src/errors/roachbank-error.js';
+import type { RoachbankError } from '../src/errors/roachbank-error.js';
+import { rejectsWith } from './support/rejects-with.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startWireProxy } from './support/wire-proxy.js';
-
-/** Asserts a RoachbankError with this code, and returns its message. */
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof RoachbankError, `expected ${code}, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
 
 // pg moves money in batches by default (group commit) and, with batch: false, one statement
 // per movement; either runs as a prepared statement on READ COMMITTED sessions (roachbank's

@@ -9,17 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bank, Flavor, MoveAnswer, MovementResult } from '../src/bank/bank.js';
 import { createBank } from '../src/bank/create-bank.js';
 import { ensureSchema } from '../src/db/migrate.js';
-import { type ErrorCode, RoachbankError } from '../src/errors/roachbank-error.js';
+import type { RoachbankError } from '../src/errors/roachbank-error.js';
+import { rejectsWith } from './support/rejects-with.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof RoachbankError, `expected ${code}, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
 const codeOf = (result: PromiseSettledResult<unknown> | MovementResult<MoveAnswer>) => {
   if ('status' in result) return result.status === 'fulfilled' ? 'ok' : ((result.reason as RoachbankError).code ?? 'error');
   return result.ok ? 'ok' : ((result.error as RoachbankError).code ?? String(result.error));

@@ -1,0 +1,67 @@
+// What the pg store reads back, row by row: the driver's text columns and the
+// bank's types, and the look-ups by id every answer and read shares.
+import type { Account, Hold, HoldStatus, JournalEntry } from './bank.js';
+import type { MovementKind } from './movement.js';
+import { holdColumns, transferColumns } from './page-statements.js';
+
+export interface AccountRow {
+  id: string;
+  balance: string;
+  held: string;
+  created_at: Date;
+  closed_at: Date | null;
+}
+export interface TransferRow {
+  id: string;
+  kind: MovementKind;
+  from_id: string | null;
+  to_id: string | null;
+  amount: string;
+  created_at: Date;
+  hold_id: string | null;
+  reversal_of: string | null;
+}
+export interface HoldRow {
+  id: string;
+  from_id: string;
+  to_id: string | null;
+  amount: string;
+  status: HoldStatus;
+  created_at: Date;
+  expires_at: Date | null;
+  posted_amount: string | null;
+  transfer_id: string | null;
+}
+export const toAccount = (row: AccountRow): Account => {
+  const balance = BigInt(row.balance);
+  const held = BigInt(row.held);
+  return { id: row.id, balance, held, available: balance - held, createdAt: row.created_at, closedAt: row.closed_at };
+};
+export const toTransfer = (row: TransferRow): JournalEntry => ({
+  id: row.id,
+  kind: row.kind,
+  fromId: row.from_id,
+  toId: row.to_id,
+  amount: BigInt(row.amount),
+  createdAt: row.created_at,
+  holdId: row.hold_id,
+  reversalOf: row.reversal_of,
+});
+export const toHold = (row: HoldRow): Hold => ({
+  id: row.id,
+  fromId: row.from_id,
+  toId: row.to_id,
+  amount: BigInt(row.amount),
+  status: row.status,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  postedAmount: row.posted_amount === null ? null : BigInt(row.posted_amount),
+  transferId: row.transfer_id,
+});
+
+export const transfersByIdSql = `SELECT ${transferColumns} FROM roachbank.transfers WHERE id = ANY($1::UUID[])`;
+export const holdsByIdSql = `SELECT ${holdColumns} FROM roachbank.holds WHERE id = ANY($1::UUID[])`;
+export const reversedByIdSql =
+  'SELECT transfer_id::TEXT AS id, reversed FROM roachbank.reversed_amounts WHERE transfer_id = ANY($1::UUID[])';
+export const reversedMap = (rows: { id: string; reversed: string }[]) =>
+  new Map(rows.map((row) => [row.id, BigInt(row.reversed)]));
