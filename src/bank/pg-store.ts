@@ -29,7 +29,7 @@ import {
   toTransfer,
   transfersByIdSql,
 } from './pg-rows.js';
-import { runMovementStatement } from './run-movement-statement.js';
+import { planOnceOn, runMovementStatement } from './run-movement-statement.js';
 import { answers, clientReader, type Reader } from './statement-answers.js';
 
 // An account and its opening balance (journaled as a deposit) in one statement;
@@ -144,6 +144,7 @@ export class PgStore implements BankStore {
       return await runTransaction(
         this.pool,
         async (client) => {
+          await planOnceOn(client);
           const reader = clientReader(client);
           // Every account of the group first, in id order: its statements lock again what
           // this transaction holds, so groups never wait on one another in a cycle.

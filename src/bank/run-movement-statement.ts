@@ -44,6 +44,21 @@ async function sessionTraits(client: pg.ClientBase): Promise<SessionTraits> {
 }
 
 /**
+ * Sets the session's generic plans once per connection on PostgreSQL (see
+ * `NamedStatement.planOnce`), for a movement statement sent inside a transaction of
+ * the caller's (an atomic group) rather than through `runMovementStatement`. A SET
+ * in a transaction that rolls back is undone; the session is then still marked, which
+ * costs only planning time (custom plans), never an answer.
+ */
+export async function planOnceOn(client: pg.ClientBase): Promise<void> {
+  const session = await sessionTraits(client);
+  if (session.postgres && !session.planOnce) {
+    await client.query(planOnceSql);
+    session.planOnce = true;
+  }
+}
+
+/**
  * Runs a movement statement in one round trip and returns its rows, with the
  * retry rules of `runSingleStatement` (40001 and 40P01 are retried; a connection
  * lost once it was sent is `AmbiguousCommitError`), the database's bank
