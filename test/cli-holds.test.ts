@@ -59,6 +59,25 @@ describe('roachbank hold, post, void, holds, reverse', () => {
     assert.match(await cli(['verify']), /^ok: every invariant holds/);
   });
 
+  test('two processes post one hold, and place one hold id, at once: one movement, one hold, both told the truth', async () => {
+    const bank = createBank(db.pool, 'pg');
+    const card = (await bank.createAccount({ balance: 100n })).id;
+    const shop = (await bank.createAccount()).id;
+    const id = randomUUID();
+    const placed = await Promise.all([1, 2].map(() => json(['hold', card, shop, '100', '--id', id])));
+    assert.deepEqual(
+      placed.map((p) => p.hold.id),
+      [id, id],
+    );
+    assert.deepEqual(placed.map((p) => p.replayed).sort(), [false, true]);
+    const posted = await Promise.all([1, 2].map(() => json(['post', id])));
+    assert.deepEqual(posted.map((p) => p.replayed).sort(), [false, true]);
+    assert.equal(posted[0].transfer.id, posted[1].transfer.id);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers WHERE hold_id = $1', [id]);
+    assert.equal(rows[0].n, 1);
+    assert.deepEqual(await bank.balances([card, shop]), [0n, 100n]);
+  });
+
   test('transfer --file --atomic: a split payment moves whole, a failing file moves nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'roachbank-atomic-'));
     try {
