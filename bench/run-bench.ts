@@ -265,6 +265,21 @@ async function runPgbench(
   };
 }
 
+/** A bank on a pool of its own for one run, counting its retries and its batches. */
+function countedBank(url: string, flavor: 'pg' | 'orm', batched: boolean, concurrency: number) {
+  const pool = benchPool(url, concurrency + 4);
+  const counts = { retries: 0, batches: 0, movements: 0 };
+  const bank = createBank(pool, flavor, {
+    onRetry: () => counts.retries++,
+    onBatch: (size) => {
+      counts.batches++;
+      counts.movements += size;
+    },
+    batch: batched ? batchOptions : false,
+  });
+  return { pool, bank, counts };
+}
+
 async function runFlavor(
   url: string,
   flavor: 'pg' | 'orm',
@@ -273,17 +288,7 @@ async function runFlavor(
   concurrency: number,
   postmasterPid: number | undefined,
 ): Promise<Row> {
-  const pool = benchPool(url, concurrency + 4);
-  let retries = 0;
-  const batches = { batches: 0, movements: 0 };
-  const bank = createBank(pool, flavor, {
-    onRetry: () => retries++,
-    onBatch: (size) => {
-      batches.batches++;
-      batches.movements += size;
-    },
-    batch: batched ? batchOptions : false,
-  });
+  const { pool, bank, counts } = countedBank(url, flavor, batched, concurrency);
   const cpu = cpuMeter(postmasterPid);
   try {
     const options = {
@@ -294,8 +299,8 @@ async function runFlavor(
       ...(scenario.hot ? { hot: scenario.hot } : {}),
     };
     const summary = await runWorkload(bank, options, {
-      retries: () => retries,
-      batches: () => batches,
+      retries: () => counts.retries,
+      batches: () => counts,
       onTransfersStart: () => cpu.start(),
       onTransfersEnd: () => cpu.end(),
     });
@@ -364,17 +369,7 @@ async function runFlows(
   concurrency: number,
   postmasterPid: number | undefined,
 ): Promise<Row> {
-  const pool = benchPool(url, concurrency + 4);
-  let retries = 0;
-  const batches = { batches: 0, movements: 0 };
-  const bank = createBank(pool, 'pg', {
-    onRetry: () => retries++,
-    onBatch: (size) => {
-      batches.batches++;
-      batches.movements += size;
-    },
-    batch: batched ? batchOptions : false,
-  });
+  const { pool, bank, counts } = countedBank(url, 'pg', batched, concurrency);
   const span = scenario.hot ?? scenario.accounts;
   try {
     const timed = await timedWorkers(concurrency, postmasterPid, async (random) => {
@@ -401,8 +396,8 @@ async function runFlows(
       system: `${kind === 'cards' ? 'card flow (hold, post)' : 'split (atomic group of 2)'}, ${batched ? 'batched' : 'single'}`,
       scenario: '',
       concurrency,
-      retries,
-      meanBatch: batches.batches > 0 ? Math.round((batches.movements / batches.batches) * 10) / 10 : null,
+      retries: counts.retries,
+      meanBatch: counts.batches > 0 ? Math.round((counts.movements / counts.batches) * 10) / 10 : null,
       ...timed,
     };
   } finally {
