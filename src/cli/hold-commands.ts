@@ -7,6 +7,12 @@ import { globalOptions } from './global-options.js';
 import { holdLines, holdTable, outcomeLines, print } from './output.js';
 import { withBank } from './with-bank.js';
 
+/** The options of a post or reversal: the id and the amount, each only when given. */
+const idAndAmount = (id: string | undefined, amount: bigint | undefined) => ({
+  ...(amount === undefined ? {} : { amount }),
+  ...(id ? { id } : {}),
+});
+
 /** `roachbank hold|post|void|holds|reverse`: two-phase movements and reversals. */
 export function addHoldCommands(program: Command): void {
   program
@@ -47,7 +53,7 @@ export function addHoldCommands(program: Command): void {
     .option('--id <uuid>', 'the journal row id (default: one derived from the hold id)', idArgument('post id'))
     .action(async (holdId: string, amount: bigint | undefined, options: { id?: string }, command: Command) => {
       const { json, flavor } = globalOptions(command);
-      const request = { ...(amount === undefined ? {} : { amount }), ...(options.id ? { id: options.id } : {}) };
+      const request = idAndAmount(options.id, amount);
       const outcome = await withBank(flavor, (bank) => bank.postHold(holdId, request));
       print(json, outcome, () => outcomeLines(outcome));
     });
@@ -82,7 +88,7 @@ export function addHoldCommands(program: Command): void {
     .option('--id <uuid>', "the reversal's id: its idempotency key (default: a new one, printed)", idArgument('reversal id'))
     .action(async (transferId: string, amount: bigint | undefined, options: { id?: string }, command: Command) => {
       const { json, flavor } = globalOptions(command);
-      const request = { ...(amount === undefined ? {} : { amount }), ...(options.id ? { id: options.id } : {}) };
+      const request = idAndAmount(options.id, amount);
       const outcome = await withBank(flavor, (bank) => bank.reverse(transferId, request));
       print(json, outcome, () => outcomeLines(outcome));
     });

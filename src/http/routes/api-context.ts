@@ -3,6 +3,7 @@ import type { Bank, MoveAnswer, MovementOutcome } from '../../bank/bank.js';
 import type { RequestKind } from '../../bank/movement.js';
 import { RoachbankError } from '../../errors/roachbank-error.js';
 import type { HttpMetrics } from '../http-metrics.js';
+import { idFromKey } from '../idempotency-key.js';
 import { transferView } from '../json-views.js';
 
 /** What every route plugin of the API is given. */
@@ -57,6 +58,16 @@ export const links = {
 export function emptyBodyAsObject(request: { body: unknown }, _reply: unknown, done: () => void): void {
   request.body ??= {};
   done();
+}
+
+/**
+ * The options of a call that moves part or all of something (a hold's post, a reversal):
+ * the id its Idempotency-Key stands for, and the optional amount of its body.
+ */
+export function keyedAmount(request: { headers: KeyedRequest['Headers']; body: { amount?: string } }) {
+  const id = idFromKey(request.headers['idempotency-key']);
+  const { amount } = request.body;
+  return { ...(id ? { id } : {}), ...(amount === undefined ? {} : { amount: BigInt(amount) }) };
 }
 
 /** A page request from the query string. */

@@ -8,6 +8,7 @@ import {
   emptyBodyAsObject,
   type IdRequest,
   type KeyedRequest,
+  keyedAmount,
   links,
   moved,
   type PageRequest,
@@ -81,9 +82,7 @@ export const holdRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, me
       links: { 201: links.toTransfer },
     },
     async (request, reply) => {
-      const id = idFromKey(request.headers['idempotency-key']);
-      const { amount } = request.body;
-      const options = { ...(id ? { id } : {}), ...(amount === undefined ? {} : { amount: BigInt(amount) }) };
+      const options = keyedAmount(request);
       return moved(metrics, 'post', reply, bank.postHold(request.params.id, options));
     },
   );

@@ -12,6 +12,7 @@ import {
   emptyBodyAsObject,
   type IdRequest,
   type KeyedRequest,
+  keyedAmount,
   links,
   moved,
 } from './api-context.js';
@@ -123,9 +124,7 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
       },
     },
     async (request, reply) => {
-      const id = idFromKey(request.headers['idempotency-key']);
-      const { amount } = request.body;
-      const options = { ...(id ? { id } : {}), ...(amount === undefined ? {} : { amount: BigInt(amount) }) };
+      const options = keyedAmount(request);
       return moved(metrics, 'reversal', reply, bank.reverse(request.params.id, options));
     },
   );
