@@ -125,7 +125,10 @@ WHERE (SELECT count(*) FROM moved) >= 0`;
 //   (`= ANY` of the two arrays concatenated: primary-key lookups in both engines); then
 //   `settling` the holds posts and voids settle, `due` the sources' expired pending holds,
 //   and `reversed_so_far` the reversed totals of the rows reversals reverse, each after
-//   every account lock (their WHERE reads `locked` whole first);
+//   every account lock (their WHERE reads `locked` whole first). Every row the batch
+//   reads by key is read as `= ANY` of its array (`journaled`, `placed`, `originals`):
+//   a primary-key lookup in any plan, where a join on the key let a generic plan made
+//   while the journal was small walk the whole journal per batch;
 // - `checked` holds what `decideMovement` needs of each item: whether something is
 //   recorded under its id as of the statement's start, the available balance of its
 //   source and the state of what it settles, as locked;
@@ -151,7 +154,10 @@ WHERE (SELECT count(*) FROM moved) >= 0`;
 //   (the bank isolates the item that caused it);
 // - `moved` is the one UPDATE of accounts, `UPDATE … FROM` the per-account sums (CockroachDB:
 //   "Reference other tables in an update", https://www.cockroachlabs.com/docs/v24.1/update);
-//   one sum per account, so no target row meets two source rows;
+//   one sum per account, so no target row meets two source rows. Every changed account is
+//   one the batch names (a post or void names its hold's source), and saying so again,
+//   `= ANY` of the arrays, keeps PostgreSQL's generic plan on the primary key: without it,
+//   its guess at the sums' row count made it scan every account (1000 here) per batch;
 // - `reversal_totals` adds each journaled reversal to its original's reversed total. The
 //   first reversal of a row creates its total: one that committed after this statement's
 //   snapshot is not in `reversed_so_far` (a row that did not exist cannot be locked), so
@@ -194,6 +200,9 @@ journaled AS (
 placed AS (
   SELECT id FROM roachbank.holds WHERE id = ANY ($1::UUID[])
 ),
+originals AS (
+  SELECT id, amount FROM roachbank.transfers WHERE id = ANY ($6::UUID[])
+),
 checked AS (
   SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount, item.subject, item.expires_ms,
     item.from_id IS NULL OR source.id IS NOT NULL AS from_open,
@@ -208,7 +217,7 @@ checked AS (
   LEFT JOIN journaled ON journaled.id = item.id
   LEFT JOIN placed ON placed.id = item.id
   LEFT JOIN settling AS settled ON settled.id = item.subject AND item.kind IN ('post', 'void')
-  LEFT JOIN roachbank.transfers AS original ON original.id = item.subject AND item.kind = 'reversal'
+  LEFT JOIN originals AS original ON original.id = item.subject AND item.kind = 'reversal'
   LEFT JOIN reversed_so_far ON reversed_so_far.transfer_id = item.subject AND item.kind = 'reversal'
   WHERE (SELECT count(*) FROM locked) >= 0
 ),
@@ -260,7 +269,7 @@ moved AS (
   UPDATE roachbank.accounts AS account
   SET balance = account.balance + change.balance_delta, held = account.held + change.held_delta
   FROM change
-  WHERE account.id = change.account
+  WHERE account.id = change.account AND account.id = ANY ($2::UUID[] || $3::UUID[])
   RETURNING account.id
 ),
 reversal_totals AS (
