@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID as newId } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { moveBatchSql, moveSql } from '../src/bank/movement-statements.js';
+import { moveBatchSql, movePlainBatchSql, moveSql } from '../src/bank/movement-statements.js';
 import { planOnceSql } from '../src/bank/run-movement-statement.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -58,11 +58,13 @@ describe('movement plans on a grown book', () => {
     await client.query(planOnceSql);
     await client.query(`PREPARE batch AS ${moveBatchSql}`);
     await client.query(`PREPARE single AS ${moveSql}`);
+    await client.query(`PREPARE plain AS ${movePlainBatchSql}`);
     const [a, b] = (await client.query<{ id: string }>('SELECT id FROM roachbank.accounts LIMIT 2')).rows.map((r) => r.id);
     await client.query(
       `EXECUTE batch(${uuids([newId()])}, ${uuids([a!])}, ${uuids([b!])}, ARRAY[1]::INT8[], ARRAY['transfer'], ${uuids([null])}, ARRAY[NULL]::INT8[])`,
     );
     await client.query(`EXECUTE single('${newId()}', '${b}', '${a}', 1, 2, 'transfer')`);
+    await client.query(`EXECUTE plain(${uuids([newId()])}, ${uuids([a!])}, ${uuids([b!])}, ARRAY[1]::INT8[], ARRAY['transfer'])`);
     // Then it grows 30 times over before the next statistics (PostgreSQL plans a prepared
     // statement again only when they change: docs, PREPARE).
     await grow(29);
@@ -93,6 +95,19 @@ describe('movement plans on a grown book', () => {
     const read = await explain(
       `EXECUTE batch(${uuids([newId(), newId(), newId()])}, ${uuids(from)}, ${uuids(to)}, ARRAY[1, 2, 1]::INT8[],
         ARRAY['transfer', 'transfer', 'reversal'], ${uuids([null, null, original!.id])}, ARRAY[NULL, NULL, NULL]::INT8[])`,
+    );
+    for (const [table, rows] of Object.entries(read))
+      assert.ok(rows < 100, `${table}: ${rows} rows read (${JSON.stringify(read)})`);
+    assert.ok(read.accounts !== undefined && read.transfers !== undefined, JSON.stringify(read));
+  });
+
+  test('a plain batch reads only the rows it names', async () => {
+    const accounts = (
+      await client.query<{ id: string }>('SELECT id FROM roachbank.accounts ORDER BY id LIMIT 4 OFFSET 10')
+    ).rows.map((r) => r.id);
+    const read = await explain(
+      `EXECUTE plain(${uuids([newId(), newId()])}, ${uuids([accounts[0]!, accounts[1]!])}, ${uuids([accounts[2]!, accounts[3]!])},
+        ARRAY[1, 2]::INT8[], ARRAY['transfer', 'transfer'])`,
     );
     for (const [table, rows] of Object.entries(read))
       assert.ok(rows < 100, `${table}: ${rows} rows read (${JSON.stringify(read)})`);
