@@ -60,18 +60,22 @@ const singleValues = (m: CheckedMovement) => [
   [m.fromId, m.toId].filter((id) => id !== null).length,
   m.kind,
 ];
-const batchMove = { name: 'roachbank_move_batch', text: moveBatchSql, planOnce: true };
-const batchValues = (items: readonly CheckedMovement[]) => [
+const plainBatchMove = { name: 'roachbank_move_plain_batch', text: movePlainBatchSql, planOnce: true };
+/** $1–$5 of both batch statements: ids, sources, destinations, amounts, request kinds. */
+const plainBatchValues = (items: readonly CheckedMovement[]) => [
   items.map((m) => m.id),
   items.map((m) => m.fromId),
   items.map((m) => m.toId),
   items.map((m) => m.amount),
   items.map((m) => m.kind),
+];
+const batchMove = { name: 'roachbank_move_batch', text: moveBatchSql, planOnce: true };
+/** The same, then $6 the subjects (a post's or void's hold, a reversal's row) and $7 a hold's expiry in ms. */
+const batchValues = (items: readonly CheckedMovement[]) => [
+  ...plainBatchValues(items),
   items.map((m) => (m.kind === 'post' || m.kind === 'void' ? m.holdId : m.kind === 'reversal' ? m.reversalOf : null)),
   items.map((m) => (m.kind === 'hold' && m.expiresInMs !== null ? BigInt(m.expiresInMs) : null)),
 ];
-const plainBatchMove = { name: 'roachbank_move_plain_batch', text: movePlainBatchSql, planOnce: true };
-const plainBatchValues = (items: readonly CheckedMovement[]) => batchValues(items).slice(0, 5);
 /** A lone deposit, withdrawal or transfer is sent as the single statement, a batch of them as the plain batch statement: the same answer, for less work on the server. */
 const isPlain = (m: CheckedMovement) => m.kind === 'deposit' || m.kind === 'withdrawal' || m.kind === 'transfer';
 /** The statement and values for a batch: the leanest that carries every kind in it. */
