@@ -88,20 +88,33 @@ export class OrmStore implements BankStore {
   }
 
   async insertAccount({ id, balance, openingId }: NewAccount): Promise<Account | undefined> {
-    return this.#run('serializable', async (tx) => {
-      const [existing] = await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, id));
-      if (existing) return undefined;
-      if (balance > 0n) {
-        const [taken] = await tx.select({ id: transfers.id }).from(transfers).where(eq(transfers.id, openingId));
-        if (taken) return undefined; // the bank answers IDEMPOTENCY_CONFLICT
-      }
-      const [account] = await tx.insert(accounts).values({ id, balance }).returning();
-      if (balance > 0n) {
-        await tx.insert(transfers).values({ id: openingId, kind: 'deposit', fromId: null, toId: id, amount: balance });
-      }
-      const { held: _, ...opened } = account!;
-      return { ...opened, held: 0n, available: balance };
-    });
+    // READ COMMITTED and ON CONFLICT, as PgStore's one statement does it: reading first
+    // at SERIALIZABLE made concurrent openings abort one another as pivots (40001) until
+    // the retries ran out.
+    try {
+      return await this.#run('read committed', async (tx) => {
+        const [account] = await tx
+          .insert(accounts)
+          .values({ id, balance })
+          .onConflictDoNothing({ target: accounts.id })
+          .returning();
+        if (!account) return undefined;
+        if (balance > 0n) {
+          const [opening] = await tx
+            .insert(transfers)
+            .values({ id: openingId, kind: 'deposit', fromId: null, toId: id, amount: balance })
+            .onConflictDoNothing({ target: transfers.id })
+            .returning({ id: transfers.id });
+          // Taken by another movement: the account rolls back, and the bank answers IDEMPOTENCY_CONFLICT.
+          if (!opening) throw new OpeningTaken();
+        }
+        const { held: _, ...opened } = account;
+        return { ...opened, held: 0n, available: balance };
+      });
+    } catch (error) {
+      if (error instanceof OpeningTaken) return undefined;
+      throw error;
+    }
   }
 
   async findAccount(id: string): Promise<Account | undefined> {
@@ -274,3 +287,6 @@ export class OrmStore implements BankStore {
     }
   }
 }
+
+/** Thrown inside an opening whose deposit id another movement holds, so that the account rolls back with it. */
+class OpeningTaken extends Error {}
