@@ -17,7 +17,15 @@ import { startWireProxy, type WireProxy } from './wire-proxy.js';
 export interface ChaosOptions {
   /** Seeds the proxy's fault decisions and every worker's choice of accounts, amounts and ids. */
   readonly seed: number;
+  /** How long the timed faults run (in cycles of `cycleMs`); the workers stop then, unless `enough` keeps them going. */
   readonly durationMs: number;
+  /**
+   * The work a run must get done to count: when given, the workers go on after
+   * `durationMs` (the proxy's faults still on) until this much is acknowledged, and
+   * stop at `longestMs` at the latest. A slow or loaded machine then runs longer
+   * instead of reporting too little work; the floor itself is the caller's to check.
+   */
+  readonly enough?: { readonly acknowledged: number; readonly eachKind: number; readonly longestMs: number };
   readonly accounts: number;
   readonly openingBalance: bigint;
   /**
@@ -134,7 +142,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Each twin worker's own pairs of accounts, which nobody else touches (see runTwinWorker).
     const twinPairs = Array.from({ length: options.workers.twin }, () => [] as [string, string][]);
     for (const pairs of twinPairs) {
-      for (let i = 0; i < twinPairsPerWorker(options.durationMs); i++) {
+      for (let i = 0; i < twinPairsPerWorker(options.enough?.longestMs ?? options.durationMs); i++) {
         const [a, b] = [
           await direct.createAccount({ balance: options.openingBalance }),
           await direct.createAccount({ balance: options.openingBalance }),
@@ -192,7 +200,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     proxy.setPolicy(plan.policy);
     const ledger = new ClientLedger();
     const started = performance.now();
-    const deadline = started + options.durationMs;
+    const deadline = workersStop(options, started, ledger);
     const heals: number[] = [];
 
     let workerIndex = 0;
@@ -252,12 +260,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         submitted: ledger.submitted,
         acknowledged: ledger.acknowledged.size,
         failed: ledger.failureCounts,
-        kinds: {
-          holds: ledger.holds.filter((h) => !h.allowed.includes('absent')).length,
-          posts: [...ledger.acknowledged.values()].filter((r) => r.holdId).length,
-          reversals: [...ledger.acknowledged.values()].filter((r) => r.reversalOf).length,
-          groups: ledger.groups.length,
-        },
+        kinds: kindsDone(ledger),
         retries,
         ambiguousResolvedByBank,
         ambiguousAfterRun,
@@ -328,6 +331,37 @@ class ClientLedger {
   }
 }
 
+/** What the hold, reversal and atomic workers got done so far. */
+function kindsDone(ledger: ClientLedger): ChaosReport['transfers']['kinds'] {
+  return {
+    holds: ledger.holds.filter((h) => !h.allowed.includes('absent')).length,
+    posts: [...ledger.acknowledged.values()].filter((r) => r.holdId).length,
+    reversals: [...ledger.acknowledged.values()].filter((r) => r.reversalOf).length,
+    groups: ledger.groups.length,
+  };
+}
+
+/** True once the workers should stop: see `ChaosOptions.enough`. */
+type Deadline = () => boolean;
+
+function workersStop(options: ChaosOptions, started: number, ledger: ClientLedger): Deadline {
+  const { enough } = options;
+  let stopped = false;
+  return () => {
+    if (stopped) return true;
+    const elapsed = performance.now() - started;
+    if (elapsed < options.durationMs) return false;
+    stopped =
+      enough === undefined ||
+      elapsed >= enough.longestMs ||
+      (ledger.acknowledged.size >= enough.acknowledged &&
+        Object.values(kindsDone(ledger)).every((count) => count >= enough.eachKind));
+    if (stopped && enough !== undefined)
+      options.log(`${(elapsed / 1000).toFixed(1)}s workers stop: ${ledger.acknowledged.size} acknowledged`);
+    return stopped;
+  };
+}
+
 function randomTransfer(accounts: string[], random: SeededRandom): TransferRequest {
   const from = random.int(0, accounts.length - 1);
   const to = (from + random.int(1, accounts.length - 1)) % accounts.length;
@@ -350,10 +384,10 @@ async function runWorker(
   bank: Bank,
   accounts: string[],
   random: SeededRandom,
-  deadline: number,
+  deadline: Deadline,
   ledger: ClientLedger,
 ): Promise<void> {
-  while (performance.now() < deadline) {
+  while (!deadline()) {
     const request = randomTransfer(accounts, random);
     ledger.submitted++;
     try {
@@ -381,7 +415,7 @@ async function runTwinWorker(
   pairs: readonly (readonly [string, string])[],
   openingBalance: bigint,
   random: SeededRandom,
-  deadline: number,
+  deadline: Deadline,
   ledger: ClientLedger,
   faults: { twinSubmissions: number },
 ): Promise<void> {
@@ -391,7 +425,7 @@ async function runTwinWorker(
       [b, openingBalance],
     ]);
     let [from, to] = [a, b];
-    while (performance.now() < deadline) {
+    while (!deadline()) {
       const request = { id: seededUuid(random), fromId: from, toId: to, amount: balance.get(from)! };
       ledger.submitted += 2;
       faults.twinSubmissions++;
@@ -411,7 +445,7 @@ async function runTwinWorker(
         break; // the outcome is unknown: this pair's balances are no longer known
       }
     }
-    if (performance.now() >= deadline) return;
+    if (deadline()) return;
   }
 }
 
@@ -465,10 +499,10 @@ async function runManyWorker(
   bank: Bank,
   accounts: string[],
   random: SeededRandom,
-  deadline: number,
+  deadline: Deadline,
   ledger: ClientLedger,
 ): Promise<void> {
-  while (performance.now() < deadline) {
+  while (!deadline()) {
     const requests = Array.from({ length: random.int(1, 6) }, () => randomTransfer(accounts, random));
     ledger.submitted += requests.length;
     try {
@@ -488,8 +522,8 @@ const unknownAnswer = (error: unknown) => error instanceof RoachbankError && err
  * the worker's, so the journal row is the client's to find) or its void. What the
  * client was told decides which statuses the audit allows each hold to end in.
  */
-async function runHoldWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger) {
-  while (performance.now() < deadline) {
+async function runHoldWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: Deadline, ledger: ClientLedger) {
+  while (!deadline()) {
     const { id, fromId, toId, amount } = randomTransfer(accounts, random);
     ledger.submitted++;
     try {
@@ -529,11 +563,12 @@ async function runHoldWorker(bank: Bank, accounts: string[], random: SeededRando
 }
 
 /** Part of an acknowledged transfer moved back, under an id of the worker's. */
-async function runReversalWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger) {
-  while (performance.now() < deadline) {
+async function runReversalWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: Deadline, ledger: ClientLedger) {
+  while (!deadline()) {
     const acknowledged = ledger.recentTransfers;
     if (acknowledged.length === 0) {
-      await runWorker(bank, accounts, random, Math.min(deadline, performance.now() + 50), ledger);
+      const pause = performance.now() + 50;
+      await runWorker(bank, accounts, random, () => deadline() || performance.now() >= pause, ledger);
       continue;
     }
     const original = acknowledged[random.int(0, acknowledged.length - 1)]!;
@@ -555,8 +590,8 @@ async function runReversalWorker(bank: Bank, accounts: string[], random: SeededR
 }
 
 /** transferMany groups of 2 or 3 transfers with `atomic: true`: every item or none. */
-async function runAtomicWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: number, ledger: ClientLedger) {
-  while (performance.now() < deadline) {
+async function runAtomicWorker(bank: Bank, accounts: string[], random: SeededRandom, deadline: Deadline, ledger: ClientLedger) {
+  while (!deadline()) {
     const group = Array.from({ length: random.int(2, 3) }, () => randomTransfer(accounts, random));
     ledger.submitted += group.length;
     ledger.groups.push(group.map((request) => request.id));
