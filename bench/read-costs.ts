@@ -65,11 +65,11 @@ try {
       const chunk = Math.min(100_000, size - made);
       await pool.query(
         `WITH a AS (SELECT array_agg(id ORDER BY id) AS ids FROM roachbank.accounts)
-         INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, created_at)
+         INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, created_at)
          SELECT gen_random_uuid(), CASE WHEN i % 10 = 0 THEN 'deposit' WHEN i % 10 = 5 THEN 'withdrawal' ELSE 'transfer' END,
            CASE WHEN i % 10 = 0 THEN NULL WHEN i % 10 = 1 THEN $2::UUID ELSE a.ids[1 + (hashint4(i::INT4) & 8191)] END,
            CASE WHEN i % 10 = 5 THEN NULL WHEN i % 10 = 6 THEN $2::UUID ELSE a.ids[8193 + (hashint4((i + 7)::INT4) & 1023)] END,
-           1 + (i % 50), now() - ((($1::INT8 + i) % 86400000) * INTERVAL '1 millisecond')
+           1 + (i % 50), 'XXX', now() - ((($1::INT8 + i) % 86400000) * INTERVAL '1 millisecond')
          FROM a, generate_series($1::INT8 + 1, $1::INT8 + $3::INT8) AS i`,
         [made, busy, chunk],
       );
@@ -79,8 +79,8 @@ try {
         SELECT to_id AS id, amount AS d FROM roachbank.transfers WHERE to_id IS NOT NULL
         UNION ALL SELECT from_id, -amount FROM roachbank.transfers WHERE from_id IS NOT NULL) AS s GROUP BY id`;
     // An account the random book took below zero gets a deposit of what it lacks, so verify is ok.
-    await pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
-      SELECT gen_random_uuid(), 'deposit', NULL, id, -net FROM (${nets}) AS j WHERE net < 0`);
+    await pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
+      SELECT gen_random_uuid(), 'deposit', NULL, id, -net, 'XXX' FROM (${nets}) AS j WHERE net < 0`);
     await pool.query(`UPDATE roachbank.accounts AS a SET balance = j.net FROM (${nets}) AS j WHERE j.id = a.id`);
     made = Number((await pool.query('SELECT count(*) AS n FROM roachbank.transfers')).rows[0].n);
     await pool.query('VACUUM ANALYZE roachbank.transfers');

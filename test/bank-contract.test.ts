@@ -562,7 +562,7 @@ describe('verify catches what is wrong', () => {
       assert.equal(report.totalBalance - (report.moneyIn - report.moneyOut), 1n, 'one unit appeared from nowhere');
 
       await fresh.pool.query('UPDATE roachbank.accounts SET balance = 100 WHERE id = $1', [a.id]);
-      await fresh.pool.query('ALTER TABLE roachbank.accounts DROP CONSTRAINT accounts_balance_check');
+      await fresh.pool.query('ALTER TABLE roachbank.accounts DROP CONSTRAINT accounts_balance_floor_check');
       await fresh.pool.query('UPDATE roachbank.accounts SET balance = -5 WHERE id = $1', [b.id]);
       report = await bank.verify();
       assert.equal(report.ok, false);

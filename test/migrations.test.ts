@@ -41,6 +41,8 @@ describe('migrations', () => {
       'created_at timestamp with time zone NO',
       'closed_at timestamp with time zone YES',
       'held bigint NO',
+      'currency text NO',
+      'credit_limit bigint NO',
     ]);
     assert.deepEqual(await columns('transfers'), [
       'id uuid NO',
@@ -51,6 +53,7 @@ describe('migrations', () => {
       'kind text NO',
       'hold_id uuid YES',
       'reversal_of uuid YES',
+      'currency text NO',
     ]);
     assert.deepEqual(await columns('holds'), [
       'id uuid NO',
@@ -66,6 +69,25 @@ describe('migrations', () => {
     ]);
     assert.deepEqual(await columns('reversed_amounts'), ['transfer_id uuid NO', 'original bigint NO', 'reversed bigint NO']);
     await assert.rejects(db.pool.query('INSERT INTO roachbank.accounts (balance) VALUES (-1)'), { code: '23514' });
+    // A credit limit lowers the floor, and only that far; a currency is a code.
+    await db.pool.query('INSERT INTO roachbank.accounts (balance, credit_limit) VALUES (-5, 5)');
+    await assert.rejects(db.pool.query('INSERT INTO roachbank.accounts (balance, credit_limit) VALUES (-6, 5)'), {
+      code: '23514',
+      constraint: 'accounts_balance_floor_check',
+    });
+    await assert.rejects(db.pool.query('INSERT INTO roachbank.accounts (balance, credit_limit) VALUES (0, -1)'), {
+      code: '23514',
+    });
+    await assert.rejects(db.pool.query("INSERT INTO roachbank.accounts (balance, currency) VALUES (0, 'usd')"), {
+      code: '23514',
+    });
+    await assert.rejects(
+      db.pool.query(
+        "INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount) VALUES (gen_random_uuid(), 'deposit', NULL, NULL, 1)",
+      ),
+      { code: '23502' },
+      'a journal row names its currency: there is no default',
+    );
     await assert.rejects(db.pool.query('INSERT INTO roachbank.accounts (balance, held) VALUES (0, -1)'), { code: '23514' });
     await assert.rejects(db.pool.query('INSERT INTO roachbank.reversed_amounts VALUES (gen_random_uuid(), 5, 6)'), {
       code: '23514',

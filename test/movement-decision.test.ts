@@ -16,6 +16,7 @@ const row = (body: Partial<JournalEntry> = {}): JournalEntry => ({
   fromId: a,
   toId: b,
   amount: 100n,
+  currency: 'XXX',
   createdAt: new Date(0),
   holdId: null,
   reversalOf: null,

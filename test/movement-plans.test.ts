@@ -34,8 +34,8 @@ describe('movement plans on a grown book', () => {
   let client: pg.PoolClient;
   /** Each account gets `times` more deposits and settled holds; `900 × times` deposits are reversed in full. */
   const grow = async (times: number) => {
-    await db.pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
-      SELECT gen_random_uuid(), 'deposit', NULL, id, 1 FROM roachbank.accounts, generate_series(1, ${times})`);
+    await db.pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
+      SELECT gen_random_uuid(), 'deposit', NULL, id, 1, 'XXX' FROM roachbank.accounts, generate_series(1, ${times})`);
     await db.pool.query(`INSERT INTO roachbank.holds (id, from_id, to_id, amount, status, expires_at, settled_at)
       SELECT gen_random_uuid(), id, NULL, 1, 'voided', now(), now() FROM roachbank.accounts, generate_series(1, ${times})`);
     await db.pool.query(`INSERT INTO roachbank.reversed_amounts (transfer_id, original, reversed)

@@ -23,10 +23,10 @@ describe('verify in one pass', () => {
     // the plan a real book gets (an empty one is planned as if every table were tiny).
     const pool = db.pool;
     await pool.query(`INSERT INTO roachbank.accounts (id, balance) SELECT gen_random_uuid(), 0 FROM generate_series(1, 200)`);
-    await pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
-      SELECT gen_random_uuid(), 'deposit', NULL, id, 1 FROM roachbank.accounts, generate_series(1, 100)`);
-    await pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, reversal_of)
-      SELECT gen_random_uuid(), 'withdrawal', to_id, NULL, 1, id FROM roachbank.transfers LIMIT 3`);
+    await pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
+      SELECT gen_random_uuid(), 'deposit', NULL, id, 1, 'XXX' FROM roachbank.accounts, generate_series(1, 100)`);
+    await pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, reversal_of)
+      SELECT gen_random_uuid(), 'withdrawal', to_id, NULL, 1, 'XXX', id FROM roachbank.transfers LIMIT 3`);
     await pool.query('ANALYZE');
     const { rows } = await db.pool.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${verifySql}`);
     await pool.query('TRUNCATE roachbank.transfers, roachbank.accounts CASCADE');
@@ -72,18 +72,18 @@ describe('verify in one pass', () => {
     // Damage of every kind verify looks for, written past the schema's own guards.
     await db.pool.query('ALTER TABLE roachbank.transfers DROP CONSTRAINT transfers_from_id_fkey');
     await db.pool.query('ALTER TABLE roachbank.transfers DROP CONSTRAINT transfers_to_id_fkey');
-    await db.pool.query('ALTER TABLE roachbank.accounts DROP CONSTRAINT accounts_balance_check');
+    await db.pool.query('ALTER TABLE roachbank.accounts DROP CONSTRAINT accounts_balance_floor_check');
     const self = ids[0]!;
-    await db.pool.query("INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount) VALUES ($1, 'transfer', $2, $2, 5)", [
-      newId(),
-      self,
-    ]);
     await db.pool.query(
-      "INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount) VALUES ($1, 'deposit', NULL, NULL, 7)",
+      "INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency) VALUES ($1, 'transfer', $2, $2, 5, 'XXX')",
+      [newId(), self],
+    );
+    await db.pool.query(
+      "INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency) VALUES ($1, 'deposit', NULL, NULL, 7, 'XXX')",
       [newId()],
     );
     await db.pool.query(
-      "INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount) VALUES ($1, 'deposit', NULL, $2, 11)",
+      "INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency) VALUES ($1, 'deposit', NULL, $2, 11, 'XXX')",
       [newId(), newId()],
     );
     await db.pool.query('UPDATE roachbank.accounts SET balance = balance + 3 WHERE id = $1', [ids[1]]);

@@ -6,9 +6,18 @@ export function accountNotFound(id: string, which: 'any' | 'open' = 'any'): Roac
   return new RoachbankError('ACCOUNT_NOT_FOUND', `no ${which === 'open' ? 'open ' : ''}account ${id}`);
 }
 
-/** INSUFFICIENT_FUNDS, with what the account has available (its balance less what its holds reserve). */
-export function insufficientFunds(id: string, available: bigint, amount: bigint): RoachbankError {
-  return new RoachbankError('INSUFFICIENT_FUNDS', `account ${id} has ${available} available, cannot debit ${amount}`);
+/** INSUFFICIENT_FUNDS, with what the account has available (its balance less what its holds reserve) and its credit limit. */
+export function insufficientFunds(id: string, available: bigint, amount: bigint, creditLimit = 0n): RoachbankError {
+  const credit = creditLimit > 0n ? ` and a credit limit of ${creditLimit}` : '';
+  return new RoachbankError('INSUFFICIENT_FUNDS', `account ${id} has ${available} available${credit}, cannot debit ${amount}`);
+}
+
+/** CURRENCY_MISMATCH: the two accounts of a movement are in different currencies. */
+export function currencyMismatch(fromId: string, toId: string): RoachbankError {
+  return new RoachbankError(
+    'CURRENCY_MISMATCH',
+    `accounts ${fromId} and ${toId} are in different currencies: move money between currencies as an atomic group through an exchange account in each`,
+  );
 }
 
 /**
@@ -48,7 +57,7 @@ export function translateDatabaseError(error: unknown): unknown {
       cause: error,
     });
   if (state === '23514')
-    return new RoachbankError('INSUFFICIENT_FUNDS', 'the debit would take a balance below 0', { cause: error });
+    return new RoachbankError('INSUFFICIENT_FUNDS', 'the debit would take a balance below its floor', { cause: error });
   return error;
 }
 

@@ -4,12 +4,17 @@ import type { Account, Hold, JournalEntry, MoveAnswer, MovementResult } from './
 import type { GroupCommitOptions } from './group-commit.js';
 import type { CheckedMovement } from './movement.js';
 
-/** A checked request to open an account: its id, its opening balance and the id of the opening deposit. */
+/** A checked request to open an account: its id, its opening balance, the id of the opening deposit, its currency and credit limit. */
 export interface NewAccount {
   readonly id: string;
   readonly balance: bigint;
   readonly openingId: string;
+  readonly currency: string;
+  readonly creditLimit: bigint;
 }
+
+/** What `changeAccount` does to a locked account. */
+export type AccountChange = 'close' | { readonly setCreditLimit: bigint };
 
 /** Where a keyset page starts: the last row of the page before, as the cursor carries it. */
 export interface PagePosition {
@@ -78,10 +83,11 @@ export interface BankStore {
   /** Accounts oldest first, `limit` of them after `after`. */
   listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]>;
   /**
-   * Locks the account and closes it if `closing` says so; `closing` sees the locked
-   * row (undefined if there is none) and answers the account as it stands, or throws.
+   * Locks the account and changes it as `deciding` says (closes it, or sets its credit
+   * limit); `deciding` sees the locked row (undefined if there is none, `held` as of
+   * now) and answers the account as it stands to change nothing, or throws.
    */
-  closeAccount(id: string, closing: (account: Account | undefined) => Account | 'close'): Promise<Account>;
+  changeAccount(id: string, deciding: (account: Account | undefined) => Account | AccountChange): Promise<Account>;
   /** The journal rows of these ids, as of now. */
   findTransfers(ids: readonly string[]): Promise<Map<string, JournalEntry>>;
   /** How much of a journal row has been reversed so far. */

@@ -9,8 +9,12 @@ export interface Account {
   readonly balance: bigint;
   /** What its pending, unexpired holds reserve: counted against every debit, not yet moved. */
   readonly held: bigint;
-  /** `balance − held`: what a transfer, withdrawal or hold may take from it now. */
+  /** `balance − held`: what a transfer, withdrawal or hold may take from it now, with its credit limit below 0. */
   readonly available: bigint;
+  /** Its currency (`XXX`, none, unless it was opened with one); never changes. Every amount is in its minor units. */
+  readonly currency: string;
+  /** How far below 0 its available balance may go (0: not at all). */
+  readonly creditLimit: bigint;
   readonly createdAt: Date;
   /** When it was closed; closed accounts keep their history and take no more money. */
   readonly closedAt: Date | null;
@@ -27,6 +31,8 @@ export interface JournalEntry {
   readonly fromId: string | null;
   readonly toId: string | null;
   readonly amount: bigint;
+  /** The currency of its accounts (a movement never mixes two). */
+  readonly currency: string;
   readonly createdAt: Date;
   /** The hold this row posted, if it is a hold's post. */
   readonly holdId: string | null;
@@ -205,17 +211,28 @@ export interface VerifyOptions {
   readonly asOf?: 'follower' | 'latest';
 }
 
+/** One currency's totals in `verify`'s report. */
+export interface CurrencyTotals {
+  readonly currency: string;
+  readonly accounts: number;
+  readonly totalBalance: bigint;
+  readonly moneyIn: bigint;
+  readonly moneyOut: bigint;
+}
+
 /** The outcome of `verify`: DESIGN §3's invariants, checked with set-based SQL. */
 export interface VerifyReport {
   readonly ok: boolean;
   readonly accounts: number;
   readonly transfers: number;
+  /** Σ balances in minor units, all currencies together (the same as `currencies`' one total on a one-currency book). */
   readonly totalBalance: bigint;
   readonly moneyIn: bigint;
   readonly moneyOut: bigint;
   /** Accounts whose balance is not Σ journal in − Σ journal out (at most 10 listed). */
   readonly mismatched: readonly { readonly id: string; readonly balance: bigint; readonly journal: bigint }[];
   readonly mismatchedCount: number;
+  /** Accounts below their floor: a balance under −creditLimit (under 0 for an account without a credit line). */
   readonly negativeCount: number;
   /** Journal rows with neither side, the same account on both sides, or a `kind` their sides contradict. */
   readonly malformedTransfers: number;
@@ -223,12 +240,16 @@ export interface VerifyReport {
   readonly heldTotal: bigint;
   /** Accounts whose `held` is not the sum of their pending holds. */
   readonly heldMismatchedCount: number;
-  /** Accounts whose available balance (balance − unexpired pending holds) is below 0. */
+  /** Accounts whose available balance (balance − unexpired pending holds) is below −creditLimit. */
   readonly overheldCount: number;
   /** Holds whose fields contradict their status, and posts that do not match their hold. */
   readonly malformedHolds: number;
   /** Reversals that name no journal row, go the wrong way, or add up to more than the row they reverse (or whose recorded total disagrees). */
   readonly badReversals: number;
+  /** Journal legs (a row's side on one account) in a currency other than that account's. */
+  readonly currencyMismatchedLegs: number;
+  /** Conservation per currency, by code: each currency's Σ balances must be what entered in it less what left. */
+  readonly currencies: readonly CurrencyTotals[];
   readonly elapsedMs: number;
 }
 
@@ -272,10 +293,14 @@ export interface CreateAccountOptions {
   readonly balance?: bigint;
   /**
    * The account id, making the call idempotent: the same id with the same opening
-   * balance returns the account; with another balance it is IDEMPOTENCY_CONFLICT.
-   * Default: a fresh UUID.
+   * balance and currency returns the account as it stands; with another balance or
+   * currency it is IDEMPOTENCY_CONFLICT. Default: a fresh UUID.
    */
   readonly id?: string;
+  /** Its currency, fixed for good: `[A-Z][A-Z0-9_]{2,15}` (ISO 4217 or an asset of your own). Default `XXX` (none). */
+  readonly currency?: string;
+  /** How far below 0 its available balance may go; default 0. `setCreditLimit` changes it. */
+  readonly creditLimit?: bigint;
 }
 
 /**
@@ -312,6 +337,12 @@ export interface Bank {
   listAccounts(page?: PageRequest): Promise<Page<Account>>;
   /** Closes an account whose balance is 0 (ACCOUNT_NOT_EMPTY otherwise); closing it again returns it as it is. */
   closeAccount(id: string): Promise<Account>;
+  /**
+   * Sets how far below 0 an open account's available balance may go. Lowering it below
+   * what the account already owes (its available balance below −limit) is
+   * CREDIT_LIMIT_IN_USE; the same limit again changes nothing.
+   */
+  setCreditLimit(id: string, limit: bigint): Promise<Account>;
   deposit(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<MovementOutcome>;
   withdraw(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<MovementOutcome>;
   transfer(request: TransferRequest, options?: MovementOptions): Promise<MovementOutcome>;

@@ -41,7 +41,7 @@ export function describingFailures(store: BankStore): BankStore {
     findAccount: answering((id) => store.findAccount(id)),
     readBalances: answering((ids) => store.readBalances(ids)),
     listAccounts: answering((limit, after) => store.listAccounts(limit, after)),
-    closeAccount: answering((id, closing) => store.closeAccount(id, closing)),
+    changeAccount: answering((id, deciding) => store.changeAccount(id, deciding)),
     findTransfers: answering((ids) => store.findTransfers(ids)),
     history: answering((accountId, limit, after) => store.history(accountId, limit, after)),
   };

@@ -27,6 +27,12 @@ export function parseAmount(value: unknown, name = 'amount'): bigint {
   return amount;
 }
 
+/** A credit limit: a whole number from 0 to 2^63 − 1 (a bigint or a decimal string), else INVALID_ARGUMENT. */
+export function parseCreditLimit(value: unknown): bigint {
+  if (value === 0n || (typeof value === 'string' && /^0+$/.test(value))) return 0n;
+  return parseAmount(value, 'credit limit');
+}
+
 /** A balance as the database returns it (INT8 or a SUM as text) to bigint. */
 export function toMoney(value: string | number | bigint | null | undefined): bigint {
   return value === null || value === undefined ? 0n : BigInt(value);

@@ -1,6 +1,6 @@
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { Hold, JournalEntry } from './bank.js';
-import { accountNotFound, insufficientFunds, reversalExceeds } from './bank-errors.js';
+import { accountNotFound, currencyMismatch, insufficientFunds, reversalExceeds } from './bank-errors.js';
 import {
   bodyConflict,
   type CheckedMovement,
@@ -17,6 +17,10 @@ export interface LockedSides {
    * undefined if it is not open. Ignored for a deposit.
    */
   readonly fromAvailable: bigint | undefined;
+  /** How far below 0 the source's available balance may go (its credit limit); 0 when not given. */
+  readonly fromCreditLimit?: bigint;
+  /** Whether the accounts share one currency; true when not given (one account, or not read). */
+  readonly currenciesMatch?: boolean;
   /** Whether the destination is open. Ignored for a withdrawal. */
   readonly toOpen: boolean;
   /** A reversal's: what is left to reverse of its original, as locked; undefined when there is no original. */
@@ -60,9 +64,11 @@ export type MovementDecision =
  *    is a replay of that post, anything else HOLD_NOT_PENDING naming the status;
  *    past its `expiresAt`, HOLD_EXPIRED; a post of more than it reserved, POST_EXCEEDS_HOLD.
  *    A reversal may not take the reversed total past the original (REVERSAL_EXCEEDS_ORIGINAL);
- * 2. the source must be open, then the destination (ACCOUNT_NOT_FOUND, source first);
+ * 2. the source must be open, then the destination (ACCOUNT_NOT_FOUND, source first), and
+ *    both in one currency (CURRENCY_MISMATCH);
  * 3. the source must have the amount available (INSUFFICIENT_FUNDS): every debit is
- *    checked against balance − held; a post is not (its money is reserved), a void only releases;
+ *    checked against balance − held + its credit limit; a post is not (its money is
+ *    reserved), a void only releases;
  * 4. otherwise the movement is applied.
  * A refusal is given only when what it depends on was read after the locks: the
  * journal (or the hold) holding nothing under the id. A twin request, or an earlier
@@ -184,12 +190,13 @@ function refusedOrApplied(refusal: RoachbankError | undefined, absent: boolean):
 /** Steps 2 and 3: why these accounts refuse the movement, if they do; `debits` when the source's available balance must cover it. */
 function accountsRefusal(
   request: CheckedMovement,
-  { fromAvailable, toOpen }: LockedSides,
+  { fromAvailable, fromCreditLimit = 0n, currenciesMatch = true, toOpen }: LockedSides,
   debits: boolean,
 ): RoachbankError | undefined {
   if (request.fromId !== null && fromAvailable === undefined) return accountNotFound(request.fromId, 'open');
   if (request.toId !== null && !toOpen) return accountNotFound(request.toId, 'open');
-  if (debits && request.fromId !== null && fromAvailable! < request.amount)
-    return insufficientFunds(request.fromId, fromAvailable!, request.amount);
+  if (!currenciesMatch) return currencyMismatch(request.fromId!, request.toId!);
+  if (debits && request.fromId !== null && fromAvailable! + fromCreditLimit < request.amount)
+    return insufficientFunds(request.fromId, fromAvailable!, request.amount, fromCreditLimit);
   return undefined;
 }

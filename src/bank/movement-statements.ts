@@ -46,6 +46,8 @@
 export interface StatementAnswerRow {
   /** Set when this statement applied the movement (its journal row's or its hold's time); the other columns are then not read. */
   readonly applied_at: Date | null;
+  /** The currency of its accounts: an applied movement's journal row carries it. */
+  readonly currency: string | null;
   /** The source is open (true for a deposit, which has none). */
   readonly from_open: boolean | null;
   /** The destination is open (true for a withdrawal). */
@@ -56,6 +58,10 @@ export interface StatementAnswerRow {
    * journal: the statement's snapshot may predate the first reversal's total.
    */
   readonly from_available: string | null;
+  /** The source's credit limit (how far below 0 `from_available` may go). */
+  readonly from_credit_limit: string | null;
+  /** Whether its accounts share one currency (true when it names one account). */
+  readonly currencies_match: boolean | null;
 }
 
 // One deposit, withdrawal or transfer ($2 NULL: a deposit; $3 NULL: a withdrawal), $5 = how
@@ -69,7 +75,7 @@ export interface StatementAnswerRow {
 //   and statement), and runs only if the journal row was written.
 export const moveSql = `
 WITH locked AS (
-  SELECT id, balance, held FROM roachbank.accounts
+  SELECT id, balance, held, currency, credit_limit FROM roachbank.accounts
   WHERE id IN ($2::UUID, $3::UUID) AND closed_at IS NULL
   ORDER BY id
   FOR UPDATE
@@ -81,17 +87,22 @@ due AS (
   FOR UPDATE
 ),
 source AS (
-  SELECT balance - held + (SELECT COALESCE(sum(amount), 0) FROM due)::INT8 AS available FROM locked WHERE id = $2::UUID
+  SELECT balance - held + (SELECT COALESCE(sum(amount), 0) FROM due)::INT8 AS available, credit_limit
+  FROM locked WHERE id = $2::UUID
+),
+mixed AS (
+  SELECT 1 FROM locked AS one JOIN locked AS other ON one.currency <> other.currency
 ),
 existing AS (
   SELECT id FROM roachbank.transfers WHERE id = $1::UUID
 ),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
-  SELECT $1::UUID, $6::TEXT, $2::UUID, $3::UUID, $4::INT8
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
+  SELECT $1::UUID, $6::TEXT, $2::UUID, $3::UUID, $4::INT8, (SELECT currency FROM locked LIMIT 1)
   WHERE NOT EXISTS (SELECT 1 FROM existing)
     AND (SELECT count(*) FROM locked) = $5::INT8
-    AND ($2::UUID IS NULL OR (SELECT available FROM source) >= $4::INT8)
+    AND NOT EXISTS (SELECT 1 FROM mixed)
+    AND ($2::UUID IS NULL OR (SELECT available FROM source) >= $4::INT8 - (SELECT credit_limit FROM source))
   ON CONFLICT (id) DO NOTHING
   RETURNING created_at
 ),
@@ -103,9 +114,12 @@ moved AS (
 )
 SELECT
   (SELECT created_at FROM inserted) AS applied_at,
+  (SELECT currency FROM locked LIMIT 1) AS currency,
   $2::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $2::UUID) AS from_open,
   $3::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $3::UUID) AS to_open,
-  (SELECT available FROM source) AS from_available
+  (SELECT available FROM source) AS from_available,
+  (SELECT credit_limit FROM source) AS from_credit_limit,
+  NOT EXISTS (SELECT 1 FROM mixed) AS currencies_match
 WHERE (SELECT count(*) FROM moved) >= 0`;
 
 // What both batch statements share, word for word: the account locks (every open account
@@ -113,7 +127,7 @@ WHERE (SELECT count(*) FROM moved) >= 0`;
 // accounts, only for a source that holds anything), and a source's available balance
 // (balance − held, the expired holds counted back).
 const batchLocked = `locked AS (
-  SELECT id, balance, held FROM roachbank.accounts
+  SELECT id, balance, held, currency, credit_limit FROM roachbank.accounts
   WHERE id = ANY ($2::UUID[] || $3::UUID[]) AND closed_at IS NULL
   ORDER BY id
   FOR UPDATE
@@ -123,8 +137,10 @@ const batchDue = `due AS (
   WHERE from_id IN (SELECT id FROM locked WHERE held > 0) AND status = 'pending' AND expires_at <= now()
   FOR UPDATE
 ),`;
-const batchAvailable =
-  'source.balance - source.held + COALESCE((SELECT sum(due.amount) FROM due WHERE due.from_id = item.from_id), 0)::INT8 AS from_available';
+const batchAvailable = `source.balance - source.held + COALESCE((SELECT sum(due.amount) FROM due WHERE due.from_id = item.from_id), 0)::INT8 AS from_available,
+    source.credit_limit AS from_credit_limit,
+    COALESCE(source.currency = destination.currency, true) AS currencies_match,
+    COALESCE(source.currency, destination.currency) AS currency`;
 
 // A batch of movements of every kind as parallel arrays: $1 ids, $2 sources, $3 destinations
 // (NULL where there is none), $4 amounts, $5 request kinds, $6 subjects (the hold a post or
@@ -232,18 +248,18 @@ checked AS (
 ),
 accepted AS (
   SELECT * FROM checked
-  WHERE NOT taken AND from_open AND to_open AND CASE kind
+  WHERE NOT taken AND from_open AND to_open AND currencies_match AND CASE kind
     WHEN 'post' THEN hold_status = 'pending' AND NOT hold_expired AND amount <= hold_amount
     WHEN 'void' THEN hold_status = 'pending' AND NOT hold_expired
-    WHEN 'reversal' THEN amount <= reversible AND (from_id IS NULL OR from_available >= amount)
+    WHEN 'reversal' THEN amount <= reversible AND (from_id IS NULL OR from_available >= amount - from_credit_limit)
     WHEN 'deposit' THEN true
-    ELSE from_available >= amount
+    ELSE from_available >= amount - from_credit_limit
   END
 ),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, hold_id, reversal_of)
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, hold_id, reversal_of)
   SELECT id, CASE WHEN from_id IS NULL THEN 'deposit' WHEN to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END,
-    from_id, to_id, amount, CASE WHEN kind = 'post' THEN subject END, CASE WHEN kind = 'reversal' THEN subject END
+    from_id, to_id, amount, currency, CASE WHEN kind = 'post' THEN subject END, CASE WHEN kind = 'reversal' THEN subject END
   FROM accepted WHERE kind NOT IN ('hold', 'void')
   ON CONFLICT (id) DO NOTHING
   RETURNING id, from_id, to_id, amount, reversal_of, created_at
@@ -291,9 +307,12 @@ reversal_totals AS (
 )
 SELECT
   COALESCE(inserted.created_at, written.settled_at, written.created_at) AS applied_at,
+  checked.currency,
   CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.from_open END AS from_open,
   CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.to_open END AS to_open,
-  CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.from_available END AS from_available
+  CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.from_available END AS from_available,
+  CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.from_credit_limit END AS from_credit_limit,
+  CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.currencies_match END AS currencies_match
 FROM checked
 LEFT JOIN inserted ON inserted.id = checked.id
 LEFT JOIN written ON written.id = checked.id AND checked.kind IN ('hold', 'void')
@@ -330,9 +349,10 @@ checked AS (
   WHERE (SELECT count(*) FROM locked) >= 0
 ),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
-  SELECT id, kind, from_id, to_id, amount FROM checked
-  WHERE NOT taken AND from_open AND to_open AND (from_id IS NULL OR from_available >= amount)
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
+  SELECT id, kind, from_id, to_id, amount, currency FROM checked
+  WHERE NOT taken AND from_open AND to_open AND currencies_match
+    AND (from_id IS NULL OR from_available >= amount - from_credit_limit)
   ON CONFLICT (id) DO NOTHING
   RETURNING id, from_id, to_id, amount, created_at
 ),
@@ -353,9 +373,12 @@ moved AS (
 )
 SELECT
   inserted.created_at AS applied_at,
+  checked.currency,
   CASE WHEN inserted.id IS NULL THEN checked.from_open END AS from_open,
   CASE WHEN inserted.id IS NULL THEN checked.to_open END AS to_open,
-  CASE WHEN inserted.id IS NULL THEN checked.from_available END AS from_available
+  CASE WHEN inserted.id IS NULL THEN checked.from_available END AS from_available,
+  CASE WHEN inserted.id IS NULL THEN checked.from_credit_limit END AS from_credit_limit,
+  CASE WHEN inserted.id IS NULL THEN checked.currencies_match END AS currencies_match
 FROM checked
 LEFT JOIN inserted ON inserted.id = checked.id
 WHERE (SELECT count(*) FROM moved) >= 0

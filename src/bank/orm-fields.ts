@@ -18,6 +18,8 @@ export const accountFields = {
   id: accounts.id,
   balance: accounts.balance,
   held: heldNow,
+  currency: accounts.currency,
+  creditLimit: accounts.creditLimit,
   createdAt: accounts.createdAt,
   closedAt: accounts.closedAt,
 };
@@ -28,6 +30,8 @@ export const toAccount = ({
   id: string;
   balance: bigint;
   held: string;
+  currency: string;
+  creditLimit: bigint;
   createdAt: Date;
   closedAt: Date | null;
 }) => {
@@ -55,6 +59,7 @@ export const transferFields = {
   fromId: transfers.fromId,
   toId: transfers.toId,
   amount: transfers.amount,
+  currency: transfers.currency,
   createdAt: transfers.createdAt,
   holdId: transfers.holdId,
   reversalOf: transfers.reversalOf,

@@ -33,10 +33,16 @@ export async function lockOpenOrClosed(tx: OrmTransaction, ids: readonly string[
 async function lockSides(
   tx: OrmTransaction,
   request: CheckedMovement,
-): Promise<{ locked: LockedSides; settling: Hold | undefined; original: bigint | undefined }> {
+): Promise<{ locked: LockedSides; settling: Hold | undefined; original: bigint | undefined; currency: string }> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
   const open = await tx
-    .select({ id: accounts.id, balance: accounts.balance, held: accounts.held })
+    .select({
+      id: accounts.id,
+      balance: accounts.balance,
+      held: accounts.held,
+      currency: accounts.currency,
+      creditLimit: accounts.creditLimit,
+    })
     .from(accounts)
     .where(and(inArray(accounts.id, ids), isNull(accounts.closedAt)))
     .orderBy(asc(accounts.id))
@@ -71,7 +77,15 @@ async function lockSides(
     original = row?.amount;
     reversible = original === undefined ? undefined : original - (total?.reversed ?? 0n);
   }
-  return { locked: { fromAvailable, toOpen: open.some((a) => a.id === request.toId), reversible }, settling, original };
+  const destination = open.find((a) => a.id === request.toId);
+  const locked = {
+    fromAvailable,
+    fromCreditLimit: source?.creditLimit ?? 0n,
+    currenciesMatch: !source || !destination || source.currency === destination.currency,
+    toOpen: destination !== undefined,
+    reversible,
+  };
+  return { locked, settling, original, currency: (source ?? destination)?.currency ?? '' };
 }
 
 /**
@@ -80,7 +94,7 @@ async function lockSides(
  * the id turns out to be taken; a post or void reads its hold under its lock.
  */
 export async function moveOne(tx: OrmTransaction, request: CheckedMovement): Promise<MoveAnswer> {
-  const { locked, settling, original } = await lockSides(tx, request);
+  const { locked, settling, original, currency } = await lockSides(tx, request);
   // Statements of their own, after the locks: at READ COMMITTED they see every commit before them.
   const recorded = async (): Promise<{ journaled: JournalWord; hold: HoldWord; posted: JournalEntry | undefined }> => {
     const hold =
@@ -99,7 +113,7 @@ export async function moveOne(tx: OrmTransaction, request: CheckedMovement): Pro
   let decision = decideMovement(request, locked, unread);
   if (decision.action === 'read the journal') decision = decideMovement(request, locked, await recorded());
   if (decision.action === 'apply') {
-    const applied = await apply(tx, request, settling, original);
+    const applied = await apply(tx, request, settling, original, currency);
     if (applied) return applied;
     // The id was taken by a request that committed while this one waited on it.
     decision = decideMovement(request, locked, await recorded());
@@ -121,6 +135,7 @@ async function apply(
   request: CheckedMovement,
   settling: Hold | undefined,
   original: bigint | undefined,
+  currency: string,
 ): Promise<MoveAnswer | undefined> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null);
   const shift = async (balance: { from: bigint; to: bigint }, held: bigint) => {
@@ -155,7 +170,7 @@ async function apply(
   }
   const [transfer] = await tx
     .insert(transfers)
-    .values({ id: request.id, ...journalBody(request) })
+    .values({ id: request.id, ...journalBody(request), currency })
     .onConflictDoNothing({ target: transfers.id })
     .returning(transferFields);
   if (!transfer) return undefined;

@@ -7,6 +7,7 @@ import type { IsolationLevel } from '../txn/run-transaction.js';
 import type { Account, Hold, JournalEntry, MoveAnswer, MovementResult } from './bank.js';
 import { isDataRefusal, isReversalOvershoot, translateDatabaseError } from './bank-errors.js';
 import {
+  type AccountChange,
   type BankStore,
   type GroupAnswer,
   GroupRefused,
@@ -87,7 +88,7 @@ export class OrmStore implements BankStore {
     }
   }
 
-  async insertAccount({ id, balance, openingId }: NewAccount): Promise<Account | undefined> {
+  async insertAccount({ id, balance, openingId, currency, creditLimit }: NewAccount): Promise<Account | undefined> {
     // READ COMMITTED and ON CONFLICT, as PgStore's one statement does it: reading first
     // at SERIALIZABLE made concurrent openings abort one another as pivots (40001) until
     // the retries ran out.
@@ -95,14 +96,14 @@ export class OrmStore implements BankStore {
       return await this.#run('read committed', async (tx) => {
         const [account] = await tx
           .insert(accounts)
-          .values({ id, balance })
+          .values({ id, balance, currency, creditLimit })
           .onConflictDoNothing({ target: accounts.id })
           .returning();
         if (!account) return undefined;
         if (balance > 0n) {
           const [opening] = await tx
             .insert(transfers)
-            .values({ id: openingId, kind: 'deposit', fromId: null, toId: id, amount: balance })
+            .values({ id: openingId, kind: 'deposit', fromId: null, toId: id, amount: balance, currency })
             .onConflictDoNothing({ target: transfers.id })
             .returning({ id: transfers.id });
           // Taken by another movement: the account rolls back, and the bank answers IDEMPOTENCY_CONFLICT.
@@ -146,18 +147,24 @@ export class OrmStore implements BankStore {
     return rows.map(({ position, ...row }) => ({ ...toAccount(row), position }));
   }
 
-  closeAccount(id: string, closing: (account: Account | undefined) => Account | 'close'): Promise<Account> {
+  changeAccount(id: string, deciding: (account: Account | undefined) => Account | AccountChange): Promise<Account> {
     return this.#run('serializable', async (tx) => {
       const [row] = await tx.select(accountFields).from(accounts).where(eq(accounts.id, id)).for('update');
       const account = row && toAccount(row);
-      const decision = closing(account);
-      if (decision !== 'close') return decision;
-      const [closed] = await tx
-        .update(accounts)
-        .set({ closedAt: sql`now()` })
-        .where(eq(accounts.id, id))
-        .returning({ closedAt: accounts.closedAt });
-      return { ...account!, closedAt: closed!.closedAt };
+      const decision = deciding(account);
+      if (decision === 'close') {
+        const [closed] = await tx
+          .update(accounts)
+          .set({ closedAt: sql`now()` })
+          .where(eq(accounts.id, id))
+          .returning({ closedAt: accounts.closedAt });
+        return { ...account!, closedAt: closed!.closedAt };
+      }
+      if ('setCreditLimit' in decision) {
+        await tx.update(accounts).set({ creditLimit: decision.setCreditLimit }).where(eq(accounts.id, id));
+        return { ...account!, creditLimit: decision.setCreditLimit };
+      }
+      return decision;
     });
   }
 

@@ -12,8 +12,9 @@ const heldNow = `CASE WHEN accounts.held = 0 THEN accounts.held ELSE accounts.he
   WHERE due.from_id = accounts.id AND due.status = 'pending' AND due.expires_at <= now()), 0)::INT8 END`;
 
 /** The columns PgBank reads of an account, of a journal row and of a hold, in every statement. */
-export const accountColumns = `accounts.id, accounts.balance, ${heldNow} AS held, accounts.created_at, accounts.closed_at`;
-export const transferColumns = 'id, kind, from_id, to_id, amount, created_at, hold_id, reversal_of';
+export const accountColumns = `accounts.id, accounts.balance, ${heldNow} AS held, accounts.currency, accounts.credit_limit,
+  accounts.created_at, accounts.closed_at`;
+export const transferColumns = 'id, kind, from_id, to_id, amount, currency, created_at, hold_id, reversal_of';
 /** A hold's status is `expired` from the moment its time passes, whatever the row says. */
 export const holdColumns = `id, from_id, to_id, amount,
   CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END AS status,

@@ -8,6 +8,8 @@ export interface AccountRow {
   id: string;
   balance: string;
   held: string;
+  currency: string;
+  credit_limit: string;
   created_at: Date;
   closed_at: Date | null;
 }
@@ -17,6 +19,7 @@ export interface TransferRow {
   from_id: string | null;
   to_id: string | null;
   amount: string;
+  currency: string;
   created_at: Date;
   hold_id: string | null;
   reversal_of: string | null;
@@ -35,7 +38,16 @@ export interface HoldRow {
 export const toAccount = (row: AccountRow): Account => {
   const balance = BigInt(row.balance);
   const held = BigInt(row.held);
-  return { id: row.id, balance, held, available: balance - held, createdAt: row.created_at, closedAt: row.closed_at };
+  return {
+    id: row.id,
+    balance,
+    held,
+    available: balance - held,
+    currency: row.currency,
+    creditLimit: BigInt(row.credit_limit),
+    createdAt: row.created_at,
+    closedAt: row.closed_at,
+  };
 };
 export const toTransfer = (row: TransferRow): JournalEntry => ({
   id: row.id,
@@ -43,6 +55,7 @@ export const toTransfer = (row: TransferRow): JournalEntry => ({
   fromId: row.from_id,
   toId: row.to_id,
   amount: BigInt(row.amount),
+  currency: row.currency,
   createdAt: row.created_at,
   holdId: row.hold_id,
   reversalOf: row.reversal_of,

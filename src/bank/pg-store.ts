@@ -5,6 +5,7 @@ import { type RunTransactionOptions, runSingleStatement, runTransaction } from '
 import type { Account, Hold, JournalEntry, MoveAnswer, MovementResult, PgStoreOptions } from './bank.js';
 import { isDataRefusal, isReversalOvershoot, translateDatabaseError } from './bank-errors.js';
 import {
+  type AccountChange,
   type BankStore,
   type GroupAnswer,
   GroupRefused,
@@ -38,18 +39,18 @@ import { answers, clientReader, type Reader } from './statement-answers.js';
 // IDEMPOTENCY_CONFLICT); one taken after this statement's snapshot fails it with 23505.
 const createAccountSql = `
 WITH account AS (
-  INSERT INTO roachbank.accounts (id, balance)
-  SELECT $1::UUID, $2::INT8
+  INSERT INTO roachbank.accounts (id, balance, currency, credit_limit)
+  SELECT $1::UUID, $2::INT8, $4::TEXT, $5::INT8
   WHERE $2::INT8 = 0 OR NOT EXISTS (SELECT 1 FROM roachbank.transfers WHERE id = $3::UUID)
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, balance, held, created_at, closed_at
+  RETURNING id, balance, held, currency, credit_limit, created_at, closed_at
 ),
 opening AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
-  SELECT $3::UUID, 'deposit', NULL, id, balance FROM account WHERE balance > 0
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
+  SELECT $3::UUID, 'deposit', NULL, id, balance, currency FROM account WHERE balance > 0
   RETURNING id
 )
-SELECT id, balance, held, created_at, closed_at FROM account`;
+SELECT id, balance, held, currency, credit_limit, created_at, closed_at FROM account`;
 
 const singleMove = { name: 'roachbank_move', text: moveSql };
 const singleValues = (m: CheckedMovement) => [
@@ -184,13 +185,15 @@ export class PgStore implements BankStore {
     }
   }
 
-  async insertAccount({ id, balance, openingId }: NewAccount): Promise<Account | undefined> {
+  async insertAccount({ id, balance, openingId, currency, creditLimit }: NewAccount): Promise<Account | undefined> {
     for (let raced = 0; ; raced++) {
       try {
         const { rows } = await this.#single<AccountRow>(this.retry.write, 'roachbank_create_account', createAccountSql, [
           id,
           balance,
           openingId,
+          currency,
+          creditLimit,
         ]);
         return rows[0] ? toAccount(rows[0]) : undefined;
       } catch (error) {
@@ -232,7 +235,7 @@ export class PgStore implements BankStore {
     return rows.map((row) => ({ ...toAccount(row), position: row.position }));
   }
 
-  async closeAccount(id: string, closing: (account: Account | undefined) => Account | 'close'): Promise<Account> {
+  async changeAccount(id: string, deciding: (account: Account | undefined) => Account | AccountChange): Promise<Account> {
     try {
       return await runTransaction(
         this.pool,
@@ -242,13 +245,19 @@ export class PgStore implements BankStore {
             [id],
           );
           const account = rows[0] && toAccount(rows[0]);
-          const decision = closing(account);
-          if (decision !== 'close') return decision;
-          const closed = await client.query<{ closed_at: Date }>(
-            'UPDATE roachbank.accounts SET closed_at = now() WHERE id = $1 RETURNING closed_at',
-            [id],
-          );
-          return { ...account!, closedAt: closed.rows[0]!.closed_at };
+          const decision = deciding(account);
+          if (decision === 'close') {
+            const closed = await client.query<{ closed_at: Date }>(
+              'UPDATE roachbank.accounts SET closed_at = now() WHERE id = $1 RETURNING closed_at',
+              [id],
+            );
+            return { ...account!, closedAt: closed.rows[0]!.closed_at };
+          }
+          if ('setCreditLimit' in decision) {
+            await client.query('UPDATE roachbank.accounts SET credit_limit = $2 WHERE id = $1', [id, decision.setCreditLimit]);
+            return { ...account!, creditLimit: decision.setCreditLimit };
+          }
+          return decision;
         },
         this.retry.write,
       );

@@ -1,5 +1,5 @@
 // The product tables (migrations/0001_product_schema.sql, 0004's `kind`, 0005's holds and
-// reversals) as Drizzle sees them.
+// reversals, 0006's currencies and credit limits) as Drizzle sees them.
 import { bigint, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { HoldStatus } from './bank.js';
 import type { MovementKind } from './movement.js';
@@ -10,6 +10,8 @@ export const accountsTable = roachbankSchema.table('accounts', {
   id: uuid('id').primaryKey(),
   balance: bigint('balance', { mode: 'bigint' }).notNull(),
   held: bigint('held', { mode: 'bigint' }).notNull().default(0n),
+  currency: text('currency').notNull(),
+  creditLimit: bigint('credit_limit', { mode: 'bigint' }).notNull().default(0n),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   closedAt: timestamp('closed_at', { withTimezone: true }),
 });
@@ -20,6 +22,7 @@ export const transfersTable = roachbankSchema.table('transfers', {
   fromId: uuid('from_id'),
   toId: uuid('to_id'),
   amount: bigint('amount', { mode: 'bigint' }).notNull(),
+  currency: text('currency').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   holdId: uuid('hold_id'),
   reversalOf: uuid('reversal_of'),

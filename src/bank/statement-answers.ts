@@ -103,15 +103,17 @@ export async function answers(
     } catch (error) {
       // Without the journal's word no refusal is known to be true, and no replay is known either.
       return items.map((item, i) =>
-        rows[i]!.applied_at ? appliedNow(item, rows[i]!.applied_at!) : { ok: false, error: unreadJournal(item, error) },
+        rows[i]!.applied_at ? appliedNow(item, rows[i]!) : { ok: false, error: unreadJournal(item, error) },
       );
     }
   }
   return items.map((item, i) => {
     const row = rows[i]!;
-    if (row.applied_at) return appliedNow(item, row.applied_at);
+    if (row.applied_at) return appliedNow(item, row);
     const locked = {
       fromAvailable: row.from_open && row.from_available !== null ? BigInt(row.from_available) : undefined,
+      fromCreditLimit: row.from_credit_limit === null ? 0n : BigInt(row.from_credit_limit),
+      currenciesMatch: row.currencies_match !== false,
       toOpen: row.to_open === true,
       reversible: item.kind === 'reversal' ? item.original.amount - (reversed.get(item.reversalOf) ?? 0n) : undefined,
     };
@@ -156,7 +158,8 @@ function unreadJournal(item: CheckedMovement, cause: unknown): RoachbankError {
 }
 
 /** The answer to a movement this statement applied: its row (or hold) as asked, stamped by the database. */
-export function appliedNow(item: CheckedMovement, at: Date): MovementResult<MoveAnswer> {
+function appliedNow(item: CheckedMovement, row: StatementAnswerRow): MovementResult<MoveAnswer> {
+  const at = row.applied_at!;
   switch (item.kind) {
     case 'hold': {
       const { id, fromId, toId, amount, expiresInMs } = item;
@@ -177,7 +180,8 @@ export function appliedNow(item: CheckedMovement, at: Date): MovementResult<Move
     case 'void':
       return { ok: true, outcome: { hold: { ...item.hold, status: 'voided' }, replayed: false } };
     default: {
-      return { ok: true, outcome: { transfer: { id: item.id, ...journalBody(item), createdAt: at }, replayed: false } };
+      const transfer = { id: item.id, ...journalBody(item), currency: row.currency!, createdAt: at };
+      return { ok: true, outcome: { transfer, replayed: false } };
     }
   }
 }

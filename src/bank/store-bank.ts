@@ -31,12 +31,13 @@ import {
   type VerifyReport,
 } from './bank.js';
 import { accountNotFound, isDataRefusal } from './bank-errors.js';
-import type { BankStore, StoreRetry } from './bank-store.js';
+import type { AccountChange, BankStore, StoreRetry } from './bank-store.js';
 import { assertBatchRule, sequentialBatches } from './batch-rule.js';
+import { checkedCurrency, defaultCurrency } from './currencies.js';
 import { describingFailures } from './described-failures.js';
 import { GroupCommit, groupCommitDefaults } from './group-commit.js';
 import { derivedId, idOrNew, openingIdOf, parseId } from './ids.js';
-import { parseAmount } from './money.js';
+import { parseAmount, parseCreditLimit } from './money.js';
 import { type CheckedMovement, holdMovement, movement, postMovement, reversalMovement, voidMovement } from './movement.js';
 import { holdNotFound } from './movement-decision.js';
 import { eachReadable, groupFailed } from './movement-items.js';
@@ -88,11 +89,13 @@ export class StoreBank implements Bank {
     const balance =
       options.balance === undefined || options.balance === 0n ? 0n : parseAmount(options.balance, 'opening balance');
     const id = idOrNew(options.id, 'account id');
+    const currency = options.currency === undefined ? defaultCurrency : checkedCurrency(options.currency);
+    const creditLimit = options.creditLimit === undefined ? 0n : parseCreditLimit(options.creditLimit);
     const openingId = openingIdOf(id);
-    const created = await this.#resolving(() => this.#store.insertAccount({ id, balance, openingId }));
+    const created = await this.#resolving(() => this.#store.insertAccount({ id, balance, openingId, currency, creditLimit }));
     return created
       ? { account: created, replayed: false }
-      : { account: await this.#existingAccount(id, balance, openingId), replayed: true };
+      : { account: await this.#existingAccount(id, balance, openingId, currency), replayed: true };
   }
 
   async deposit(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<MovementOutcome> {
@@ -219,7 +222,15 @@ export class StoreBank implements Bank {
 
   async closeAccount(id: string): Promise<Account> {
     const accountId = parseId(id, 'account id');
-    return this.#resolving(() => this.#store.closeAccount(accountId, (account) => closing(accountId, account)));
+    return this.#resolving(() => this.#store.changeAccount(accountId, (account) => closing(accountId, account)));
+  }
+
+  async setCreditLimit(id: string, limit: bigint): Promise<Account> {
+    const accountId = parseId(id, 'account id');
+    const creditLimit = parseCreditLimit(limit);
+    return this.#resolving(() =>
+      this.#store.changeAccount(accountId, (account) => creditLimitChange(accountId, account, creditLimit)),
+    );
   }
 
   async getTransfer(id: string): Promise<JournalEntryDetail> {
@@ -360,7 +371,7 @@ export class StoreBank implements Bank {
    * row there is not its opening. An account that does not exist was not created
    * because its opening id is taken by another movement: IDEMPOTENCY_CONFLICT.
    */
-  async #existingAccount(id: string, balance: bigint, openingId: string): Promise<Account> {
+  async #existingAccount(id: string, balance: bigint, openingId: string, currency: string): Promise<Account> {
     const account = await this.#store.findAccount(id);
     if (account === undefined) {
       throw new RoachbankError(
@@ -376,11 +387,34 @@ export class StoreBank implements Bank {
         `account id ${id} was already used with another opening balance: ${openedWith}, not ${balance}`,
       );
     }
+    if (account.currency !== currency) {
+      throw new RoachbankError(
+        'IDEMPOTENCY_CONFLICT',
+        `account id ${id} was already opened in another currency: ${account.currency}, not ${currency}`,
+      );
+    }
     return account;
   }
 }
 
 /** Whether a locked account may be closed: only an empty one; closing a closed one answers it as it is. */
+/**
+ * Whether a locked account takes a new credit limit: an open one does, unless it already
+ * owes more than the limit allows (its available balance below −limit); the same limit
+ * again changes nothing.
+ */
+function creditLimitChange(id: string, account: Account | undefined, creditLimit: bigint): Account | AccountChange {
+  if (!account || account.closedAt) throw accountNotFound(id, 'open');
+  if (account.creditLimit === creditLimit) return account;
+  if (account.available < -creditLimit) {
+    throw new RoachbankError(
+      'CREDIT_LIMIT_IN_USE',
+      `account ${id} owes ${-account.available} (available ${account.available}): its credit limit cannot go below that, got ${creditLimit}`,
+    );
+  }
+  return { setCreditLimit: creditLimit };
+}
+
 function closing(id: string, account: Account | undefined): Account | 'close' {
   if (!account) throw accountNotFound(id);
   if (account.closedAt) return account;

@@ -8,6 +8,12 @@ import { toMoney } from './money.js';
 // Invariant 3 (each acknowledged id once) is the journal's primary key; workloads check
 // their acknowledged ids against it.
 //
+// Currencies and credit limits (migration 0006): conservation holds per currency (the
+// balances of a currency's accounts add up to what entered in it less what left), every
+// journal row is in the currency of the accounts it names (counted per leg: a row on
+// one account of another currency is one leg, on two, two), and no account is below its
+// floor, −credit_limit (for an account without a credit line, below 0, as before).
+//
 // A malformed row names neither account, the same account twice, or a kind its sides
 // contradict (a deposit has no source, a withdrawal no destination, a transfer both).
 //
@@ -30,8 +36,8 @@ import { toMoney } from './money.js';
 // PostgreSQL and CockroachDB alike (computed once).
 const verifySelect = (asOf: string) => `
 WITH journal AS (
-  SELECT side.account_id,
-    sum(side.delta) AS net,
+  SELECT side.account_id, t.currency,
+    sum(side.delta) AS net, count(*) AS legs,
     COALESCE(sum(t.amount) FILTER (WHERE side.is_from), 0) AS sent,
     COALESCE(sum(t.amount) FILTER (WHERE NOT side.is_from), 0) AS received,
     count(*) FILTER (WHERE NOT side.is_from) AS row_count,
@@ -40,7 +46,10 @@ WITH journal AS (
     count(*) FILTER (WHERE NOT side.is_from AND t.hold_id IS NOT NULL) AS posts
   FROM roachbank.transfers AS t
   CROSS JOIN LATERAL (VALUES (t.from_id, -t.amount, true), (t.to_id, t.amount, false)) AS side (account_id, delta, is_from)
-  GROUP BY side.account_id
+  GROUP BY side.account_id, t.currency
+),
+by_account AS (
+  SELECT account_id, sum(net) AS net, sum(legs) AS legs FROM journal WHERE account_id IS NOT NULL GROUP BY account_id
 ),
 holding AS (
   SELECT h.from_id,
@@ -67,17 +76,25 @@ reversal AS (
   GROUP BY r.reversal_of, o.amount
 ),
 checked AS (
-  SELECT a.id, a.balance, COALESCE(j.net, 0) AS journal,
+  SELECT a.id, a.balance, a.currency, COALESCE(j.net, 0) AS journal,
     a.id IS NULL OR a.balance <> COALESCE(j.net, 0) AS mismatched,
+    a.balance < -a.credit_limit AS below_floor,
+    COALESCE(j.legs, 0) - COALESCE(own.legs, 0) AS foreign_legs,
     a.held, a.held <> COALESCE(hd.pending, 0) AS held_mismatched,
-    a.balance - a.held + COALESCE(hd.lapsed, 0) < 0 AS overheld
+    a.balance - a.held + COALESCE(hd.lapsed, 0) < -a.credit_limit AS overheld
   FROM roachbank.accounts AS a
-  FULL JOIN (SELECT account_id, net FROM journal WHERE account_id IS NOT NULL) AS j ON j.account_id = a.id
+  FULL JOIN by_account AS j ON j.account_id = a.id
+  LEFT JOIN journal AS own ON own.account_id = a.id AND own.currency = a.currency
   LEFT JOIN holding AS hd ON hd.from_id = a.id
 )
 SELECT
   totals.accounts, totals.total_balance, totals.negative, totals.mismatched_count,
-  totals.held_total, totals.held_mismatched, totals.overheld,
+  totals.held_total, totals.held_mismatched, totals.overheld, totals.foreign_legs,
+  (SELECT json_agg(json_build_object('currency', COALESCE(c.currency, m.currency), 'accounts', COALESCE(c.accounts, 0),
+       'balance', COALESCE(c.balance, 0)::TEXT, 'in', COALESCE(m.money_in, 0)::TEXT, 'out', COALESCE(m.money_out, 0)::TEXT))
+     FROM (SELECT currency, count(*) AS accounts, sum(balance) AS balance FROM checked WHERE id IS NOT NULL GROUP BY currency) AS c
+     FULL JOIN (SELECT currency, sum(sent) AS money_in, sum(received) AS money_out FROM journal WHERE account_id IS NULL GROUP BY currency) AS m
+       ON m.currency = c.currency) AS currencies,
   (SELECT COALESCE(sum(malformed), 0) FROM holding) + (SELECT CASE WHEN p.posts > m.matched THEN p.posts - m.matched ELSE m.matched - p.posts END
      FROM (SELECT COALESCE(sum(posts), 0) AS posts FROM journal) AS p, (SELECT COALESCE(sum(matched_posts), 0) AS matched FROM holding) AS m)
     AS malformed_holds,
@@ -89,7 +106,8 @@ SELECT
      FROM (SELECT id, balance, journal FROM checked WHERE mismatched ORDER BY id LIMIT 10) AS m) AS mismatched
 FROM
   (SELECT count(id) AS accounts, COALESCE(sum(balance), 0)::TEXT AS total_balance,
-     count(*) FILTER (WHERE balance < 0) AS negative, count(*) FILTER (WHERE mismatched) AS mismatched_count,
+     count(*) FILTER (WHERE below_floor) AS negative, count(*) FILTER (WHERE mismatched) AS mismatched_count,
+     COALESCE(sum(foreign_legs), 0) AS foreign_legs,
      COALESCE(sum(held), 0)::TEXT AS held_total, count(*) FILTER (WHERE held_mismatched) AS held_mismatched,
      count(*) FILTER (WHERE overheld) AS overheld
    FROM checked) AS totals,
@@ -124,6 +142,8 @@ interface VerifyRow {
   overheld: string;
   malformed_holds: string;
   bad_reversals: string;
+  foreign_legs: string;
+  currencies: { currency: string; accounts: number; balance: string; in: string; out: string }[] | null;
   mismatched: { id: string | null; balance: string | null; journal: string }[] | null;
 }
 
@@ -163,6 +183,16 @@ export async function verifyInvariants(queryable: pg.Pool | pg.ClientBase, optio
     overheldCount: Number(row.overheld),
     malformedHolds: Number(row.malformed_holds),
     badReversals: Number(row.bad_reversals),
+    currencyMismatchedLegs: Number(row.foreign_legs),
+    currencies: (row.currencies ?? [])
+      .map((c) => ({
+        currency: c.currency,
+        accounts: Number(c.accounts),
+        totalBalance: toMoney(c.balance),
+        moneyIn: toMoney(c.in),
+        moneyOut: toMoney(c.out),
+      }))
+      .sort((a, b) => (a.currency < b.currency ? -1 : 1)),
     elapsedMs: Math.round(performance.now() - started),
   };
   const ok =
@@ -173,6 +203,8 @@ export async function verifyInvariants(queryable: pg.Pool | pg.ClientBase, optio
     report.overheldCount === 0 &&
     report.malformedHolds === 0 &&
     report.badReversals === 0 &&
+    report.currencyMismatchedLegs === 0 &&
+    report.currencies.every((c) => c.totalBalance === c.moneyIn - c.moneyOut) &&
     totalBalance === moneyIn - moneyOut;
   return { ok, ...report };
 }

@@ -54,7 +54,8 @@ export const errorCatalogue: Readonly<Record<ErrorCode, ErrorCodeEntry>> = {
     title: 'Insufficient funds',
     exitCode: 4,
     httpStatus: 409,
-    meaning: 'the debit (a transfer, withdrawal, hold or reversal) is more than the source has available (balance − held)',
+    meaning:
+      'the debit (a transfer, withdrawal, hold or reversal) is more than the source has available (balance − held) plus its credit limit',
     provesNothingHappened: true,
   },
   IDEMPOTENCY_CONFLICT: {
@@ -118,6 +119,21 @@ export const errorCatalogue: Readonly<Record<ErrorCode, ErrorCodeEntry>> = {
     exitCode: 4,
     httpStatus: 409,
     meaning: 'another item of an atomic group failed, so nothing of the group happened',
+    provesNothingHappened: true,
+  },
+  CURRENCY_MISMATCH: {
+    title: 'Currency mismatch',
+    exitCode: 4,
+    httpStatus: 409,
+    meaning:
+      'a movement or hold between accounts of different currencies (an exchange is an atomic group through an exchange account in each)',
+    provesNothingHappened: true,
+  },
+  CREDIT_LIMIT_IN_USE: {
+    title: 'Credit limit in use',
+    exitCode: 4,
+    httpStatus: 409,
+    meaning: 'lowering a credit limit below what the account already owes (its available balance below 0)',
     provesNothingHappened: true,
   },
   AMBIGUOUS_COMMIT: {
