@@ -3,12 +3,15 @@
 // has begun sending rows and can no longer retry the statement itself, so a read
 // refresh failure reaches the client as 40001 (`StatementAnswerRow` cites the rule). The
 // bytes are counted as the server writes them in the text format node-postgres asks
-// for, with each timestamptz at CockroachDB's widest text (`2026-12-02 14:40:00.123456+00:00`).
+// for, with each timestamptz at CockroachDB's widest text (`2026-12-02 14:40:00.123456+00:00`),
+// every account in a currency of the longest code (16 characters) with 19-digit balances
+// and credit limits.
 import assert from 'node:assert/strict';
 import { randomUUID as newId } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { groupCommitDefaults } from '../src/bank/group-commit.js';
+import { maxMoney } from '../src/bank/money.js';
 import { requestKind } from '../src/bank/movement.js';
 import { moveBatchSql } from '../src/bank/movement-statements.js';
 import { PgBank } from '../src/bank/pg-bank.js';
@@ -85,10 +88,14 @@ describe(`a batch of ${size} movements answers in less than ${resultsBuffer} byt
   }
 
   test('journaled, replayed, refused for funds, refused for a closed account: each fits', async (t) => {
-    // The widest balance a refusal reports: 19 digits.
-    const rich = 9_000_000_000_000_000_000n;
-    const sources = await Promise.all(Array.from({ length: size }, () => bank.createAccount({ balance: rich })));
-    const sink = await bank.createAccount();
+    // The widest balance and credit limit a refusal reports: 19 digits each; the longest currency code.
+    // (4 × 10^18 of each: together still short of the largest amount, so that can be refused.)
+    const rich = 4_000_000_000_000_000_000n;
+    const currency = 'WIDEST_CODE_0016';
+    const sources = await Promise.all(
+      Array.from({ length: size }, () => bank.createAccount({ balance: rich, currency, creditLimit: rich })),
+    );
+    const sink = await bank.createAccount({ currency });
     const transfers = sources.map((source) => ({ id: newId(), fromId: source.id, toId: sink.id, amount: 1n }));
 
     const journaled = await runBatch(transfers);
@@ -97,18 +104,27 @@ describe(`a batch of ${size} movements answers in less than ${resultsBuffer} byt
       'every item journaled',
     );
     const replayed = await runBatch(transfers);
-    const refused = await runBatch(sources.map((source) => ({ id: newId(), fromId: source.id, toId: sink.id, amount: rich })));
+    const refused = await runBatch(
+      sources.map((source) => ({ id: newId(), fromId: source.id, toId: sink.id, amount: maxMoney })),
+    );
     assert.ok(
       refused.rows.every((row) => row[0] === null),
       'every item refused',
     );
-    const closed = await bank.createAccount();
+    const closed = await bank.createAccount({ currency });
     await bank.closeAccount(closed.id);
     const toClosed = await runBatch(sources.map((source) => ({ id: newId(), fromId: source.id, toId: closed.id, amount: 1n })));
 
     // Reversals refused for what is left, from a source holding 19 digits.
     const backwards = await runBatch(
-      transfers.map((t) => ({ id: newId(), kind: 'reversal', reversalOf: t.id, fromId: sink.id, toId: t.fromId, amount: rich })),
+      transfers.map((t) => ({
+        id: newId(),
+        kind: 'reversal',
+        reversalOf: t.id,
+        fromId: sink.id,
+        toId: t.fromId,
+        amount: maxMoney,
+      })),
     );
     assert.ok(
       backwards.rows.every((row) => row[0] === null),

@@ -114,3 +114,28 @@ describe('roachbank hold, post, void, holds, reverse', () => {
     }
   });
 });
+
+describe('roachbank accounts create --currency --credit-limit, accounts limit', () => {
+  test('amounts print in their currency for people and stay minor units in JSON; a limit in use is refused', async () => {
+    const opened = await json(['accounts', 'create', '--currency', 'USD', '--credit-limit', '500', '--balance', '12345']);
+    assert.deepEqual([opened.currency, opened.creditLimit, opened.balance], ['USD', '500', '12345']);
+    const shown = await cli(['accounts', 'show', opened.id]);
+    assert.match(shown, /^balance +123\.45 USD$/m);
+    assert.match(shown, /^credit +5\.00 USD$/m);
+    const shop = (await json(['accounts', 'create', '--currency', 'USD'])).id;
+    assert.match(await cli(['transfer', opened.id, shop, '12800']), /transferred 128\.00 USD from/);
+    assert.match(await cli(['accounts', 'show', opened.id]), /^balance +-4\.55 USD$/m);
+    const refused = await runCli(['accounts', 'limit', opened.id, '400'], { DATABASE_URL: db.url });
+    assert.equal(refused.code, 4);
+    assert.match(refused.stderr, /CREDIT_LIMIT_IN_USE/);
+    assert.match(await cli(['accounts', 'limit', opened.id, '455']), /^credit +4\.55 USD$/m);
+    const plain = await json(['accounts', 'create']);
+    const mixed = await runCli(['transfer', plain.id, shop, '1'], { DATABASE_URL: db.url });
+    assert.equal(mixed.code, 4);
+    assert.match(mixed.stderr, /CURRENCY_MISMATCH/);
+    const bad = await runCli(['accounts', 'create', '--currency', 'usd'], { DATABASE_URL: db.url });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /INVALID_ARGUMENT.*currency/);
+    assert.match(await cli(['verify']), /USD +ok: 2 accounts/);
+  });
+});

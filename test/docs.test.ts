@@ -103,6 +103,13 @@ describe('the README', () => {
     );
   });
 
+  test('its currencies and credit limits example runs as written', async () => {
+    assert.equal(
+      await runReadmeExample('Currencies and credit limits'),
+      'CURRENCY_MISMATCH ok ok -5000 INSUFFICIENT_FUNDS CREDIT_LIMIT_IN_USE true EUR 50000, USD 10000\n',
+    );
+  });
+
   test('its runOrmTransaction example runs as written', async () => {
     assert.equal(await runReadmeExample('Library: `runOrmTransaction` (Drizzle ORM)'), 'balance now 250\n');
   });

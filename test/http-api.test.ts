@@ -65,7 +65,18 @@ describe('the HTTP API', () => {
   test('accounts, money and the journal round trip as JSON with money as strings', async () => {
     const a = await api('POST', '/accounts', { body: { balance: '500' } });
     assert.equal(a.status, 201);
-    assert.deepEqual(Object.keys(a.body).sort(), ['available', 'balance', 'closedAt', 'createdAt', 'held', 'id']);
+    assert.deepEqual(Object.keys(a.body).sort(), [
+      'available',
+      'balance',
+      'closedAt',
+      'createdAt',
+      'creditLimit',
+      'currency',
+      'decimals',
+      'held',
+      'id',
+    ]);
+    assert.deepEqual([a.body.currency, a.body.decimals, a.body.creditLimit], ['XXX', 0, '0']);
     assert.equal(a.body.balance, '500');
     const b = (await api('POST', '/accounts', { body: {} })).body;
     const deposit = await api('POST', `/accounts/${b.id}/deposits`, { body: { amount: '20' } });
@@ -75,7 +86,16 @@ describe('the HTTP API', () => {
     assert.deepEqual([withdrawal.body.fromId, withdrawal.body.toId], [b.id, null]);
     const transfer = await api('POST', '/transfers', { body: { fromId: a.body.id, toId: b.id, amount: '100' } });
     assert.equal(transfer.status, 201);
-    assert.deepEqual(Object.keys(transfer.body).sort(), ['amount', 'createdAt', 'fromId', 'holdId', 'id', 'reversalOf', 'toId']);
+    assert.deepEqual(Object.keys(transfer.body).sort(), [
+      'amount',
+      'createdAt',
+      'currency',
+      'fromId',
+      'holdId',
+      'id',
+      'reversalOf',
+      'toId',
+    ]);
     assert.deepEqual((await api('GET', `/transfers/${transfer.body.id}`)).body, { ...transfer.body, reversed: '0' });
     assert.equal((await api('GET', `/accounts/${b.id}`)).body.balance, '115');
     const history = await api('GET', `/accounts/${b.id}/transfers?limit=2`);
@@ -94,6 +114,40 @@ describe('the HTTP API', () => {
     const verify = await api('GET', '/verify');
     assert.equal(verify.body.ok, true);
     assert.equal(typeof verify.body.totalBalance, 'string');
+  });
+
+  test('currencies and credit limits: opened with them, never mixed, a limit set and refused where it is in use', async () => {
+    const usd = await api('POST', '/accounts', { body: { currency: 'USD', creditLimit: '100' } });
+    assert.equal(usd.status, 201);
+    assert.deepEqual([usd.body.currency, usd.body.decimals, usd.body.creditLimit], ['USD', 2, '100']);
+    const jpy = (await api('POST', '/accounts', { body: { currency: 'JPY', balance: '5' } })).body;
+    assert.equal(jpy.decimals, 0);
+    const shop = (await api('POST', '/accounts', { body: { currency: 'USD' } })).body;
+    const spent = await api('POST', '/transfers', { body: { fromId: usd.body.id, toId: shop.id, amount: '60' } });
+    assert.deepEqual([spent.status, spent.body.currency], [201, 'USD']);
+    const owing = (await api('GET', `/accounts/${usd.body.id}`)).body;
+    assert.deepEqual([owing.balance, owing.available], ['-60', '-60']);
+    const mixed = await api('POST', '/transfers', { body: { fromId: jpy.id, toId: shop.id, amount: '1' } });
+    assert.deepEqual([mixed.status, mixed.body.code], [409, 'CURRENCY_MISMATCH']);
+    const lowered = await api('PUT', `/accounts/${usd.body.id}/credit-limit`, { body: { creditLimit: '59' } });
+    assert.deepEqual([lowered.status, lowered.body.code], [409, 'CREDIT_LIMIT_IN_USE']);
+    const set = await api('PUT', `/accounts/${usd.body.id}/credit-limit`, { body: { creditLimit: '60' } });
+    assert.deepEqual([set.status, set.body.creditLimit], [200, '60']);
+    const beyond = await api('POST', `/accounts/${usd.body.id}/withdrawals`, { body: { amount: '1' } });
+    assert.deepEqual([beyond.status, beyond.body.code], [409, 'INSUFFICIENT_FUNDS']);
+    for (const body of [{ currency: 'usd' }, { currency: 'US' }, { creditLimit: '-1' }, { creditLimit: 5 }]) {
+      const bad = await api('POST', '/accounts', { body });
+      assert.deepEqual([bad.status, bad.body.code], [400, 'INVALID_ARGUMENT'], JSON.stringify(body));
+    }
+    const report = (await api('GET', '/verify')).body;
+    assert.equal(report.ok, true);
+    assert.deepEqual(
+      report.currencies.filter((c: { currency: string }) => c.currency !== 'XXX'),
+      [
+        { currency: 'JPY', accounts: 1, totalBalance: '5', moneyIn: '5', moneyOut: '0' },
+        { currency: 'USD', accounts: 2, totalBalance: '0', moneyIn: '0', moneyOut: '0' },
+      ],
+    );
   });
 
   test('Idempotency-Key: same key and body, same status and body; another body, 409; money moves once', async () => {

@@ -132,6 +132,31 @@ describe('the web UI in a real browser', () => {
     await page.waitForFunction(() => document.querySelector('#message.error')?.textContent?.includes('cannot debit 1000000'));
     assert.equal(await page.isVisible('#message'), true);
   });
+
+  test('an account in a currency shows its amounts in that currency, and a transfer across currencies is refused on screen', async () => {
+    await page.fill('#create-balance', '12345');
+    await page.fill('#create-currency', 'usd');
+    await page.fill('#create-credit', '500');
+    await page.click('#create-submit');
+    await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 3);
+    const usd = await page.$eval('#accounts tbody tr[data-id]:last-child', (r) => (r as HTMLElement).dataset.id!);
+    const row = `#accounts tbody tr[data-id="${usd}"]`;
+    assert.deepEqual(await Promise.all(['balance', 'available', 'credit'].map((c) => page.textContent(`${row} .${c}`))), [
+      '123.45 USD',
+      '123.45 USD',
+      '5.00 USD',
+    ]);
+    assert.equal(await page.isVisible(`${row} .balance`), true);
+    assert.match((await page.textContent('#message')) ?? '', /Opened account .* with 123\.45 USD/);
+    const other = await page.$eval('#accounts tbody tr[data-id]:first-child', (r) => (r as HTMLElement).dataset.id!);
+    await page.selectOption('#transfer-from', usd);
+    await page.selectOption('#transfer-to', other);
+    await page.fill('#transfer-amount', '1');
+    await page.click('#transfer-submit');
+    await page.waitForFunction(() => document.querySelector('#message.error')?.textContent?.includes('different currencies'));
+    assert.equal(await page.isVisible('#message'), true, 'the refusal is on the screen');
+    await page.screenshot({ path: `${new URL('../test-results/ui/', import.meta.url).pathname}7-currency.png`, fullPage: true });
+  });
 });
 
 // What a person sees, not only what is in the DOM: each element that appears only

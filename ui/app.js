@@ -50,6 +50,16 @@ function say(text, isError = false) {
 }
 
 const short = (id) => (id ? id.slice(0, 8) : '');
+
+/** Minor units as a person reads them: in the currency's decimals, with its code unless it is XXX (none). */
+function money(amount, { currency = 'XXX', decimals = 0 } = {}) {
+  const negative = amount.startsWith('-');
+  const digits = (negative ? amount.slice(1) : amount).padStart(decimals + 1, '0');
+  const text = decimals === 0 ? digits : `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+  return `${negative ? '−' : ''}${text}${currency === 'XXX' ? '' : ` ${currency}`}`;
+}
+/** The currency of a loaded account, for amounts that carry only its id. */
+const unitOf = (accountId) => state.accounts.find((a) => a.id === accountId) ?? {};
 const when = (iso) => new Date(iso).toLocaleString();
 function cell(text, className) {
   const td = document.createElement('td');
@@ -70,7 +80,7 @@ async function loadAccounts() {
   const body = $('#accounts tbody');
   body.replaceChildren(
     ...(all.length === 0
-      ? [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="6" class="empty">No accounts yet.</td>' })]
+      ? [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="7" class="empty">No accounts yet.</td>' })]
       : all.map((account) => {
           const row = document.createElement('tr');
           row.dataset.id = account.id;
@@ -79,9 +89,10 @@ async function loadAccounts() {
           id.append(Object.assign(document.createElement('code'), { textContent: account.id, title: account.id }));
           row.append(
             id,
-            cell(account.balance, 'num balance'),
-            cell(account.held, 'num held'),
-            cell(account.available, 'num available'),
+            cell(money(account.balance, account), 'num balance'),
+            cell(money(account.held, account), 'num held'),
+            cell(money(account.available, account), 'num available'),
+            cell(account.creditLimit === '0' ? '' : money(account.creditLimit, account), 'num credit'),
             cell(when(account.createdAt)),
             cell(account.closedAt ? 'closed' : 'open'),
           );
@@ -97,7 +108,10 @@ async function loadAccounts() {
       ...all
         .filter((a) => !a.closedAt)
         .map((a) =>
-          Object.assign(document.createElement('option'), { value: a.id, textContent: `${short(a.id)} (${a.available})` }),
+          Object.assign(document.createElement('option'), {
+            value: a.id,
+            textContent: `${short(a.id)} (${money(a.available, a)})`,
+          }),
         ),
     );
     if ((none.length > 0 && previous === '') || all.some((a) => a.id === previous)) select.value = previous;
@@ -150,7 +164,7 @@ async function showHolds(accountId) {
     }
     row.append(
       cell(when(h.createdAt)),
-      cell(h.amount, 'num'),
+      cell(money(h.amount, unitOf(h.fromId)), 'num'),
       cell(h.toId ? short(h.toId) : 'withdrawal'),
       cell(h.expiresAt ? when(h.expiresAt) : 'never'),
       cell(h.status === 'posted' ? `posted ${h.postedAmount}` : h.status, 'status'),
@@ -181,7 +195,7 @@ async function showHistory(accountId) {
     row.append(
       cell(when(t.createdAt)),
       cell(t.reversalOf ? `${kind} (reversal)` : t.holdId ? `${kind} (hold posted)` : kind),
-      cell(`${incoming ? '+' : '−'}${t.amount}`, 'num'),
+      cell(`${incoming ? '+' : '−'}${money(t.amount, unitOf(accountId))}`, 'num'),
       cell(short(incoming ? t.fromId : t.toId)),
       Object.assign(cell(''), { className: 'actions' }),
     );
@@ -228,10 +242,18 @@ function onSubmit(form, work) {
 }
 
 onSubmit($('#create-form'), async (key) => {
-  const balance = $('#create-balance').value.trim();
-  const account = await api('POST', '/accounts', balance ? { balance } : {}, key);
-  $('#create-balance').value = '';
-  return `Opened account ${short(account.id)} with ${account.balance}.`;
+  const body = {};
+  for (const [field, input] of [
+    ['balance', '#create-balance'],
+    ['currency', '#create-currency'],
+    ['creditLimit', '#create-credit'],
+  ]) {
+    const value = $(input).value.trim();
+    if (value) body[field] = field === 'currency' ? value.toUpperCase() : value;
+  }
+  const account = await api('POST', '/accounts', body, key);
+  for (const input of ['#create-balance', '#create-currency', '#create-credit']) $(input).value = '';
+  return `Opened account ${short(account.id)} with ${money(account.balance, account)}.`;
 });
 
 onSubmit($('#transfer-form'), async (key) => {

@@ -4,13 +4,16 @@ import type { CheckedMovement } from './movement.js';
 
 /** How batches form: both measured (BENCHMARKS.md), both tunable. */
 export interface GroupCommitOptions {
-  /** Most movements in one batch statement. Default 256. */
+  /**
+   * Most movements in one batch statement. Default 128: a full batch's answer then fits
+   * in 16 KiB with every column at its widest (`StatementAnswerRow`).
+   */
   readonly maxSize?: number;
   /** Most batches sent and not yet answered at once; each holds a connection. Default 2. */
   readonly maxInFlight?: number;
 }
 
-export const groupCommitDefaults = { maxSize: 256, maxInFlight: 2 } as const;
+export const groupCommitDefaults = { maxSize: 128, maxInFlight: 2 } as const;
 
 /** Sends one batch (it keeps the batch rule) and answers each movement, in order. */
 export type BatchRunner = (batch: readonly CheckedMovement[]) => Promise<MovementResult<MoveAnswer>[]>;
@@ -46,7 +49,7 @@ interface Waiter {
  *   sent (the movement may then still happen; repeat its id to learn).
  *
  * @example
- * const group = new GroupCommit((batch) => runBatch(batch), { maxSize: 256, maxInFlight: 2 });
+ * const group = new GroupCommit((batch) => runBatch(batch), { maxSize: 128, maxInFlight: 2 });
  * const outcome = await group.submit(movement({ fromId, toId, amount: 100n }));
  */
 export class GroupCommit {

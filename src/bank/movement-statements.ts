@@ -39,7 +39,7 @@
  * retry", performance/increase-server-side-retries). Its default was 16 KiB until
  * cockroachdb/cockroach#124633 raised it to 512 KiB (backported to release-24.1);
  * older releases, and clusters that lower it, still have 16 KiB. A batch of `groupCommitDefaults.maxSize` rows fits in
- * 16 KiB: an applied movement answers with its time and four NULLs; the
+ * 16 KiB with every column at its widest: an applied movement answers with its time, its currency and NULLs; the
  * other columns are there only for a movement the statement did not apply, and the
  * journal (and hold) under its id is read afterwards (`PgStore`), not sent here.
  */

@@ -90,8 +90,7 @@ export class OrmStore implements BankStore {
 
   async insertAccount({ id, balance, openingId, currency, creditLimit }: NewAccount): Promise<Account | undefined> {
     // READ COMMITTED and ON CONFLICT, as PgStore's one statement does it: reading first
-    // at SERIALIZABLE made concurrent openings abort one another as pivots (40001) until
-    // the retries ran out.
+    // at SERIALIZABLE made concurrent openings abort one another as pivots (40001).
     try {
       return await this.#run('read committed', async (tx) => {
         const [account] = await tx
@@ -106,7 +105,7 @@ export class OrmStore implements BankStore {
             .values({ id: openingId, kind: 'deposit', fromId: null, toId: id, amount: balance, currency })
             .onConflictDoNothing({ target: transfers.id })
             .returning({ id: transfers.id });
-          // Taken by another movement: the account rolls back, and the bank answers IDEMPOTENCY_CONFLICT.
+          // Taken by another movement: the account is rolled back, and the bank answers IDEMPOTENCY_CONFLICT.
           if (!opening) throw new OpeningTaken();
         }
         const { held: _, ...opened } = account;

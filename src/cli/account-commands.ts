@@ -1,20 +1,22 @@
 import type { Command } from 'commander';
-import { amountArgument, idArgument, limitOption } from './arguments.js';
+import { amountArgument, creditLimitArgument, currencyArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { accountLines, accountTable, print } from './output.js';
 import { withBank } from './with-bank.js';
 
-/** `roachbank accounts create|list|show|close`. */
+/** `roachbank accounts create|list|show|limit|close`. */
 export function addAccountCommands(program: Command): void {
-  const accounts = program.command('accounts').description('open, list, show and close accounts');
+  const accounts = program.command('accounts').description('open, list, show, limit and close accounts');
 
   accounts
     .command('create')
     .description('open an account, optionally with an opening balance (journaled as a deposit)')
-    .option('--balance <amount>', 'opening balance, a whole number', amountArgument('opening balance'))
-    .action(async (options: { balance?: bigint }, command: Command) => {
+    .option('--balance <amount>', 'opening balance, a whole number of minor units', amountArgument('opening balance'))
+    .option('--currency <code>', 'its currency for good: USD, EUR, IDR or your own asset (default XXX, none)', currencyArgument)
+    .option('--credit-limit <amount>', 'how far below 0 its available balance may go (default 0)', creditLimitArgument)
+    .action(async (options: { balance?: bigint; currency?: string; creditLimit?: bigint }, command: Command) => {
       const { json, flavor } = globalOptions(command);
-      const account = await withBank(flavor, (bank) => bank.createAccount(options.balance ? { balance: options.balance } : {}));
+      const account = await withBank(flavor, (bank) => bank.createAccount(options));
       print(json, account, () => accountLines(account));
     });
 
@@ -36,6 +38,17 @@ export function addAccountCommands(program: Command): void {
     .action(async (id: string, _: unknown, command: Command) => {
       const { json, flavor } = globalOptions(command);
       const account = await withBank(flavor, (bank) => bank.getAccount(id));
+      print(json, account, () => accountLines(account));
+    });
+
+  accounts
+    .command('limit')
+    .description("set an open account's credit limit: how far below 0 its available balance may go")
+    .argument('<id>', 'account id (UUID)', idArgument('account id'))
+    .argument('<amount>', 'the new limit in minor units, 0 for none', creditLimitArgument)
+    .action(async (id: string, limit: bigint, _: unknown, command: Command) => {
+      const { json, flavor } = globalOptions(command);
+      const account = await withBank(flavor, (bank) => bank.setCreditLimit(id, limit));
       print(json, account, () => accountLines(account));
     });
 

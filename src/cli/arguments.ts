@@ -1,7 +1,8 @@
 import { Option } from 'commander';
 import ms from 'ms';
+import { checkedCurrency } from '../bank/currencies.js';
 import { parseId } from '../bank/ids.js';
-import { parseAmount } from '../bank/money.js';
+import { parseAmount, parseCreditLimit } from '../bank/money.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 
 // Argument parsers for commander: the bank's own validators, run before any
@@ -10,6 +11,8 @@ import { RoachbankError } from '../errors/roachbank-error.js';
 
 export const idArgument = (name: string) => (value: string) => parseId(value, name);
 export const amountArgument = (name: string) => (value: string) => parseAmount(value, name);
+export const creditLimitArgument = (value: string) => parseCreditLimit(value);
+export const currencyArgument = (value: string) => checkedCurrency(value);
 
 /** A whole-number option from `min` to `max`; INVALID_ARGUMENT naming the option otherwise. */
 export const wholeNumber = (name: string, min: number, max: number) => (value: string) => {

@@ -1,4 +1,5 @@
 import type { Account, Hold, JournalEntry, MoveAnswer, MovementOutcome, Page, VerifyReport } from '../bank/bank.js';
+import { defaultCurrency, formatMinorUnits } from '../bank/currencies.js';
 
 /** JSON with money as decimal strings (DESIGN §6) and dates as ISO 8601. */
 export function toJson(value: unknown): string {
@@ -16,12 +17,21 @@ const when = (date: Date) =>
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
 
+/**
+ * An amount as a person reads it: in its currency's decimals with the code (`123.45 USD`);
+ * without a currency (`XXX`), the whole number as before.
+ */
+export const shown = (amount: bigint, currency: string) =>
+  currency === defaultCurrency ? amount.toString() : `${formatMinorUnits(amount, currency)} ${currency}`;
+
 export function accountLines(account: Account): string[] {
+  const { currency } = account;
   return [
     `account  ${account.id}`,
-    `balance    ${account.balance}`,
-    `held       ${account.held}`,
-    `available  ${account.available}`,
+    `balance    ${shown(account.balance, currency)}`,
+    `held       ${shown(account.held, currency)}`,
+    `available  ${shown(account.available, currency)}`,
+    ...(account.creditLimit > 0n ? [`credit     ${shown(account.creditLimit, currency)}`] : []),
     `opened     ${when(account.createdAt)}`,
     `status     ${account.closedAt ? `closed ${when(account.closedAt)}` : 'open'}`,
   ];
@@ -68,7 +78,7 @@ export function table(header: string[], rows: string[][], right: ReadonlySet<num
 
 export function accountTable(page: Page<Account>): string[] {
   if (page.items.length === 0) return ['no accounts'];
-  const rows = page.items.map((a) => [a.id, a.balance.toString(), when(a.createdAt), a.closedAt ? when(a.closedAt) : '']);
+  const rows = page.items.map((a) => [a.id, shown(a.balance, a.currency), when(a.createdAt), a.closedAt ? when(a.closedAt) : '']);
   const lines = table(['ID', 'BALANCE', 'OPENED', 'CLOSED'], rows, new Set([1]));
   if (page.next) lines.push('', `more: roachbank accounts list --cursor ${page.next}`);
   return lines;
@@ -81,21 +91,25 @@ export function historyTable(accountId: string, page: Page<JournalEntry>): strin
     const incoming = t.toId === accountId;
     const other = incoming ? t.fromId : t.toId;
     const kind = t.kind !== 'transfer' ? t.kind : incoming ? 'transfer in' : 'transfer out';
-    return [when(t.createdAt), kind, `${incoming ? '+' : '-'}${t.amount}`, other ?? '', t.id];
+    return [when(t.createdAt), kind, `${incoming ? '+' : '-'}${shown(t.amount, t.currency)}`, other ?? '', t.id];
   });
   const lines = table(['WHEN', 'KIND', 'AMOUNT', 'COUNTERPARTY', 'TRANSFER'], rows, new Set([2]));
   if (page.next) lines.push('', `more: roachbank history ${accountId} --cursor ${page.next}`);
   return lines;
 }
 
-const whatMoved = ({ kind, fromId, toId, amount, holdId, reversalOf }: MovementOutcome['transfer']) =>
-  (kind === 'deposit'
-    ? `deposited ${amount} into ${toId}`
-    : kind === 'withdrawal'
-      ? `withdrew ${amount} from ${fromId}`
-      : `transferred ${amount} from ${fromId} to ${toId}`) +
-  (holdId ? ` (posting hold ${holdId})` : '') +
-  (reversalOf ? ` (reversing ${reversalOf})` : '');
+const whatMoved = ({ kind, fromId, toId, amount: minor, currency, holdId, reversalOf }: MovementOutcome['transfer']) => {
+  const amount = shown(minor, currency);
+  return (
+    (kind === 'deposit'
+      ? `deposited ${amount} into ${toId}`
+      : kind === 'withdrawal'
+        ? `withdrew ${amount} from ${fromId}`
+        : `transferred ${amount} from ${fromId} to ${toId}`) +
+    (holdId ? ` (posting hold ${holdId})` : '') +
+    (reversalOf ? ` (reversing ${reversalOf})` : '')
+  );
+};
 
 export function outcomeLines({ transfer, replayed }: MovementOutcome): string[] {
   const { id } = transfer;
@@ -119,18 +133,25 @@ export function verifyLines(report: VerifyReport): string[] {
     report.ok ? 'ok: every invariant holds' : 'FAILED: the invariants do not hold',
     `accounts            ${report.accounts}`,
     `transfers           ${report.transfers}`,
-    `sum of balances     ${report.totalBalance}`,
+    `sum of balances     ${report.totalBalance} (all currencies, minor units)`,
     `money in - out      ${report.moneyIn - report.moneyOut} (${report.moneyIn} in, ${report.moneyOut} out)`,
     `balances != journal ${report.mismatchedCount}`,
-    `negative balances   ${report.negativeCount}`,
+    `below their floor   ${report.negativeCount}`,
     `malformed transfers ${report.malformedTransfers}`,
     `held                ${report.heldTotal}`,
     `held != its holds   ${report.heldMismatchedCount}`,
     `overheld accounts   ${report.overheldCount}`,
     `malformed holds     ${report.malformedHolds}`,
     `bad reversals       ${report.badReversals}`,
+    `foreign currency    ${report.currencyMismatchedLegs} journal legs`,
     `checked in          ${report.elapsedMs} ms`,
   ];
+  for (const c of report.currencies) {
+    const balanced = c.totalBalance === c.moneyIn - c.moneyOut ? 'ok' : 'UNBALANCED';
+    lines.push(
+      `  ${c.currency.padEnd(16)} ${balanced}: ${c.accounts} accounts, Σ ${shown(c.totalBalance, c.currency)} = ${shown(c.moneyIn, c.currency)} in − ${shown(c.moneyOut, c.currency)} out`,
+    );
+  }
   for (const m of report.mismatched) lines.push(`  ${m.id}: balance ${m.balance}, journal says ${m.journal}`);
   return lines;
 }

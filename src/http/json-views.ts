@@ -1,4 +1,5 @@
 import type { Account, Hold, JournalEntry, JournalEntryDetail, Page, VerifyReport } from '../bank/bank.js';
+import { currencyDecimals } from '../bank/currencies.js';
 
 // The API's JSON shapes: money as decimal strings, times as ISO 8601.
 
@@ -7,6 +8,9 @@ export const accountView = (a: Account) => ({
   balance: a.balance.toString(),
   held: a.held.toString(),
   available: a.available.toString(),
+  currency: a.currency,
+  decimals: currencyDecimals(a.currency),
+  creditLimit: a.creditLimit.toString(),
   createdAt: a.createdAt.toISOString(),
   closedAt: a.closedAt?.toISOString() ?? null,
 });
@@ -16,6 +20,7 @@ export const transferView = (t: JournalEntry) => ({
   fromId: t.fromId,
   toId: t.toId,
   amount: t.amount.toString(),
+  currency: t.currency,
   createdAt: t.createdAt.toISOString(),
   holdId: t.holdId,
   reversalOf: t.reversalOf,
@@ -43,5 +48,11 @@ export const verifyView = (r: VerifyReport) => ({
   moneyIn: r.moneyIn.toString(),
   moneyOut: r.moneyOut.toString(),
   heldTotal: r.heldTotal.toString(),
+  currencies: r.currencies.map((c) => ({
+    ...c,
+    totalBalance: c.totalBalance.toString(),
+    moneyIn: c.moneyIn.toString(),
+    moneyOut: c.moneyOut.toString(),
+  })),
   mismatched: r.mismatched.map((m) => ({ id: m.id, balance: m.balance.toString(), journal: m.journal.toString() })),
 });

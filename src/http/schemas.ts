@@ -19,8 +19,19 @@ const balance = {
   title: `a whole amount from 0 to ${maxMoney}, as a decimal string`,
   pattern: decimalPattern(0n, maxMoney),
 } as const;
-/** A sum over the whole bank: not bounded by one INT8. */
-const total = { type: 'string', pattern: '^(?:0|[1-9][0-9]*)$', description: 'a whole amount as a decimal string' } as const;
+/** A balance that a credit limit may take below 0, down to −(2^63 − 1). */
+const signedBalance = {
+  type: 'string',
+  title: `a whole amount from -${maxMoney} to ${maxMoney}, as a decimal string`,
+  pattern: `^(?:-${decimalPattern(1n, maxMoney).slice(1, -1)}|${decimalPattern(0n, maxMoney).slice(1, -1)})$`,
+} as const;
+/** A sum over the whole bank: not bounded by one INT8, and below 0 when credit lines are drawn. */
+const total = { type: 'string', pattern: '^-?(?:0|[1-9][0-9]*)$', description: 'a whole amount as a decimal string' } as const;
+const currency = {
+  type: 'string',
+  title: 'a currency code of 3 to 16 upper-case letters, digits or _, starting with a letter',
+  pattern: '^[A-Z][A-Z0-9_]{2,15}$',
+} as const;
 const time = { type: 'string', format: 'date-time' } as const;
 
 const nullableUuid = { ...uuid, type: ['string', 'null'] } as const;
@@ -30,13 +41,23 @@ export const account = {
   type: 'object',
   properties: {
     id: uuid,
-    balance,
+    balance: { ...signedBalance, description: 'in minor units of its currency; below 0 only on a credit line' },
     held: { ...balance, description: 'what its pending, unexpired holds reserve' },
-    available: { ...balance, description: 'balance − held: what a transfer, withdrawal or hold may take now' },
+    available: {
+      ...signedBalance,
+      description: 'balance − held: what a transfer, withdrawal or hold may take now, with creditLimit more below 0',
+    },
+    currency: { ...currency, description: 'fixed when it was opened; XXX: none' },
+    decimals: {
+      type: 'integer',
+      minimum: 0,
+      description: "how many of the amounts' digits are decimals, for display (USD 2, JPY 0)",
+    },
+    creditLimit: { ...balance, description: 'how far below 0 its available balance may go' },
     createdAt: time,
     closedAt: nullableTime,
   },
-  required: ['id', 'balance', 'held', 'available', 'createdAt', 'closedAt'],
+  required: ['id', 'balance', 'held', 'available', 'currency', 'decimals', 'creditLimit', 'createdAt', 'closedAt'],
 } as const;
 
 export const transfer = {
@@ -47,11 +68,12 @@ export const transfer = {
     fromId: nullableUuid,
     toId: nullableUuid,
     amount: money,
+    currency: { ...currency, description: 'the currency of its accounts' },
     createdAt: time,
     holdId: { ...nullableUuid, description: 'the hold this row posted' },
     reversalOf: { ...nullableUuid, description: 'the journal row this one reverses' },
   },
-  required: ['id', 'fromId', 'toId', 'amount', 'createdAt', 'holdId', 'reversalOf'],
+  required: ['id', 'fromId', 'toId', 'amount', 'currency', 'createdAt', 'holdId', 'reversalOf'],
 } as const;
 
 export const transferDetail = {
@@ -169,7 +191,16 @@ export const createAccountBody = {
   type: 'object',
   properties: {
     balance: { ...balance, description: 'opening balance, journaled as a deposit; default 0' },
+    currency: { ...currency, description: 'its currency, for good; default XXX (none)' },
+    creditLimit: { ...balance, description: 'how far below 0 its available balance may go; default 0' },
   },
+  additionalProperties: false,
+} as const;
+
+export const creditLimitBody = {
+  type: 'object',
+  properties: { creditLimit: balance },
+  required: ['creditLimit'],
   additionalProperties: false,
 } as const;
 
@@ -289,15 +320,28 @@ export const verifyReport = {
       },
     },
     mismatchedCount: { type: 'integer' },
-    negativeCount: { type: 'integer' },
+    negativeCount: {
+      type: 'integer',
+      description: 'accounts whose balance is below −creditLimit (below 0 without a credit line)',
+    },
     malformedTransfers: { type: 'integer', description: 'journal rows with neither side, or one account on both sides' },
     heldTotal: total,
     heldMismatchedCount: { type: 'integer', description: 'accounts whose held is not the sum of their pending holds' },
-    overheldCount: { type: 'integer', description: 'accounts whose available balance is below 0' },
+    overheldCount: { type: 'integer', description: 'accounts whose available balance is below −creditLimit' },
     malformedHolds: { type: 'integer', description: 'holds whose fields contradict their status, and posts that match no hold' },
     badReversals: {
       type: 'integer',
       description: 'reversals that go the wrong way or add up to more than what they reverse',
+    },
+    currencyMismatchedLegs: { type: 'integer', description: "journal legs in a currency other than their account's" },
+    currencies: {
+      type: 'array',
+      description: 'conservation per currency: totalBalance must equal moneyIn − moneyOut in each',
+      items: {
+        type: 'object',
+        properties: { currency, accounts: { type: 'integer' }, totalBalance: total, moneyIn: total, moneyOut: total },
+        required: ['currency', 'accounts', 'totalBalance', 'moneyIn', 'moneyOut'],
+      },
     },
     elapsedMs: { type: 'number' },
   },
@@ -317,6 +361,8 @@ export const verifyReport = {
     'overheldCount',
     'malformedHolds',
     'badReversals',
+    'currencyMismatchedLegs',
+    'currencies',
     'elapsedMs',
   ],
 } as const;

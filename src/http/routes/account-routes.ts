@@ -9,7 +9,7 @@ import { type ApiContext, type IdRequest, type KeyedRequest, links, type PageReq
  * a short handler, read top to bottom like the API reference they become.
  */
 export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank }) => {
-  app.post<{ Body: { balance?: string } } & KeyedRequest>(
+  app.post<{ Body: { balance?: string; currency?: string; creditLimit?: string } } & KeyedRequest>(
     '/accounts',
     {
       schema: {
@@ -25,10 +25,12 @@ export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank 
     async (request, reply) => {
       const id = idFromKey(request.headers['idempotency-key']);
       // The schema lets only digits through; the bank checks the range.
-      const balance = request.body?.balance;
+      const { balance, currency, creditLimit } = request.body ?? {};
       const { account, replayed } = await bank.openAccount({
         ...(id ? { id } : {}),
         ...(balance === undefined ? {} : { balance: BigInt(balance) }),
+        ...(currency === undefined ? {} : { currency }),
+        ...(creditLimit === undefined ? {} : { creditLimit: BigInt(creditLimit) }),
       });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(accountView(account));
@@ -89,6 +91,23 @@ export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank 
       },
     },
     async (request) => accountView(await bank.closeAccount(request.params.id)),
+  );
+
+  app.put<IdRequest & { Body: { creditLimit: string } }>(
+    '/accounts/:id/credit-limit',
+    {
+      schema: {
+        operationId: 'setCreditLimit',
+        summary: "Set how far below 0 an open account's available balance may go",
+        description:
+          'Lowering it below what the account already owes is CREDIT_LIMIT_IN_USE; the same limit again changes nothing.',
+        tags: ['accounts'],
+        params: schema.idParams,
+        body: schema.creditLimitBody,
+        response: { 200: schema.account, ...schema.errors },
+      },
+    },
+    async (request) => accountView(await bank.setCreditLimit(request.params.id, BigInt(request.body.creditLimit))),
   );
 
   app.get<IdRequest & PageRequest>(

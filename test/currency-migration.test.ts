@@ -1,0 +1,95 @@
+// Migration 0006 on a book written before it: every account and journal row reads as
+// `XXX` (no currency) with no credit line, the floor CHECK replaces `balance >= 0`
+// validated, no table is rewritten (its file stays the same), and verify passes.
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { PgBank } from '../src/bank/pg-bank.js';
+import { migrate } from '../src/db/migrate.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
+let db: TestDatabase;
+let before0006: string;
+before(async () => {
+  db = await createTestDatabase('currency_migration');
+  before0006 = await mkdtemp(join(tmpdir(), 'roachbank-migrations-'));
+  for (const file of await readdir(migrationsDir)) {
+    if (Number(file.slice(0, 4)) < 6) await copyFile(join(migrationsDir, file), join(before0006, file));
+  }
+});
+after(async () => {
+  await db.drop();
+  await rm(before0006, { recursive: true, force: true });
+});
+
+describe('migration 0006: currencies and credit limits on a book from before', () => {
+  test('old rows read as XXX without credit, nothing is rewritten, and the new rules hold', async () => {
+    assert.deepEqual(await migrate(db.pool, { dir: before0006 }), [1, 2, 3, 4, 5]);
+    // A book of today's schema: 1,000 accounts with 10 deposits each, a transfer ring, a pending hold.
+    await db.pool.query(
+      'INSERT INTO roachbank.accounts (id, balance) SELECT gen_random_uuid(), 10 FROM generate_series(1, 1000)',
+    );
+    await db.pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount)
+      SELECT gen_random_uuid(), 'deposit', NULL, id, 1 FROM roachbank.accounts, generate_series(1, 10)`);
+    const [a, b] = (await db.pool.query<{ id: string }>('SELECT id FROM roachbank.accounts ORDER BY id LIMIT 2')).rows.map(
+      (r) => r.id,
+    );
+    await db.pool.query(
+      `INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount) VALUES
+      (gen_random_uuid(), 'transfer', $1, $2, 4), (gen_random_uuid(), 'transfer', $2, $1, 4)`,
+      [a, b],
+    );
+    await db.pool.query(
+      "INSERT INTO roachbank.holds (id, from_id, to_id, amount, status) VALUES (gen_random_uuid(), $1, NULL, 3, 'pending')",
+      [a],
+    );
+    await db.pool.query('UPDATE roachbank.accounts SET held = 3 WHERE id = $1', [a]);
+    const files = async () =>
+      (
+        await db.pool.query<{ relname: string; relfilenode: string }>(
+          `SELECT relname, relfilenode::TEXT FROM pg_class WHERE relnamespace = 'roachbank'::regnamespace
+           AND relname IN ('accounts', 'transfers') ORDER BY relname`,
+        )
+      ).rows;
+    const filesBefore = await files();
+
+    assert.deepEqual(await migrate(db.pool), [6]);
+    assert.deepEqual(await files(), filesBefore, 'no table was rewritten');
+    const { rows } = await db.pool.query<{ currencies: string[]; limits: string[]; journal: string[] }>(`SELECT
+      (SELECT array_agg(DISTINCT currency) FROM roachbank.accounts) AS currencies,
+      (SELECT array_agg(DISTINCT credit_limit::TEXT) FROM roachbank.accounts) AS limits,
+      (SELECT array_agg(DISTINCT currency) FROM roachbank.transfers) AS journal`);
+    assert.deepEqual(rows[0], { currencies: ['XXX'], limits: ['0'], journal: ['XXX'] });
+    const constraints = await db.pool.query<{ conname: string; convalidated: boolean }>(
+      `SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'roachbank.accounts'::regclass AND contype = 'c' ORDER BY conname`,
+    );
+    assert.deepEqual(
+      constraints.rows.map((c) => [c.conname, c.convalidated]),
+      [
+        ['accounts_balance_floor_check', true],
+        ['accounts_credit_limit_check', true],
+        ['accounts_currency_check', true],
+        ['accounts_held_check', true],
+      ],
+      'the old balance >= 0 is gone, every new CHECK validated',
+    );
+
+    const bank = new PgBank(db.pool);
+    const report = await bank.verify();
+    assert.ok(report.ok, 'every balance still equals its journal');
+    assert.deepEqual(
+      report.currencies.map((c) => [c.currency, c.accounts, c.totalBalance]),
+      [['XXX', 1000, 10_000n]],
+    );
+    // The old book takes the new rules: a credit line below 0, and a movement in its currency.
+    await bank.setCreditLimit(a!, 5n);
+    await bank.withdraw(a!, 12n);
+    assert.deepEqual([(await bank.getAccount(a!)).balance, (await bank.getAccount(a!)).available], [-2n, -5n]);
+    assert.ok((await bank.verify()).ok);
+    assert.deepEqual(await migrate(db.pool), [], 'applied once');
+  });
+});
