@@ -132,6 +132,19 @@ for (const { flavor, batch, name } of variants) {
       await rejectsWith(bank.holds(randomUUID()), 'ACCOUNT_NOT_FOUND');
     });
 
+    test('a hold of all an account has, beside its expired holds no sweep has tidied: placed, not BALANCE_LIMIT', async () => {
+      const max = 2n ** 63n - 1n;
+      const a = await bank.createAccount({ balance: max });
+      const lapsed = (await bank.hold({ fromId: a.id, amount: 5n, expiresInMs: 1 })).hold;
+      await sleep(20);
+      const { hold } = await bank.hold({ fromId: a.id, amount: max });
+      assert.equal(hold.status, 'pending');
+      assert.deepEqual(await funds(a.id), { balance: max, held: max, available: 0n });
+      assert.equal((await bank.getHold(lapsed.id)).status, 'expired');
+      assert.equal(await bank.releaseExpiredHolds(), 0, 'placing the hold tidied the expired one');
+      await bank.voidHold(hold.id);
+    });
+
     test('from the moment a hold expires it counts for nothing: no sweep needed; posting it is HOLD_EXPIRED', async () => {
       const a = await bank.createAccount({ balance: 100n });
       const b = await bank.createAccount();

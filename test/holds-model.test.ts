@@ -4,11 +4,14 @@
 // cases: every answer, and every balance, `held` and `available`, and every hold's
 // status, must equal the model's. Expiry runs on the database's clock: a short hold
 // (1 ms) is followed by a pause long enough that the next call finds it expired.
+// Currencies and credit limits (issue 25) are in the model too: each case's accounts are
+// in two currencies, some with a credit line, and debits are drawn exactly at an
+// account's floor and one unit past it; limits are set and lowered between calls.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Bank, MoveAnswer, MovementResult } from '../src/bank/bank.js';
+import type { Account, Bank, MoveAnswer, MovementResult } from '../src/bank/bank.js';
 import { BatchRule } from '../src/bank/batch-rule.js';
 import { derivedId } from '../src/bank/ids.js';
 import type { CheckedMovement } from '../src/bank/movement.js';
@@ -56,11 +59,14 @@ type Op =
   | { op: 'post'; holdId: string; id?: string; amount?: bigint }
   | { op: 'void'; holdId: string }
   | { op: 'reverse'; transferId: string; id?: string; amount?: bigint }
+  | { op: 'limit'; accountId: string; limit: bigint }
   | { op: 'sweep' };
 
 /** The bank, one call at a time, in memory: the specification of the README's holds and reversals. */
 class SequentialBank {
   readonly balances = new Map<string, bigint>();
+  readonly currencies = new Map<string, string>();
+  readonly limits = new Map<string, bigint>();
   readonly closed = new Set<string>();
   readonly holds = new Map<string, ModelHold>();
   readonly journal = new Map<string, ModelRow>();
@@ -74,6 +80,10 @@ class SequentialBank {
   available(account: string): bigint {
     return this.balances.get(account)! - this.held(account);
   }
+  /** What a debit may take: the available balance down to −creditLimit. */
+  spendable(account: string): bigint {
+    return this.available(account) + (this.limits.get(account) ?? 0n);
+  }
   isOpen(id: string): boolean {
     return this.balances.has(id) && !this.closed.has(id);
   }
@@ -81,13 +91,24 @@ class SequentialBank {
     return h.status === 'pending' && h.lapsed ? 'expired' : h.status;
   }
 
-  /** The checks every movement shares, in order: source open, destination open, funds (when it debits), the credit's ceiling. */
+  /** The checks every movement shares, in order: source open, destination open, one currency, funds (when it debits), the credit's ceiling. */
   /** `debits`: checked against the source's available balance; `credits`: the destination receives now (a hold's only at its post). */
   accounts(fromId: string | null, toId: string | null, amount: bigint, debits: boolean, credits = true): Answer | undefined {
     for (const id of [fromId, toId])
       if (id !== null && !this.isOpen(id)) return refused('ACCOUNT_NOT_FOUND', `no open account ${id}`);
-    if (debits && fromId !== null && this.available(fromId) < amount) {
-      return refused('INSUFFICIENT_FUNDS', `account ${fromId} has ${this.available(fromId)} available, cannot debit ${amount}`);
+    if (fromId !== null && toId !== null && this.currencies.get(fromId) !== this.currencies.get(toId)) {
+      return refused(
+        'CURRENCY_MISMATCH',
+        `accounts ${fromId} and ${toId} are in different currencies: move money between currencies as an atomic group through an exchange account in each`,
+      );
+    }
+    if (debits && fromId !== null && this.spendable(fromId) < amount) {
+      const limit = this.limits.get(fromId) ?? 0n;
+      const credit = limit > 0n ? ` and a credit limit of ${limit}` : '';
+      return refused(
+        'INSUFFICIENT_FUNDS',
+        `account ${fromId} has ${this.available(fromId)} available${credit}, cannot debit ${amount}`,
+      );
     }
     if (credits && toId !== null && this.balances.get(toId)! + amount > maxBalance) {
       return refused('BALANCE_LIMIT', 'the balance would exceed 2^63 - 1');
@@ -225,6 +246,19 @@ class SequentialBank {
         this.reversed.set(op.transferId, (this.reversed.get(op.transferId) ?? 0n) + amount);
         return this.journalRow(id, row);
       }
+      case 'limit': {
+        if (!this.isOpen(op.accountId)) return refused('ACCOUNT_NOT_FOUND', `no open account ${op.accountId}`);
+        if (this.limits.get(op.accountId) === op.limit) return { ok: true, creditLimit: op.limit };
+        const available = this.available(op.accountId);
+        if (available < -op.limit) {
+          return refused(
+            'CREDIT_LIMIT_IN_USE',
+            `account ${op.accountId} owes ${-available} (available ${available}): its credit limit cannot go below that, got ${op.limit}`,
+          );
+        }
+        this.limits.set(op.accountId, op.limit);
+        return { ok: true, creditLimit: op.limit };
+      }
       case 'sweep':
         // It releases what already counts for nothing: no answer or balance changes.
         return { ok: true };
@@ -242,10 +276,11 @@ function failure(error: unknown): Answer {
   assert.ok(error instanceof RoachbankError, `expected a RoachbankError, got ${String(error)}`);
   return refused(error.code, error.message.replace(/expired at \S+:/, 'expired at <time>:'));
 }
-function answerOf(result: MovementResult<MoveAnswer | number>): Answer {
+function answerOf(result: MovementResult<MoveAnswer | number | Account>): Answer {
   if (!result.ok) return failure(result.error);
   const outcome = result.outcome;
   if (typeof outcome === 'number') return { ok: true };
+  if ('creditLimit' in outcome) return { ok: true, creditLimit: outcome.creditLimit };
   if ('hold' in outcome)
     return holdAnswer(
       outcome.hold.id,
@@ -258,7 +293,7 @@ function answerOf(result: MovementResult<MoveAnswer | number>): Answer {
 }
 
 /** Calls one operation on the bank. */
-function call(bank: Bank, op: Op): Promise<MoveAnswer | number> {
+function call(bank: Bank, op: Op): Promise<MoveAnswer | number | Account> {
   switch (op.op) {
     case 'move':
       if (op.fromId === null) return bank.deposit(op.toId!, op.amount, { id: op.id });
@@ -272,14 +307,16 @@ function call(bank: Bank, op: Op): Promise<MoveAnswer | number> {
       return bank.voidHold(op.holdId);
     case 'reverse':
       return bank.reverse(op.transferId, { ...(op.id ? { id: op.id } : {}), ...(op.amount ? { amount: op.amount } : {}) });
+    case 'limit':
+      return bank.setCreditLimit(op.accountId, op.limit);
     case 'sweep':
       return bank.releaseExpiredHolds();
   }
 }
-const settle = (promise: Promise<MoveAnswer | number>) =>
+const settle = (promise: Promise<MoveAnswer | number | Account>) =>
   promise.then(
-    (outcome): MovementResult<MoveAnswer | number> => ({ ok: true, outcome }),
-    (error: unknown): MovementResult<MoveAnswer | number> => ({ ok: false, error }),
+    (outcome): MovementResult<MoveAnswer | number | Account> => ({ ok: true, outcome }),
+    (error: unknown): MovementResult<MoveAnswer | number | Account> => ({ ok: false, error }),
   );
 
 /** A case's accounts, opened in the bank and in the model. */
@@ -287,14 +324,20 @@ async function openAccounts(bank: Bank, model: SequentialBank, random: SeededRan
   const accounts: string[] = [];
   for (let i = 0, n = random.int(2, 5); i < n; i++) {
     const balance = huge && random.int(0, 9) === 0 ? maxBalance - BigInt(random.int(0, 40)) : BigInt(random.int(0, 150));
-    const account = await bank.createAccount({ balance });
+    // Mostly one currency, so movements happen; sometimes another, so they are refused.
+    const currency = random.int(0, 3) === 0 ? 'EUR' : 'USD';
+    const creditLimit = random.int(0, 2) === 0 ? BigInt(random.int(1, 100)) : 0n;
+    const account = await bank.createAccount({ balance, currency, creditLimit });
     model.balances.set(account.id, balance);
+    model.currencies.set(account.id, currency);
+    model.limits.set(account.id, creditLimit);
     accounts.push(account.id);
   }
   if (random.int(0, 4) === 0) {
-    const closed = await bank.createAccount();
+    const closed = await bank.createAccount({ currency: 'USD' });
     await bank.closeAccount(closed.id);
     model.balances.set(closed.id, 0n);
+    model.currencies.set(closed.id, 'USD');
     model.closed.add(closed.id);
     accounts.push(closed.id);
   }
@@ -308,6 +351,15 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
   const rows = [...model.journal.keys()];
   const other = (id: string | null) => accounts.find((a) => a !== id) ?? null;
   const amount = () => (huge && random.int(0, 30) === 0 ? maxBalance - BigInt(random.int(0, 5)) : BigInt(random.int(1, 80)));
+  /** A debit of `fromId`, now and then exactly at its floor or one unit past it. */
+  const debit = (fromId: string | null) => {
+    const floor = fromId !== null && model.isOpen(fromId) ? model.spendable(fromId) : 0n;
+    const at = random.int(0, 5);
+    // Only amounts the bank takes: from 1 to 2^63 − 1.
+    if (floor > 0n && floor <= maxBalance && at === 0) return floor;
+    if (floor >= 0n && floor < maxBalance && at === 1) return floor + 1n;
+    return amount();
+  };
   const roll = random.int(0, 99);
   if (roll < 25) {
     const kind = random.int(0, 4);
@@ -315,7 +367,13 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
     const toId = kind === 1 ? null : other(fromId);
     if (fromId === null && toId === null) return { op: 'sweep' };
     const again = rows.length > 0 && random.int(0, 9) === 0 ? pick(rows) : undefined;
-    return { op: 'move', id: again ?? randomUUID(), fromId, toId, amount: amount() };
+    return { op: 'move', id: again ?? randomUUID(), fromId, toId, amount: debit(fromId) };
+  }
+  if (roll < 29) {
+    const accountId = pick(accounts);
+    const owed = model.isOpen(accountId) ? -model.available(accountId) : 0n;
+    const limit = owed > 0n && random.int(0, 1) === 0 ? owed - BigInt(random.int(0, 1)) : BigInt(random.int(0, 100));
+    return { op: 'limit', accountId, limit: limit < 0n ? 0n : limit };
   }
   if (roll < 50) {
     const fromId = pick(accounts);
@@ -337,7 +395,7 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
       id: randomUUID(),
       fromId,
       toId: random.int(0, 2) === 0 ? null : other(fromId),
-      amount: amount(),
+      amount: debit(fromId),
       expiresInMs,
     };
   }
@@ -370,8 +428,8 @@ async function assertState(bank: Bank, model: SequentialBank, accounts: readonly
   for (const id of accounts) {
     const account = await bank.getAccount(id);
     assert.deepEqual(
-      [account.balance, account.held, account.available],
-      [model.balances.get(id), model.held(id), model.available(id)],
+      [account.balance, account.held, account.available, account.currency, account.creditLimit],
+      [model.balances.get(id), model.held(id), model.available(id), model.currencies.get(id), model.limits.get(id) ?? 0n],
       `${label}: account ${id}`,
     );
   }
@@ -556,6 +614,7 @@ async function checkedItem(bank: Bank, op: Op): Promise<CheckedMovement | undefi
         return reversalMovement(await bank.getTransfer(op.transferId), { id: op.id ?? randomUUID(), amount: op.amount });
       }
       case 'sweep':
+      case 'limit':
         return undefined;
     }
   } catch {

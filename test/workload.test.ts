@@ -105,12 +105,38 @@ describe('roachbank workload', () => {
     });
   }
 
+  test('--currencies 3: accounts in three currencies, movements inside each, the audit per currency', async () => {
+    const args = ['--json', 'workload', '--accounts', '12', '--concurrency', '6', '--currencies', '3', '--holds', '20'];
+    const result = await runCli([...args, '--transfers', '300', '--readers', '1', '--seed', '11'], { DATABASE_URL: db.url });
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout);
+    assert.equal(summary.errors, 0, summary.lastError);
+    assert.equal(summary.invariant.ok, true, JSON.stringify(summary.invariant));
+    assert.ok(summary.invariant.reads > 0);
+    // Every journal row of the run is in the currency of both its accounts, and all three took part.
+    const { rows } = await db.pool.query<{ currency: string; foreign: number; n: number }>(
+      `SELECT t.currency, count(*) FILTER (WHERE f.currency <> t.currency OR d.currency <> t.currency)::int AS foreign, count(*)::int AS n
+       FROM roachbank.transfers AS t JOIN roachbank.accounts AS f ON f.id = t.from_id JOIN roachbank.accounts AS d ON d.id = t.to_id
+       WHERE t.currency IN ('USD', 'EUR', 'JPY') GROUP BY t.currency ORDER BY t.currency`,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.currency, r.foreign, r.n > 10]),
+      [
+        ['EUR', 0, true],
+        ['JPY', 0, true],
+        ['USD', 0, true],
+      ],
+    );
+  });
+
   test('bad options are usage errors', async () => {
     for (const args of [
       ['--accounts', '1'],
       ['--concurrency', '0'],
       ['--duration', 'soon'],
       ['--hot', '50', '--accounts', '10'],
+      ['--currencies', '6', '--accounts', '10'],
+      ['--currencies', '0'],
       ['--transfers', '-3'],
       ['--readers', 'x'],
       ['--holds', '101'],

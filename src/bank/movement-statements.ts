@@ -133,7 +133,7 @@ const batchLocked = `locked AS (
   FOR UPDATE
 ),`;
 const batchDue = `due AS (
-  SELECT from_id, amount FROM roachbank.holds
+  SELECT id, from_id, to_id, amount, created_at, expires_at FROM roachbank.holds
   WHERE from_id IN (SELECT id FROM locked WHERE held > 0) AND status = 'pending' AND expires_at <= now()
   FOR UPDATE
 ),`;
@@ -177,7 +177,12 @@ const batchAvailable = `source.balance - source.held + COALESCE((SELECT sum(due.
 // - `written` is the one upsert of holds: new holds (a hold id taken concurrently
 //   changes nothing: `WHERE excluded.status <> 'pending'`), the holds whose post was
 //   journaled (posted, with the post's id and amount) and the voided ones. Every proposed
-//   row is whole and valid, as both engines check a proposed row before its conflict;
+//   row is whole and valid, as both engines check a proposed row before its conflict.
+//   A new hold also marks its source's expired holds `expired` (what a sweep does), so
+//   `held` never holds them and the new one together: a hold of up to 2^63 − 1 on an
+//   account whose expired holds still sit in `held` would otherwise overflow it. No hold
+//   is written twice: one hold item per source (the batch rule), and a post or void of
+//   an expired hold is never accepted;
 // - `change` sums, per account, the balance and `held` changes: a journaled row moves
 //   balances; a new hold adds to its source's `held`, a post or void takes its hold's
 //   whole amount off it (a post of less releases the rest). An aggregate over the
@@ -274,6 +279,9 @@ written AS (
     CASE accepted.kind WHEN 'post' THEN accepted.id END, CASE accepted.kind WHEN 'post' THEN accepted.amount END
   FROM accepted JOIN settling AS settled ON settled.id = accepted.subject
   WHERE accepted.kind = 'void' OR (accepted.kind = 'post' AND EXISTS (SELECT 1 FROM inserted WHERE inserted.id = accepted.id))
+  UNION ALL
+  SELECT due.id, due.from_id, due.to_id, due.amount, 'expired', due.created_at, due.expires_at, due.expires_at, NULL::UUID, NULL::INT8
+  FROM due JOIN accepted ON accepted.from_id = due.from_id AND accepted.kind = 'hold'
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at,
     transfer_id = excluded.transfer_id, posted_amount = excluded.posted_amount
   WHERE excluded.status <> 'pending'

@@ -33,7 +33,14 @@ export async function lockOpenOrClosed(tx: OrmTransaction, ids: readonly string[
 async function lockSides(
   tx: OrmTransaction,
   request: CheckedMovement,
-): Promise<{ locked: LockedSides; settling: Hold | undefined; original: bigint | undefined; currency: string }> {
+): Promise<{
+  locked: LockedSides;
+  settling: Hold | undefined;
+  original: bigint | undefined;
+  /** The source's expired holds still marked pending, locked. */
+  due: { id: string; amount: bigint }[];
+  currency: string;
+}> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
   const open = await tx
     .select({
@@ -49,17 +56,17 @@ async function lockSides(
     .for('update');
   const source = open.find((a) => a.id === request.fromId);
   let fromAvailable: bigint | undefined;
+  let due: { id: string; amount: bigint }[] = [];
   if (source) {
-    let due = 0n;
     if (source.held > 0n) {
       const expired = await tx
-        .select({ amount: holds.amount })
+        .select({ id: holds.id, amount: holds.amount })
         .from(holds)
         .where(and(eq(holds.fromId, source.id), eq(holds.status, 'pending'), lte(holds.expiresAt, sql`now()`)))
         .for('update');
-      for (const { amount } of expired) due += amount;
+      due = expired;
     }
-    fromAvailable = source.balance - source.held + due;
+    fromAvailable = source.balance - source.held + due.reduce((sum, { amount }) => sum + amount, 0n);
   }
   let settling: Hold | undefined;
   if (request.kind === 'post' || request.kind === 'void') {
@@ -85,7 +92,7 @@ async function lockSides(
     toOpen: destination !== undefined,
     reversible,
   };
-  return { locked, settling, original, currency: (source ?? destination)?.currency ?? '' };
+  return { locked, settling, original, due, currency: (source ?? destination)?.currency ?? '' };
 }
 
 /**
@@ -94,7 +101,7 @@ async function lockSides(
  * the id turns out to be taken; a post or void reads its hold under its lock.
  */
 export async function moveOne(tx: OrmTransaction, request: CheckedMovement): Promise<MoveAnswer> {
-  const { locked, settling, original, currency } = await lockSides(tx, request);
+  const { locked, settling, original, due, currency } = await lockSides(tx, request);
   // Statements of their own, after the locks: at READ COMMITTED they see every commit before them.
   const recorded = async (): Promise<{ journaled: JournalWord; hold: HoldWord; posted: JournalEntry | undefined }> => {
     const hold =
@@ -113,7 +120,7 @@ export async function moveOne(tx: OrmTransaction, request: CheckedMovement): Pro
   let decision = decideMovement(request, locked, unread);
   if (decision.action === 'read the journal') decision = decideMovement(request, locked, await recorded());
   if (decision.action === 'apply') {
-    const applied = await apply(tx, request, settling, original, currency);
+    const applied = await apply(tx, request, { settling, original, due, currency });
     if (applied) return applied;
     // The id was taken by a request that committed while this one waited on it.
     decision = decideMovement(request, locked, await recorded());
@@ -133,9 +140,12 @@ export async function moveOne(tx: OrmTransaction, request: CheckedMovement): Pro
 async function apply(
   tx: OrmTransaction,
   request: CheckedMovement,
-  settling: Hold | undefined,
-  original: bigint | undefined,
-  currency: string,
+  {
+    settling,
+    original,
+    due,
+    currency,
+  }: { settling: Hold | undefined; original: bigint | undefined; due: { id: string; amount: bigint }[]; currency: string },
 ): Promise<MoveAnswer | undefined> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null);
   const shift = async (balance: { from: bigint; to: bigint }, held: bigint) => {
@@ -156,7 +166,22 @@ async function apply(
       .onConflictDoNothing({ target: holds.id })
       .returning(holdFields);
     if (!hold) return undefined;
-    await shift({ from: 0n, to: 0n }, amount);
+    // Its source's expired holds are marked so as it is placed, as `moveBatchSql` does:
+    // `held` never carries them and the new one together (an overflow near 2^63 − 1).
+    let released = 0n;
+    if (due.length > 0) {
+      await tx
+        .update(holds)
+        .set({ status: 'expired', settledAt: sql`${holds.expiresAt}` })
+        .where(
+          inArray(
+            holds.id,
+            due.map((d) => d.id),
+          ),
+        );
+      for (const d of due) released += d.amount;
+    }
+    await shift({ from: 0n, to: 0n }, amount - released);
     return { hold, replayed: false };
   }
   if (request.kind === 'void') {

@@ -17,6 +17,7 @@ interface CommandOptions {
   seed?: number;
   readers: number;
   holds: number;
+  currencies: number;
   report?: string;
   batch: 'on' | 'off';
 }
@@ -48,6 +49,12 @@ export function addWorkloadCommand(program: Command): void {
       wholeNumber('holds', 0, 100),
       0,
     )
+    .option(
+      '--currencies <n>',
+      'spread the accounts over n currencies (USD, EUR, JPY, …); movements stay inside one, and the audit checks each',
+      wholeNumber('currencies', 1, 1000),
+      1,
+    )
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
     .addOption(batchOption())
     .action(async (options: CommandOptions, command: Command) => {
@@ -74,12 +81,20 @@ function workloadSettings(options: CommandOptions): WorkloadOptions {
   if (options.hot !== undefined && options.hot > options.accounts) {
     throw new RoachbankError('INVALID_ARGUMENT', `hot (${options.hot}) cannot be more than accounts (${options.accounts})`);
   }
+  const hot = options.hot ?? options.accounts;
+  if (hot < 2 * options.currencies) {
+    throw new RoachbankError(
+      'INVALID_ARGUMENT',
+      `currencies (${options.currencies}) needs two ${options.hot === undefined ? '' : 'hot '}accounts in each: at least ${2 * options.currencies}, got ${hot}`,
+    );
+  }
   return {
     accounts: options.accounts,
     concurrency: options.concurrency,
     seed: options.seed ?? Math.floor(Math.random() * 2 ** 31),
     readers: options.readers,
     holdsPercent: options.holds,
+    currencies: options.currencies,
     ...(options.transfers === undefined ? { durationMs: options.duration ?? 30_000 } : { transfers: options.transfers }),
     ...(options.transfers !== undefined && options.duration !== undefined ? { durationMs: options.duration } : {}),
     ...(options.hot === undefined ? {} : { hot: options.hot }),

@@ -4,6 +4,7 @@ import { IntervalTicker } from './interval-ticker.js';
 import type { LatencySummary } from './latency-recorder.js';
 import { runTransferWorkers } from './transfer-workers.js';
 import { auditRun } from './workload-audit.js';
+import { classSize, runCurrency } from './workload-currencies.js';
 import { newRunState } from './workload-run-state.js';
 
 export interface WorkloadOptions {
@@ -26,6 +27,8 @@ export interface WorkloadOptions {
   readonly maxAmount?: number;
   /** Percent of operations that are card flows: a hold, then a post (some refunded), a void or an expiry. Default 0. */
   readonly holdsPercent?: number;
+  /** Accounts spread over this many currencies, movements inside one (needs `hot ≥ 2 ×` it). Default 1: no currency. */
+  readonly currencies?: number;
 }
 
 export interface WorkloadEvents {
@@ -119,7 +122,11 @@ export interface WorkloadSummary {
  */
 export async function runWorkload(bank: Bank, options: WorkloadOptions, events: WorkloadEvents = {}): Promise<WorkloadSummary> {
   const initial = options.initialBalance ?? 1_000_000n;
-  const ids = await openAccounts(bank, options.accounts, initial, events);
+  const currencies = options.currencies ?? 1;
+  const hot = Math.min(options.hot ?? options.accounts, options.accounts);
+  if (!(Number.isInteger(currencies) && currencies >= 1 && hot >= 2 * currencies))
+    throw new RangeError(`currencies must be a whole number from 1 to half the hot accounts (${hot}), got ${currencies}`);
+  const ids = await openAccounts(bank, options.accounts, initial, currencies, events);
   const state = newRunState(options.accounts);
   const counters = new BankCounters(events);
   events.onTransfersStart?.();
@@ -131,12 +138,13 @@ export async function runWorkload(bank: Bank, options: WorkloadOptions, events: 
     {
       concurrency: options.concurrency,
       readers: options.readers ?? 0,
-      hot: Math.min(options.hot ?? options.accounts, options.accounts),
+      hot,
+      currencies,
       maxAmount: options.maxAmount ?? 100,
       holdsPercent: options.holdsPercent ?? 0,
       seed: options.seed,
       more: () => performance.now() < deadline && (options.transfers === undefined || state.counts.started < options.transfers),
-      expectedTotal: initial * BigInt(options.accounts),
+      expectedTotals: Array.from({ length: currencies }, (_, k) => initial * BigInt(classSize(k, options.accounts, currencies))),
     },
     state,
   );
@@ -145,7 +153,7 @@ export async function runWorkload(bank: Bank, options: WorkloadOptions, events: 
   ticker.finish();
   const elapsedS = (performance.now() - ticker.started) / 1000;
 
-  const invariant = await auditRun(bank, ids, initial, state);
+  const invariant = await auditRun(bank, ids, initial, currencies, state);
   const total = state.latency.total();
   return {
     ops: state.counts.ops,
@@ -167,14 +175,21 @@ export async function runWorkload(bank: Bank, options: WorkloadOptions, events: 
 }
 
 /** Opens the run's accounts, 16 at a time. */
-async function openAccounts(bank: Bank, count: number, balance: bigint, events: WorkloadEvents): Promise<string[]> {
+async function openAccounts(
+  bank: Bank,
+  count: number,
+  balance: bigint,
+  currencies: number,
+  events: WorkloadEvents,
+): Promise<string[]> {
   const ids: string[] = new Array(count);
   let next = 0;
   let done = 0;
   const opener = async () => {
     while (next < count) {
       const index = next++;
-      ids[index] = (await bank.createAccount({ balance })).id;
+      const currency = runCurrency(index, currencies);
+      ids[index] = (await bank.createAccount(currency ? { balance, currency } : { balance })).id;
       events.onSetupProgress?.(++done, count);
     }
   };

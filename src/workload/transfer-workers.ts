@@ -3,6 +3,7 @@ import type { Bank } from '../bank/bank.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { cardFlow } from './card-flows.js';
 import { seededRandom } from './seeded-random.js';
+import { partnerOf, sumsByCurrency } from './workload-currencies.js';
 import { countError, type WorkloadRunState } from './workload-run-state.js';
 
 /** What the workers do: how many, between which accounts, how much, and when to stop. */
@@ -14,11 +15,13 @@ export interface TransferPlan {
   readonly maxAmount: number;
   /** The share of operations, in percent, that are card flows (hold, then post, void or expiry). */
   readonly holdsPercent: number;
+  /** Accounts spread over this many currencies (`runCurrency`); movements stay inside one. */
+  readonly currencies: number;
   readonly seed: number;
   /** Whether another transfer may start. */
   readonly more: () => boolean;
-  /** What every snapshot of the run's balances must sum to. */
-  readonly expectedTotal: bigint;
+  /** What every snapshot of the run's balances must sum to, per currency (`sumsByCurrency`). */
+  readonly expectedTotals: readonly bigint[];
 }
 
 /**
@@ -45,8 +48,7 @@ async function transferWorker(bank: Bank, ids: readonly string[], plan: Transfer
   while (plan.more()) {
     counts.started++;
     const from = random.int(0, plan.hot - 1);
-    let to = random.int(0, plan.hot - 2);
-    if (to >= from) to++;
+    const to = partnerOf(from, plan.hot, plan.currencies, random);
     const amount = BigInt(random.int(1, plan.maxAmount));
     if (plan.holdsPercent > 0 && random.int(0, 99) < plan.holdsPercent) {
       await cardFlow(bank, ids, from, to, amount, random, state);
@@ -69,7 +71,7 @@ async function transferWorker(bank: Bank, ids: readonly string[], plan: Transfer
   }
 }
 
-/** Jepsen's bank reader: all balances in one snapshot, whose sum must be the total. */
+/** Jepsen's bank reader: all balances in one snapshot, whose sum in each currency must be its total. */
 async function readBalances(
   bank: Bank,
   ids: readonly string[],
@@ -81,7 +83,8 @@ async function readBalances(
     try {
       const balances = await bank.balances(ids);
       state.counts.reads++;
-      if (balances.reduce((sum, b) => sum + b, 0n) !== plan.expectedTotal) state.counts.readViolations++;
+      const sums = sumsByCurrency(balances, plan.currencies);
+      if (sums.some((sum, k) => sum !== plan.expectedTotals[k])) state.counts.readViolations++;
     } catch (error) {
       countError(state, error);
     }

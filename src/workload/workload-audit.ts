@@ -1,6 +1,7 @@
 import type { Bank } from '../bank/bank.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { InvariantReport } from './run-workload.js';
+import { classSize, sumsByCurrency } from './workload-currencies.js';
 import type { WorkloadRunState } from './workload-run-state.js';
 
 /**
@@ -12,6 +13,7 @@ export async function auditRun(
   bank: Bank,
   ids: readonly string[],
   initial: bigint,
+  currencies: number,
   state: WorkloadRunState,
 ): Promise<InvariantReport> {
   const { deltas, unknown, counts } = state;
@@ -28,12 +30,13 @@ export async function auditRun(
   const heldWrong = await auditHolds(bank, state);
   const [verify, balances] = await Promise.all([bank.verify({ asOf: 'latest' }), bank.balances(ids)]);
   let mismatchedAccounts = 0;
-  let sum = 0n;
   balances.forEach((balance, i) => {
-    sum += balance;
     if (balance !== initial + deltas[i]!) mismatchedAccounts++;
   });
-  const conserved = sum === initial * BigInt(ids.length);
+  // Conserved in each currency: its accounts hold what they opened with, in all.
+  const conserved = sumsByCurrency(balances, currencies).every(
+    (sum, k) => sum === initial * BigInt(classSize(k, ids.length, currencies)),
+  );
   const ok =
     verify.ok &&
     mismatchedAccounts === 0 &&
