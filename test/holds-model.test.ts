@@ -167,6 +167,8 @@ class SequentialBank {
         }
         const refusal = this.accounts(op.fromId, op.toId, op.amount, true, false);
         if (refusal) return refusal;
+        // With a credit limit, what is held may pass the balance, and INT8 bounds it as it does a balance.
+        if (this.held(op.fromId) + op.amount > maxBalance) return refused('BALANCE_LIMIT', 'the balance would exceed 2^63 - 1');
         const hold: ModelHold = {
           fromId: op.fromId,
           toId: op.toId,

@@ -76,7 +76,7 @@ export const errorCatalogue: Readonly<Record<ErrorCode, ErrorCodeEntry>> = {
     title: 'Balance limit',
     exitCode: 4,
     httpStatus: 409,
-    meaning: 'the credit would take a balance past 2^63 - 1',
+    meaning: "the credit would take a balance past 2^63 - 1, or a hold its source's held sum",
     provesNothingHappened: true,
   },
   HOLD_NOT_FOUND: {
