@@ -49,6 +49,14 @@ for (const { flavor, batch, name } of variants) {
       assert.equal((await bank.openAccount({ id: usd.id, currency: 'USD', balance: 500n })).replayed, true);
       await rejectsWith(bank.createAccount({ currency: 'usd' }), 'INVALID_ARGUMENT', /upper-case code/);
       await rejectsWith(bank.createAccount({ currency: 'US' }), 'INVALID_ARGUMENT');
+      // 0 is a limit (the default), so a refusal must not say "positive".
+      await rejectsWith(bank.createAccount({ creditLimit: -5n }), 'INVALID_ARGUMENT', /credit limit must be at least 0, got -5/);
+      await rejectsWith(
+        bank.setCreditLimit(usd.id, 'x' as never),
+        'INVALID_ARGUMENT',
+        /must be a whole number, 0 or more, got "x"/,
+      );
+      assert.equal((await bank.createAccount({ creditLimit: 0n })).creditLimit, 0n);
     });
 
     test('a movement or hold between currencies is CURRENCY_MISMATCH and writes nothing', async () => {

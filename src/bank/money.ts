@@ -12,6 +12,16 @@ export const maxMoney = 2n ** 63n - 1n;
  * parseAmount('-5')  // throws INVALID_ARGUMENT: amount must be a positive whole number, got "-5"
  */
 export function parseAmount(value: unknown, name = 'amount'): bigint {
+  return parseWhole(value, name, 1n);
+}
+
+/** A credit limit: a whole number from 0 to 2^63 − 1 (a bigint or a decimal string), else INVALID_ARGUMENT. */
+export function parseCreditLimit(value: unknown): bigint {
+  return parseWhole(value, 'credit limit', 0n);
+}
+
+function parseWhole(value: unknown, name: string, least: 0n | 1n): bigint {
+  const kind = least === 1n ? 'a positive whole number' : 'a whole number, 0 or more';
   let amount: bigint;
   if (typeof value === 'bigint') {
     amount = value;
@@ -19,18 +29,12 @@ export function parseAmount(value: unknown, name = 'amount'): bigint {
     amount = BigInt(value);
   } else {
     const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : typeof value;
-    throw new RoachbankError('INVALID_ARGUMENT', `${name} must be a positive whole number, got ${shown}`);
+    throw new RoachbankError('INVALID_ARGUMENT', `${name} must be ${kind}, got ${shown}`);
   }
-  if (amount <= 0n) throw new RoachbankError('INVALID_ARGUMENT', `${name} must be at least 1, got ${amount}`);
+  if (amount < least) throw new RoachbankError('INVALID_ARGUMENT', `${name} must be at least ${least}, got ${amount}`);
   if (amount > maxMoney)
     throw new RoachbankError('INVALID_ARGUMENT', `${name} must be at most ${maxMoney} (2^63 - 1), got ${amount}`);
   return amount;
-}
-
-/** A credit limit: a whole number from 0 to 2^63 − 1 (a bigint or a decimal string), else INVALID_ARGUMENT. */
-export function parseCreditLimit(value: unknown): bigint {
-  if (value === 0n || (typeof value === 'string' && /^0+$/.test(value))) return 0n;
-  return parseAmount(value, 'credit limit');
 }
 
 /** A balance as the database returns it (INT8 or a SUM as text) to bigint. */
