@@ -59,6 +59,22 @@ describe('roachbank hold, post, void, holds, reverse', () => {
     assert.match(await cli(['verify']), /^ok: every invariant holds/);
   });
 
+  test('a hold of a GBP card shows in pounds, as its balances do; --json keeps minor units', async () => {
+    const bank = createBank(db.pool, 'pg');
+    const card = (await bank.createAccount({ balance: 10_000n, currency: 'GBP' })).id;
+    const shop = (await bank.createAccount({ currency: 'GBP' })).id;
+    const placed = await cli(['hold', card, shop, '1250']);
+    assert.match(placed, new RegExp(`^amount +12\\.50 GBP from ${card} to ${shop}$`, 'm'));
+    const id = placed.match(/^hold +(\S+)$/m)![1]!;
+    assert.match(await cli(['holds', card]), new RegExp(`pending +12\\.50 GBP +${shop} .* ${id}`));
+    assert.equal((await json(['holds', card])).items[0].amount, '1250');
+    assert.match(await cli(['post', id, '999']), /^transferred 9\.99 GBP from /m);
+    assert.match(
+      await cli(['void', (await json(['hold', card, '5'])).hold.id]),
+      /^amount +0\.05 GBP from .* \(a withdrawal when posted\)$/m,
+    );
+  });
+
   test('two processes post one hold, and place one hold id, at once: one movement, one hold, both told the truth', async () => {
     const bank = createBank(db.pool, 'pg');
     const card = (await bank.createAccount({ balance: 100n })).id;

@@ -154,7 +154,7 @@ async function showHolds(accountId) {
       const post = action('Post', async () => {
         const posted = await api('POST', `/holds/${h.id}/post`, {}, keyFor(`post:${h.id}`));
         submitted(`post:${h.id}`);
-        return `Posted ${posted.amount} of hold ${short(h.id)}.`;
+        return `Posted ${money(posted.amount, unitOf(h.fromId))} of hold ${short(h.id)}.`;
       });
       const release = action('Void', async () => {
         await api('POST', `/holds/${h.id}/void`);
@@ -167,7 +167,7 @@ async function showHolds(accountId) {
       cell(money(h.amount, unitOf(h.fromId)), 'num'),
       cell(h.toId ? short(h.toId) : 'withdrawal'),
       cell(h.expiresAt ? when(h.expiresAt) : 'never'),
-      cell(h.status === 'posted' ? `posted ${h.postedAmount}` : h.status, 'status'),
+      cell(h.status === 'posted' ? `posted ${money(h.postedAmount, unitOf(h.fromId))}` : h.status, 'status'),
       actions,
     );
     return row;

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import type { Bank } from '../bank/bank.js';
+import { defaultCurrency } from '../bank/currencies.js';
 import { parseId } from '../bank/ids.js';
 import { parseAmount } from '../bank/money.js';
 import { maxHoldMs } from '../bank/movement.js';
@@ -40,8 +42,11 @@ export function addHoldCommands(program: Command): void {
         const amount = parseAmount(third ?? second, 'amount');
         const { json, flavor } = globalOptions(command);
         const request = { fromId, toId, amount, expiresInMs: options.expires ?? null, ...(options.id ? { id: options.id } : {}) };
-        const outcome = await withBank(flavor, (bank) => bank.hold(request));
-        print(json, outcome, () => holdLines(outcome.hold, outcome.replayed));
+        const [outcome, currency] = await withBank(flavor, async (bank) => {
+          const placed = await bank.hold(request);
+          return [placed, json ? defaultCurrency : await currencyOf(bank, fromId)] as const;
+        });
+        print(json, outcome, () => holdLines(outcome.hold, outcome.replayed, currency));
       },
     );
 
@@ -64,8 +69,11 @@ export function addHoldCommands(program: Command): void {
     .argument('<hold>', 'hold id (UUID)', idArgument('hold id'))
     .action(async (holdId: string, _: unknown, command: Command) => {
       const { json, flavor } = globalOptions(command);
-      const outcome = await withBank(flavor, (bank) => bank.voidHold(holdId));
-      print(json, outcome, () => holdLines(outcome.hold, outcome.replayed));
+      const [outcome, currency] = await withBank(flavor, async (bank) => {
+        const voided = await bank.voidHold(holdId);
+        return [voided, json ? defaultCurrency : await currencyOf(bank, voided.hold.fromId)] as const;
+      });
+      print(json, outcome, () => holdLines(outcome.hold, outcome.replayed, currency));
     });
 
   program
@@ -76,8 +84,11 @@ export function addHoldCommands(program: Command): void {
     .option('--cursor <cursor>', 'where the previous page ended (printed after it)')
     .action(async (account: string, options: { limit: number; cursor?: string }, command: Command) => {
       const { json, flavor } = globalOptions(command);
-      const page = await withBank(flavor, (bank) => bank.holds(account, options));
-      print(json, page, () => holdTable(account, page));
+      const [page, currency] = await withBank(flavor, async (bank) => {
+        const holds = await bank.holds(account, options);
+        return [holds, json || holds.items.length === 0 ? defaultCurrency : await currencyOf(bank, account)] as const;
+      });
+      print(json, page, () => holdTable(account, page, currency));
     });
 
   program
@@ -92,4 +103,15 @@ export function addHoldCommands(program: Command): void {
       const outcome = await withBank(flavor, (bank) => bank.reverse(transferId, request));
       print(json, outcome, () => outcomeLines(outcome));
     });
+}
+
+/**
+ * An account's currency, to show a hold's amounts in it. Display only: the hold is
+ * placed or voided already, so a failed read shows whole minor units, not an error.
+ */
+function currencyOf(bank: Bank, accountId: string): Promise<string> {
+  return bank.getAccount(accountId).then(
+    (account) => account.currency,
+    () => defaultCurrency,
+  );
 }

@@ -37,25 +37,26 @@ export function accountLines(account: Account): string[] {
   ];
 }
 
-/** A hold, and whether the call found it already done. */
-export function holdLines(hold: Hold, replayed: boolean): string[] {
-  const status = hold.status === 'posted' ? `posted ${hold.postedAmount} (transfer ${hold.transferId})` : hold.status;
+/** A hold, in its source's currency, and whether the call found it already done. */
+export function holdLines(hold: Hold, replayed: boolean, currency: string): string[] {
+  const status =
+    hold.status === 'posted' ? `posted ${shown(hold.postedAmount!, currency)} (transfer ${hold.transferId})` : hold.status;
   return [
     ...(replayed ? ['already done, nothing changed again:'] : []),
     `hold     ${hold.id}`,
-    `amount   ${hold.amount} from ${hold.fromId}${hold.toId ? ` to ${hold.toId}` : ' (a withdrawal when posted)'}`,
+    `amount   ${shown(hold.amount, currency)} from ${hold.fromId}${hold.toId ? ` to ${hold.toId}` : ' (a withdrawal when posted)'}`,
     `status   ${status}`,
     `placed   ${when(hold.createdAt)}`,
     `expires  ${hold.expiresAt ? when(hold.expiresAt) : 'never'}`,
   ];
 }
 
-export function holdTable(accountId: string, page: Page<Hold>): string[] {
+export function holdTable(accountId: string, page: Page<Hold>, currency: string): string[] {
   if (page.items.length === 0) return ['no holds'];
   const rows = page.items.map((h) => [
     when(h.createdAt),
     h.status,
-    h.amount.toString(),
+    shown(h.amount, currency),
     h.toId ?? '',
     h.expiresAt ? when(h.expiresAt) : 'never',
     h.id,
