@@ -24,6 +24,25 @@ export async function lockOpenOrClosed(tx: OrmTransaction, ids: readonly string[
     .for('update');
 }
 
+/** A source's expired holds still marked pending, by id, and their sum. */
+interface Due {
+  readonly ids: string[];
+  total: bigint;
+}
+
+/**
+ * Marks these holds expired (settled at their expiry), each re-checked under its lock as
+ * still pending and past its expiry; answers the ones it marked. The caller holds their
+ * accounts' locks and takes what they held off `held`.
+ */
+export function expireHolds(tx: OrmTransaction, ids: readonly string[]): Promise<{ fromId: string; amount: bigint }[]> {
+  return tx
+    .update(holds)
+    .set({ status: 'expired', settledAt: sql`${holds.expiresAt}` })
+    .where(and(inArray(holds.id, [...ids]), eq(holds.status, 'pending'), lte(holds.expiresAt, sql`now()`)))
+    .returning({ fromId: holds.fromId, amount: holds.amount });
+}
+
 /**
  * What a movement's writer knows after its locks: its open accounts (with the source's
  * available balance: its expired pending holds locked and counted back), the hold a
@@ -37,8 +56,8 @@ async function lockSides(
   locked: LockedSides;
   settling: Hold | undefined;
   original: bigint | undefined;
-  /** The source's expired holds still marked pending, locked. */
-  due: { id: string; amount: bigint }[];
+  /** The source's expired holds still marked pending, locked, and what they hold in all. */
+  due: Due;
   currency: string;
 }> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
@@ -56,7 +75,7 @@ async function lockSides(
     .for('update');
   const source = open.find((a) => a.id === request.fromId);
   let fromAvailable: bigint | undefined;
-  let due: { id: string; amount: bigint }[] = [];
+  const due: Due = { ids: [], total: 0n };
   if (source) {
     if (source.held > 0n) {
       const expired = await tx
@@ -64,9 +83,12 @@ async function lockSides(
         .from(holds)
         .where(and(eq(holds.fromId, source.id), eq(holds.status, 'pending'), lte(holds.expiresAt, sql`now()`)))
         .for('update');
-      due = expired;
+      for (const { id, amount } of expired) {
+        due.ids.push(id);
+        due.total += amount;
+      }
     }
-    fromAvailable = source.balance - source.held + due.reduce((sum, { amount }) => sum + amount, 0n);
+    fromAvailable = source.balance - source.held + due.total;
   }
   let settling: Hold | undefined;
   if (request.kind === 'post' || request.kind === 'void') {
@@ -140,12 +162,7 @@ export async function moveOne(tx: OrmTransaction, request: CheckedMovement): Pro
 async function apply(
   tx: OrmTransaction,
   request: CheckedMovement,
-  {
-    settling,
-    original,
-    due,
-    currency,
-  }: { settling: Hold | undefined; original: bigint | undefined; due: { id: string; amount: bigint }[]; currency: string },
+  { settling, original, due, currency }: { settling: Hold | undefined; original: bigint | undefined; due: Due; currency: string },
 ): Promise<MoveAnswer | undefined> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null);
   const shift = async (balance: { from: bigint; to: bigint }, held: bigint) => {
@@ -168,20 +185,8 @@ async function apply(
     if (!hold) return undefined;
     // Its source's expired holds are marked so as it is placed, as `moveBatchSql` does:
     // `held` never carries them and the new one together (an overflow near 2^63 − 1).
-    let released = 0n;
-    if (due.length > 0) {
-      await tx
-        .update(holds)
-        .set({ status: 'expired', settledAt: sql`${holds.expiresAt}` })
-        .where(
-          inArray(
-            holds.id,
-            due.map((d) => d.id),
-          ),
-        );
-      for (const d of due) released += d.amount;
-    }
-    await shift({ from: 0n, to: 0n }, amount - released);
+    const expired = due.ids.length > 0 ? await expireHolds(tx, due.ids) : [];
+    await shift({ from: 0n, to: 0n }, amount - expired.reduce((sum, h) => sum + h.amount, 0n));
     return { hold, replayed: false };
   }
   if (request.kind === 'void') {

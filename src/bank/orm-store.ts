@@ -18,7 +18,7 @@ import {
 } from './bank-store.js';
 import type { CheckedMovement } from './movement.js';
 import { accountFields, holdFields, position, toAccount, transferFields } from './orm-fields.js';
-import { lockOpenOrClosed, moveOne } from './orm-movement.js';
+import { expireHolds, lockOpenOrClosed, moveOne } from './orm-movement.js';
 import {
   accountsTable as accounts,
   holdsTable as holds,
@@ -219,20 +219,10 @@ export class OrmStore implements BankStore {
       if (due.length === 0) return 0;
       // Accounts first, in id order, as every movement locks; then each hold, re-checked under its lock.
       await lockOpenOrClosed(tx, [...new Set(due.map((h) => h.fromId))]);
-      const released = await tx
-        .update(holds)
-        .set({ status: 'expired', settledAt: sql`${holds.expiresAt}` })
-        .where(
-          and(
-            inArray(
-              holds.id,
-              due.map((h) => h.id),
-            ),
-            eq(holds.status, 'pending'),
-            lte(holds.expiresAt, sql`now()`),
-          ),
-        )
-        .returning({ fromId: holds.fromId, amount: holds.amount });
+      const released = await expireHolds(
+        tx,
+        due.map((h) => h.id),
+      );
       const byAccount = new Map<string, bigint>();
       for (const { fromId, amount } of released) byAccount.set(fromId, (byAccount.get(fromId) ?? 0n) + amount);
       for (const [id, amount] of byAccount) {

@@ -397,7 +397,6 @@ export class StoreBank implements Bank {
   }
 }
 
-/** Whether a locked account may be closed: only an empty one; closing a closed one answers it as it is. */
 /**
  * Whether a locked account takes a new credit limit: an open one does, unless it already
  * owes more than the limit allows (its available balance below −limit); the same limit
@@ -415,6 +414,7 @@ function creditLimitChange(id: string, account: Account | undefined, creditLimit
   return { setCreditLimit: creditLimit };
 }
 
+/** Whether a locked account may be closed: only an empty one; closing a closed one answers it as it is. */
 function closing(id: string, account: Account | undefined): Account | 'close' {
   if (!account) throw accountNotFound(id);
   if (account.closedAt) return account;
