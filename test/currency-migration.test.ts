@@ -1,6 +1,7 @@
-// Migration 0006 on a book written before it: every account and journal row reads as
-// `XXX` (no currency) with no credit line, the floor CHECK replaces `balance >= 0`
-// validated, no table is rewritten (its file stays the same), and verify passes.
+// Migrations 0006 and 0007 on a book written before them: every account and journal row
+// reads as `XXX` (no currency) with no credit line, the floor CHECK replaces `balance >= 0`
+// validated, the reference indexes are built valid, no table is rewritten (its file stays
+// the same), and verify passes.
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -56,8 +57,14 @@ describe('migration 0006: currencies and credit limits on a book from before', (
         )
       ).rows;
     const filesBefore = await files();
+    // A concurrent build cut half-way leaves an invalid index under the name 0007 builds;
+    // IF NOT EXISTS alone would keep it. A unique build over duplicates fails the same way.
+    await assert.rejects(
+      db.pool.query('CREATE UNIQUE INDEX CONCURRENTLY transfers_reference_idx ON roachbank.transfers (amount)'),
+      { code: '23505' },
+    );
 
-    assert.deepEqual(await migrate(db.pool), [6]);
+    assert.deepEqual(await migrate(db.pool), [6, 7]);
     assert.deepEqual(await files(), filesBefore, 'no table was rewritten');
     const { rows } = await db.pool.query<{ currencies: string[]; limits: string[]; journal: string[] }>(`SELECT
       (SELECT array_agg(DISTINCT currency) FROM roachbank.accounts) AS currencies,
@@ -74,8 +81,24 @@ describe('migration 0006: currencies and credit limits on a book from before', (
         ['accounts_credit_limit_check', true],
         ['accounts_currency_check', true],
         ['accounts_held_check', true],
+        ['accounts_metadata_check', true],
+        ['accounts_reference_check', true],
       ],
       'the old balance >= 0 is gone, every new CHECK validated',
+    );
+    // 0007's look-up indexes, built CONCURRENTLY: valid, partial, and holding no row yet.
+    const indexes = await db.pool.query<{ relname: string; valid: boolean; partial: boolean }>(
+      `SELECT index.relname, pg_index.indisvalid AS valid, pg_index.indpred IS NOT NULL AS partial
+       FROM pg_index JOIN pg_class AS index ON index.oid = pg_index.indexrelid
+       WHERE index.relname LIKE '%reference_idx' ORDER BY index.relname`,
+    );
+    assert.deepEqual(
+      indexes.rows.map((i) => [i.relname, i.valid, i.partial]),
+      [
+        ['accounts_reference_idx', true, true],
+        ['holds_reference_idx', true, true],
+        ['transfers_reference_idx', true, true],
+      ],
     );
 
     const bank = new PgBank(db.pool);

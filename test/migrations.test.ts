@@ -43,6 +43,8 @@ describe('migrations', () => {
       'held bigint NO',
       'currency text NO',
       'credit_limit bigint NO',
+      'reference text YES',
+      'metadata text YES',
     ]);
     assert.deepEqual(await columns('transfers'), [
       'id uuid NO',
@@ -54,6 +56,8 @@ describe('migrations', () => {
       'hold_id uuid YES',
       'reversal_of uuid YES',
       'currency text NO',
+      'reference text YES',
+      'metadata text YES',
     ]);
     assert.deepEqual(await columns('holds'), [
       'id uuid NO',
@@ -66,6 +70,8 @@ describe('migrations', () => {
       'settled_at timestamp with time zone YES',
       'transfer_id uuid YES',
       'posted_amount bigint YES',
+      'reference text YES',
+      'metadata text YES',
     ]);
     assert.deepEqual(await columns('reversed_amounts'), ['transfer_id uuid NO', 'original bigint NO', 'reversed bigint NO']);
     await assert.rejects(db.pool.query('INSERT INTO roachbank.accounts (balance) VALUES (-1)'), { code: '23514' });

@@ -11,6 +11,8 @@ import { decideMovement, type JournalWord } from '../src/bank/movement-decision.
 const [a, b] = [randomUUID(), randomUUID()];
 const request = movement({ fromId: a, toId: b, amount: 100n });
 const row = (body: Partial<JournalEntry> = {}): JournalEntry => ({
+  reference: null,
+  metadata: null,
   id: request.id,
   kind: 'transfer',
   fromId: a,

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { RunTransactionOptions } from '../txn/run-transaction.js';
+import type { Annotation } from './annotations.js';
 import type { Account, Hold, JournalEntry, MoveAnswer, MovementResult } from './bank.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import type { CheckedMovement } from './movement.js';
 
-/** A checked request to open an account: its id, its opening balance, the id of the opening deposit, its currency and credit limit. */
-export interface NewAccount {
+/** A checked request to open an account: its id, its opening balance, the id of the opening deposit, its currency, credit limit and annotation. */
+export interface NewAccount extends Annotation {
   readonly id: string;
   readonly balance: bigint;
   readonly openingId: string;
@@ -82,6 +83,10 @@ export interface BankStore {
   readBalances(ids: readonly string[]): Promise<Map<string, bigint>>;
   /** Accounts oldest first, `limit` of them after `after`. */
   listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]>;
+  /** The accounts with this reference oldest first, `limit` of them after `after`. */
+  accountsByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<Account>[]>;
+  /** The journal rows with this reference oldest first, `limit` of them after `after`. */
+  transfersByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]>;
   /**
    * Locks the account and changes it as `deciding` says (closes it, or sets its credit
    * limit); `deciding` sees the locked row (undefined if there is none, `held` as of

@@ -1,10 +1,11 @@
 import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import type { RetryEvent } from '../txn/run-transaction.js';
+import type { Annotation, AnnotationRequest } from './annotations.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import type { MovementKind } from './movement.js';
 
-/** An account of the product schema. Money is `bigint` (INT8). */
-export interface Account {
+/** An account of the product schema. Money is `bigint` (INT8). Its `reference` and `metadata` are what it was opened with. */
+export interface Account extends Annotation {
   readonly id: string;
   readonly balance: bigint;
   /** What its pending, unexpired holds reserve: counted against every debit, not yet moved. */
@@ -23,9 +24,11 @@ export interface Account {
 /**
  * One row of the journal. Its `kind` says what it did: `deposit` (money entering,
  * `fromId` null; an opening balance is one), `withdrawal` (money leaving, `toId`
- * null) or `transfer` (both sides).
+ * null) or `transfer` (both sides). Its `reference` and `metadata` are what the
+ * movement was asked with (a hold's post and a reversal take the reference of what
+ * they settle unless they name their own).
  */
-export interface JournalEntry {
+export interface JournalEntry extends Annotation {
   readonly id: string;
   readonly kind: MovementKind;
   readonly fromId: string | null;
@@ -53,7 +56,7 @@ export type HoldStatus = 'pending' | 'posted' | 'voided' | 'expired';
  * there is none): counted against the account's `available` until it is posted,
  * voided or expires. It writes no journal row; its post writes one.
  */
-export interface Hold {
+export interface Hold extends Annotation {
   readonly id: string;
   readonly fromId: string;
   readonly toId: string | null;
@@ -75,7 +78,7 @@ export interface HoldOutcome {
 }
 
 /** The caller's request for `hold`. */
-export interface HoldRequest {
+export interface HoldRequest extends AnnotationRequest {
   /** The hold's id and idempotency key; a fresh UUID when omitted. */
   readonly id?: string;
   readonly fromId: string;
@@ -86,16 +89,16 @@ export interface HoldRequest {
   readonly expiresInMs?: number | null;
 }
 
-/** Options of `postHold`. */
-export interface PostHoldOptions extends MovementOptions {
+/** Options of `postHold`: its journal row's reference is the hold's unless it names one. */
+export interface PostHoldOptions extends MovementOptions, AnnotationRequest {
   /** The id of the journal row the post writes; default: one derived from the hold's id. */
   readonly id?: string;
   /** At most the held amount; default all of it. The rest is released. */
   readonly amount?: bigint;
 }
 
-/** Options of `reverse`. */
-export interface ReverseOptions extends MovementOptions {
+/** Options of `reverse`: the reversal's reference is the reversed row's unless it names one. */
+export interface ReverseOptions extends MovementOptions, AnnotationRequest {
   /** The id of the reversal's journal row; a fresh UUID when omitted. */
   readonly id?: string;
   /** Default: what is left to reverse. */
@@ -115,7 +118,7 @@ export interface MovementOutcome {
 export type MoveAnswer = MovementOutcome | HoldOutcome;
 
 /** The caller's request for `transfer`: a `MovementRequest` with both sides. */
-export interface TransferRequest {
+export interface TransferRequest extends AnnotationRequest {
   /** The idempotency key; a fresh UUID when omitted. */
   readonly id?: string;
   readonly fromId: string;
@@ -139,12 +142,17 @@ export interface MovementOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of `deposit` and `withdraw`: the idempotency key (a fresh UUID when omitted), a reference and metadata. */
+export interface SingleSideOptions extends MovementOptions, AnnotationRequest {
+  readonly id?: string;
+}
+
 /**
  * The caller's request to move money, as `transferMany` takes it: a transfer (both
  * sides), a deposit (no `fromId`) or a withdrawal (no `toId`). Checked like a single
  * call; a malformed one fails alone.
  */
-export interface MovementRequest {
+export interface MovementRequest extends AnnotationRequest {
   /** The idempotency key; a fresh UUID when omitted. */
   readonly id?: string;
   readonly fromId?: string | null;
@@ -157,7 +165,7 @@ export interface MovementRequest {
  * A hold as an item of `transferMany`: `kind: 'hold'`, then the fields of
  * `HoldRequest` (its amount may be a decimal string).
  */
-export interface HoldItem {
+export interface HoldItem extends AnnotationRequest {
   readonly kind: 'hold';
   readonly id?: string;
   readonly fromId: string;
@@ -199,6 +207,12 @@ export interface PageRequest {
   readonly limit?: number;
   /** The `next` of the previous page. */
   readonly cursor?: string;
+}
+
+/** A look-up by reference, one page at a time. */
+export interface ReferenceQuery {
+  readonly reference: string;
+  readonly page?: PageRequest;
 }
 
 export interface VerifyOptions {
@@ -288,13 +302,13 @@ export interface AccountOutcome {
   readonly replayed: boolean;
 }
 
-export interface CreateAccountOptions {
+export interface CreateAccountOptions extends AnnotationRequest {
   /** Opening balance, journaled as money entering; default 0. */
   readonly balance?: bigint;
   /**
    * The account id, making the call idempotent: the same id with the same opening
-   * balance and currency returns the account as it stands; with another balance or
-   * currency it is IDEMPOTENCY_CONFLICT. Default: a fresh UUID.
+   * balance, currency, reference and metadata returns the account as it stands; with
+   * another of them it is IDEMPOTENCY_CONFLICT. Default: a fresh UUID.
    */
   readonly id?: string;
   /** Its currency, fixed for good: `[A-Z][A-Z0-9_]{2,15}` (ISO 4217 or an asset of your own). Default `XXX` (none). */
@@ -335,6 +349,8 @@ export interface Bank {
   balances(accountIds: readonly string[]): Promise<bigint[]>;
   /** Accounts, oldest first. */
   listAccounts(page?: PageRequest): Promise<Page<Account>>;
+  /** The accounts opened with this reference, oldest first (an index range, however large the book). */
+  findAccounts(request: ReferenceQuery): Promise<Page<Account>>;
   /** Closes an account whose balance is 0 (ACCOUNT_NOT_EMPTY otherwise); closing it again returns it as it is. */
   closeAccount(id: string): Promise<Account>;
   /**
@@ -343,8 +359,8 @@ export interface Bank {
    * CREDIT_LIMIT_IN_USE; the same limit again changes nothing.
    */
   setCreditLimit(id: string, limit: bigint): Promise<Account>;
-  deposit(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<MovementOutcome>;
-  withdraw(accountId: string, amount: bigint, options?: { readonly id?: string } & MovementOptions): Promise<MovementOutcome>;
+  deposit(accountId: string, amount: bigint, options?: SingleSideOptions): Promise<MovementOutcome>;
+  withdraw(accountId: string, amount: bigint, options?: SingleSideOptions): Promise<MovementOutcome>;
   transfer(request: TransferRequest, options?: MovementOptions): Promise<MovementOutcome>;
   /**
    * Many movements in one call, answered one by one in input order, as if they ran
@@ -395,6 +411,8 @@ export interface Bank {
   getTransfer(id: string): Promise<JournalEntryDetail>;
   /** The journal rows of an account, newest first. */
   history(accountId: string, page?: PageRequest): Promise<Page<JournalEntry>>;
+  /** The journal rows written with this reference, oldest first (an index range, however long the journal). */
+  findTransfers(request: ReferenceQuery): Promise<Page<JournalEntry>>;
   /** Checks DESIGN §3's invariants in one statement, one pass over each table. */
   verify(options?: VerifyOptions): Promise<VerifyReport>;
 }

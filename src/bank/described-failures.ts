@@ -41,6 +41,8 @@ export function describingFailures(store: BankStore): BankStore {
     findAccount: answering((id) => store.findAccount(id)),
     readBalances: answering((ids) => store.readBalances(ids)),
     listAccounts: answering((limit, after) => store.listAccounts(limit, after)),
+    accountsByReference: answering((reference, limit, after) => store.accountsByReference(reference, limit, after)),
+    transfersByReference: answering((reference, limit, after) => store.transfersByReference(reference, limit, after)),
     changeAccount: answering((id, deciding) => store.changeAccount(id, deciding)),
     findTransfers: answering((ids) => store.findTransfers(ids)),
     history: answering((accountId, limit, after) => store.history(accountId, limit, after)),

@@ -65,7 +65,7 @@ export interface StatementAnswerRow {
 }
 
 // One deposit, withdrawal or transfer ($2 NULL: a deposit; $3 NULL: a withdrawal), $5 = how
-// many accounts it names, $6 its kind:
+// many accounts it names, $6 its kind, $7 and $8 its reference and metadata (NULL: none):
 // - `locked` takes the row locks of the open accounts in id order, so two transfers in
 //   opposite directions queue instead of deadlocking;
 // - `due` locks the source's expired pending holds, only if it holds any (see above);
@@ -97,8 +97,8 @@ existing AS (
   SELECT id FROM roachbank.transfers WHERE id = $1::UUID
 ),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
-  SELECT $1::UUID, $6::TEXT, $2::UUID, $3::UUID, $4::INT8, (SELECT currency FROM locked LIMIT 1)
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, reference, metadata)
+  SELECT $1::UUID, $6::TEXT, $2::UUID, $3::UUID, $4::INT8, (SELECT currency FROM locked LIMIT 1), $7::TEXT, $8::TEXT
   WHERE NOT EXISTS (SELECT 1 FROM existing)
     AND (SELECT count(*) FROM locked) = $5::INT8
     AND NOT EXISTS (SELECT 1 FROM mixed)
@@ -144,8 +144,9 @@ const batchAvailable = `source.balance - source.held + COALESCE((SELECT sum(due.
 
 // A batch of movements of every kind as parallel arrays: $1 ids, $2 sources, $3 destinations
 // (NULL where there is none), $4 amounts, $5 request kinds, $6 subjects (the hold a post or
-// void settles, the row a reversal reverses), $7 a hold's expiry in ms (NULL: never); one
-// answer row per movement in input order. A post or void names its hold's sides and a
+// void settles, the row a reversal reverses), $7 a hold's expiry in ms (NULL: never), $8 and
+// $9 references and metadata (NULL: none; a void's are not written); one answer row per
+// movement in input order. A post or void names its hold's sides and a
 // reversal its original's swapped, as the bank read them (they never change); the
 // statement reads the rest under its locks. The batch must keep the rule of `BatchRule`
 // (no id or subject twice, no account debited twice); see there why the outcome is then
@@ -177,7 +178,8 @@ const batchAvailable = `source.balance - source.held + COALESCE((SELECT sum(due.
 // - `written` is the one upsert of holds: new holds (a hold id taken concurrently
 //   changes nothing: `WHERE excluded.status <> 'pending'`), the holds whose post was
 //   journaled (posted, with the post's id and amount) and the voided ones. Every proposed
-//   row is whole and valid, as both engines check a proposed row before its conflict.
+//   row is whole and valid, as both engines check a proposed row before its conflict (a
+//   settled hold's proposed reference and metadata are NULL: the update leaves them).
 //   A new hold also marks its source's expired holds `expired` (what a sweep does), so
 //   `held` never holds them and the new one together: a hold of up to 2^63 − 1 on an
 //   account whose expired holds still sit in `held` would otherwise overflow it. No hold
@@ -206,9 +208,9 @@ const batchAvailable = `source.balance - source.held + COALESCE((SELECT sum(due.
 //   every data-modifying CTE is referenced in the WHERE, at no cost per row.
 export const moveBatchSql = `
 WITH item AS (
-  SELECT id, kind, from_id, to_id, amount, subject, expires_ms, ord
-  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[], $6::UUID[], $7::INT8[])
-    WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, subject, expires_ms, ord)
+  SELECT id, kind, from_id, to_id, amount, subject, expires_ms, reference, metadata, ord
+  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[], $6::UUID[], $7::INT8[], $8::TEXT[], $9::TEXT[])
+    WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, subject, expires_ms, reference, metadata, ord)
 ),
 ${batchLocked}
 settling AS (
@@ -235,6 +237,7 @@ originals AS (
 ),
 checked AS (
   SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount, item.subject, item.expires_ms,
+    item.reference, item.metadata,
     item.from_id IS NULL OR source.id IS NOT NULL AS from_open,
     item.to_id IS NULL OR destination.id IS NOT NULL AS to_open,
     ${batchAvailable},
@@ -262,25 +265,28 @@ accepted AS (
   END
 ),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, hold_id, reversal_of)
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, hold_id, reversal_of, reference, metadata)
   SELECT id, CASE WHEN from_id IS NULL THEN 'deposit' WHEN to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END,
-    from_id, to_id, amount, currency, CASE WHEN kind = 'post' THEN subject END, CASE WHEN kind = 'reversal' THEN subject END
+    from_id, to_id, amount, currency, CASE WHEN kind = 'post' THEN subject END, CASE WHEN kind = 'reversal' THEN subject END,
+    reference, metadata
   FROM accepted WHERE kind NOT IN ('hold', 'void')
   ON CONFLICT (id) DO NOTHING
   RETURNING id, from_id, to_id, amount, reversal_of, created_at
 ),
 written AS (
-  INSERT INTO roachbank.holds AS hold (id, from_id, to_id, amount, status, created_at, expires_at, settled_at, transfer_id, posted_amount)
-  SELECT id, from_id, to_id, amount, 'pending', now(), now() + expires_ms * INTERVAL '1 millisecond', NULL::TIMESTAMPTZ, NULL::UUID, NULL::INT8
+  INSERT INTO roachbank.holds AS hold (id, from_id, to_id, amount, status, created_at, expires_at, settled_at, transfer_id, posted_amount, reference, metadata)
+  SELECT id, from_id, to_id, amount, 'pending', now(), now() + expires_ms * INTERVAL '1 millisecond', NULL::TIMESTAMPTZ, NULL::UUID, NULL::INT8,
+    reference, metadata
   FROM accepted WHERE kind = 'hold'
   UNION ALL
   SELECT settled.id, settled.from_id, settled.to_id, settled.amount,
     CASE accepted.kind WHEN 'post' THEN 'posted' ELSE 'voided' END, settled.created_at, settled.expires_at, now(),
-    CASE accepted.kind WHEN 'post' THEN accepted.id END, CASE accepted.kind WHEN 'post' THEN accepted.amount END
+    CASE accepted.kind WHEN 'post' THEN accepted.id END, CASE accepted.kind WHEN 'post' THEN accepted.amount END, NULL::TEXT, NULL::TEXT
   FROM accepted JOIN settling AS settled ON settled.id = accepted.subject
   WHERE accepted.kind = 'void' OR (accepted.kind = 'post' AND EXISTS (SELECT 1 FROM inserted WHERE inserted.id = accepted.id))
   UNION ALL
-  SELECT due.id, due.from_id, due.to_id, due.amount, 'expired', due.created_at, due.expires_at, due.expires_at, NULL::UUID, NULL::INT8
+  SELECT due.id, due.from_id, due.to_id, due.amount, 'expired', due.created_at, due.expires_at, due.expires_at, NULL::UUID, NULL::INT8,
+    NULL::TEXT, NULL::TEXT
   FROM due JOIN accepted ON accepted.from_id = due.from_id AND accepted.kind = 'hold'
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, settled_at = excluded.settled_at,
     transfer_id = excluded.transfer_id, posted_amount = excluded.posted_amount
@@ -331,13 +337,13 @@ ORDER BY checked.ord`;
 // without what only holds, posts, voids and reversals need (the holds settled, the holds
 // and reversed totals written, the originals), which cost a plain batch of 32 about a
 // third more time on the server (BENCHMARKS.md, "Plain batches"). The same arrays
-// $1–$5 and the same answer; the same locks, checks and writes for these kinds, so the
+// $1–$5, then $6 and $7 references and metadata, and the same answer; the same locks, checks and writes for these kinds, so the
 // batch rule and its argument are those of `moveBatchSql`.
 export const movePlainBatchSql = `
 WITH item AS (
-  SELECT id, kind, from_id, to_id, amount, ord
-  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[])
-    WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, ord)
+  SELECT id, kind, from_id, to_id, amount, reference, metadata, ord
+  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[], $6::TEXT[], $7::TEXT[])
+    WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, reference, metadata, ord)
 ),
 ${batchLocked}
 ${batchDue}
@@ -345,7 +351,7 @@ journaled AS (
   SELECT id FROM roachbank.transfers WHERE id = ANY ($1::UUID[])
 ),
 checked AS (
-  SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount,
+  SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount, item.reference, item.metadata,
     item.from_id IS NULL OR source.id IS NOT NULL AS from_open,
     item.to_id IS NULL OR destination.id IS NOT NULL AS to_open,
     ${batchAvailable},
@@ -357,8 +363,8 @@ checked AS (
   WHERE (SELECT count(*) FROM locked) >= 0
 ),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
-  SELECT id, kind, from_id, to_id, amount, currency FROM checked
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, reference, metadata)
+  SELECT id, kind, from_id, to_id, amount, currency, reference, metadata FROM checked
   WHERE NOT taken AND from_open AND to_open AND currencies_match
     AND (from_id IS NULL OR from_available >= amount - from_credit_limit)
   ON CONFLICT (id) DO NOTHING

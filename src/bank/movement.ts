@@ -1,4 +1,5 @@
 import { RoachbankError } from '../errors/roachbank-error.js';
+import { type Annotation, type AnnotationRequest, annotation, annotationDifferences, sameAnnotation } from './annotations.js';
 import type { Hold, JournalEntry } from './bank.js';
 import { idOrNew, openingIdOf, parseId } from './ids.js';
 import { parseAmount } from './money.js';
@@ -19,7 +20,8 @@ export type MovementKind = (typeof movementKinds)[number];
 export const requestKinds = [...movementKinds, 'hold', 'post', 'void', 'reversal'] as const;
 export type RequestKind = (typeof requestKinds)[number];
 
-interface Body {
+/** What every checked request carries: its id, its amount, and the reference and metadata it writes. */
+interface Body extends Annotation {
   /** The idempotency key: of the journal row, or for `hold` and `void` of the hold. */
   readonly id: string;
   /** 1 to 2^63 − 1 minor units. */
@@ -107,22 +109,26 @@ export function requestKind(request: { readonly fromId?: unknown; readonly toId?
  * @example
  * movement({ fromId: a, toId: b, amount: 100n }) // { kind: 'transfer', id: <fresh uuid>, fromId: a, toId: b, amount: 100n }
  */
-export function movement(request: { id?: string; fromId?: string | null; toId?: string | null; amount: unknown }): PlainMovement {
+export function movement(
+  request: { id?: string; fromId?: string | null; toId?: string | null; amount: unknown } & AnnotationRequest,
+): PlainMovement {
   const { id, fromId, toId } = sides(request, 'transfer id');
-  const amount = parseAmount(request.amount);
-  if (fromId === null) return { kind: 'deposit', id, fromId, toId: toId!, amount };
-  if (toId === null) return { kind: 'withdrawal', id, fromId, toId, amount };
-  return { kind: 'transfer', id, fromId, toId, amount };
+  const body = { id, amount: parseAmount(request.amount), ...annotation(request) };
+  if (fromId === null) return { kind: 'deposit', ...body, fromId, toId: toId! };
+  if (toId === null) return { kind: 'withdrawal', ...body, fromId, toId };
+  return { kind: 'transfer', ...body, fromId, toId };
 }
 
 /** Checks a hold request: a source, an optional destination, an amount, an expiry from 1 ms to `maxHoldMs`. */
-export function holdMovement(request: {
-  id?: string;
-  fromId?: string | null;
-  toId?: string | null;
-  amount: unknown;
-  expiresInMs?: unknown;
-}): HoldMovement {
+export function holdMovement(
+  request: {
+    id?: string;
+    fromId?: string | null;
+    toId?: string | null;
+    amount: unknown;
+    expiresInMs?: unknown;
+  } & AnnotationRequest,
+): HoldMovement {
   if (request.fromId == null) throw new RoachbankError('INVALID_ARGUMENT', 'a hold needs a source account');
   const { id, fromId, toId } = sides(request, 'hold id');
   const expires = request.expiresInMs;
@@ -139,24 +145,52 @@ export function holdMovement(request: {
     toId,
     amount: parseAmount(request.amount),
     expiresInMs: (expires as number | null | undefined) ?? null,
+    ...annotation(request),
   };
 }
 
-/** A post of `amount` of this hold (as read before), under `id`. */
-export function postMovement(hold: Hold, request: { id: string; amount: unknown }): PostMovement {
+/**
+ * A post of `amount` of this hold (as read before), under `id`. Its row carries the
+ * hold's reference unless the request names one (a capture belongs to the order its
+ * authorization did); metadata only as the request gives it.
+ */
+export function postMovement(hold: Hold, request: { id: string; amount: unknown } & AnnotationRequest): PostMovement {
   const { id } = sides({ id: request.id, fromId: hold.fromId, toId: hold.toId }, 'post id');
-  return { kind: 'post', id, holdId: hold.id, fromId: hold.fromId, toId: hold.toId, amount: parseAmount(request.amount), hold };
+  const amount = parseAmount(request.amount);
+  const annotated = annotation(request, { reference: hold.reference, metadata: null });
+  return { kind: 'post', id, holdId: hold.id, fromId: hold.fromId, toId: hold.toId, amount, ...annotated, hold };
 }
 
-/** Releasing this hold (as read before); its id is the hold's. */
+/** Releasing this hold (as read before); its id is the hold's, and it writes no row, so it carries the hold's annotation. */
 export function voidMovement(hold: Hold): VoidMovement {
-  return { kind: 'void', id: hold.id, holdId: hold.id, fromId: hold.fromId, toId: null, amount: hold.amount, hold };
+  const { reference, metadata } = hold;
+  return {
+    kind: 'void',
+    id: hold.id,
+    holdId: hold.id,
+    fromId: hold.fromId,
+    toId: null,
+    amount: hold.amount,
+    reference,
+    metadata,
+    hold,
+  };
 }
 
-/** Moving `amount` of this journal row back, from where it went to where it came from, under `id` (fresh when omitted). */
-export function reversalMovement(original: JournalEntry, request: { id?: string; amount: unknown }): ReversalMovement {
+/**
+ * Moving `amount` of this journal row back, from where it went to where it came from,
+ * under `id` (fresh when omitted). Its row carries the original's reference unless the
+ * request names one (a refund belongs to the order its payment did); metadata only as
+ * the request gives it.
+ */
+export function reversalMovement(
+  original: JournalEntry,
+  request: { id?: string; amount: unknown } & AnnotationRequest,
+): ReversalMovement {
   const { id, fromId, toId } = sides({ id: request.id, fromId: original.toId, toId: original.fromId }, 'reversal id');
-  return { kind: 'reversal', id, reversalOf: original.id, fromId, toId, amount: parseAmount(request.amount), original };
+  const amount = parseAmount(request.amount);
+  const annotated = annotation(request, { reference: original.reference, metadata: null });
+  return { kind: 'reversal', id, reversalOf: original.id, fromId, toId, amount, ...annotated, original };
 }
 
 /** The sides and id of a request, checked: UUIDs, at least one side, two different ones, no forged opening id. */
@@ -187,7 +221,7 @@ function sides(
 }
 
 /** What a movement writes to the journal, if it writes a row: the body idempotency compares. */
-export interface JournalBody {
+export interface JournalBody extends Annotation {
   readonly kind: MovementKind;
   readonly fromId: string | null;
   readonly toId: string | null;
@@ -205,16 +239,27 @@ export function journalBody(m: PlainMovement | PostMovement | ReversalMovement):
     amount: m.amount,
     holdId: m.kind === 'post' ? m.holdId : null,
     reversalOf: m.kind === 'reversal' ? m.reversalOf : null,
+    reference: m.reference,
+    metadata: m.metadata,
   };
 }
 
 /**
- * What idempotency compares: everything a journal row says but its id, in one
- * canonical form. Two requests under one id are the same request exactly when
- * their bodies are equal; a field added to a movement is added here, once.
+ * What idempotency compares: everything a journal row says but its id. Two requests
+ * under one id are the same request exactly when their bodies are equal (metadata by
+ * value: the order of its keys does not count); a field added to a movement is added
+ * here, once.
  */
-export function canonicalBody(m: JournalBody): string {
-  return JSON.stringify([m.kind, m.fromId, m.toId, m.amount.toString(), m.holdId, m.reversalOf]);
+export function sameBody(a: JournalBody, b: JournalBody): boolean {
+  return (
+    a.kind === b.kind &&
+    a.fromId === b.fromId &&
+    a.toId === b.toId &&
+    a.amount === b.amount &&
+    a.holdId === b.holdId &&
+    a.reversalOf === b.reversalOf &&
+    sameAnnotation(a, b)
+  );
 }
 
 /**
@@ -226,7 +271,7 @@ export function bodyConflict(
   request: PlainMovement | PostMovement | ReversalMovement,
 ): RoachbankError | undefined {
   const asked = journalBody(request);
-  if (canonicalBody(existing) === canonicalBody(asked)) return undefined;
+  if (sameBody(existing, asked)) return undefined;
   const differences: string[] = [];
   if (existing.kind !== asked.kind) differences.push(`it was a ${existing.kind}, not a ${asked.kind}`);
   else {
@@ -238,6 +283,7 @@ export function bodyConflict(
     differences.push(`it posted hold ${existing.holdId ?? 'none'}, not ${asked.holdId ?? 'none'}`);
   if (existing.reversalOf !== asked.reversalOf)
     differences.push(`it reversed ${existing.reversalOf ?? 'nothing'}, not ${asked.reversalOf ?? 'nothing'}`);
+  differences.push(...annotationDifferences(existing, asked));
   return new RoachbankError(
     'IDEMPOTENCY_CONFLICT',
     `transfer id ${request.id} was already used with another body: ${differences.join('; ')}`,
@@ -261,6 +307,7 @@ export function holdConflict(existing: Hold, request: HoldMovement): RoachbankEr
       `expiry ${duration === null ? 'none' : `${duration} ms`}, not ${request.expiresInMs === null ? 'none' : `${request.expiresInMs} ms`}`,
     );
   }
+  differences.push(...annotationDifferences(existing, request));
   if (differences.length === 0) return undefined;
   return new RoachbankError(
     'IDEMPOTENCY_CONFLICT',

@@ -1,6 +1,7 @@
 // What the orm store selects, the same way in every read and movement: an account
 // with its `held` as of now, a hold with its status as of now, a journal row whole.
 import { sql } from 'drizzle-orm';
+import type { Metadata } from './annotations.js';
 import type { Account, Hold } from './bank.js';
 import { accountsTable as accounts, holdsTable as holds, transfersTable as transfers } from './product-schema.js';
 
@@ -20,6 +21,8 @@ export const accountFields = {
   held: heldNow,
   currency: accounts.currency,
   creditLimit: accounts.creditLimit,
+  reference: accounts.reference,
+  metadata: accounts.metadata,
   createdAt: accounts.createdAt,
   closedAt: accounts.closedAt,
 };
@@ -32,6 +35,8 @@ export const toAccount = ({
   held: string;
   currency: string;
   creditLimit: bigint;
+  reference: string | null;
+  metadata: Metadata | null;
   createdAt: Date;
   closedAt: Date | null;
 }) => {
@@ -52,6 +57,8 @@ export const holdFields = {
   expiresAt: holds.expiresAt,
   postedAmount: holds.postedAmount,
   transferId: holds.transferId,
+  reference: holds.reference,
+  metadata: holds.metadata,
 };
 export const transferFields = {
   id: transfers.id,
@@ -63,4 +70,6 @@ export const transferFields = {
   createdAt: transfers.createdAt,
   holdId: transfers.holdId,
   reversalOf: transfers.reversalOf,
+  reference: transfers.reference,
+  metadata: transfers.metadata,
 };

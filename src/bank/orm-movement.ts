@@ -175,11 +175,11 @@ async function apply(
       .where(inArray(accounts.id, ids));
   };
   if (request.kind === 'hold') {
-    const { id, fromId, toId, amount, expiresInMs } = request;
+    const { id, fromId, toId, amount, expiresInMs, reference, metadata } = request;
     const expiresAt = expiresInMs === null ? null : sql`now() + ${expiresInMs}::INT8 * INTERVAL '1 millisecond'`;
     const [hold] = await tx
       .insert(holds)
-      .values({ id, fromId, toId, amount, status: 'pending', expiresAt })
+      .values({ id, fromId, toId, amount, status: 'pending', expiresAt, reference, metadata })
       .onConflictDoNothing({ target: holds.id })
       .returning(holdFields);
     if (!hold) return undefined;

@@ -88,14 +88,22 @@ export class OrmStore implements BankStore {
     }
   }
 
-  async insertAccount({ id, balance, openingId, currency, creditLimit }: NewAccount): Promise<Account | undefined> {
+  async insertAccount({
+    id,
+    balance,
+    openingId,
+    currency,
+    creditLimit,
+    reference,
+    metadata,
+  }: NewAccount): Promise<Account | undefined> {
     // READ COMMITTED and ON CONFLICT, as PgStore's one statement does it: reading first
     // at SERIALIZABLE made concurrent openings abort one another as pivots (40001).
     try {
       return await this.#run('read committed', async (tx) => {
         const [account] = await tx
           .insert(accounts)
-          .values({ id, balance, currency, creditLimit })
+          .values({ id, balance, currency, creditLimit, reference, metadata })
           .onConflictDoNothing({ target: accounts.id })
           .returning();
         if (!account) return undefined;
@@ -144,6 +152,29 @@ export class OrmStore implements BankStore {
         .limit(limit),
     );
     return rows.map(({ position, ...row }) => ({ ...toAccount(row), position }));
+  }
+
+  async accountsByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
+    const rows = await this.#read((tx) =>
+      tx
+        .select({ ...accountFields, position: position(accounts.createdAt) })
+        .from(accounts)
+        .where(and(eq(accounts.reference, reference), after ? laterThan(accounts, after) : undefined))
+        .orderBy(asc(accounts.createdAt), asc(accounts.id))
+        .limit(limit),
+    );
+    return rows.map(({ position, ...row }) => ({ ...toAccount(row), position }));
+  }
+
+  transfersByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
+    return this.#read((tx) =>
+      tx
+        .select({ ...transferFields, position: position(transfers.createdAt) })
+        .from(transfers)
+        .where(and(eq(transfers.reference, reference), after ? laterThan(transfers, after) : undefined))
+        .orderBy(asc(transfers.createdAt), asc(transfers.id))
+        .limit(limit),
+    );
   }
 
   changeAccount(id: string, deciding: (account: Account | undefined) => Account | AccountChange): Promise<Account> {
@@ -282,6 +313,11 @@ export class OrmStore implements BankStore {
       }
     }
   }
+}
+
+/** Rows after a cursor's (created_at, id), as a keyset page oldest first reads them. */
+function laterThan(table: typeof accounts | typeof transfers, after: PagePosition) {
+  return sql`(${table.createdAt}, ${table.id}) > (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)`;
 }
 
 /** Thrown inside an opening whose deposit id another movement holds, so that the account rolls back with it. */

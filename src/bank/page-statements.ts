@@ -13,17 +13,36 @@ const heldNow = `CASE WHEN accounts.held = 0 THEN accounts.held ELSE accounts.he
 
 /** The columns PgBank reads of an account, of a journal row and of a hold, in every statement. */
 export const accountColumns = `accounts.id, accounts.balance, ${heldNow} AS held, accounts.currency, accounts.credit_limit,
-  accounts.created_at, accounts.closed_at`;
-export const transferColumns = 'id, kind, from_id, to_id, amount, currency, created_at, hold_id, reversal_of';
+  accounts.reference, accounts.metadata, accounts.created_at, accounts.closed_at`;
+export const transferColumns =
+  'id, kind, from_id, to_id, amount, currency, created_at, hold_id, reversal_of, reference, metadata';
 /** A hold's status is `expired` from the moment its time passes, whatever the row says. */
 export const holdColumns = `id, from_id, to_id, amount,
   CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END AS status,
-  created_at, expires_at, posted_amount, transfer_id`;
+  created_at, expires_at, posted_amount, transfer_id, reference, metadata`;
 
 /** Accounts oldest first: `$1` the limit; after a cursor, `$2, $3` its (created_at, id). */
 export function listAccountsSql(after: boolean): string {
   return `SELECT ${accountColumns}, created_at::TEXT AS position FROM roachbank.accounts
 ${after ? 'WHERE (created_at, id) > ($2::TIMESTAMPTZ, $3::UUID)\n' : ''}ORDER BY created_at, id LIMIT $1`;
+}
+
+/**
+ * The accounts with a reference, oldest first: `$1` the reference, `$2` the limit; after a
+ * cursor, `$3, $4` its (created_at, id). One range of the partial index (reference,
+ * created_at, id) of migration 0007, however large the book.
+ */
+export function accountsByReferenceSql(after: boolean): string {
+  return `SELECT ${accountColumns}, created_at::TEXT AS position FROM roachbank.accounts
+WHERE reference = $1::TEXT${after ? ' AND (created_at, id) > ($3::TIMESTAMPTZ, $4::UUID)' : ''}
+ORDER BY created_at, id LIMIT $2`;
+}
+
+/** The journal rows with a reference, oldest first, as `accountsByReferenceSql` reads accounts. */
+export function transfersByReferenceSql(after: boolean): string {
+  return `SELECT ${transferColumns}, created_at::TEXT AS position FROM roachbank.transfers
+WHERE reference = $1::TEXT${after ? ' AND (created_at, id) > ($3::TIMESTAMPTZ, $4::UUID)' : ''}
+ORDER BY created_at, id LIMIT $2`;
 }
 
 /** An account's holds newest first: `$1` the account, `$2` the limit; after a cursor, `$3, $4` its (created_at, id). */

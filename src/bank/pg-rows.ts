@@ -1,5 +1,6 @@
 // What the pg store reads back, row by row: the driver's text columns and the
 // bank's types, and the look-ups by id every answer and read shares.
+import { metadataOf } from './annotations.js';
 import type { Account, Hold, HoldStatus, JournalEntry } from './bank.js';
 import type { MovementKind } from './movement.js';
 import { holdColumns, transferColumns } from './page-statements.js';
@@ -10,6 +11,8 @@ export interface AccountRow {
   held: string;
   currency: string;
   credit_limit: string;
+  reference: string | null;
+  metadata: string | null;
   created_at: Date;
   closed_at: Date | null;
 }
@@ -23,6 +26,8 @@ export interface TransferRow {
   created_at: Date;
   hold_id: string | null;
   reversal_of: string | null;
+  reference: string | null;
+  metadata: string | null;
 }
 export interface HoldRow {
   id: string;
@@ -34,6 +39,8 @@ export interface HoldRow {
   expires_at: Date | null;
   posted_amount: string | null;
   transfer_id: string | null;
+  reference: string | null;
+  metadata: string | null;
 }
 export const toAccount = (row: AccountRow): Account => {
   const balance = BigInt(row.balance);
@@ -45,6 +52,8 @@ export const toAccount = (row: AccountRow): Account => {
     available: balance - held,
     currency: row.currency,
     creditLimit: BigInt(row.credit_limit),
+    reference: row.reference,
+    metadata: metadataOf(row.metadata),
     createdAt: row.created_at,
     closedAt: row.closed_at,
   };
@@ -59,6 +68,8 @@ export const toTransfer = (row: TransferRow): JournalEntry => ({
   createdAt: row.created_at,
   holdId: row.hold_id,
   reversalOf: row.reversal_of,
+  reference: row.reference,
+  metadata: metadataOf(row.metadata),
 });
 export const toHold = (row: HoldRow): Hold => ({
   id: row.id,
@@ -70,6 +81,8 @@ export const toHold = (row: HoldRow): Hold => ({
   expiresAt: row.expires_at,
   postedAmount: row.posted_amount === null ? null : BigInt(row.posted_amount),
   transferId: row.transfer_id,
+  reference: row.reference,
+  metadata: metadataOf(row.metadata),
 });
 
 export const transfersByIdSql = `SELECT ${transferColumns} FROM roachbank.transfers WHERE id = ANY($1::UUID[])`;

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { sqlState } from '../txn/classify-error.js';
 import { type RunTransactionOptions, runSingleStatement, runTransaction } from '../txn/run-transaction.js';
+import { metadataText } from './annotations.js';
 import type { Account, Hold, JournalEntry, MoveAnswer, MovementResult, PgStoreOptions } from './bank.js';
 import { isDataRefusal, isReversalOvershoot, translateDatabaseError } from './bank-errors.js';
 import {
@@ -17,7 +18,14 @@ import {
 import type { GroupCommitOptions } from './group-commit.js';
 import type { CheckedMovement } from './movement.js';
 import { moveBatchSql, movePlainBatchSql, moveSql, releaseExpiredSql, type StatementAnswerRow } from './movement-statements.js';
-import { accountColumns, historySql, holdsSql, listAccountsSql } from './page-statements.js';
+import {
+  accountColumns,
+  accountsByReferenceSql,
+  historySql,
+  holdsSql,
+  listAccountsSql,
+  transfersByReferenceSql,
+} from './page-statements.js';
 import {
   type AccountRow,
   type HoldRow,
@@ -37,20 +45,21 @@ import { answers, clientReader, type Reader } from './statement-answers.js';
 // a second submission with the same ids (after an ambiguous commit) changes nothing.
 // An opening id already taken by another movement creates nothing (the bank answers
 // IDEMPOTENCY_CONFLICT); one taken after this statement's snapshot fails it with 23505.
+// $6 and $7 are the account's reference and metadata; its opening deposit carries none.
 const createAccountSql = `
 WITH account AS (
-  INSERT INTO roachbank.accounts (id, balance, currency, credit_limit)
-  SELECT $1::UUID, $2::INT8, $4::TEXT, $5::INT8
+  INSERT INTO roachbank.accounts (id, balance, currency, credit_limit, reference, metadata)
+  SELECT $1::UUID, $2::INT8, $4::TEXT, $5::INT8, $6::TEXT, $7::TEXT
   WHERE $2::INT8 = 0 OR NOT EXISTS (SELECT 1 FROM roachbank.transfers WHERE id = $3::UUID)
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, balance, held, currency, credit_limit, created_at, closed_at
+  RETURNING id, balance, held, currency, credit_limit, reference, metadata, created_at, closed_at
 ),
 opening AS (
   INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
   SELECT $3::UUID, 'deposit', NULL, id, balance, currency FROM account WHERE balance > 0
   RETURNING id
 )
-SELECT id, balance, held, currency, credit_limit, created_at, closed_at FROM account`;
+SELECT id, balance, held, currency, credit_limit, reference, metadata, created_at, closed_at FROM account`;
 
 const singleMove = { name: 'roachbank_move', text: moveSql };
 const singleValues = (m: CheckedMovement) => [
@@ -60,22 +69,31 @@ const singleValues = (m: CheckedMovement) => [
   m.amount,
   [m.fromId, m.toId].filter((id) => id !== null).length,
   m.kind,
+  m.reference,
+  metadataText(m.metadata),
 ];
 const plainBatchMove = { name: 'roachbank_move_plain_batch', text: movePlainBatchSql, planOnce: true };
 /** $1–$5 of both batch statements: ids, sources, destinations, amounts, request kinds. */
-const plainBatchValues = (items: readonly CheckedMovement[]) => [
+const batchSides = (items: readonly CheckedMovement[]) => [
   items.map((m) => m.id),
   items.map((m) => m.fromId),
   items.map((m) => m.toId),
   items.map((m) => m.amount),
   items.map((m) => m.kind),
 ];
+/** The last two arrays of both: references and metadata. */
+const batchAnnotations = (items: readonly CheckedMovement[]) => [
+  items.map((m) => m.reference),
+  items.map((m) => metadataText(m.metadata)),
+];
+const plainBatchValues = (items: readonly CheckedMovement[]) => [...batchSides(items), ...batchAnnotations(items)];
 const batchMove = { name: 'roachbank_move_batch', text: moveBatchSql, planOnce: true };
-/** The same, then $6 the subjects (a post's or void's hold, a reversal's row) and $7 a hold's expiry in ms. */
+/** The sides, then $6 the subjects (a post's or void's hold, a reversal's row), $7 a hold's expiry in ms, then the annotations. */
 const batchValues = (items: readonly CheckedMovement[]) => [
-  ...plainBatchValues(items),
+  ...batchSides(items),
   items.map((m) => (m.kind === 'post' || m.kind === 'void' ? m.holdId : m.kind === 'reversal' ? m.reversalOf : null)),
   items.map((m) => (m.kind === 'hold' && m.expiresInMs !== null ? BigInt(m.expiresInMs) : null)),
+  ...batchAnnotations(items),
 ];
 /** A lone deposit, withdrawal or transfer is sent as the single statement, a batch of them as the plain batch statement: the same answer, for less work on the server. */
 const isPlain = (m: CheckedMovement) => m.kind === 'deposit' || m.kind === 'withdrawal' || m.kind === 'transfer';
@@ -185,7 +203,15 @@ export class PgStore implements BankStore {
     }
   }
 
-  async insertAccount({ id, balance, openingId, currency, creditLimit }: NewAccount): Promise<Account | undefined> {
+  async insertAccount({
+    id,
+    balance,
+    openingId,
+    currency,
+    creditLimit,
+    reference,
+    metadata,
+  }: NewAccount): Promise<Account | undefined> {
     for (let raced = 0; ; raced++) {
       try {
         const { rows } = await this.#single<AccountRow>(this.retry.write, 'roachbank_create_account', createAccountSql, [
@@ -194,6 +220,8 @@ export class PgStore implements BankStore {
           openingId,
           currency,
           creditLimit,
+          reference,
+          metadataText(metadata),
         ]);
         return rows[0] ? toAccount(rows[0]) : undefined;
       } catch (error) {
@@ -233,6 +261,26 @@ export class PgStore implements BankStore {
       after ? [limit, after.createdAt, after.id] : [limit],
     );
     return rows.map((row) => ({ ...toAccount(row), position: row.position }));
+  }
+
+  async accountsByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
+    const { rows } = await this.#single<AccountRow & { position: string }>(
+      this.retry.read,
+      after ? 'roachbank_accounts_by_reference_after' : 'roachbank_accounts_by_reference',
+      accountsByReferenceSql(after !== null),
+      after ? [reference, limit, after.createdAt, after.id] : [reference, limit],
+    );
+    return rows.map((row) => ({ ...toAccount(row), position: row.position }));
+  }
+
+  async transfersByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
+    const { rows } = await this.#single<TransferRow & { position: string }>(
+      this.retry.read,
+      after ? 'roachbank_transfers_by_reference_after' : 'roachbank_transfers_by_reference',
+      transfersByReferenceSql(after !== null),
+      after ? [reference, limit, after.createdAt, after.id] : [reference, limit],
+    );
+    return rows.map((row) => ({ ...toTransfer(row), position: row.position }));
   }
 
   async changeAccount(id: string, deciding: (account: Account | undefined) => Account | AccountChange): Promise<Account> {

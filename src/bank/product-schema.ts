@@ -1,10 +1,18 @@
 // The product tables (migrations/0001_product_schema.sql, 0004's `kind`, 0005's holds and
-// reversals, 0006's currencies and credit limits) as Drizzle sees them.
-import { bigint, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+// reversals, 0006's currencies and credit limits, 0007's references and metadata) as Drizzle sees them.
+import { bigint, customType, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { type Metadata, metadataOf, metadataText } from './annotations.js';
 import type { HoldStatus } from './bank.js';
 import type { MovementKind } from './movement.js';
 
 export const roachbankSchema = pgSchema('roachbank');
+
+/** Metadata as TEXT holding its JSON (migration 0007 says why not JSONB): an object in, the same object out. */
+const metadataColumn = customType<{ data: Metadata; driverData: string }>({
+  dataType: () => 'text',
+  toDriver: (value) => metadataText(value)!,
+  fromDriver: (text) => metadataOf(text)!,
+});
 
 export const accountsTable = roachbankSchema.table('accounts', {
   id: uuid('id').primaryKey(),
@@ -12,6 +20,8 @@ export const accountsTable = roachbankSchema.table('accounts', {
   held: bigint('held', { mode: 'bigint' }).notNull().default(0n),
   currency: text('currency').notNull(),
   creditLimit: bigint('credit_limit', { mode: 'bigint' }).notNull().default(0n),
+  reference: text('reference'),
+  metadata: metadataColumn('metadata'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   closedAt: timestamp('closed_at', { withTimezone: true }),
 });
@@ -26,6 +36,8 @@ export const transfersTable = roachbankSchema.table('transfers', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   holdId: uuid('hold_id'),
   reversalOf: uuid('reversal_of'),
+  reference: text('reference'),
+  metadata: metadataColumn('metadata'),
 });
 
 export const holdsTable = roachbankSchema.table('holds', {
@@ -39,6 +51,8 @@ export const holdsTable = roachbankSchema.table('holds', {
   settledAt: timestamp('settled_at', { withTimezone: true }),
   transferId: uuid('transfer_id'),
   postedAmount: bigint('posted_amount', { mode: 'bigint' }),
+  reference: text('reference'),
+  metadata: metadataColumn('metadata'),
 });
 
 export const reversedAmountsTable = roachbankSchema.table('reversed_amounts', {

@@ -162,7 +162,7 @@ function appliedNow(item: CheckedMovement, row: StatementAnswerRow): MovementRes
   const at = row.applied_at!;
   switch (item.kind) {
     case 'hold': {
-      const { id, fromId, toId, amount, expiresInMs } = item;
+      const { id, fromId, toId, amount, expiresInMs, reference, metadata } = item;
       const expiresAt = expiresInMs === null ? null : new Date(at.getTime() + expiresInMs);
       const hold: Hold = {
         id,
@@ -174,6 +174,8 @@ function appliedNow(item: CheckedMovement, row: StatementAnswerRow): MovementRes
         expiresAt,
         postedAmount: null,
         transferId: null,
+        reference,
+        metadata,
       };
       return { ok: true, outcome: { hold, replayed: false } };
     }

@@ -3,6 +3,7 @@ import { waitBounds } from '../db/wait-bounds.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import { runSingleStatement } from '../txn/run-transaction.js';
+import { type Annotation, annotation, annotationDifferences, parseReference } from './annotations.js';
 import {
   type Account,
   type AccountOutcome,
@@ -24,7 +25,9 @@ import {
   type Page,
   type PageRequest,
   type PostHoldOptions,
+  type ReferenceQuery,
   type ReverseOptions,
+  type SingleSideOptions,
   type TransferManyOptions,
   type TransferRequest,
   type VerifyOptions,
@@ -91,19 +94,24 @@ export class StoreBank implements Bank {
     const id = idOrNew(options.id, 'account id');
     const currency = options.currency === undefined ? defaultCurrency : checkedCurrency(options.currency);
     const creditLimit = options.creditLimit === undefined ? 0n : parseCreditLimit(options.creditLimit);
+    const annotated = annotation(options);
     const openingId = openingIdOf(id);
-    const created = await this.#resolving(() => this.#store.insertAccount({ id, balance, openingId, currency, creditLimit }));
+    const created = await this.#resolving(() =>
+      this.#store.insertAccount({ id, balance, openingId, currency, creditLimit, ...annotated }),
+    );
     return created
       ? { account: created, replayed: false }
-      : { account: await this.#existingAccount(id, balance, openingId, currency), replayed: true };
+      : { account: await this.#existingAccount(id, balance, openingId, currency, annotated), replayed: true };
   }
 
-  async deposit(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<MovementOutcome> {
-    return this.#moveMoney(movement({ id: options.id, fromId: null, toId: accountId, amount }), options.signal);
+  async deposit(accountId: string, amount: bigint, options: SingleSideOptions = {}): Promise<MovementOutcome> {
+    const { signal, ...request } = options;
+    return this.#moveMoney(movement({ ...request, fromId: null, toId: accountId, amount }), signal);
   }
 
-  async withdraw(accountId: string, amount: bigint, options: { id?: string } & MovementOptions = {}): Promise<MovementOutcome> {
-    return this.#moveMoney(movement({ id: options.id, fromId: accountId, toId: null, amount }), options.signal);
+  async withdraw(accountId: string, amount: bigint, options: SingleSideOptions = {}): Promise<MovementOutcome> {
+    const { signal, ...request } = options;
+    return this.#moveMoney(movement({ ...request, fromId: accountId, toId: null, amount }), signal);
   }
 
   async transfer(request: TransferRequest, options: MovementOptions = {}): Promise<MovementOutcome> {
@@ -144,8 +152,9 @@ export class StoreBank implements Bank {
 
   async postHold(holdId: string, options: PostHoldOptions = {}): Promise<MovementOutcome> {
     const hold = await this.getHold(holdId);
+    const { signal, ...request } = options;
     const id = options.id === undefined ? derivedId('post', hold.id) : parseId(options.id, 'post id');
-    return this.#moveMoney(postMovement(hold, { id, amount: options.amount ?? hold.amount }), options.signal);
+    return this.#moveMoney(postMovement(hold, { ...request, id, amount: options.amount ?? hold.amount }), signal);
   }
 
   async voidHold(holdId: string, options: MovementOptions = {}): Promise<HoldOutcome> {
@@ -173,16 +182,17 @@ export class StoreBank implements Bank {
    * again if a concurrent reversal took some of it before this one was applied.
    */
   async reverse(transferId: string, options: ReverseOptions = {}): Promise<MovementOutcome> {
+    const { signal, ...request } = options;
     const original = await this.getTransfer(transferId);
     if (options.amount !== undefined) {
-      return this.#moveMoney(reversalMovement(original, { id: options.id, amount: options.amount }), options.signal);
+      return this.#moveMoney(reversalMovement(original, { ...request, amount: options.amount }), signal);
     }
     const id = idOrNew(options.id, 'reversal id');
     for (let left = original.amount - original.reversed, tries = 1; ; tries++) {
       try {
         // Nothing left: only a replay of this id can still answer, so its own amount is asked for.
         const amount = left > 0n ? left : await this.#replayedAmount(id, original.id);
-        return await this.#moveMoney(reversalMovement(original, { id, amount }), options.signal);
+        return await this.#moveMoney(reversalMovement(original, { ...request, id, amount }), signal);
       } catch (error) {
         if (!(error instanceof RoachbankError && error.code === 'REVERSAL_EXCEEDS_ORIGINAL') || tries >= 3) throw error;
         left = original.amount - (await this.#store.reversedOf(original.id));
@@ -218,6 +228,18 @@ export class StoreBank implements Bank {
     const { limit, after } = pageOf(request);
     const rows = await this.#store.listAccounts(limit + 1, after);
     return pageFrom(rows, limit, ({ position: _, ...account }) => account);
+  }
+
+  async findAccounts(query: ReferenceQuery): Promise<Page<Account>> {
+    const { reference, limit, after } = referencePage(query);
+    const rows = await this.#store.accountsByReference(reference, limit + 1, after);
+    return pageFrom(rows, limit, ({ position: _, ...account }) => account);
+  }
+
+  async findTransfers(query: ReferenceQuery): Promise<Page<JournalEntry>> {
+    const { reference, limit, after } = referencePage(query);
+    const rows = await this.#store.transfersByReference(reference, limit + 1, after);
+    return pageFrom(rows, limit, ({ position: _, ...transfer }) => transfer);
   }
 
   async closeAccount(id: string): Promise<Account> {
@@ -371,7 +393,13 @@ export class StoreBank implements Bank {
    * row there is not its opening. An account that does not exist was not created
    * because its opening id is taken by another movement: IDEMPOTENCY_CONFLICT.
    */
-  async #existingAccount(id: string, balance: bigint, openingId: string, currency: string): Promise<Account> {
+  async #existingAccount(
+    id: string,
+    balance: bigint,
+    openingId: string,
+    currency: string,
+    annotated: Annotation,
+  ): Promise<Account> {
     const account = await this.#store.findAccount(id);
     if (account === undefined) {
       throw new RoachbankError(
@@ -393,8 +421,23 @@ export class StoreBank implements Bank {
         `account id ${id} was already opened in another currency: ${account.currency}, not ${currency}`,
       );
     }
+    const differences = annotationDifferences(account, annotated);
+    if (differences.length > 0) {
+      throw new RoachbankError(
+        'IDEMPOTENCY_CONFLICT',
+        `account id ${id} was already opened otherwise: ${differences.join('; ')}`,
+      );
+    }
     return account;
   }
+}
+
+/** A look-up by reference, checked: a reference (INVALID_ARGUMENT if it is missing or not one) and its page. */
+function referencePage(query: ReferenceQuery) {
+  if (typeof query !== 'object' || query === null) throw new RoachbankError('INVALID_ARGUMENT', 'a look-up names a reference');
+  const reference = parseReference(query.reference);
+  if (reference === null) throw new RoachbankError('INVALID_ARGUMENT', 'reference is required');
+  return { reference, ...pageOf(query.page) };
 }
 
 /**
