@@ -5,20 +5,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Bank, Flavor, MovementOutcome } from '../src/bank/bank.js';
+import type { Bank, MovementOutcome } from '../src/bank/bank.js';
 import { createBank } from '../src/bank/create-bank.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import type { RoachbankError } from '../src/errors/roachbank-error.js';
+import { bankVariants } from './support/bank-variants.js';
 import { rejectsWith } from './support/rejects-with.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
-const variants = [
-  { flavor: 'pg', batch: true, name: 'pg, batched' },
-  { flavor: 'pg', batch: false, name: 'pg, single statements' },
-  { flavor: 'orm', batch: false, name: 'orm' },
-] as const satisfies readonly { flavor: Flavor; batch: boolean; name: string }[];
-
-for (const { flavor, batch, name } of variants) {
+for (const { flavor, batch, name } of bankVariants) {
   describe(`references and metadata (${name})`, () => {
     let db: TestDatabase;
     let bank: Bank;

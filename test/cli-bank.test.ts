@@ -99,6 +99,18 @@ const corpus: Array<[string[], ErrorCode]> = [
   [['reverse', '$spent', '101'], 'REVERSAL_EXCEEDS_ORIGINAL'],
   [['transfer', '$rich', '$poor', '5', '--atomic'], 'INVALID_ARGUMENT'],
   [['no-such-command'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '5', '--reference', ''], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '5', '--reference', 'x'.repeat(129)], 'INVALID_ARGUMENT'],
+  [['deposit', '$rich', '5', '--metadata', '[1,2]'], 'INVALID_ARGUMENT'],
+  [['deposit', '$rich', '5', '--metadata', '{"a":1,"a":2}'], 'INVALID_ARGUMENT'],
+  [['deposit', '$rich', '5', '--metadata', '{not json'], 'INVALID_ARGUMENT'],
+  [['accounts', 'create', '--metadata', `{"pad":"${'x'.repeat(4100)}"}`], 'INVALID_ARGUMENT'],
+  [['hold', '$rich', '5', '--reference', 'tab\there'], 'INVALID_ARGUMENT'],
+  [['transfer', '$rich', '$poor', '100', '--id', '$spent', '--reference', 'other'], 'IDEMPOTENCY_CONFLICT'],
+  [['history'], 'INVALID_ARGUMENT'],
+  [['history', '$rich', '--reference', 'r'], 'INVALID_ARGUMENT'],
+  [['history', '--reference', ''], 'INVALID_ARGUMENT'],
+  [['accounts', 'list', '--reference', 'x'.repeat(129)], 'INVALID_ARGUMENT'],
 ];
 
 function expand(args: string[]): string[] {
@@ -252,6 +264,62 @@ describe('roachbank transfer --file', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('references and metadata on the command line', () => {
+  test('written with --reference and --metadata, shown to a person, kept in --json, found with history --reference', async () => {
+    const env = { DATABASE_URL: db.url };
+    const order = `order-${randomUUID()}`;
+    const shop = await runCli(['--json', 'accounts', 'create', '--reference', order, '--metadata', '{"kind":"shop","n":1}'], env);
+    assert.equal(shop.code, 0, shop.stderr);
+    const shopId = JSON.parse(shop.stdout).id as string;
+    assert.deepEqual(JSON.parse(shop.stdout).metadata, { kind: 'shop', n: 1 });
+    const paid = await runCli(['transfer', ids.rich, shopId, '3', '--reference', order, '--metadata', '{"cart":[1,2]}'], env);
+    assert.equal(paid.code, 0, paid.stderr);
+    assert.match(paid.stdout, new RegExp(`^reference ${order}$`, 'm'));
+    assert.match(paid.stdout, /^metadata {2}\{"cart":\[1,2\]\}$/m);
+    const fee = await runCli(['--json', 'withdraw', shopId, '1', '--reference', order], env);
+    const feeId = JSON.parse(fee.stdout).transfer.id as string;
+    // A CSV column and a JSON line carry them too.
+    const dir = await mkdtemp(join(tmpdir(), 'roachbank-refs-'));
+    const csv = join(dir, 'refs.csv');
+    await writeFile(csv, `fromId,toId,amount,reference\n${ids.rich},${shopId},2,${order}\n`);
+    const jsonl = join(dir, 'refs.jsonl');
+    await writeFile(
+      jsonl,
+      `${JSON.stringify({ fromId: ids.rich, toId: shopId, amount: '1', reference: order, metadata: { n: 2 } })}\n`,
+    );
+    for (const file of [csv, jsonl]) {
+      const moved = await runCli(['transfer', '--file', file], env);
+      assert.equal(moved.code, 0, moved.stderr);
+    }
+    await rm(dir, { recursive: true, force: true });
+    const found = await runCli(['--json', 'history', '--reference', order], env);
+    assert.equal(found.code, 0, found.stderr);
+    const rows = JSON.parse(found.stdout).items as { id: string; amount: string; reference: string; metadata: unknown }[];
+    assert.deepEqual(
+      rows.map((row) => [row.amount, row.metadata]),
+      [
+        ['3', { cart: [1, 2] }],
+        ['1', null],
+        ['2', null],
+        ['1', { n: 2 }],
+      ],
+    );
+    assert.equal(rows[1]!.id, feeId);
+    const table = await runCli(['history', '--reference', order], env);
+    assert.match(table.stdout, /^WHEN\s+KIND\s+AMOUNT\s+FROM\s+TO\s+TRANSFER$/m);
+    assert.equal(table.stdout.trim().split('\n').length, 5, 'a header and four rows');
+    const history = await runCli(['history', shopId], env);
+    assert.match(history.stdout, /REFERENCE/);
+    assert.match(history.stdout, new RegExp(order));
+    const accounts = await runCli(['accounts', 'list', '--reference', order], env);
+    assert.match(accounts.stdout, new RegExp(`^${shopId}\\s`, 'm'));
+    assert.match(
+      (await runCli(['history', '--reference', 'nobody-has-this'], env)).stdout,
+      /no transfers with reference nobody-has-this/,
+    );
   });
 });
 

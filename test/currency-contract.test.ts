@@ -3,10 +3,11 @@
 // per currency, every journal leg in its account's currency, no account below its floor).
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Bank, Flavor, MoveAnswer, MovementResult } from '../src/bank/bank.js';
+import type { Bank, MoveAnswer, MovementResult } from '../src/bank/bank.js';
 import { createBank } from '../src/bank/create-bank.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import type { RoachbankError } from '../src/errors/roachbank-error.js';
+import { bankVariants } from './support/bank-variants.js';
 import { rejectsWith } from './support/rejects-with.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -17,13 +18,7 @@ const codeOf = (result: PromiseSettledResult<unknown> | MovementResult<MoveAnswe
 const tally = (codes: readonly string[]) =>
   Object.fromEntries([...new Set(codes)].sort().map((code) => [code, codes.filter((c) => c === code).length]));
 
-const variants = [
-  { flavor: 'pg', batch: true, name: 'pg, batched' },
-  { flavor: 'pg', batch: false, name: 'pg, single statements' },
-  { flavor: 'orm', batch: false, name: 'orm' },
-] as const satisfies readonly { flavor: Flavor; batch: boolean; name: string }[];
-
-for (const { flavor, batch, name } of variants) {
+for (const { flavor, batch, name } of bankVariants) {
   describe(`currencies and credit limits (${name})`, () => {
     let db: TestDatabase;
     let bank: Bank;

@@ -110,6 +110,13 @@ describe('the README', () => {
     );
   });
 
+  test('its references and metadata example runs as written', async () => {
+    assert.equal(
+      await runReadmeExample('References and metadata'),
+      '1200, 200 back {"reason":"one item missing"} IDEMPOTENCY_CONFLICT true\n',
+    );
+  });
+
   test('its runOrmTransaction example runs as written', async () => {
     assert.equal(await runReadmeExample('Library: `runOrmTransaction` (Drizzle ORM)'), 'balance now 250\n');
   });

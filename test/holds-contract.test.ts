@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Bank, Flavor, MoveAnswer, MovementResult } from '../src/bank/bank.js';
+import type { Bank, MoveAnswer, MovementResult } from '../src/bank/bank.js';
 import { createBank } from '../src/bank/create-bank.js';
 import { ensureSchema } from '../src/db/migrate.js';
 import type { RoachbankError } from '../src/errors/roachbank-error.js';
+import { bankVariants } from './support/bank-variants.js';
 import { rejectsWith } from './support/rejects-with.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -18,13 +19,7 @@ const codeOf = (result: PromiseSettledResult<unknown> | MovementResult<MoveAnswe
   return result.ok ? 'ok' : ((result.error as RoachbankError).code ?? String(result.error));
 };
 
-const variants = [
-  { flavor: 'pg', batch: true, name: 'pg, batched' },
-  { flavor: 'pg', batch: false, name: 'pg, single statements' },
-  { flavor: 'orm', batch: false, name: 'orm' },
-] as const satisfies readonly { flavor: Flavor; batch: boolean; name: string }[];
-
-for (const { flavor, batch, name } of variants) {
+for (const { flavor, batch, name } of bankVariants) {
   describe(`holds, atomic groups and reversals (${name})`, () => {
     let db: TestDatabase;
     let bank: Bank;

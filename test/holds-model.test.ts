@@ -7,10 +7,16 @@
 // Currencies and credit limits (issue 25) are in the model too: each case's accounts are
 // in two currencies, some with a credit line, and debits are drawn exactly at an
 // account's floor and one unit past it; limits are set and lowered between calls.
+// References and metadata too: movements and holds carry one of two references, metadata
+// or neither, an id used again carries the same or other ones (a replay or a conflict), a
+// post and a reversal inherit what they settle's reference, and every journal row's and
+// hold's annotation is compared with the model's.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
+import type { Metadata } from '../src/bank/annotations.js';
 import type { Account, Bank, MoveAnswer, MovementResult } from '../src/bank/bank.js';
 import { BatchRule } from '../src/bank/batch-rule.js';
 import { derivedId } from '../src/bank/ids.js';
@@ -41,6 +47,8 @@ interface ModelHold {
   lapsed: boolean;
   postedAmount: bigint | null;
   transferId: string | null;
+  reference: string | null;
+  metadata: Metadata | null;
 }
 interface ModelRow {
   fromId: string | null;
@@ -48,17 +56,33 @@ interface ModelRow {
   amount: bigint;
   holdId: string | null;
   reversalOf: string | null;
+  reference: string | null;
+  metadata: Metadata | null;
+}
+/** What an operation may attach: a reference, metadata, both or neither. */
+interface Tags {
+  reference?: string;
+  metadata?: Metadata;
+}
+/** The README's wording of what differs between two annotations. */
+function annotationDifferences(had: Tags | ModelRow | ModelHold, asked: Tags | ModelRow | ModelHold): string[] {
+  const shown = (r: string | null | undefined) => (r == null ? 'none' : JSON.stringify(r));
+  const differences: string[] = [];
+  if ((had.reference ?? null) !== (asked.reference ?? null))
+    differences.push(`reference ${shown(had.reference)}, not ${shown(asked.reference)}`);
+  if (!isDeepStrictEqual(had.metadata ?? null, asked.metadata ?? null)) differences.push('other metadata');
+  return differences;
 }
 const kindOf = (m: { fromId: string | null; toId: string | null }) =>
   m.fromId === null ? 'deposit' : m.toId === null ? 'withdrawal' : 'transfer';
 
 /** One operation of a case, as the test calls it. */
 type Op =
-  | { op: 'move'; id: string; fromId: string | null; toId: string | null; amount: bigint }
-  | { op: 'hold'; id: string; fromId: string; toId: string | null; amount: bigint; expiresInMs: number | null }
-  | { op: 'post'; holdId: string; id?: string; amount?: bigint }
+  | ({ op: 'move'; id: string; fromId: string | null; toId: string | null; amount: bigint } & Tags)
+  | ({ op: 'hold'; id: string; fromId: string; toId: string | null; amount: bigint; expiresInMs: number | null } & Tags)
+  | ({ op: 'post'; holdId: string; id?: string; amount?: bigint } & Tags)
   | { op: 'void'; holdId: string }
-  | { op: 'reverse'; transferId: string; id?: string; amount?: bigint }
+  | ({ op: 'reverse'; transferId: string; id?: string; amount?: bigint } & Tags)
   | { op: 'limit'; accountId: string; limit: bigint }
   | { op: 'sweep' };
 
@@ -136,6 +160,7 @@ class SequentialBank {
     if (had.holdId !== asked.holdId) differences.push(`it posted hold ${had.holdId ?? 'none'}, not ${asked.holdId ?? 'none'}`);
     if (had.reversalOf !== asked.reversalOf)
       differences.push(`it reversed ${had.reversalOf ?? 'nothing'}, not ${asked.reversalOf ?? 'nothing'}`);
+    differences.push(...annotationDifferences(had, asked));
     if (differences.length > 0)
       return refused('IDEMPOTENCY_CONFLICT', `transfer id ${id} was already used with another body: ${differences.join('; ')}`);
     return rowAnswer(id, had, true);
@@ -144,7 +169,7 @@ class SequentialBank {
   apply(op: Op): Answer {
     switch (op.op) {
       case 'move': {
-        const row = { fromId: op.fromId, toId: op.toId, amount: op.amount, holdId: null, reversalOf: null };
+        const row = { fromId: op.fromId, toId: op.toId, amount: op.amount, holdId: null, reversalOf: null, ...annotationOf(op) };
         if (this.journal.has(op.id)) return this.again(op.id, row);
         return this.accounts(op.fromId, op.toId, op.amount, true) ?? this.journalRow(op.id, row);
       }
@@ -158,6 +183,7 @@ class SequentialBank {
             const shown = (ms: number | null) => (ms === null ? 'none' : `${ms} ms`);
             differences.push(`expiry ${shown(had.durationMs)}, not ${shown(op.expiresInMs)}`);
           }
+          differences.push(...annotationDifferences(had, op));
           if (differences.length > 0)
             return refused(
               'IDEMPOTENCY_CONFLICT',
@@ -178,6 +204,7 @@ class SequentialBank {
           lapsed: false,
           postedAmount: null,
           transferId: null,
+          ...annotationOf(op),
         };
         this.holds.set(op.id, hold);
         return holdAnswer(op.id, hold, 'pending', false);
@@ -187,18 +214,27 @@ class SequentialBank {
         if (!hold) return refused('HOLD_NOT_FOUND', `no hold ${op.holdId}`);
         const id = op.id ?? derivedId('post', op.holdId);
         const amount = op.amount ?? hold.amount;
-        const row = { fromId: hold.fromId, toId: hold.toId, amount, holdId: op.holdId, reversalOf: null };
+        // Its reference is the hold's unless it names one; its metadata only its own.
+        const row = {
+          fromId: hold.fromId,
+          toId: hold.toId,
+          amount,
+          holdId: op.holdId,
+          reversalOf: null,
+          reference: op.reference ?? hold.reference,
+          metadata: op.metadata ?? null,
+        };
         const had = this.journal.get(id);
-        if (had?.holdId === op.holdId) {
-          return had.amount === amount
-            ? rowAnswer(id, had, true)
-            : refused('HOLD_NOT_PENDING', `hold ${op.holdId} was posted for ${had.amount}`);
-        }
+        if (had?.holdId === op.holdId && had.amount !== amount)
+          return refused('HOLD_NOT_PENDING', `hold ${op.holdId} was posted for ${had.amount}`);
         if (had) return this.again(id, row);
         if (hold.status === 'posted') {
-          return hold.postedAmount === amount
-            ? rowAnswer(hold.transferId!, this.journal.get(hold.transferId!)!, true)
-            : refused('HOLD_NOT_PENDING', `hold ${op.holdId} was posted for ${hold.postedAmount}`);
+          if (hold.postedAmount !== amount)
+            return refused('HOLD_NOT_PENDING', `hold ${op.holdId} was posted for ${hold.postedAmount}`);
+          const posted = this.journal.get(hold.transferId!)!;
+          return annotationDifferences(posted, row).length === 0
+            ? rowAnswer(hold.transferId!, posted, true)
+            : refused('HOLD_NOT_PENDING', `hold ${op.holdId} was posted for ${amount} with another reference or metadata`);
         }
         if (hold.lapsed && hold.status === 'pending')
           return refused('HOLD_EXPIRED', `hold ${op.holdId} expired at <time>: it holds nothing now`);
@@ -236,7 +272,15 @@ class SequentialBank {
           }
         }
         const id = op.id!;
-        const row = { fromId: original.toId, toId: original.fromId, amount, holdId: null, reversalOf: op.transferId };
+        const row = {
+          fromId: original.toId,
+          toId: original.fromId,
+          amount,
+          holdId: null,
+          reversalOf: op.transferId,
+          reference: op.reference ?? original.reference,
+          metadata: op.metadata ?? null,
+        };
         if (this.journal.has(id)) return this.again(id, row);
         if (amount > left)
           return refused(
@@ -271,9 +315,22 @@ class SequentialBank {
 function rowAnswer(id: string, row: ModelRow, replayed: boolean): Answer {
   return { ok: true, replayed, id, kind: kindOf(row), ...row };
 }
-function holdAnswer(id: string, h: ModelHold, status: string, replayed: boolean): Answer {
-  return { ok: true, replayed, id, fromId: h.fromId, toId: h.toId, amount: h.amount, status };
+function holdAnswer(
+  id: string,
+  h: Pick<ModelHold, 'fromId' | 'toId' | 'amount' | 'reference' | 'metadata'>,
+  status: string,
+  replayed: boolean,
+): Answer {
+  const { fromId, toId, amount, reference, metadata } = h;
+  return { ok: true, replayed, id, fromId, toId, amount, status, reference, metadata };
 }
+/** An operation's reference and metadata as a row or hold records them (null: none). */
+const annotationOf = (op: Tags) => ({ reference: op.reference ?? null, metadata: op.metadata ?? null });
+/** The tags an operation passes to the bank: only the ones it has. */
+const tagsOf = (op: Tags): Tags => ({
+  ...(op.reference === undefined ? {} : { reference: op.reference }),
+  ...(op.metadata === undefined ? {} : { metadata: op.metadata }),
+});
 function failure(error: unknown): Answer {
   assert.ok(error instanceof RoachbankError, `expected a RoachbankError, got ${String(error)}`);
   return refused(error.code, error.message.replace(/expired at \S+:/, 'expired at <time>:'));
@@ -283,32 +340,34 @@ function answerOf(result: MovementResult<MoveAnswer | number | Account>): Answer
   const outcome = result.outcome;
   if (typeof outcome === 'number') return { ok: true };
   if ('creditLimit' in outcome) return { ok: true, creditLimit: outcome.creditLimit };
-  if ('hold' in outcome)
-    return holdAnswer(
-      outcome.hold.id,
-      { ...outcome.hold, durationMs: null, lapsed: false, status: 'pending' },
-      outcome.hold.status,
-      outcome.replayed,
-    );
-  const { id, fromId, toId, amount, holdId, reversalOf, kind } = outcome.transfer;
-  return { ok: true, replayed: outcome.replayed, id, kind, fromId, toId, amount, holdId, reversalOf };
+  if ('hold' in outcome) return holdAnswer(outcome.hold.id, outcome.hold, outcome.hold.status, outcome.replayed);
+  const { id, fromId, toId, amount, holdId, reversalOf, kind, reference, metadata } = outcome.transfer;
+  return { ok: true, replayed: outcome.replayed, id, kind, fromId, toId, amount, holdId, reversalOf, reference, metadata };
 }
 
 /** Calls one operation on the bank. */
 function call(bank: Bank, op: Op): Promise<MoveAnswer | number | Account> {
   switch (op.op) {
     case 'move':
-      if (op.fromId === null) return bank.deposit(op.toId!, op.amount, { id: op.id });
-      if (op.toId === null) return bank.withdraw(op.fromId, op.amount, { id: op.id });
-      return bank.transfer({ id: op.id, fromId: op.fromId, toId: op.toId, amount: op.amount });
+      if (op.fromId === null) return bank.deposit(op.toId!, op.amount, { id: op.id, ...tagsOf(op) });
+      if (op.toId === null) return bank.withdraw(op.fromId, op.amount, { id: op.id, ...tagsOf(op) });
+      return bank.transfer({ id: op.id, fromId: op.fromId, toId: op.toId, amount: op.amount, ...tagsOf(op) });
     case 'hold':
       return bank.hold(op);
     case 'post':
-      return bank.postHold(op.holdId, { ...(op.id ? { id: op.id } : {}), ...(op.amount ? { amount: op.amount } : {}) });
+      return bank.postHold(op.holdId, {
+        ...(op.id ? { id: op.id } : {}),
+        ...(op.amount ? { amount: op.amount } : {}),
+        ...tagsOf(op),
+      });
     case 'void':
       return bank.voidHold(op.holdId);
     case 'reverse':
-      return bank.reverse(op.transferId, { ...(op.id ? { id: op.id } : {}), ...(op.amount ? { amount: op.amount } : {}) });
+      return bank.reverse(op.transferId, {
+        ...(op.id ? { id: op.id } : {}),
+        ...(op.amount ? { amount: op.amount } : {}),
+        ...tagsOf(op),
+      });
     case 'limit':
       return bank.setCreditLimit(op.accountId, op.limit);
     case 'sweep':
@@ -362,6 +421,17 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
     if (floor >= 0n && floor < maxBalance && at === 1) return floor + 1n;
     return amount();
   };
+  /** One of two references, metadata, both or neither: two draws often agree, so an id used again replays or conflicts. */
+  const tags = (): Tags => {
+    const which = random.int(0, 5);
+    if (which === 0) return {};
+    if (which === 1) return { reference: 'order-1' };
+    if (which === 2) return { reference: 'order-2', metadata: { line: 1 } };
+    if (which === 3) return { metadata: { line: 1, note: 'ü' } };
+    // The same metadata as 3 with its keys in another order: the same request.
+    if (which === 4) return { metadata: { note: 'ü', line: 1 } };
+    return { reference: 'order-1', metadata: { note: 'ü', line: 1 } };
+  };
   const roll = random.int(0, 99);
   if (roll < 25) {
     const kind = random.int(0, 4);
@@ -369,7 +439,7 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
     const toId = kind === 1 ? null : other(fromId);
     if (fromId === null && toId === null) return { op: 'sweep' };
     const again = rows.length > 0 && random.int(0, 9) === 0 ? pick(rows) : undefined;
-    return { op: 'move', id: again ?? randomUUID(), fromId, toId, amount: debit(fromId) };
+    return { op: 'move', id: again ?? randomUUID(), fromId, toId, amount: debit(fromId), ...tags() };
   }
   if (roll < 29) {
     const accountId = pick(accounts);
@@ -389,6 +459,12 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
         toId: again.toId,
         amount: random.int(0, 1) ? again.amount : again.amount + 1n,
         expiresInMs: again.durationMs,
+        ...(random.int(0, 1)
+          ? tagsOf({
+              ...(again.reference ? { reference: again.reference } : {}),
+              ...(again.metadata ? { metadata: again.metadata } : {}),
+            })
+          : tags()),
       };
     }
     const expiresInMs = random.int(0, 3) === 0 ? 1 : random.int(0, 1) ? null : 3_600_000;
@@ -399,6 +475,7 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
       toId: random.int(0, 2) === 0 ? null : other(fromId),
       amount: debit(fromId),
       expiresInMs,
+      ...tags(),
     };
   }
   if (roll < 70 && holds.length > 0) {
@@ -412,6 +489,7 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
       ...(given === 0
         ? {}
         : { amount: given === 1 ? hold.amount : BigInt(random.int(1, Number(hold.amount > 200n ? 200n : hold.amount) + 2)) }),
+      ...(random.int(0, 2) === 0 ? tags() : {}),
     };
   }
   if (roll < 80 && holds.length > 0) return { op: 'void', holdId: pick(holds) };
@@ -420,7 +498,13 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
     const reversal = [...model.journal.entries()].find(([, r]) => r.reversalOf === transferId);
     const id = reversal && random.int(0, 2) === 0 ? reversal[0] : randomUUID();
     const given = random.int(0, 2);
-    return { op: 'reverse', transferId, id, ...(given === 0 ? {} : { amount: BigInt(random.int(1, 60)) }) };
+    return {
+      op: 'reverse',
+      transferId,
+      id,
+      ...(given === 0 ? {} : { amount: BigInt(random.int(1, 60)) }),
+      ...(random.int(0, 2) === 0 ? tags() : {}),
+    };
   }
   return { op: 'sweep' };
 }
@@ -435,8 +519,18 @@ async function assertState(bank: Bank, model: SequentialBank, accounts: readonly
       `${label}: account ${id}`,
     );
   }
-  for (const [id, hold] of model.holds)
-    assert.equal((await bank.getHold(id)).status, model.statusOf(hold), `${label}: hold ${id}`);
+  for (const [id, hold] of model.holds) {
+    const { status, reference, metadata } = await bank.getHold(id);
+    assert.deepEqual(
+      [status, reference, metadata],
+      [model.statusOf(hold), hold.reference, hold.metadata],
+      `${label}: hold ${id}`,
+    );
+  }
+  for (const [id, row] of model.journal) {
+    const { reference, metadata } = await bank.getTransfer(id);
+    assert.deepEqual([reference, metadata], [row.reference, row.metadata], `${label}: journal row ${id}`);
+  }
 }
 
 /** Runs `cases` cases, `parallel` at a time (each on accounts of its own). */
@@ -562,11 +656,6 @@ describe(`holds, reversals and atomic groups against a sequential model (seed ${
         [...batch.keys()].map((i) => serial.get(i)),
         `case ${index} (seed ${seed + 400_000 + index})`,
       );
-      if (process.env.DBG)
-        (await import('node:fs')).appendFileSync(
-          '.data/scratch/dbg.jsonl',
-          `${JSON.stringify({ index, ops: batch.map((b) => b.op), answers }, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}\n`,
-        );
       await assertState(bank, model, accounts, `case ${index}`);
     });
     assert.ok((await banks[0]!.verify()).ok, 'verify after the cases');
@@ -575,6 +664,10 @@ describe(`holds, reversals and atomic groups against a sequential model (seed ${
 
 /** The operation a checked item is, with the id and amount the bank chose for it. */
 function opOf(item: CheckedMovement): Op {
+  const tags = tagsOf({
+    ...(item.reference ? { reference: item.reference } : {}),
+    ...(item.metadata ? { metadata: item.metadata } : {}),
+  });
   switch (item.kind) {
     case 'hold':
       return {
@@ -584,15 +677,16 @@ function opOf(item: CheckedMovement): Op {
         toId: item.toId,
         amount: item.amount,
         expiresInMs: item.expiresInMs,
+        ...tags,
       };
     case 'post':
-      return { op: 'post', holdId: item.holdId, id: item.id, amount: item.amount };
+      return { op: 'post', holdId: item.holdId, id: item.id, amount: item.amount, ...tags };
     case 'void':
       return { op: 'void', holdId: item.holdId };
     case 'reversal':
-      return { op: 'reverse', transferId: item.reversalOf, id: item.id, amount: item.amount };
+      return { op: 'reverse', transferId: item.reversalOf, id: item.id, amount: item.amount, ...tags };
     default:
-      return { op: 'move', id: item.id, fromId: item.fromId, toId: item.toId, amount: item.amount };
+      return { op: 'move', id: item.id, fromId: item.fromId, toId: item.toId, amount: item.amount, ...tags };
   }
 }
 
@@ -607,13 +701,17 @@ async function checkedItem(bank: Bank, op: Op): Promise<CheckedMovement | undefi
         return holdMovement(op);
       case 'post': {
         const hold = await bank.getHold(op.holdId);
-        return postMovement(hold, { id: op.id ?? derivedId('post', hold.id), amount: op.amount ?? hold.amount });
+        return postMovement(hold, { id: op.id ?? derivedId('post', hold.id), amount: op.amount ?? hold.amount, ...tagsOf(op) });
       }
       case 'void':
         return voidMovement(await bank.getHold(op.holdId));
       case 'reverse': {
         if (op.amount === undefined) return undefined;
-        return reversalMovement(await bank.getTransfer(op.transferId), { id: op.id ?? randomUUID(), amount: op.amount });
+        return reversalMovement(await bank.getTransfer(op.transferId), {
+          id: op.id ?? randomUUID(),
+          amount: op.amount,
+          ...tagsOf(op),
+        });
       }
       case 'sweep':
       case 'limit':

@@ -75,6 +75,8 @@ describe('the HTTP API', () => {
       'decimals',
       'held',
       'id',
+      'metadata',
+      'reference',
     ]);
     assert.deepEqual([a.body.currency, a.body.decimals, a.body.creditLimit], ['XXX', 0, '0']);
     assert.equal(a.body.balance, '500');
@@ -93,6 +95,8 @@ describe('the HTTP API', () => {
       'fromId',
       'holdId',
       'id',
+      'metadata',
+      'reference',
       'reversalOf',
       'toId',
     ]);
@@ -148,6 +152,96 @@ describe('the HTTP API', () => {
         { currency: 'USD', accounts: 2, totalBalance: '0', moneyIn: '0', moneyOut: '0' },
       ],
     );
+  });
+
+  test('references and metadata: written with every movement, read back as sent, found by reference, part of what a key compares', async () => {
+    const order = `order-${randomUUID()}`;
+    const metadata = { cart: [{ sku: 'A1', qty: 2 }], note: 'gift, “wrapped”' };
+    const shop = await api('POST', '/accounts', { body: { reference: order, metadata: { kind: 'merchant' } } });
+    assert.deepEqual([shop.status, shop.body.reference, shop.body.metadata], [201, order, { kind: 'merchant' }]);
+    const key = randomUUID();
+    const paid = await api('POST', '/transfers', {
+      body: { fromId: rich, toId: shop.body.id, amount: '7', reference: order, metadata },
+      headers: { 'idempotency-key': key },
+    });
+    assert.deepEqual([paid.status, paid.body.reference, paid.body.metadata], [201, order, metadata]);
+    assert.equal(JSON.stringify(paid.body.metadata), JSON.stringify(metadata), 'keys and nesting as sent');
+    const again = await api('POST', '/transfers', {
+      body: {
+        fromId: rich,
+        toId: shop.body.id,
+        amount: '7',
+        reference: order,
+        metadata: { note: metadata.note, cart: metadata.cart },
+      },
+      headers: { 'idempotency-key': key },
+    });
+    assert.deepEqual([again.status, again.headers.get('idempotent-replayed')], [201, 'true']);
+    const other = await api('POST', '/transfers', {
+      body: { fromId: rich, toId: shop.body.id, amount: '7', reference: 'another' },
+      headers: { 'idempotency-key': key },
+    });
+    assert.deepEqual([other.status, other.body.code], [409, 'IDEMPOTENCY_CONFLICT']);
+    const refund = await api('POST', `/transfers/${paid.body.id}/reversals`, {
+      body: { amount: '2', metadata: { why: 'late' } },
+    });
+    assert.deepEqual([refund.status, refund.body.reference, refund.body.metadata], [201, order, { why: 'late' }]);
+    const fee = await api('POST', `/accounts/${shop.body.id}/withdrawals`, { body: { amount: '1', reference: order } });
+    assert.equal(fee.status, 201);
+    const [batchRow] = (
+      await api('POST', '/transfers/batch', {
+        body: { items: [{ id: randomUUID(), toId: shop.body.id, amount: '3', reference: order, metadata: { line: 1 } }] },
+      })
+    ).body.items;
+    assert.deepEqual([batchRow.status, batchRow.transfer.metadata], [201, { line: 1 }]);
+    const hold = await api('POST', '/holds', { body: { fromId: rich, amount: '4', reference: order, metadata: { auth: 1 } } });
+    assert.deepEqual([hold.status, hold.body.reference, hold.body.metadata], [201, order, { auth: 1 }]);
+    const post = await api('POST', `/holds/${hold.body.id}/post`, { body: {} });
+    assert.deepEqual([post.status, post.body.reference], [201, order]);
+
+    const first = await api('GET', `/transfers?reference=${encodeURIComponent(order)}&limit=3`);
+    assert.equal(first.status, 200);
+    const rest = await api('GET', `/transfers?reference=${encodeURIComponent(order)}&limit=3&cursor=${first.body.next}`);
+    assert.deepEqual(
+      [...first.body.items, ...rest.body.items].map((row: { id: string }) => row.id),
+      [paid.body.id, refund.body.id, fee.body.id, batchRow.transfer.id, post.body.id],
+    );
+    assert.equal(rest.body.next, null);
+    const accounts = await api('GET', `/accounts?reference=${encodeURIComponent(order)}`);
+    assert.deepEqual(
+      accounts.body.items.map((a: { id: string }) => a.id),
+      [shop.body.id],
+    );
+    assert.equal((await api('GET', `/accounts/${shop.body.id}`)).body.reference, order);
+    // The schema counts characters as the database does: 128 of four bytes each are one reference, 129 are not.
+    const widest = await api('POST', '/accounts', { body: { reference: '🏦'.repeat(128) } });
+    assert.deepEqual([widest.status, widest.body.reference], [201, '🏦'.repeat(128)]);
+    const wider = await api('POST', '/accounts', { body: { reference: '🏦'.repeat(129) } });
+    assert.deepEqual([wider.status, wider.body.code], [400, 'INVALID_ARGUMENT']);
+
+    const before = await checksum();
+    const bad: [string, string, unknown][] = [
+      ['POST', '/transfers', { fromId: rich, toId: poor, amount: '1', reference: '' }],
+      ['POST', '/transfers', { fromId: rich, toId: poor, amount: '1', reference: 'x'.repeat(129) }],
+      ['POST', '/transfers', { fromId: rich, toId: poor, amount: '1', reference: 'tab\there' }],
+      ['POST', '/transfers', { fromId: rich, toId: poor, amount: '1', metadata: ['not', 'an', 'object'] }],
+      ['POST', '/transfers', { fromId: rich, toId: poor, amount: '1', metadata: { pad: 'x'.repeat(5000) } }],
+      ['POST', '/accounts', { metadata: 'text' }],
+      ['POST', `/accounts/${rich}/deposits`, { amount: '1', reference: 7 }],
+    ];
+    for (const [method, path, body] of bad) {
+      const refused = await api(method, path, { body });
+      assert.deepEqual([refused.status, refused.body.code], [400, 'INVALID_ARGUMENT'], JSON.stringify(body).slice(0, 80));
+    }
+    const tooBig = await api('POST', '/transfers', {
+      body: { fromId: rich, toId: poor, amount: '1', metadata: { pad: 'x'.repeat(5000) } },
+    });
+    assert.match(tooBig.body.detail, /at most 4096 bytes as JSON, got 5010/);
+    for (const query of ['', '?reference=', `?reference=${'x'.repeat(129)}`]) {
+      const refused = await api('GET', `/transfers${query}`);
+      assert.deepEqual([refused.status, refused.body.code], [400, 'INVALID_ARGUMENT'], query);
+    }
+    assert.equal(await checksum(), before, 'nothing written');
   });
 
   test('Idempotency-Key: same key and body, same status and body; another body, 409; money moves once', async () => {

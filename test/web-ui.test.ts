@@ -126,6 +126,24 @@ describe('the web UI in a real browser', () => {
     assert.equal((await server.db.pool.query('SELECT count(*)::int AS n FROM roachbank.holds')).rows[0].n, 1);
   });
 
+  test('a movement written with a reference shows it in the history, its metadata on hover', async () => {
+    const [card] = await page.$$eval('#accounts tbody tr[data-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
+    const response = await fetch(`${server.base}/accounts/${card}/deposits`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: '5', reference: 'invoice <b>42</b>', metadata: { channel: 'api' } }),
+    });
+    assert.equal(response.status, 201);
+    await page.reload();
+    await page.waitForSelector(`#accounts tbody tr[data-id="${card}"]`);
+    await page.click(`#accounts tbody tr[data-id="${card}"]`);
+    const cell = page.locator('#history tbody tr[data-transfer]:first-child td', { hasText: 'invoice' });
+    await cell.waitFor();
+    assert.equal(await cell.isVisible(), true, 'the reference is on the screen');
+    assert.equal(await cell.textContent(), 'invoice <b>42</b>', 'shown as text, never as markup');
+    assert.equal(await cell.getAttribute('title'), '{"channel":"api"}');
+  });
+
   test('an error from the API is shown, not swallowed', async () => {
     await page.fill('#transfer-amount', '1000000');
     await page.click('#transfer-submit');

@@ -197,6 +197,7 @@ async function showHistory(accountId) {
       cell(t.reversalOf ? `${kind} (reversal)` : t.holdId ? `${kind} (hold posted)` : kind),
       cell(`${incoming ? '+' : '−'}${money(t.amount, unitOf(accountId))}`, 'num'),
       cell(short(incoming ? t.fromId : t.toId)),
+      Object.assign(cell(t.reference ?? ''), { title: t.metadata ? JSON.stringify(t.metadata) : '' }),
       Object.assign(cell(''), { className: 'actions' }),
     );
     row.lastChild.append(reverse);
@@ -205,7 +206,7 @@ async function showHistory(accountId) {
   $('#history tbody').replaceChildren(
     ...(rows.length
       ? rows
-      : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="5" class="empty">No transfers.</td>' })]),
+      : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="6" class="empty">No transfers.</td>' })]),
   );
 }
 

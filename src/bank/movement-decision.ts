@@ -1,4 +1,5 @@
 import { RoachbankError } from '../errors/roachbank-error.js';
+import { sameAnnotation } from './annotations.js';
 import type { Hold, JournalEntry } from './bank.js';
 import { accountNotFound, currencyMismatch, insufficientFunds, reversalExceeds } from './bank-errors.js';
 import {
@@ -128,11 +129,10 @@ function decidePost(
   { journaled = 'unread', hold = 'unread', posted }: Seen,
 ): MovementDecision {
   if (journaled !== null && journaled !== 'unread') {
-    // The row under this id is the hold's post: posted again, it answers what happened.
-    if (journaled.holdId === request.holdId) {
-      return journaled.amount === request.amount
-        ? { action: 'replay', transfer: journaled }
-        : { action: 'refuse', error: postedAs(request.holdId, journaled.amount) };
+    // The row under this id is the hold's post: posted again with its amount, it answers
+    // what happened (or, asked with another reference or metadata, IDEMPOTENCY_CONFLICT).
+    if (journaled.holdId === request.holdId && journaled.amount !== request.amount) {
+      return { action: 'refuse', error: postedAs(request.holdId, journaled.amount) };
     }
     return replayOrConflict(bodyConflict(journaled, request), journaled);
   }
@@ -140,8 +140,15 @@ function decidePost(
   if (hold === null) return { action: 'refuse', error: holdNotFound(request.holdId) };
   if (hold.status === 'posted') {
     if (posted === undefined) return { action: 'read the journal' };
-    // Posted under this id or another: the same amount is a replay of that post.
-    if (hold.postedAmount === request.amount && posted.id === hold.transferId) return { action: 'replay', transfer: posted };
+    // Posted under another id: the same amount, reference and metadata is a replay of that post.
+    if (hold.postedAmount === request.amount && posted.id === hold.transferId) {
+      if (sameAnnotation(posted, request)) return { action: 'replay', transfer: posted };
+      const error = new RoachbankError(
+        'HOLD_NOT_PENDING',
+        `hold ${hold.id} was posted for ${hold.postedAmount} with another reference or metadata`,
+      );
+      return { action: 'refuse', error };
+    }
     return { action: 'refuse', error: postedAs(request.holdId, hold.postedAmount) };
   }
   const settled = settledRefusal(hold);

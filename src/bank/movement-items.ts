@@ -10,14 +10,15 @@ import {
   maxTransferManyItems,
 } from './bank.js';
 
-const fields = new Set(['id', 'fromId', 'toId', 'amount']);
+const fields = new Set(['id', 'fromId', 'toId', 'amount', 'reference', 'metadata']);
 const holdFields = new Set([...fields, 'kind', 'expiresInMs']);
 
 /**
  * One movement as a JSON object (a line of a JSON-lines file, a CSV row, an item
- * of `POST /transfers/batch`): `{id, fromId, toId, amount}`, a missing or null
- * side meaning money entering or leaving, the amount a decimal string; or a hold,
- * `{kind: "hold", id, fromId, toId, amount, expiresInMs}`. Anything else about it is
+ * of `POST /transfers/batch`): `{id, fromId, toId, amount, reference, metadata}`, a
+ * missing or null side meaning money entering or leaving, the amount a decimal string,
+ * reference and metadata optional; or a hold, `{kind: "hold", id, fromId, toId, amount,
+ * expiresInMs, reference, metadata}`. Anything else about it is
  * INVALID_ARGUMENT naming the problem; ids and amounts are checked by the bank
  * like any movement's.
  *
@@ -40,7 +41,7 @@ export function movementItem(value: unknown, options: { requireId: boolean }): M
   if (unknown.length > 0)
     throw new RoachbankError(
       'INVALID_ARGUMENT',
-      `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (${hold ? 'a hold has kind, id, fromId, toId, amount, expiresInMs' : 'a movement has id, fromId, toId, amount'})`,
+      `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (${hold ? 'a hold has kind, id, fromId, toId, amount, expiresInMs, reference, metadata' : 'a movement has id, fromId, toId, amount, reference, metadata'})`,
     );
   if (options.requireId && item.id === undefined) {
     throw new RoachbankError('INVALID_ARGUMENT', 'id is required: it is the idempotency key of the movement');

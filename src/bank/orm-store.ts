@@ -145,9 +145,7 @@ export class OrmStore implements BankStore {
       tx
         .select({ ...accountFields, position: position(accounts.createdAt) })
         .from(accounts)
-        .where(
-          after ? sql`(${accounts.createdAt}, ${accounts.id}) > (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)` : undefined,
-        )
+        .where(after ? laterThan(accounts, after) : undefined)
         .orderBy(asc(accounts.createdAt), asc(accounts.id))
         .limit(limit),
     );

@@ -251,36 +251,16 @@ export class PgStore implements BankStore {
     return new Map(rows.map((row) => [row.id, BigInt(row.balance)]));
   }
 
-  async listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
-    // A first page and a next page are two statements, so each keeps its index range
-    // in a generic plan (an `$1 IS NULL OR …` filter would scan from the start).
-    const { rows } = await this.#single<AccountRow & { position: string }>(
-      this.retry.read,
-      after ? 'roachbank_list_accounts_after' : 'roachbank_list_accounts',
-      listAccountsSql(after !== null),
-      after ? [limit, after.createdAt, after.id] : [limit],
-    );
-    return rows.map((row) => ({ ...toAccount(row), position: row.position }));
+  listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
+    return this.#page('roachbank_list_accounts', listAccountsSql, [], limit, after, toAccount);
   }
 
-  async accountsByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
-    const { rows } = await this.#single<AccountRow & { position: string }>(
-      this.retry.read,
-      after ? 'roachbank_accounts_by_reference_after' : 'roachbank_accounts_by_reference',
-      accountsByReferenceSql(after !== null),
-      after ? [reference, limit, after.createdAt, after.id] : [reference, limit],
-    );
-    return rows.map((row) => ({ ...toAccount(row), position: row.position }));
+  accountsByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
+    return this.#page('roachbank_accounts_by_reference', accountsByReferenceSql, [reference], limit, after, toAccount);
   }
 
-  async transfersByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
-    const { rows } = await this.#single<TransferRow & { position: string }>(
-      this.retry.read,
-      after ? 'roachbank_transfers_by_reference_after' : 'roachbank_transfers_by_reference',
-      transfersByReferenceSql(after !== null),
-      after ? [reference, limit, after.createdAt, after.id] : [reference, limit],
-    );
-    return rows.map((row) => ({ ...toTransfer(row), position: row.position }));
+  transfersByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
+    return this.#page('roachbank_transfers_by_reference', transfersByReferenceSql, [reference], limit, after, toTransfer);
   }
 
   async changeAccount(id: string, deciding: (account: Account | undefined) => Account | AccountChange): Promise<Account> {
@@ -328,14 +308,8 @@ export class PgStore implements BankStore {
     return new Map(rows.map((row) => [row.id, toHold(row)]));
   }
 
-  async holdsOf(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<Hold>[]> {
-    const { rows } = await this.#single<HoldRow & { position: string }>(
-      this.retry.read,
-      after ? 'roachbank_holds_after' : 'roachbank_holds',
-      holdsSql(after !== null),
-      after ? [accountId, limit, after.createdAt, after.id] : [accountId, limit],
-    );
-    return rows.map((row) => ({ ...toHold(row), position: row.position }));
+  holdsOf(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<Hold>[]> {
+    return this.#page('roachbank_holds', holdsSql, [accountId], limit, after, toHold);
   }
 
   async releaseExpired(limit: number): Promise<number> {
@@ -345,14 +319,31 @@ export class PgStore implements BankStore {
     return Number(rows[0]!.released);
   }
 
-  async history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
-    const { rows } = await this.#single<TransferRow & { position: string }>(
+  history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
+    return this.#page('roachbank_history', historySql, [accountId], limit, after, toTransfer);
+  }
+
+  /**
+   * One keyset page: `leading` values, the limit, and after a cursor its (created_at, id).
+   * A first page and a next page are two statements (`sql(after)`, named `name` and
+   * `name_after`), so each keeps its index range in a generic plan (an `$n IS NULL OR …`
+   * filter would scan from the start).
+   */
+  async #page<R extends pg.QueryResultRow, T>(
+    name: string,
+    sql: (after: boolean) => string,
+    leading: readonly unknown[],
+    limit: number,
+    after: PagePosition | null,
+    convert: (row: R) => T,
+  ): Promise<Positioned<T>[]> {
+    const { rows } = await this.#single<R & { position: string }>(
       this.retry.read,
-      after ? 'roachbank_history_after' : 'roachbank_history',
-      historySql(after !== null),
-      after ? [accountId, limit, after.createdAt, after.id] : [accountId, limit],
+      after ? `${name}_after` : name,
+      sql(after !== null),
+      after ? [...leading, limit, after.createdAt, after.id] : [...leading, limit],
     );
-    return rows.map((row) => ({ ...toTransfer(row), position: row.position }));
+    return rows.map((row) => ({ ...convert(row), position: row.position }));
   }
 
   /** One prepared statement through the retry core, the database's bank refusals translated. */

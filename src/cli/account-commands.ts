@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type AnnotationOptions, annotationOptions } from './annotation-options.js';
 import { amountArgument, creditLimitArgument, currencyArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { accountLines, accountTable, print } from './output.js';
@@ -8,27 +9,33 @@ import { withBank } from './with-bank.js';
 export function addAccountCommands(program: Command): void {
   const accounts = program.command('accounts').description('open, list, show, limit and close accounts');
 
-  accounts
+  const create = accounts
     .command('create')
     .description('open an account, optionally with an opening balance (journaled as a deposit)')
     .option('--balance <amount>', 'opening balance, a whole number of minor units', amountArgument('opening balance'))
     .option('--currency <code>', 'its currency for good: USD, EUR, IDR or your own asset (default XXX, none)', currencyArgument)
-    .option('--credit-limit <amount>', 'how far below 0 its available balance may go (default 0)', creditLimitArgument)
-    .action(async (options: { balance?: bigint; currency?: string; creditLimit?: bigint }, command: Command) => {
+    .option('--credit-limit <amount>', 'how far below 0 its available balance may go (default 0)', creditLimitArgument);
+  annotationOptions(create, 'the account').action(
+    async (options: { balance?: bigint; currency?: string; creditLimit?: bigint } & AnnotationOptions, command: Command) => {
       const { json, flavor } = globalOptions(command);
       const account = await withBank(flavor, (bank) => bank.createAccount(options));
       print(json, account, () => accountLines(account));
-    });
+    },
+  );
 
   accounts
     .command('list')
-    .description('accounts, oldest first, a page at a time')
+    .description('accounts, oldest first, a page at a time; with --reference, only those opened with it')
+    .option('--reference <text>', 'only the accounts opened with this reference')
     .option('--limit <n>', 'accounts per page, 1 to 1000', limitOption, 50)
     .option('--cursor <cursor>', 'where the previous page ended (printed after it)')
-    .action(async (options: { limit: number; cursor?: string }, command: Command) => {
+    .action(async (options: { limit: number; cursor?: string; reference?: string }, command: Command) => {
       const { json, flavor } = globalOptions(command);
-      const page = await withBank(flavor, (bank) => bank.listAccounts(options));
-      print(json, page, () => accountTable(page));
+      const { reference, ...page } = options;
+      const found = await withBank(flavor, (bank) =>
+        reference === undefined ? bank.listAccounts(page) : bank.findAccounts({ reference, page }),
+      );
+      print(json, found, () => accountTable(found, reference));
     });
 
   accounts

@@ -4,20 +4,22 @@ import { defaultCurrency } from '../bank/currencies.js';
 import { parseId } from '../bank/ids.js';
 import { parseAmount } from '../bank/money.js';
 import { maxHoldMs } from '../bank/movement.js';
+import { type AnnotationOptions, annotationFrom, annotationOptions } from './annotation-options.js';
 import { amountArgument, durationOption, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { holdLines, holdTable, outcomeLines, print } from './output.js';
 import { withBank } from './with-bank.js';
 
-/** The options of a post or reversal: the id and the amount, each only when given. */
-const idAndAmount = (id: string | undefined, amount: bigint | undefined) => ({
+/** The options of a post or reversal: the id, the amount, the reference and metadata, each only when given. */
+const idAndAmount = (options: { id?: string } & AnnotationOptions, amount: bigint | undefined) => ({
   ...(amount === undefined ? {} : { amount }),
-  ...(id ? { id } : {}),
+  ...(options.id ? { id: options.id } : {}),
+  ...annotationFrom(options),
 });
 
 /** `roachbank hold|post|void|holds|reverse`: two-phase movements and reversals. */
 export function addHoldCommands(program: Command): void {
-  program
+  const hold = program
     .command('hold')
     .description('reserve money of an account for a later post to TO (or a withdrawal without TO)')
     .usage('FROM [TO] AMOUNT [--expires 15m] [--id UUID]')
@@ -29,39 +31,48 @@ export function addHoldCommands(program: Command): void {
       'when it stops counting: 90s, 15m, 2h, 7d (default: never)',
       durationOption('--expires', maxHoldMs),
     )
-    .option('--id <uuid>', 'hold id (UUID): its idempotency key; repeat it to retry safely', idArgument('hold id'))
-    .action(
-      async (
-        fromId: string,
-        second: string,
-        third: string | undefined,
-        options: { expires?: number; id?: string },
-        command: Command,
-      ) => {
-        const toId = third === undefined ? null : parseId(second, 'destination account id');
-        const amount = parseAmount(third ?? second, 'amount');
-        const { json, flavor } = globalOptions(command);
-        const request = { fromId, toId, amount, expiresInMs: options.expires ?? null, ...(options.id ? { id: options.id } : {}) };
-        const [outcome, currency] = await withBank(flavor, async (bank) => {
-          const placed = await bank.hold(request);
-          return [placed, json ? defaultCurrency : await currencyOf(bank, fromId)] as const;
-        });
-        print(json, outcome, () => holdLines(outcome.hold, outcome.replayed, currency));
-      },
-    );
+    .option('--id <uuid>', 'hold id (UUID): its idempotency key; repeat it to retry safely', idArgument('hold id'));
+  annotationOptions(hold, 'the hold').action(
+    async (
+      fromId: string,
+      second: string,
+      third: string | undefined,
+      options: { expires?: number; id?: string } & AnnotationOptions,
+      command: Command,
+    ) => {
+      const toId = third === undefined ? null : parseId(second, 'destination account id');
+      const amount = parseAmount(third ?? second, 'amount');
+      const { json, flavor } = globalOptions(command);
+      const request = {
+        fromId,
+        toId,
+        amount,
+        expiresInMs: options.expires ?? null,
+        ...(options.id ? { id: options.id } : {}),
+        ...annotationFrom(options),
+      };
+      const [outcome, currency] = await withBank(flavor, async (bank) => {
+        const placed = await bank.hold(request);
+        return [placed, json ? defaultCurrency : await currencyOf(bank, fromId)] as const;
+      });
+      print(json, outcome, () => holdLines(outcome.hold, outcome.replayed, currency));
+    },
+  );
 
-  program
+  const post = program
     .command('post')
     .description('move what a hold reserved (all of it, or AMOUNT: the rest is released) as one journal row')
     .argument('<hold>', 'hold id (UUID)', idArgument('hold id'))
     .argument('[amount]', 'at most the held amount (default: all of it)', amountArgument('amount'))
-    .option('--id <uuid>', 'the journal row id (default: one derived from the hold id)', idArgument('post id'))
-    .action(async (holdId: string, amount: bigint | undefined, options: { id?: string }, command: Command) => {
+    .option('--id <uuid>', 'the journal row id (default: one derived from the hold id)', idArgument('post id'));
+  annotationOptions(post, 'the post', "the hold's").action(
+    async (holdId: string, amount: bigint | undefined, options: { id?: string } & AnnotationOptions, command: Command) => {
       const { json, flavor } = globalOptions(command);
-      const request = idAndAmount(options.id, amount);
+      const request = idAndAmount(options, amount);
       const outcome = await withBank(flavor, (bank) => bank.postHold(holdId, request));
       print(json, outcome, () => outcomeLines(outcome));
-    });
+    },
+  );
 
   program
     .command('void')
@@ -91,18 +102,20 @@ export function addHoldCommands(program: Command): void {
       print(json, page, () => holdTable(account, page, currency));
     });
 
-  program
+  const reverse = program
     .command('reverse')
     .description('move a journal row’s money back (what is left of it, or AMOUNT) as a new row naming it')
     .argument('<transfer>', 'transfer id (UUID)', idArgument('transfer id'))
     .argument('[amount]', 'default: what is left to reverse', amountArgument('amount'))
-    .option('--id <uuid>', "the reversal's id: its idempotency key (default: a new one, printed)", idArgument('reversal id'))
-    .action(async (transferId: string, amount: bigint | undefined, options: { id?: string }, command: Command) => {
+    .option('--id <uuid>', "the reversal's id: its idempotency key (default: a new one, printed)", idArgument('reversal id'));
+  annotationOptions(reverse, 'the reversal', "the reversed row's").action(
+    async (transferId: string, amount: bigint | undefined, options: { id?: string } & AnnotationOptions, command: Command) => {
       const { json, flavor } = globalOptions(command);
-      const request = idAndAmount(options.id, amount);
+      const request = idAndAmount(options, amount);
       const outcome = await withBank(flavor, (bank) => bank.reverse(transferId, request));
       print(json, outcome, () => outcomeLines(outcome));
-    });
+    },
+  );
 }
 
 /**

@@ -3,10 +3,11 @@ import type { Bank, Flavor, MovementOutcome } from '../bank/bank.js';
 import { moveItems, movementItem } from '../bank/movement-items.js';
 import { errorCatalogue } from '../errors/error-catalogue.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
+import { type AnnotationOptions, annotationFrom, annotationOptions } from './annotation-options.js';
 import { amountArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { readMovementFile } from './movement-file.js';
-import { historyTable, movementLine, outcomeLines, print, toJson, verifyLines } from './output.js';
+import { historyTable, movementLine, outcomeLines, print, referenceTable, toJson, verifyLines } from './output.js';
 import { withBank } from './with-bank.js';
 
 const idOptionHelp = 'transfer id (UUID): the idempotency key; repeat it to retry safely (default: a new one, printed)';
@@ -19,32 +20,36 @@ export function addMoneyCommands(program: Command): void {
 
 /** `deposit`, `withdraw` and `transfer` (one, or many from a file): each prints its outcome. */
 function addMovementCommands(program: Command): void {
-  const moving = (command: Command, run: (bank: Bank, id: string | undefined) => Promise<MovementOutcome>) =>
-    withBank(globalOptions(command).flavor, (bank) => run(bank, command.opts<{ id?: string }>().id)).then((outcome) =>
+  /** Runs a movement with the command's `--id`, `--reference` and `--metadata`, and prints its outcome. */
+  const moving = (
+    command: Command,
+    run: (bank: Bank, request: { id?: string } & AnnotationOptions) => Promise<MovementOutcome>,
+  ) => {
+    const { id, ...annotated } = command.opts<{ id?: string } & AnnotationOptions>();
+    const request = { ...(id ? { id } : {}), ...annotationFrom(annotated) };
+    return withBank(globalOptions(command).flavor, (bank) => run(bank, request)).then((outcome) =>
       print(globalOptions(command).json, outcome, () => outcomeLines(outcome)),
     );
+  };
 
-  program
-    .command('deposit')
-    .description('put money into an account')
-    .argument('<account>', 'account id (UUID)', idArgument('account id'))
-    .argument('<amount>', 'a whole number from 1 to 2^63 - 1', amountArgument('amount'))
-    .option('--id <uuid>', idOptionHelp, idArgument('transfer id'))
-    .action((account: string, amount: bigint, _: unknown, command: Command) =>
-      moving(command, (bank, id) => bank.deposit(account, amount, id ? { id } : {})),
+  for (const [name, description, what] of [
+    ['deposit', 'put money into an account', 'the deposit'],
+    ['withdraw', 'take money out of an account', 'the withdrawal'],
+  ] as const) {
+    const command = program
+      .command(name)
+      .description(description)
+      .argument('<account>', 'account id (UUID)', idArgument('account id'))
+      .argument('<amount>', 'a whole number from 1 to 2^63 - 1', amountArgument('amount'))
+      .option('--id <uuid>', idOptionHelp, idArgument('transfer id'));
+    annotationOptions(command, what).action((account: string, amount: bigint, _: unknown, invoked: Command) =>
+      moving(invoked, (bank, request) =>
+        name === 'deposit' ? bank.deposit(account, amount, request) : bank.withdraw(account, amount, request),
+      ),
     );
+  }
 
-  program
-    .command('withdraw')
-    .description('take money out of an account')
-    .argument('<account>', 'account id (UUID)', idArgument('account id'))
-    .argument('<amount>', 'a whole number from 1 to 2^63 - 1', amountArgument('amount'))
-    .option('--id <uuid>', idOptionHelp, idArgument('transfer id'))
-    .action((account: string, amount: bigint, _: unknown, command: Command) =>
-      moving(command, (bank, id) => bank.withdraw(account, amount, id ? { id } : {})),
-    );
-
-  program
+  const transfer = program
     .command('transfer')
     .description('move money between two accounts, exactly once per transfer id; or many movements from a file')
     .usage('FROM TO AMOUNT [--id UUID]\n       roachbank transfer --file FILE|- [--atomic] [--json]')
@@ -56,48 +61,61 @@ function addMovementCommands(program: Command): void {
       '--file <file>',
       'many movements, JSON lines ({"id","fromId","toId","amount"} per line, or {"kind":"hold",…} for a hold) or CSV with a header row (id,fromId,toId,amount); - reads standard input. Moved in order, one result line each; exit status of the worst item',
     )
-    .option('--atomic', 'with --file: every movement or none, in one commit (one failing fails them all: GROUP_FAILED)')
-    .action(
-      (
-        fromId: string | undefined,
-        toId: string | undefined,
-        amount: bigint | undefined,
-        options: { id?: string; file?: string; atomic?: boolean },
-        command: Command,
-      ) => {
-        if (options.atomic && options.file === undefined) {
-          throw new RoachbankError('INVALID_ARGUMENT', '--atomic goes with --file: one movement is always all or nothing');
+    .option('--atomic', 'with --file: every movement or none, in one commit (one failing fails them all: GROUP_FAILED)');
+  annotationOptions(transfer, 'the transfer').action(
+    (
+      fromId: string | undefined,
+      toId: string | undefined,
+      amount: bigint | undefined,
+      options: { id?: string; file?: string; atomic?: boolean } & AnnotationOptions,
+      command: Command,
+    ) => {
+      if (options.atomic && options.file === undefined) {
+        throw new RoachbankError('INVALID_ARGUMENT', '--atomic goes with --file: one movement is always all or nothing');
+      }
+      if (options.file !== undefined) {
+        if (fromId !== undefined || options.id !== undefined || options.reference !== undefined || options.metadata) {
+          throw new RoachbankError(
+            'INVALID_ARGUMENT',
+            'transfer --file takes no FROM TO AMOUNT, --id, --reference or --metadata: each line of the file has its own',
+          );
         }
-        if (options.file !== undefined) {
-          if (fromId !== undefined || options.id !== undefined) {
-            throw new RoachbankError(
-              'INVALID_ARGUMENT',
-              'transfer --file takes no FROM TO AMOUNT and no --id: each line of the file has its own',
-            );
-          }
-          return transferFile(options.file, { ...globalOptions(command), atomic: options.atomic === true });
-        }
-        if (fromId === undefined || toId === undefined || amount === undefined) {
-          throw new RoachbankError('INVALID_ARGUMENT', 'transfer needs FROM TO AMOUNT, or --file FILE');
-        }
-        return moving(command, (bank, id) => bank.transfer({ fromId, toId, amount, ...(id ? { id } : {}) }));
-      },
-    );
+        return transferFile(options.file, { ...globalOptions(command), atomic: options.atomic === true });
+      }
+      if (fromId === undefined || toId === undefined || amount === undefined) {
+        throw new RoachbankError('INVALID_ARGUMENT', 'transfer needs FROM TO AMOUNT, or --file FILE');
+      }
+      return moving(command, (bank, request) => bank.transfer({ fromId, toId, amount, ...request }));
+    },
+  );
 }
 
 /** `history` and `verify`: what the journal holds, and whether the books agree with it. */
 function addJournalCommands(program: Command): void {
   program
     .command('history')
-    .description("an account's transfers, newest first, a page at a time")
-    .argument('<account>', 'account id (UUID)', idArgument('account id'))
+    .description("an account's transfers, newest first, a page at a time; or, with --reference, the transfers written with it")
+    .usage('ACCOUNT [--limit N] [--cursor C]\n       roachbank history --reference TEXT [--limit N] [--cursor C]')
+    .argument('[account]', 'account id (UUID)', idArgument('account id'))
+    .option('--reference <text>', 'instead of an account: the journal rows written with this reference, oldest first')
     .option('--limit <n>', 'transfers per page, 1 to 1000', limitOption, 50)
     .option('--cursor <cursor>', 'where the previous page ended (printed after it)')
-    .action(async (account: string, options: { limit: number; cursor?: string }, command: Command) => {
-      const { json, flavor } = globalOptions(command);
-      const page = await withBank(flavor, (bank) => bank.history(account, options));
-      print(json, page, () => historyTable(account, page));
-    });
+    .action(
+      async (account: string | undefined, options: { limit: number; cursor?: string; reference?: string }, command: Command) => {
+        const { json, flavor } = globalOptions(command);
+        const { reference, ...page } = options;
+        if ((account === undefined) === (reference === undefined)) {
+          throw new RoachbankError('INVALID_ARGUMENT', 'history takes an ACCOUNT or --reference TEXT, one of the two');
+        }
+        if (reference !== undefined) {
+          const found = await withBank(flavor, (bank) => bank.findTransfers({ reference, page }));
+          print(json, found, () => referenceTable(reference, found));
+          return;
+        }
+        const rows = await withBank(flavor, (bank) => bank.history(account!, page));
+        print(json, rows, () => historyTable(account!, rows));
+      },
+    );
 
   program
     .command('verify')

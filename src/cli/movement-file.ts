@@ -8,7 +8,8 @@ export type FileEntry =
   | { readonly line: number; readonly value: unknown }
   | { readonly line: number; readonly error: RoachbankError };
 
-const columns = ['id', 'fromId', 'toId', 'amount'];
+/** A CSV's columns: a movement's fields, and its reference (metadata, an object, is for JSON lines). */
+const columns = ['id', 'fromId', 'toId', 'amount', 'reference'];
 
 /**
  * The movements of a file for `roachbank transfer --file` (`-`: standard input):
@@ -16,7 +17,7 @@ const columns = ['id', 'fromId', 'toId', 'amount'];
  * - JSON lines: one object per line, `{"id","fromId","toId","amount"}`, blank lines
  *   skipped; a line that is not JSON, or names a key twice, is that item's own error
  *   (the rule of HTTP bodies, `parseStrictJson`);
- * - CSV with a header row naming its columns among `id,fromId,toId,amount`, each
+ * - CSV with a header row naming its columns among `id,fromId,toId,amount,reference`, each
  *   once (an empty cell is a missing field).
  *
  * A byte-order mark at the start is skipped in both.

@@ -1,3 +1,4 @@
+import type { Annotation } from '../bank/annotations.js';
 import type { Account, Hold, JournalEntry, MoveAnswer, MovementOutcome, Page, VerifyReport } from '../bank/bank.js';
 import { defaultCurrency, formatMinorUnits } from '../bank/currencies.js';
 
@@ -32,6 +33,7 @@ export function accountLines(account: Account): string[] {
     `held       ${shown(account.held, currency)}`,
     `available  ${shown(account.available, currency)}`,
     ...(account.creditLimit > 0n ? [`credit     ${shown(account.creditLimit, currency)}`] : []),
+    ...annotationLines(account, '  '),
     `opened     ${when(account.createdAt)}`,
     `status     ${account.closedAt ? `closed ${when(account.closedAt)}` : 'open'}`,
   ];
@@ -48,6 +50,15 @@ export function holdLines(hold: Hold, replayed: boolean, currency: string): stri
     `status   ${status}`,
     `placed   ${when(hold.createdAt)}`,
     `expires  ${hold.expiresAt ? when(hold.expiresAt) : 'never'}`,
+    ...annotationLines(hold, ''),
+  ];
+}
+
+/** A reference and metadata, one line each where there is one (`pad` aligns them with the lines above). */
+function annotationLines({ reference, metadata }: Annotation, pad: string): string[] {
+  return [
+    ...(reference === null ? [] : [`reference${pad} ${reference}`]),
+    ...(metadata === null ? [] : [`metadata${pad}  ${JSON.stringify(metadata)}`]),
   ];
 }
 
@@ -77,11 +88,18 @@ export function table(header: string[], rows: string[][], right: ReadonlySet<num
   return [line(header), ...rows.map(line)];
 }
 
-export function accountTable(page: Page<Account>): string[] {
-  if (page.items.length === 0) return ['no accounts'];
-  const rows = page.items.map((a) => [a.id, shown(a.balance, a.currency), when(a.createdAt), a.closedAt ? when(a.closedAt) : '']);
-  const lines = table(['ID', 'BALANCE', 'OPENED', 'CLOSED'], rows, new Set([1]));
-  if (page.next) lines.push('', `more: roachbank accounts list --cursor ${page.next}`);
+export function accountTable(page: Page<Account>, reference?: string): string[] {
+  if (page.items.length === 0) return [reference === undefined ? 'no accounts' : `no accounts with reference ${reference}`];
+  const rows = page.items.map((a) => [
+    a.id,
+    shown(a.balance, a.currency),
+    when(a.createdAt),
+    a.closedAt ? when(a.closedAt) : '',
+    a.reference ?? '',
+  ]);
+  const lines = referencedTable(['ID', 'BALANCE', 'OPENED', 'CLOSED', 'REFERENCE'], rows, page.items, new Set([1]));
+  const filter = reference === undefined ? '' : ` --reference ${JSON.stringify(reference)}`;
+  if (page.next) lines.push('', `more: roachbank accounts list${filter} --cursor ${page.next}`);
   return lines;
 }
 
@@ -92,11 +110,45 @@ export function historyTable(accountId: string, page: Page<JournalEntry>): strin
     const incoming = t.toId === accountId;
     const other = incoming ? t.fromId : t.toId;
     const kind = t.kind !== 'transfer' ? t.kind : incoming ? 'transfer in' : 'transfer out';
-    return [when(t.createdAt), kind, `${incoming ? '+' : '-'}${shown(t.amount, t.currency)}`, other ?? '', t.id];
+    return [
+      when(t.createdAt),
+      kind,
+      `${incoming ? '+' : '-'}${shown(t.amount, t.currency)}`,
+      other ?? '',
+      t.id,
+      t.reference ?? '',
+    ];
   });
-  const lines = table(['WHEN', 'KIND', 'AMOUNT', 'COUNTERPARTY', 'TRANSFER'], rows, new Set([2]));
+  const header = ['WHEN', 'KIND', 'AMOUNT', 'COUNTERPARTY', 'TRANSFER', 'REFERENCE'];
+  const lines = referencedTable(header, rows, page.items, new Set([2]));
   if (page.next) lines.push('', `more: roachbank history ${accountId} --cursor ${page.next}`);
   return lines;
+}
+
+/** The journal rows of one reference, oldest first, with both their sides. */
+export function referenceTable(reference: string, page: Page<JournalEntry>): string[] {
+  if (page.items.length === 0) return [`no transfers with reference ${reference}`];
+  const rows = page.items.map((t) => [
+    when(t.createdAt),
+    t.kind,
+    shown(t.amount, t.currency),
+    t.fromId ?? '',
+    t.toId ?? '',
+    t.id,
+  ]);
+  const lines = table(['WHEN', 'KIND', 'AMOUNT', 'FROM', 'TO', 'TRANSFER'], rows, new Set([2]));
+  if (page.next) lines.push('', `more: roachbank history --reference ${JSON.stringify(reference)} --cursor ${page.next}`);
+  return lines;
+}
+
+/** A table whose last column, the reference, is left out when no row has one. */
+function referencedTable(header: string[], rows: string[][], items: readonly Annotation[], right: ReadonlySet<number>): string[] {
+  if (items.some((item) => item.reference !== null)) return table(header, rows, right);
+  return table(
+    header.slice(0, -1),
+    rows.map((row) => row.slice(0, -1)),
+    right,
+  );
 }
 
 const whatMoved = ({ kind, fromId, toId, amount: minor, currency, holdId, reversalOf }: MovementOutcome['transfer']) => {
@@ -114,9 +166,14 @@ const whatMoved = ({ kind, fromId, toId, amount: minor, currency, holdId, revers
 
 export function outcomeLines({ transfer, replayed }: MovementOutcome): string[] {
   const { id } = transfer;
+  const annotated = annotationLines(transfer, '');
   if (replayed)
-    return [`already done at ${when(transfer.createdAt)}, nothing moved again: ${whatMoved(transfer)}`, `transfer id ${id}`];
-  return [whatMoved(transfer), `transfer id ${id} (run again with --id ${id} to repeat safely)`];
+    return [
+      `already done at ${when(transfer.createdAt)}, nothing moved again: ${whatMoved(transfer)}`,
+      `transfer id ${id}`,
+      ...annotated,
+    ];
+  return [whatMoved(transfer), `transfer id ${id} (run again with --id ${id} to repeat safely)`, ...annotated];
 }
 
 /** One item of `transfer --file` on one line: a movement, or a hold. */

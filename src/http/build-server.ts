@@ -13,6 +13,7 @@ import { hasToken } from './bearer-auth.js';
 import { createHttpMetrics, type HttpMetrics } from './http-metrics.js';
 import { useMethodNotAllowed } from './method-not-allowed.js';
 import { codeProblem, problemOf, sendProblem } from './problem.js';
+import { jsonValue } from './schemas.js';
 import { useStrictJsonBodies } from './strict-json-body.js';
 import { validationMessage } from './validation-message.js';
 
@@ -83,14 +84,21 @@ function newFastify(logger: ServerOptions['logger']): FastifyInstance {
     // a batch item has no `type` of its own on purpose (any value, which then fails alone:
     // schemas.ts, batchItem), which Ajv's default strictness would report on every start.
     // verbose: each error carries its schema, whose title names a failed pattern (validation-message.ts).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, strictTypes: false, verbose: true } },
+    // ownProperties: a `properties` rule reads own keys only, so `constructor` is checked where
+    // a body names it, not as every object's inherited Object.prototype.constructor.
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, strictTypes: false, verbose: true, ownProperties: true },
+    },
     schemaErrorFormatter: validationMessage,
   });
 }
 
 /** The OpenAPI document (from the routes' schemas) and its reference at /docs. */
 async function registerDocs(app: FastifyInstance, token: string | undefined): Promise<void> {
+  // The one shared schema (metadata's values refer to it, at any depth); in the document under its own name.
+  app.addSchema(jsonValue);
   await app.register(swagger, {
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       // 3.1: the schemas are JSON Schema 2020-12 as written (type arrays, const, propertyNames).
       openapi: '3.1.0',

@@ -11,6 +11,8 @@ export const accountView = (a: Account) => ({
   currency: a.currency,
   decimals: currencyDecimals(a.currency),
   creditLimit: a.creditLimit.toString(),
+  reference: a.reference,
+  metadata: a.metadata,
   createdAt: a.createdAt.toISOString(),
   closedAt: a.closedAt?.toISOString() ?? null,
 });
@@ -24,6 +26,8 @@ export const transferView = (t: JournalEntry) => ({
   createdAt: t.createdAt.toISOString(),
   holdId: t.holdId,
   reversalOf: t.reversalOf,
+  reference: t.reference,
+  metadata: t.metadata,
 });
 
 export const transferDetailView = (t: JournalEntryDetail) => ({ ...transferView(t), reversed: t.reversed.toString() });
@@ -38,6 +42,8 @@ export const holdView = (h: Hold) => ({
   expiresAt: h.expiresAt?.toISOString() ?? null,
   postedAmount: h.postedAmount?.toString() ?? null,
   transferId: h.transferId,
+  reference: h.reference,
+  metadata: h.metadata,
 });
 
 export const pageView = <T, V>(page: Page<T>, view: (item: T) => V) => ({ items: page.items.map(view), next: page.next });

@@ -1,5 +1,6 @@
 // JSON schemas of the API: they validate requests and are the OpenAPI document.
 // A `title` is the phrase a validation error names ("… must be <title>").
+import { maxMetadataBytes, maxReferenceLength } from '../bank/annotations.js';
 import { maxMoney } from '../bank/money.js';
 import { maxHoldMs } from '../bank/movement.js';
 import { decimalPattern } from './decimal-pattern.js';
@@ -33,6 +34,58 @@ const currency = {
   pattern: '^[A-Z][A-Z0-9_]{2,15}$',
 } as const;
 const time = { type: 'string', format: 'date-time' } as const;
+const reference = {
+  type: 'string',
+  // 1 to 128 characters as the database's CHECK counts them (code points: a `u` pattern
+  // counts those), none of them a control character. The length is in the pattern rather
+  // than in minLength and maxLength: beside a pattern, Schemathesis drew strings that kept
+  // the pattern and broke the lengths. An unpaired surrogate is refused by the bank, not
+  // here: with a range of surrogates in the pattern, Schemathesis drew strings outside it.
+  pattern: `^[^\\u0000-\\u001f\\u007f-\\u009f]{1,${maxReferenceLength}}$`,
+  title: `1 to ${maxReferenceLength} characters, none of them a control character`,
+} as const;
+/** Metadata in an answer: the object as it was sent, or null. */
+const metadata = {
+  type: ['object', 'null'],
+  additionalProperties: true,
+  description: 'the JSON object it was written with, keys in the order sent; null: none',
+} as const;
+/**
+ * What the body parser lets through anywhere in a body (strict-json-body.ts): a key named
+ * `__proto__`, or a `constructor` whose value has a `prototype`, refuses the whole
+ * request (prototype poisoning). The same rule for an object at any depth.
+ */
+const noPrototypeKeys = {
+  propertyNames: { not: { const: '__proto__' } },
+  properties: { constructor: { allOf: [{ $ref: 'JsonValue#' }, { not: { type: 'object', required: ['prototype'] } }] } },
+} as const;
+
+/** Any JSON value the body parser takes, at any depth; registered once (`addSchema`), named JsonValue in the document. */
+export const jsonValue = {
+  $id: 'JsonValue',
+  type: ['string', 'number', 'boolean', 'null', 'array', 'object'],
+  items: { $ref: 'JsonValue#' },
+  additionalProperties: { $ref: 'JsonValue#' },
+  ...noPrototypeKeys,
+} as const;
+
+/** Metadata in a request: any JSON object whose JSON text is at most 4 KiB (a larger one is 400). */
+const metadataInput = {
+  type: 'object',
+  additionalProperties: { $ref: 'JsonValue#' },
+  ...noPrototypeKeys,
+  description: `a JSON object of at most ${maxMetadataBytes} bytes as JSON text, stored as sent; part of the body an Idempotency-Key compares (by value: the order of keys does not count)`,
+} as const;
+/** What a request may attach: a reference (indexed, not unique) and metadata, both optional. */
+const annotationInput = {
+  reference: {
+    ...reference,
+    description: 'what it belongs to outside the bank (an order, an invoice, a payout batch): indexed, not unique',
+  },
+  metadata: metadataInput,
+} as const;
+/** The same in an answer: both always present, null when none. */
+const annotationOutput = { reference: { ...reference, type: ['string', 'null'] }, metadata } as const;
 
 const nullableUuid = { ...uuid, type: ['string', 'null'] } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
@@ -54,10 +107,23 @@ export const account = {
       description: "how many of the amounts' digits are decimals, for display (USD 2, JPY 0)",
     },
     creditLimit: { ...balance, description: 'how far below 0 its available balance may go' },
+    ...annotationOutput,
     createdAt: time,
     closedAt: nullableTime,
   },
-  required: ['id', 'balance', 'held', 'available', 'currency', 'decimals', 'creditLimit', 'createdAt', 'closedAt'],
+  required: [
+    'id',
+    'balance',
+    'held',
+    'available',
+    'currency',
+    'decimals',
+    'creditLimit',
+    'reference',
+    'metadata',
+    'createdAt',
+    'closedAt',
+  ],
 } as const;
 
 export const transfer = {
@@ -72,8 +138,9 @@ export const transfer = {
     createdAt: time,
     holdId: { ...nullableUuid, description: 'the hold this row posted' },
     reversalOf: { ...nullableUuid, description: 'the journal row this one reverses' },
+    ...annotationOutput,
   },
-  required: ['id', 'fromId', 'toId', 'amount', 'currency', 'createdAt', 'holdId', 'reversalOf'],
+  required: ['id', 'fromId', 'toId', 'amount', 'currency', 'createdAt', 'holdId', 'reversalOf', 'reference', 'metadata'],
 } as const;
 
 export const transferDetail = {
@@ -100,8 +167,21 @@ export const hold = {
     expiresAt: { ...nullableTime, description: 'when it stops counting; null: never' },
     postedAmount: { ...money, type: ['string', 'null'], description: 'what its post moved (the rest was released)' },
     transferId: { ...nullableUuid, description: 'the journal row its post wrote' },
+    ...annotationOutput,
   },
-  required: ['id', 'fromId', 'toId', 'amount', 'status', 'createdAt', 'expiresAt', 'postedAmount', 'transferId'],
+  required: [
+    'id',
+    'fromId',
+    'toId',
+    'amount',
+    'status',
+    'createdAt',
+    'expiresAt',
+    'postedAmount',
+    'transferId',
+    'reference',
+    'metadata',
+  ],
 } as const;
 
 const expiresInMs = {
@@ -118,14 +198,16 @@ export const holdBody = {
     toId: { ...uuid, description: 'where its post sends the money; absent: the post is a withdrawal' },
     amount: money,
     expiresInMs: { ...expiresInMs, description: 'from now; absent: it never expires' },
+    ...annotationInput,
   },
   required: ['fromId', 'amount'],
   additionalProperties: false,
 } as const;
 
+/** A post or a reversal: its amount (default all that is left), and a reference (default the hold's or the reversed row's) and metadata. */
 export const optionalAmountBody = {
   type: 'object',
-  properties: { amount: money },
+  properties: { amount: money, ...annotationInput },
   additionalProperties: false,
 } as const;
 
@@ -173,6 +255,18 @@ export const pageQuery = {
   additionalProperties: false,
 } as const;
 
+/** `pageQuery` with an optional reference: only what was written with it, oldest first. */
+export const referencePageQuery = {
+  ...pageQuery,
+  properties: {
+    reference: { ...reference, description: 'only what was written with this reference, oldest first (an index range)' },
+    ...pageQuery.properties,
+  },
+} as const;
+
+/** The journal rows of one reference (required), a page at a time. */
+export const requiredReferencePageQuery = { ...referencePageQuery, required: ['reference'] } as const;
+
 export const idempotencyHeaders = {
   type: 'object',
   properties: {
@@ -193,6 +287,7 @@ export const createAccountBody = {
     balance: { ...balance, description: 'opening balance, journaled as a deposit; default 0' },
     currency: { ...currency, description: 'its currency, for good; default XXX (none)' },
     creditLimit: { ...balance, description: 'how far below 0 its available balance may go; default 0' },
+    ...annotationInput,
   },
   additionalProperties: false,
 } as const;
@@ -206,26 +301,27 @@ export const creditLimitBody = {
 
 export const amountBody = {
   type: 'object',
-  properties: { amount: money },
+  properties: { amount: money, ...annotationInput },
   required: ['amount'],
   additionalProperties: false,
 } as const;
 
 export const transferBody = {
   type: 'object',
-  properties: { fromId: uuid, toId: uuid, amount: money },
+  properties: { fromId: uuid, toId: uuid, amount: money, ...annotationInput },
   required: ['fromId', 'toId', 'amount'],
   additionalProperties: false,
 } as const;
 
 // An item is checked by the bank, one by one, so that a malformed item fails alone (its own
 // 400 problem) instead of the whole request: the schema documents the fields and enforces only
-// their shape. A field is one JSON scalar, and no key is `__proto__`: the body parser refuses
-// prototype keys anywhere, for the whole request (strict-json-body.ts), and the document says so.
+// their shape. A field is one JSON scalar (but metadata, an object), and no key is `__proto__`:
+// the body parser refuses prototype keys anywhere, for the whole request (strict-json-body.ts),
+// and the document says so.
 const scalar = { type: ['string', 'number', 'boolean', 'null'] } as const;
 const batchItem = {
   description:
-    'a movement: a transfer (fromId and toId), a deposit (no fromId), a withdrawal (no toId) or, with kind "hold", a hold; checked one by one, so a malformed item gets its own 400 problem and the others still move. Its fields are JSON scalars; an object or array inside an item, or a `__proto__` key, fails the whole request',
+    'a movement: a transfer (fromId and toId), a deposit (no fromId), a withdrawal (no toId) or, with kind "hold", a hold; checked one by one, so a malformed item gets its own 400 problem and the others still move. Its fields are JSON scalars but metadata (an object); any other object or array inside an item, or a `__proto__` key, fails the whole request',
   properties: {
     id: { ...scalar, description: 'a UUID: the idempotency key of this movement (required)' },
     fromId: { ...scalar, description: 'the source account (UUID); absent or null for a deposit' },
@@ -233,6 +329,8 @@ const batchItem = {
     amount: { ...scalar, description: `a whole amount as a decimal string, 1 to ${maxMoney}` },
     kind: { ...scalar, description: '"hold" for a hold (its id is the hold id); absent for a movement' },
     expiresInMs: { ...scalar, description: `a hold's expiry in milliseconds, 1 to ${maxHoldMs}; absent: never` },
+    reference: { ...scalar, description: `what it belongs to outside the bank: 1 to ${maxReferenceLength} characters` },
+    metadata: { ...metadataInput, type: ['object', 'null'] },
   },
   additionalProperties: scalar,
   propertyNames: { not: { const: '__proto__' } },

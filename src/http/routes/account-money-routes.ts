@@ -2,7 +2,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import { maxMoney } from '../../bank/money.js';
 import { idFromKey } from '../idempotency-key.js';
 import * as schema from '../schemas.js';
-import { type ApiContext, type IdRequest, type KeyedRequest, links, moved } from './api-context.js';
+import {
+  type AnnotatedBody,
+  type ApiContext,
+  annotationOf,
+  type IdRequest,
+  type KeyedRequest,
+  links,
+  moved,
+} from './api-context.js';
 
 /** Money into and out of one account: deposits and withdrawals, once per Idempotency-Key. */
 export const accountMoneyRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, metrics }) => {
@@ -10,7 +18,7 @@ export const accountMoneyRoutes: FastifyPluginAsync<ApiContext> = async (app, { 
     ['deposits', 'deposit'],
     ['withdrawals', 'withdrawal'],
   ] as const) {
-    app.post<IdRequest & KeyedRequest & { Body: { amount: string } }>(
+    app.post<IdRequest & KeyedRequest & { Body: { amount: string } & AnnotatedBody }>(
       `/accounts/:id/${path}`,
       {
         schema: {
@@ -31,7 +39,7 @@ export const accountMoneyRoutes: FastifyPluginAsync<ApiContext> = async (app, { 
       async (request, reply) => {
         const id = idFromKey(request.headers['idempotency-key']);
         const amount = BigInt(request.body.amount);
-        const options = id ? { id } : {};
+        const options = { ...(id ? { id } : {}), ...annotationOf(request.body) };
         const work =
           kind === 'deposit'
             ? bank.deposit(request.params.id, amount, options)

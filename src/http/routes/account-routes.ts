@@ -2,14 +2,24 @@ import type { FastifyPluginAsync } from 'fastify';
 import { idFromKey } from '../idempotency-key.js';
 import { accountView, pageView, transferView } from '../json-views.js';
 import * as schema from '../schemas.js';
-import { type ApiContext, type IdRequest, type KeyedRequest, links, type PageRequest, page } from './api-context.js';
+import {
+  type AnnotatedBody,
+  type ApiContext,
+  annotationOf,
+  type IdRequest,
+  type KeyedRequest,
+  links,
+  type PageRequest,
+  page,
+  type ReferencePageRequest,
+} from './api-context.js';
 
 /** Accounts: open (once per Idempotency-Key), list, read, close, and each one's history.
  * Longer than 60 lines on purpose: a list of route declarations, each a schema and
  * a short handler, read top to bottom like the API reference they become.
  */
 export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank }) => {
-  app.post<{ Body: { balance?: string; currency?: string; creditLimit?: string } } & KeyedRequest>(
+  app.post<{ Body: { balance?: string; currency?: string; creditLimit?: string } & AnnotatedBody } & KeyedRequest>(
     '/accounts',
     {
       schema: {
@@ -31,20 +41,21 @@ export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank 
         ...(balance === undefined ? {} : { balance: BigInt(balance) }),
         ...(currency === undefined ? {} : { currency }),
         ...(creditLimit === undefined ? {} : { creditLimit: BigInt(creditLimit) }),
+        ...annotationOf(request.body ?? {}),
       });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(accountView(account));
     },
   );
 
-  app.get<PageRequest>(
+  app.get<ReferencePageRequest>(
     '/accounts',
     {
       schema: {
         operationId: 'listAccounts',
-        summary: 'List accounts, oldest first',
+        summary: 'List accounts, oldest first; with a reference, only those opened with it',
         tags: ['accounts'],
-        querystring: schema.pageQuery,
+        querystring: schema.referencePageQuery,
         response: { 200: schema.page(schema.account), ...schema.errors },
       },
       links: {
@@ -59,10 +70,22 @@ export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank 
             operationId: 'transfer',
             requestBody: { fromId: '$response.body#/items/1/id', toId: '$response.body#/items/0/id', amount: '1' },
           },
+          // A hold of 1 from the first account of the page for the second, to be posted or voided.
+          HoldOnPage: {
+            operationId: 'placeHold',
+            requestBody: { fromId: '$response.body#/items/0/id', toId: '$response.body#/items/1/id', amount: '1' },
+          },
         },
       },
     },
-    async (request) => pageView(await bank.listAccounts(page(request.query)), accountView),
+    async (request) => {
+      const { reference } = request.query;
+      const found =
+        reference === undefined
+          ? await bank.listAccounts(page(request.query))
+          : await bank.findAccounts({ reference, page: page(request.query) });
+      return pageView(found, accountView);
+    },
   );
 
   app.get<IdRequest>(

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import type { Metadata } from '../../bank/annotations.js';
 import type { Bank, MoveAnswer, MovementOutcome } from '../../bank/bank.js';
 import type { RequestKind } from '../../bank/movement.js';
 import { RoachbankError } from '../../errors/roachbank-error.js';
@@ -17,6 +18,9 @@ export interface IdRequest {
 }
 export interface PageRequest {
   Querystring: { limit?: string; cursor?: string };
+}
+export interface ReferencePageRequest {
+  Querystring: { reference?: string; limit?: string; cursor?: string };
 }
 export interface KeyedRequest {
   Headers: { 'idempotency-key'?: string };
@@ -60,14 +64,28 @@ export function emptyBodyAsObject(request: { body: unknown }, _reply: unknown, d
   done();
 }
 
+/** A body's reference and metadata, as the bank takes them: only the parts it names. */
+export interface AnnotatedBody {
+  reference?: string;
+  metadata?: Metadata;
+}
+export const annotationOf = (body: AnnotatedBody) => ({
+  ...(body.reference === undefined ? {} : { reference: body.reference }),
+  ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+});
+
 /**
  * The options of a call that moves part or all of something (a hold's post, a reversal):
- * the id its Idempotency-Key stands for, and the optional amount of its body.
+ * the id its Idempotency-Key stands for, and the optional amount, reference and metadata of its body.
  */
-export function keyedAmount(request: { headers: KeyedRequest['Headers']; body: { amount?: string } }) {
+export function keyedAmount(request: { headers: KeyedRequest['Headers']; body: { amount?: string } & AnnotatedBody }) {
   const id = idFromKey(request.headers['idempotency-key']);
   const { amount } = request.body;
-  return { ...(id ? { id } : {}), ...(amount === undefined ? {} : { amount: BigInt(amount) }) };
+  return {
+    ...(id ? { id } : {}),
+    ...(amount === undefined ? {} : { amount: BigInt(amount) }),
+    ...annotationOf(request.body),
+  };
 }
 
 /** A page request from the query string. */

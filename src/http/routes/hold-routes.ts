@@ -3,7 +3,9 @@ import { idFromKey } from '../idempotency-key.js';
 import { holdView, pageView } from '../json-views.js';
 import * as schema from '../schemas.js';
 import {
+  type AnnotatedBody,
   type ApiContext,
+  annotationOf,
   answered,
   emptyBodyAsObject,
   type IdRequest,
@@ -20,7 +22,7 @@ import {
  * a short handler, read top to bottom like the API reference they become.
  */
 export const holdRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, metrics }) => {
-  app.post<KeyedRequest & { Body: { fromId: string; toId?: string; amount: string; expiresInMs?: number } }>(
+  app.post<KeyedRequest & { Body: { fromId: string; toId?: string; amount: string; expiresInMs?: number } & AnnotatedBody }>(
     '/holds',
     {
       schema: {
@@ -44,6 +46,7 @@ export const holdRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, me
         amount: BigInt(request.body.amount),
         expiresInMs,
         ...(id ? { id } : {}),
+        ...annotationOf(request.body),
       });
       return answered(metrics, 'hold', reply, work, (outcome) => holdView(outcome.hold));
     },
@@ -64,7 +67,7 @@ export const holdRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, me
     async (request) => holdView(await bank.getHold(request.params.id)),
   );
 
-  app.post<IdRequest & KeyedRequest & { Body: { amount?: string } }>(
+  app.post<IdRequest & KeyedRequest & { Body: { amount?: string } & AnnotatedBody }>(
     '/holds/:id/post',
     {
       schema: {

@@ -3,11 +3,13 @@ import { maxMoney } from '../../bank/money.js';
 import { type RequestKind, requestKind } from '../../bank/movement.js';
 import { transferManyItems } from '../../bank/movement-items.js';
 import { idFromKey } from '../idempotency-key.js';
-import { holdView, transferDetailView, transferView } from '../json-views.js';
+import { holdView, pageView, transferDetailView, transferView } from '../json-views.js';
 import { problemOf } from '../problem.js';
 import * as schema from '../schemas.js';
 import {
+  type AnnotatedBody,
   type ApiContext,
+  annotationOf,
   countMovement,
   emptyBodyAsObject,
   type IdRequest,
@@ -15,6 +17,8 @@ import {
   keyedAmount,
   links,
   moved,
+  page,
+  type ReferencePageRequest,
 } from './api-context.js';
 
 /** The kind of a batch item as it was asked for (one that is not an object counts as a transfer). */
@@ -28,7 +32,7 @@ function kindOf(item: unknown): RequestKind {
  * a short handler, read top to bottom like the API reference they become.
  */
 export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, metrics }) => {
-  app.post<KeyedRequest & { Body: { fromId: string; toId: string; amount: string } }>(
+  app.post<KeyedRequest & { Body: { fromId: string; toId: string; amount: string } & AnnotatedBody }>(
     '/transfers',
     {
       schema: {
@@ -52,15 +56,16 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
       const id = idFromKey(request.headers['idempotency-key']);
       const { fromId, toId } = request.body;
       const amount = BigInt(request.body.amount);
-      return moved(metrics, 'transfer', reply, bank.transfer({ fromId, toId, amount, ...(id ? { id } : {}) }));
+      const movement = { fromId, toId, amount, ...(id ? { id } : {}), ...annotationOf(request.body) };
+      return moved(metrics, 'transfer', reply, bank.transfer(movement));
     },
   );
 
   app.post<{ Body: { items: unknown[]; atomic?: boolean } }>(
     '/transfers/batch',
     {
-      // 1,000 items of three UUIDs and an amount each.
-      bodyLimit: 512 * 1024,
+      // 1,000 items of three UUIDs, an amount, a reference and up to 4 KiB of metadata each.
+      bodyLimit: 6 * 1024 * 1024,
       schema: {
         operationId: 'transferBatch',
         summary: 'Move money many times in one request, in order, each item once per id',
@@ -89,6 +94,33 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
     },
   );
 
+  app.get<ReferencePageRequest>(
+    '/transfers',
+    {
+      schema: {
+        operationId: 'findTransfers',
+        summary: 'The journal rows written with a reference, oldest first',
+        description:
+          'One range of an index on the reference, however long the journal. A hold’s post and a reversal carry the reference of what they settle unless they were given their own.',
+        tags: ['money'],
+        querystring: schema.requiredReferencePageQuery,
+        response: { 200: schema.page(schema.transfer), ...schema.errors },
+      },
+      links: {
+        200: {
+          NextPage: {
+            operationId: 'findTransfers',
+            parameters: { reference: '$request.query.reference', cursor: '$response.body#/next' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const reference = request.query.reference!;
+      return pageView(await bank.findTransfers({ reference, page: page(request.query) }), transferView);
+    },
+  );
+
   app.get<IdRequest>(
     '/transfers/:id',
     {
@@ -104,7 +136,7 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
     async (request) => transferDetailView(await bank.getTransfer(request.params.id)),
   );
 
-  app.post<IdRequest & KeyedRequest & { Body: { amount?: string } }>(
+  app.post<IdRequest & KeyedRequest & { Body: { amount?: string } & AnnotatedBody }>(
     '/transfers/:id/reversals',
     {
       schema: {
