@@ -195,6 +195,9 @@ for (const { flavor, batch, name } of bankVariants) {
         [undefined, { big: 1n }, /metadata must be plain JSON/],
         [undefined, { at: new Date(0) }, /metadata must be plain JSON/],
         [undefined, { gone: undefined }, /metadata must be plain JSON/],
+        [undefined, { holes: new Array(2) }, /metadata must be plain JSON/],
+        [undefined, { nan: Number.NaN }, /metadata must be plain JSON/],
+        [undefined, { instance: new URL('https://example.com') }, /metadata must be plain JSON/],
         [undefined, { pad: 'x'.repeat(4090) }, /at most 4096 bytes as JSON, got 4100/],
       ];
       for (const [reference, metadata, message] of bad) {
@@ -214,6 +217,8 @@ for (const { flavor, batch, name } of bankVariants) {
       // 128 characters of four bytes each (the database counts characters), and metadata of exactly 4096 bytes.
       const longest = '🏦'.repeat(128);
       const widest = { pad: 'é'.repeat(2043) }; // {"pad":"…"}: 10 bytes, and 2 per é
+      // JSON has one zero: −0 is taken, and read back as 0.
+      assert.deepEqual((await bank.createAccount({ metadata: { zero: -0 } })).metadata, { zero: 0 });
       const account = await bank.createAccount({ reference: longest, metadata: widest });
       assert.deepEqual([account.reference, account.metadata], [longest, widest]);
       assert.deepEqual(

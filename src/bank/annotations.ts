@@ -77,11 +77,21 @@ export function parseMetadata(value: unknown): Metadata | null {
   }
   const bytes = Buffer.byteLength(text);
   if (bytes > maxMetadataBytes) throw invalid(`metadata must be at most ${maxMetadataBytes} bytes as JSON, got ${bytes}`);
-  const copy = JSON.parse(text) as Metadata;
-  if (!isDeepStrictEqual(copy, value)) {
+  if (!isPlainJson(value)) {
     throw invalid('metadata must be plain JSON: strings, finite numbers, booleans, null, arrays and objects only');
   }
-  return copy;
+  return JSON.parse(text) as Metadata;
+}
+
+/** Whether JSON text would carry this value unchanged: no bigint, Date, undefined, NaN, function or class instance, at any depth. */
+function isPlainJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  // Array.from reads a hole as undefined (JSON would write null there).
+  if (Array.isArray(value)) return Array.from(value).every(isPlainJson);
+  if (typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return (prototype === Object.prototype || prototype === null) && Object.values(value).every(isPlainJson);
 }
 
 /** Metadata as the database stores it: its JSON text, keys in the order given. */
