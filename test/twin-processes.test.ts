@@ -79,6 +79,34 @@ describe('twin requests from two processes', () => {
   test('two serve processes, the same Idempotency-Key at once: both 201, one a replay', () =>
     twinsThrough(servers[0]!, servers[1]!, 40, () => `order-${randomUUID()}`));
 
+  test('two serve processes, one key, two references, at once on an exact drain: one 201, the other IDEMPOTENCY_CONFLICT, never a refusal', async () => {
+    for (let round = 0; round < 10; round++) {
+      const { from, to } = await pair();
+      const key = `order-${randomUUID()}`;
+      // Both servers' statements queue on the source's row lock, so they meet for sure.
+      const release = await holdRow(from, 2);
+      const sent = Promise.all(
+        (['first', 'second'] as const).map((reference, i) =>
+          postTransfer(servers[i]!.base, key, { fromId: from, toId: to, amount: '100', reference }),
+        ),
+      );
+      await release();
+      const answers = await sent;
+      const bodies = (await Promise.all(answers.map((a) => a.json()))) as { reference?: string; code?: string }[];
+      const outcomes = answers.map((a, i) =>
+        a.status === 201 ? `201 ${bodies[i]!.reference}` : `${a.status} ${bodies[i]!.code}`,
+      );
+      const applied = outcomes.filter((o) => o.startsWith('201'));
+      assert.equal(applied.length, 1, `round ${round}: one applies, got ${outcomes}`);
+      assert.ok(
+        outcomes.includes('409 IDEMPOTENCY_CONFLICT'),
+        `round ${round}: the other is told its body differs (not a refusal), got ${outcomes}`,
+      );
+      const { rows } = await db.pool.query('SELECT balance FROM roachbank.accounts WHERE id = $1', [from]);
+      assert.equal(rows[0].balance, '0', `round ${round}: moved once`);
+    }
+  });
+
   test('/transfers beside /transfers/batch on one server, the same id at once', async () => {
     const [server] = servers;
     for (let round = 0; round < 40; round++) {
