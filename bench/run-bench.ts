@@ -177,7 +177,9 @@ async function runPgbench(
     .replaceAll('$3::UUID', uuidSql(':b'))
     .replaceAll('$4::INT8', ':amount::INT8')
     .replaceAll('$5::INT8', '2')
-    .replaceAll('$6::TEXT', "'transfer'");
+    .replaceAll('$6::TEXT', "'transfer'")
+    .replaceAll('$7::TEXT', 'NULL::TEXT')
+    .replaceAll('$8::TEXT', 'NULL::TEXT');
   const script = [
     '\\set a random(1, :naccounts)',
     '\\set b random(1, :naccounts - 1)',

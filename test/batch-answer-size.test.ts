@@ -80,6 +80,9 @@ describe(`a batch of ${size} movements answers in less than ${resultsBuffer} byt
         items.map((item) => item.kind ?? requestKind(item)),
         items.map((item) => item.reversalOf ?? null),
         items.map(() => null),
+        // References and metadata are written, never answered: the widest of each costs the answer nothing.
+        items.map(() => 'r'.repeat(128)),
+        items.map(() => JSON.stringify({ pad: 'x'.repeat(4080) })),
       ],
       rowMode: 'array',
     });

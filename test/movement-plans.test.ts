@@ -27,6 +27,8 @@ function rowsRead(plan: Record<string, unknown>, into = new Map<string, number>(
   return into;
 }
 
+/** `n` references or metadata, all none: what a batch without them sends. */
+const texts = (n: number) => `ARRAY[${Array.from({ length: n }, () => 'NULL').join(', ')}]::TEXT[]`;
 const uuids = (values: readonly (string | null)[]) => `ARRAY[${values.map((v) => (v ? `'${v}'` : 'NULL')).join(', ')}]::UUID[]`;
 
 describe('movement plans on a grown book', () => {
@@ -61,10 +63,12 @@ describe('movement plans on a grown book', () => {
     await client.query(`PREPARE plain AS ${movePlainBatchSql}`);
     const [a, b] = (await client.query<{ id: string }>('SELECT id FROM roachbank.accounts LIMIT 2')).rows.map((r) => r.id);
     await client.query(
-      `EXECUTE batch(${uuids([newId()])}, ${uuids([a!])}, ${uuids([b!])}, ARRAY[1]::INT8[], ARRAY['transfer'], ${uuids([null])}, ARRAY[NULL]::INT8[])`,
+      `EXECUTE batch(${uuids([newId()])}, ${uuids([a!])}, ${uuids([b!])}, ARRAY[1]::INT8[], ARRAY['transfer'], ${uuids([null])}, ARRAY[NULL]::INT8[], ${texts(1)}, ${texts(1)})`,
     );
-    await client.query(`EXECUTE single('${newId()}', '${b}', '${a}', 1, 2, 'transfer')`);
-    await client.query(`EXECUTE plain(${uuids([newId()])}, ${uuids([a!])}, ${uuids([b!])}, ARRAY[1]::INT8[], ARRAY['transfer'])`);
+    await client.query(`EXECUTE single('${newId()}', '${b}', '${a}', 1, 2, 'transfer', NULL, NULL)`);
+    await client.query(
+      `EXECUTE plain(${uuids([newId()])}, ${uuids([a!])}, ${uuids([b!])}, ARRAY[1]::INT8[], ARRAY['transfer'], ${texts(1)}, ${texts(1)})`,
+    );
     // Then it grows 30 times over before the next statistics (PostgreSQL plans a prepared
     // statement again only when they change: docs, PREPARE).
     await grow(29);
@@ -94,7 +98,8 @@ describe('movement plans on a grown book', () => {
     const to = [accounts[2]!, accounts[3]!, null];
     const read = await explain(
       `EXECUTE batch(${uuids([newId(), newId(), newId()])}, ${uuids(from)}, ${uuids(to)}, ARRAY[1, 2, 1]::INT8[],
-        ARRAY['transfer', 'transfer', 'reversal'], ${uuids([null, null, original!.id])}, ARRAY[NULL, NULL, NULL]::INT8[])`,
+        ARRAY['transfer', 'transfer', 'reversal'], ${uuids([null, null, original!.id])}, ARRAY[NULL, NULL, NULL]::INT8[],
+        ${texts(3)}, ${texts(3)})`,
     );
     for (const [table, rows] of Object.entries(read))
       assert.ok(rows < 100, `${table}: ${rows} rows read (${JSON.stringify(read)})`);
@@ -107,7 +112,7 @@ describe('movement plans on a grown book', () => {
     ).rows.map((r) => r.id);
     const read = await explain(
       `EXECUTE plain(${uuids([newId(), newId()])}, ${uuids([accounts[0]!, accounts[1]!])}, ${uuids([accounts[2]!, accounts[3]!])},
-        ARRAY[1, 2]::INT8[], ARRAY['transfer', 'transfer'])`,
+        ARRAY[1, 2]::INT8[], ARRAY['transfer', 'transfer'], ${texts(2)}, ${texts(2)})`,
     );
     for (const [table, rows] of Object.entries(read))
       assert.ok(rows < 100, `${table}: ${rows} rows read (${JSON.stringify(read)})`);
@@ -116,7 +121,7 @@ describe('movement plans on a grown book', () => {
 
   test('a lone transfer reads only the rows it names', async () => {
     const [a, b] = (await client.query<{ id: string }>('SELECT id FROM roachbank.accounts ORDER BY id DESC LIMIT 2')).rows;
-    const read = await explain(`EXECUTE single('${newId()}', '${a!.id}', '${b!.id}', 1, 2, 'transfer')`);
+    const read = await explain(`EXECUTE single('${newId()}', '${a!.id}', '${b!.id}', 1, 2, 'transfer', NULL, NULL)`);
     for (const [table, rows] of Object.entries(read))
       assert.ok(rows < 100, `${table}: ${rows} rows read (${JSON.stringify(read)})`);
     assert.ok(read.accounts !== undefined, JSON.stringify(read));
