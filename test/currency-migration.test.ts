@@ -64,7 +64,7 @@ describe('migration 0006: currencies and credit limits on a book from before', (
       { code: '23505' },
     );
 
-    assert.deepEqual(await migrate(db.pool), [6, 7]);
+    assert.deepEqual(await migrate(db.pool), [6, 7, 8]);
     assert.deepEqual(await files(), filesBefore, 'no table was rewritten');
     const { rows } = await db.pool.query<{ currencies: string[]; limits: string[]; journal: string[] }>(`SELECT
       (SELECT array_agg(DISTINCT currency) FROM roachbank.accounts) AS currencies,

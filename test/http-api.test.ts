@@ -92,14 +92,23 @@ describe('the HTTP API', () => {
       'amount',
       'createdAt',
       'currency',
+      'fromBalanceAfter',
       'fromId',
+      'fromSequence',
       'holdId',
       'id',
       'metadata',
       'reference',
       'reversalOf',
+      'toBalanceAfter',
       'toId',
+      'toSequence',
     ]);
+    assert.deepEqual(
+      [transfer.body.fromBalanceAfter, transfer.body.toBalanceAfter, transfer.body.toSequence],
+      ['400', '115', 3],
+      'the running balances after it, and its number in the destination’s chain',
+    );
     assert.deepEqual((await api('GET', `/transfers/${transfer.body.id}`)).body, { ...transfer.body, reversed: '0' });
     assert.equal((await api('GET', `/accounts/${b.id}`)).body.balance, '115');
     const history = await api('GET', `/accounts/${b.id}/transfers?limit=2`);

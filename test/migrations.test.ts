@@ -45,6 +45,8 @@ describe('migrations', () => {
       'credit_limit bigint NO',
       'reference text YES',
       'metadata text YES',
+      'sequence bigint YES',
+      'moved_at timestamp with time zone YES',
     ]);
     assert.deepEqual(await columns('transfers'), [
       'id uuid NO',
@@ -58,6 +60,10 @@ describe('migrations', () => {
       'currency text NO',
       'reference text YES',
       'metadata text YES',
+      'from_sequence bigint YES',
+      'from_balance_after bigint YES',
+      'to_sequence bigint YES',
+      'to_balance_after bigint YES',
     ]);
     assert.deepEqual(await columns('holds'), [
       'id uuid NO',

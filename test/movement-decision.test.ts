@@ -13,6 +13,10 @@ const request = movement({ fromId: a, toId: b, amount: 100n });
 const row = (body: Partial<JournalEntry> = {}): JournalEntry => ({
   reference: null,
   metadata: null,
+  fromSequence: null,
+  fromBalanceAfter: null,
+  toSequence: null,
+  toBalanceAfter: null,
   id: request.id,
   kind: 'transfer',
   fromId: a,

@@ -1,5 +1,6 @@
 import { RoachbankError } from '../errors/roachbank-error.js';
 import { sqlState } from '../txn/classify-error.js';
+import { journalRaceMarker } from './movement-statements.js';
 
 /** ACCOUNT_NOT_FOUND for an id that names no account (or, for money movements, no open one). */
 export function accountNotFound(id: string, which: 'any' | 'open' = 'any'): RoachbankError {
@@ -41,6 +42,14 @@ export function isReversalOvershoot(error: unknown): boolean {
   if (sqlState(error) !== '23514') return false;
   const { constraint, message } = error as { constraint?: string; message?: string };
   return constraint === 'reversed_amounts_within_original' || /reversed <= original/.test(message ?? '');
+}
+
+/**
+ * A batch statement that stopped itself because a twin request committed one of its ids
+ * first (`journalRaceGuard` in movement-statements.ts): sent again, it sees the twin.
+ */
+export function isJournalRace(error: unknown): boolean {
+  return sqlState(error) === '22P02' && ((error as { message?: string }).message ?? '').includes(journalRaceMarker);
 }
 
 /**

@@ -41,6 +41,15 @@ export interface JournalEntry extends Annotation {
   readonly holdId: string | null;
   /** The journal row this one reverses, if it is a reversal. */
   readonly reversalOf: string | null;
+  /**
+   * Its number in its source's chain (1, 2, 3 … in the order the source's movements were
+   * applied) and the source's balance after it; null for a deposit (no source).
+   */
+  readonly fromSequence: number | null;
+  readonly fromBalanceAfter: bigint | null;
+  /** The same for its destination; null for a withdrawal. */
+  readonly toSequence: number | null;
+  readonly toBalanceAfter: bigint | null;
 }
 
 /** A journal row as `getTransfer` shows it: with how much of it has been reversed so far. */
@@ -262,6 +271,12 @@ export interface VerifyReport {
   readonly badReversals: number;
   /** Journal legs (a row's side on one account) in a currency other than that account's. */
   readonly currencyMismatchedLegs: number;
+  /**
+   * Accounts whose chain of running balances does not hold: a gap or a repeat in the numbers
+   * of their rows, a balance after that is not the one before plus or minus its amount, or
+   * a last row whose balance after is not the account's balance.
+   */
+  readonly brokenChainCount: number;
   /** Conservation per currency, by code: each currency's Σ balances must be what entered in it less what left. */
   readonly currencies: readonly CurrencyTotals[];
   readonly elapsedMs: number;

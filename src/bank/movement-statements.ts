@@ -46,6 +46,11 @@
 export interface StatementAnswerRow {
   /** Set when this statement applied the movement (its journal row's or its hold's time); the other columns are then not read. */
   readonly applied_at: Date | null;
+  /** An applied journal row's place in its source's and destination's chains (migration 0008); NULL for a side it has not, or not yet back-filled. */
+  readonly from_sequence: string | null;
+  readonly from_balance_after: string | null;
+  readonly to_sequence: string | null;
+  readonly to_balance_after: string | null;
   /** The currency of its accounts: an applied movement's journal row carries it. */
   readonly currency: string | null;
   /** The source is open (true for a deposit, which has none). */
@@ -64,6 +69,34 @@ export interface StatementAnswerRow {
   readonly currencies_match: boolean | null;
 }
 
+// When a statement's rows are recorded: now, or later if one of its locked accounts has a
+// later row (migration 0008: a transaction that waited on a lock may have started before
+// the one it waited for, and an account's rows by time must be its rows by number).
+// Compared with CASE, not GREATEST, so that a NULL moved_at reads as "no row yet".
+const stampSql = `stamp AS (
+  SELECT CASE WHEN max(moved_at) > now() THEN max(moved_at) ELSE now() END AS at FROM locked
+),`;
+
+// The running balances of a batch's journal rows (migration 0008): every leg (a row's side
+// on one account) of the accepted items in input order, numbered and summed per account
+// from the account as locked; NULL for an account whose chain is not yet back-filled.
+const batchChainSql = `legs AS (
+  SELECT ord, from_id AS account_id, -amount AS delta FROM accepted WHERE from_id IS NOT NULL AND kind NOT IN ('hold', 'void')
+  UNION ALL
+  SELECT ord, to_id, amount FROM accepted WHERE to_id IS NOT NULL AND kind NOT IN ('hold', 'void')
+),
+running AS (
+  SELECT legs.ord, legs.account_id, locked.sequence + row_number() OVER chain AS sequence,
+    CASE WHEN locked.sequence IS NOT NULL THEN locked.balance + sum(legs.delta) OVER chain END AS balance_after
+  FROM legs JOIN locked ON locked.id = legs.account_id
+  WINDOW chain AS (PARTITION BY legs.account_id ORDER BY legs.ord ROWS UNBOUNDED PRECEDING)
+),
+chained AS (
+  SELECT ord, account_id, sequence,
+    CASE WHEN balance_after BETWEEN -9223372036854775807 AND 9223372036854775807 THEN balance_after::INT8 END AS balance_after
+  FROM running
+),`;
+
 // One deposit, withdrawal or transfer ($2 NULL: a deposit; $3 NULL: a withdrawal), $5 = how
 // many accounts it names, $6 its kind, $7 and $8 its reference and metadata (NULL: none):
 // - `locked` takes the row locks of the open accounts in id order, so two transfers in
@@ -75,11 +108,12 @@ export interface StatementAnswerRow {
 //   and statement), and runs only if the journal row was written.
 export const moveSql = `
 WITH locked AS (
-  SELECT id, balance, held, currency, credit_limit FROM roachbank.accounts
+  SELECT id, balance, held, currency, credit_limit, sequence, moved_at FROM roachbank.accounts
   WHERE id IN ($2::UUID, $3::UUID) AND closed_at IS NULL
   ORDER BY id
   FOR UPDATE
 ),
+${stampSql}
 due AS (
   SELECT amount FROM roachbank.holds
   WHERE from_id = $2::UUID AND status = 'pending' AND expires_at <= now()
@@ -97,23 +131,35 @@ existing AS (
   SELECT id FROM roachbank.transfers WHERE id = $1::UUID
 ),
 inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, reference, metadata)
-  SELECT $1::UUID, $6::TEXT, $2::UUID, $3::UUID, $4::INT8, (SELECT currency FROM locked LIMIT 1), $7::TEXT, $8::TEXT
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, reference, metadata, created_at,
+    from_sequence, from_balance_after, to_sequence, to_balance_after)
+  SELECT $1::UUID, $6::TEXT, $2::UUID, $3::UUID, $4::INT8, (SELECT currency FROM locked LIMIT 1), $7::TEXT, $8::TEXT,
+    (SELECT at FROM stamp),
+    (SELECT sequence + 1 FROM locked WHERE id = $2::UUID),
+    (SELECT CASE WHEN sequence IS NOT NULL THEN balance - $4::INT8 END FROM locked WHERE id = $2::UUID),
+    (SELECT sequence + 1 FROM locked WHERE id = $3::UUID),
+    (SELECT CASE WHEN sequence IS NOT NULL AND balance <= 9223372036854775807 - $4::INT8 THEN balance + $4::INT8 END
+     FROM locked WHERE id = $3::UUID)
   WHERE NOT EXISTS (SELECT 1 FROM existing)
     AND (SELECT count(*) FROM locked) = $5::INT8
     AND NOT EXISTS (SELECT 1 FROM mixed)
     AND ($2::UUID IS NULL OR (SELECT available FROM source) >= $4::INT8 - (SELECT credit_limit FROM source))
   ON CONFLICT (id) DO NOTHING
-  RETURNING created_at
+  RETURNING created_at, from_sequence, from_balance_after, to_sequence, to_balance_after
 ),
 moved AS (
   UPDATE roachbank.accounts
-  SET balance = CASE WHEN id = $2::UUID THEN balance - $4::INT8 ELSE balance + $4::INT8 END
+  SET balance = CASE WHEN id = $2::UUID THEN balance - $4::INT8 ELSE balance + $4::INT8 END,
+    sequence = sequence + 1, moved_at = (SELECT at FROM stamp)
   WHERE id IN ($2::UUID, $3::UUID) AND EXISTS (SELECT 1 FROM inserted)
   RETURNING id
 )
 SELECT
   (SELECT created_at FROM inserted) AS applied_at,
+  (SELECT from_sequence FROM inserted) AS from_sequence,
+  (SELECT from_balance_after FROM inserted) AS from_balance_after,
+  (SELECT to_sequence FROM inserted) AS to_sequence,
+  (SELECT to_balance_after FROM inserted) AS to_balance_after,
   (SELECT currency FROM locked LIMIT 1) AS currency,
   $2::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $2::UUID) AS from_open,
   $3::UUID IS NULL OR EXISTS (SELECT 1 FROM locked WHERE id = $3::UUID) AS to_open,
@@ -122,16 +168,35 @@ SELECT
   NOT EXISTS (SELECT 1 FROM mixed) AS currencies_match
 WHERE (SELECT count(*) FROM moved) >= 0`;
 
+// The one case a batch's chain could be wrong: an accepted item whose id a twin request
+// committed after this statement's snapshot (it waited on the same locks) is not inserted
+// (ON CONFLICT DO NOTHING), and the items after it on its accounts were numbered and summed
+// as if it had been. The statement then fails instead, with 22P02 (a text that is no
+// number, cast at run time), and the store sends it again: the next snapshot sees the twin.
+//
+// And a running balance past INT8 (a credit the items after it would take back, or one of
+// a twin's items that will not be written) is computed as NULL rather than failing where it
+// stands, so that an item that is not written cannot fail the batch: a written row with one
+// fails the statement with 22003, as an overflow of its balance does, and the bank sends
+// the items again one by one (each then answered as a single movement would be).
+export const journalRaceMarker = 'a twin committed first';
+const journalRaceGuard = `CAST(CASE WHEN (SELECT count(*) FROM inserted) = (SELECT count(*) FROM accepted WHERE kind NOT IN ('hold', 'void'))
+    THEN '0' ELSE '${journalRaceMarker}' END AS INT8) = 0
+  AND CAST(CASE WHEN EXISTS (SELECT 1 FROM inserted WHERE (from_sequence IS NOT NULL AND from_balance_after IS NULL)
+      OR (to_sequence IS NOT NULL AND to_balance_after IS NULL))
+    THEN '9223372036854775808' ELSE '0' END AS INT8) = 0`;
+
 // What both batch statements share, word for word: the account locks (every open account
 // the batch names, in id order), the sources' expired pending holds (locked after the
 // accounts, only for a source that holds anything), and a source's available balance
 // (balance − held, the expired holds counted back).
 const batchLocked = `locked AS (
-  SELECT id, balance, held, currency, credit_limit FROM roachbank.accounts
+  SELECT id, balance, held, currency, credit_limit, sequence, moved_at FROM roachbank.accounts
   WHERE id = ANY ($2::UUID[] || $3::UUID[]) AND closed_at IS NULL
   ORDER BY id
   FOR UPDATE
-),`;
+),
+${stampSql}`;
 const batchDue = `due AS (
   SELECT id, from_id, to_id, amount, created_at, expires_at FROM roachbank.holds
   WHERE from_id IN (SELECT id FROM locked WHERE held > 0) AND status = 'pending' AND expires_at <= now()
@@ -264,14 +329,19 @@ accepted AS (
     ELSE from_available >= amount - from_credit_limit
   END
 ),
+${batchChainSql}
 inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, hold_id, reversal_of, reference, metadata)
-  SELECT id, CASE WHEN from_id IS NULL THEN 'deposit' WHEN to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END,
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, hold_id, reversal_of, reference, metadata,
+    created_at, from_sequence, from_balance_after, to_sequence, to_balance_after)
+  SELECT accepted.id, CASE WHEN from_id IS NULL THEN 'deposit' WHEN to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END,
     from_id, to_id, amount, currency, CASE WHEN kind = 'post' THEN subject END, CASE WHEN kind = 'reversal' THEN subject END,
-    reference, metadata
-  FROM accepted WHERE kind NOT IN ('hold', 'void')
+    reference, metadata, (SELECT at FROM stamp), source.sequence, source.balance_after, destination.sequence, destination.balance_after
+  FROM accepted
+  LEFT JOIN chained AS source ON source.ord = accepted.ord AND source.account_id = accepted.from_id
+  LEFT JOIN chained AS destination ON destination.ord = accepted.ord AND destination.account_id = accepted.to_id
+  WHERE kind NOT IN ('hold', 'void')
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, from_id, to_id, amount, reversal_of, created_at
+  RETURNING id, from_id, to_id, amount, reversal_of, created_at, from_sequence, from_balance_after, to_sequence, to_balance_after
 ),
 written AS (
   INSERT INTO roachbank.holds AS hold (id, from_id, to_id, amount, status, created_at, expires_at, settled_at, transfer_id, posted_amount, reference, metadata)
@@ -294,19 +364,21 @@ written AS (
   RETURNING hold.id, hold.from_id, hold.amount, hold.status, hold.created_at, hold.settled_at
 ),
 change AS (
-  SELECT account, sum(balance_delta)::INT8 AS balance_delta, sum(held_delta)::INT8 AS held_delta
+  SELECT account, sum(balance_delta)::INT8 AS balance_delta, sum(held_delta)::INT8 AS held_delta, sum(legs)::INT8 AS legs
   FROM (
-    SELECT from_id AS account, -amount AS balance_delta, 0::INT8 AS held_delta FROM inserted WHERE from_id IS NOT NULL
+    SELECT from_id AS account, -amount AS balance_delta, 0::INT8 AS held_delta, 1 AS legs FROM inserted WHERE from_id IS NOT NULL
     UNION ALL
-    SELECT to_id, amount, 0::INT8 FROM inserted WHERE to_id IS NOT NULL
+    SELECT to_id, amount, 0::INT8, 1 FROM inserted WHERE to_id IS NOT NULL
     UNION ALL
-    SELECT from_id, 0::INT8, CASE WHEN status = 'pending' THEN amount ELSE -amount END FROM written
+    SELECT from_id, 0::INT8, CASE WHEN status = 'pending' THEN amount ELSE -amount END, 0 FROM written
   ) AS movement
   GROUP BY account
 ),
 moved AS (
   UPDATE roachbank.accounts AS account
-  SET balance = account.balance + change.balance_delta, held = account.held + change.held_delta
+  SET balance = account.balance + change.balance_delta, held = account.held + change.held_delta,
+    sequence = account.sequence + change.legs,
+    moved_at = CASE WHEN change.legs > 0 THEN (SELECT at FROM stamp) ELSE account.moved_at END
   FROM change
   WHERE account.id = change.account AND account.id = ANY ($2::UUID[] || $3::UUID[])
   RETURNING account.id
@@ -321,6 +393,7 @@ reversal_totals AS (
 )
 SELECT
   COALESCE(inserted.created_at, written.settled_at, written.created_at) AS applied_at,
+  inserted.from_sequence, inserted.from_balance_after, inserted.to_sequence, inserted.to_balance_after,
   checked.currency,
   CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.from_open END AS from_open,
   CASE WHEN inserted.id IS NULL AND written.id IS NULL THEN checked.to_open END AS to_open,
@@ -331,6 +404,7 @@ FROM checked
 LEFT JOIN inserted ON inserted.id = checked.id
 LEFT JOIN written ON written.id = checked.id AND checked.kind IN ('hold', 'void')
 WHERE (SELECT count(*) FROM moved) >= 0 AND (SELECT count(*) FROM reversal_totals) >= 0
+  AND ${journalRaceGuard}
 ORDER BY checked.ord`;
 
 // A batch of deposits, withdrawals and transfers only, the common case: `moveBatchSql`
@@ -362,16 +436,25 @@ checked AS (
   LEFT JOIN journaled ON journaled.id = item.id
   WHERE (SELECT count(*) FROM locked) >= 0
 ),
-inserted AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, reference, metadata)
-  SELECT id, kind, from_id, to_id, amount, currency, reference, metadata FROM checked
+accepted AS (
+  SELECT * FROM checked
   WHERE NOT taken AND from_open AND to_open AND currencies_match
     AND (from_id IS NULL OR from_available >= amount - from_credit_limit)
+),
+${batchChainSql}
+inserted AS (
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, reference, metadata,
+    created_at, from_sequence, from_balance_after, to_sequence, to_balance_after)
+  SELECT accepted.id, kind, from_id, to_id, amount, currency, reference, metadata,
+    (SELECT at FROM stamp), source.sequence, source.balance_after, destination.sequence, destination.balance_after
+  FROM accepted
+  LEFT JOIN chained AS source ON source.ord = accepted.ord AND source.account_id = accepted.from_id
+  LEFT JOIN chained AS destination ON destination.ord = accepted.ord AND destination.account_id = accepted.to_id
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, from_id, to_id, amount, created_at
+  RETURNING id, from_id, to_id, amount, created_at, from_sequence, from_balance_after, to_sequence, to_balance_after
 ),
 change AS (
-  SELECT account, sum(delta)::INT8 AS delta
+  SELECT account, sum(delta)::INT8 AS delta, count(*) AS legs
   FROM (
     SELECT from_id AS account, -amount AS delta FROM inserted WHERE from_id IS NOT NULL
     UNION ALL
@@ -380,13 +463,15 @@ change AS (
   GROUP BY account
 ),
 moved AS (
-  UPDATE roachbank.accounts AS account SET balance = account.balance + change.delta
+  UPDATE roachbank.accounts AS account
+  SET balance = account.balance + change.delta, sequence = account.sequence + change.legs, moved_at = (SELECT at FROM stamp)
   FROM change
   WHERE account.id = change.account AND account.id = ANY ($2::UUID[] || $3::UUID[])
   RETURNING account.id
 )
 SELECT
   inserted.created_at AS applied_at,
+  inserted.from_sequence, inserted.from_balance_after, inserted.to_sequence, inserted.to_balance_after,
   checked.currency,
   CASE WHEN inserted.id IS NULL THEN checked.from_open END AS from_open,
   CASE WHEN inserted.id IS NULL THEN checked.to_open END AS to_open,
@@ -395,7 +480,7 @@ SELECT
   CASE WHEN inserted.id IS NULL THEN checked.currencies_match END AS currencies_match
 FROM checked
 LEFT JOIN inserted ON inserted.id = checked.id
-WHERE (SELECT count(*) FROM moved) >= 0
+WHERE (SELECT count(*) FROM moved) >= 0 AND ${journalRaceGuard}
 ORDER BY checked.ord`;
 
 // Tidies expired holds: marks up to $1 of them `expired` and takes them off their source's

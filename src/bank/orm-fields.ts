@@ -72,4 +72,8 @@ export const transferFields = {
   reversalOf: transfers.reversalOf,
   reference: transfers.reference,
   metadata: transfers.metadata,
+  fromSequence: transfers.fromSequence,
+  fromBalanceAfter: transfers.fromBalanceAfter,
+  toSequence: transfers.toSequence,
+  toBalanceAfter: transfers.toBalanceAfter,
 };

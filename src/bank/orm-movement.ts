@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { OrmTransaction } from '../orm/run-orm-transaction.js';
 import type { Hold, JournalEntry, MoveAnswer } from './bank.js';
+import { maxMoney } from './money.js';
 import { type CheckedMovement, journalBody } from './movement.js';
 import { decideMovement, type HoldWord, type JournalWord, type LockedSides } from './movement-decision.js';
 import { holdFields, transferFields } from './orm-fields.js';
@@ -59,6 +60,8 @@ async function lockSides(
   /** The source's expired holds still marked pending, locked, and what they hold in all. */
   due: Due;
   currency: string;
+  /** Its open accounts as locked: their balance and chain (sequence NULL: not yet back-filled). */
+  chains: Map<string, { balance: bigint; sequence: number | null }>;
 }> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null).sort();
   const open = await tx
@@ -68,6 +71,7 @@ async function lockSides(
       held: accounts.held,
       currency: accounts.currency,
       creditLimit: accounts.creditLimit,
+      sequence: accounts.sequence,
     })
     .from(accounts)
     .where(and(inArray(accounts.id, ids), isNull(accounts.closedAt)))
@@ -114,7 +118,8 @@ async function lockSides(
     toOpen: destination !== undefined,
     reversible,
   };
-  return { locked, settling, original, due, currency: (source ?? destination)?.currency ?? '' };
+  const chains = new Map(open.map((a) => [a.id, { balance: a.balance, sequence: a.sequence }]));
+  return { locked, settling, original, due, currency: (source ?? destination)?.currency ?? '', chains };
 }
 
 /**
@@ -123,7 +128,7 @@ async function lockSides(
  * the id turns out to be taken; a post or void reads its hold under its lock.
  */
 export async function moveOne(tx: OrmTransaction, request: CheckedMovement): Promise<MoveAnswer> {
-  const { locked, settling, original, due, currency } = await lockSides(tx, request);
+  const { locked, settling, original, due, currency, chains } = await lockSides(tx, request);
   // Statements of their own, after the locks: at READ COMMITTED they see every commit before them.
   const recorded = async (): Promise<{ journaled: JournalWord; hold: HoldWord; posted: JournalEntry | undefined }> => {
     const hold =
@@ -142,7 +147,7 @@ export async function moveOne(tx: OrmTransaction, request: CheckedMovement): Pro
   let decision = decideMovement(request, locked, unread);
   if (decision.action === 'read the journal') decision = decideMovement(request, locked, await recorded());
   if (decision.action === 'apply') {
-    const applied = await apply(tx, request, { settling, original, due, currency });
+    const applied = await apply(tx, request, { settling, original, due, currency, chains });
     if (applied) return applied;
     // The id was taken by a request that committed while this one waited on it.
     decision = decideMovement(request, locked, await recorded());
@@ -162,17 +167,42 @@ export async function moveOne(tx: OrmTransaction, request: CheckedMovement): Pro
 async function apply(
   tx: OrmTransaction,
   request: CheckedMovement,
-  { settling, original, due, currency }: { settling: Hold | undefined; original: bigint | undefined; due: Due; currency: string },
+  {
+    settling,
+    original,
+    due,
+    currency,
+    chains,
+  }: {
+    settling: Hold | undefined;
+    original: bigint | undefined;
+    due: Due;
+    currency: string;
+    chains: Map<string, { balance: bigint; sequence: number | null }>;
+  },
 ): Promise<MoveAnswer | undefined> {
   const ids = [request.fromId, request.toId].filter((id) => id !== null);
-  const shift = async (balance: { from: bigint; to: bigint }, held: bigint) => {
+  // When its row is recorded: now, or its accounts' last row's time if later (as `stampSql`).
+  const stamp = sql`(SELECT CASE WHEN max(moved_at) > now() THEN max(moved_at) ELSE now() END FROM roachbank.accounts WHERE ${inArray(accounts.id, ids)})`;
+  /** Moves balance and held; a journal row also takes each account's next number and moves its time. */
+  const shift = async (balance: { from: bigint; to: bigint }, held: bigint, journaled = false) => {
     await tx
       .update(accounts)
       .set({
         balance: sql`${accounts.balance} + CASE WHEN ${accounts.id} = ${request.fromId}::UUID THEN ${balance.from}::INT8 ELSE ${balance.to}::INT8 END`,
         held: sql`${accounts.held} + CASE WHEN ${accounts.id} = ${request.fromId}::UUID THEN ${held}::INT8 ELSE 0 END`,
+        ...(journaled ? { sequence: sql`${accounts.sequence} + 1`, movedAt: stamp } : {}),
       })
       .where(inArray(accounts.id, ids));
+  };
+  /** An account's place after this movement's row: the next number and the balance, or none before its back-fill. */
+  // A balance past INT8 is written as none: the row is then either not written (its id was
+  // taken, and the journal answers) or its accounts' UPDATE fails with 22003 (BALANCE_LIMIT).
+  const next = (id: string | null, delta: bigint) => {
+    const chain = id === null ? undefined : chains.get(id);
+    if (!chain || chain.sequence === null) return { sequence: null, balanceAfter: null };
+    const balanceAfter = chain.balance + delta;
+    return { sequence: chain.sequence + 1, balanceAfter: balanceAfter > maxMoney ? null : balanceAfter };
   };
   if (request.kind === 'hold') {
     const { id, fromId, toId, amount, expiresInMs, reference, metadata } = request;
@@ -198,14 +228,25 @@ async function apply(
     await shift({ from: 0n, to: 0n }, -settling!.amount);
     return { hold: hold!, replayed: false };
   }
+  const source = next(request.fromId, -request.amount);
+  const destination = next(request.toId, request.amount);
   const [transfer] = await tx
     .insert(transfers)
-    .values({ id: request.id, ...journalBody(request), currency })
+    .values({
+      id: request.id,
+      ...journalBody(request),
+      currency,
+      createdAt: stamp,
+      fromSequence: source.sequence,
+      fromBalanceAfter: source.balanceAfter,
+      toSequence: destination.sequence,
+      toBalanceAfter: destination.balanceAfter,
+    })
     .onConflictDoNothing({ target: transfers.id })
     .returning(transferFields);
   if (!transfer) return undefined;
   const released = request.kind === 'post' ? -settling!.amount : 0n;
-  await shift({ from: -request.amount, to: request.amount }, released);
+  await shift({ from: -request.amount, to: request.amount }, released, true);
   if (request.kind === 'post') {
     await tx
       .update(holds)

@@ -103,20 +103,39 @@ export class OrmStore implements BankStore {
       return await this.#run('read committed', async (tx) => {
         const [account] = await tx
           .insert(accounts)
-          .values({ id, balance, currency, creditLimit, reference, metadata })
+          .values({
+            id,
+            balance,
+            currency,
+            creditLimit,
+            reference,
+            metadata,
+            // Its chain starts here: the opening deposit, if any, is its row number 1.
+            sequence: balance > 0n ? 1 : 0,
+            movedAt: balance > 0n ? sql`now()` : null,
+          })
           .onConflictDoNothing({ target: accounts.id })
           .returning();
         if (!account) return undefined;
         if (balance > 0n) {
           const [opening] = await tx
             .insert(transfers)
-            .values({ id: openingId, kind: 'deposit', fromId: null, toId: id, amount: balance, currency })
+            .values({
+              id: openingId,
+              kind: 'deposit',
+              fromId: null,
+              toId: id,
+              amount: balance,
+              currency,
+              toSequence: 1,
+              toBalanceAfter: balance,
+            })
             .onConflictDoNothing({ target: transfers.id })
             .returning({ id: transfers.id });
           // Taken by another movement: the account is rolled back, and the bank answers IDEMPOTENCY_CONFLICT.
           if (!opening) throw new OpeningTaken();
         }
-        const { held: _, ...opened } = account;
+        const { held: _, sequence: _sequence, movedAt: _movedAt, ...opened } = account;
         return { ...opened, held: 0n, available: balance };
       });
     } catch (error) {

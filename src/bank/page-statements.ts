@@ -14,8 +14,8 @@ const heldNow = `CASE WHEN accounts.held = 0 THEN accounts.held ELSE accounts.he
 /** The columns PgBank reads of an account, of a journal row and of a hold, in every statement. */
 export const accountColumns = `accounts.id, accounts.balance, ${heldNow} AS held, accounts.currency, accounts.credit_limit,
   accounts.reference, accounts.metadata, accounts.created_at, accounts.closed_at`;
-export const transferColumns =
-  'id, kind, from_id, to_id, amount, currency, created_at, hold_id, reversal_of, reference, metadata';
+export const transferColumns = `id, kind, from_id, to_id, amount, currency, created_at, hold_id, reversal_of, reference, metadata,
+  from_sequence, from_balance_after, to_sequence, to_balance_after`;
 /** A hold's status is `expired` from the moment its time passes, whatever the row says. */
 export const holdColumns = `id, from_id, to_id, amount,
   CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END AS status,

@@ -28,6 +28,10 @@ export interface TransferRow {
   reversal_of: string | null;
   reference: string | null;
   metadata: string | null;
+  from_sequence: string | null;
+  from_balance_after: string | null;
+  to_sequence: string | null;
+  to_balance_after: string | null;
 }
 export interface HoldRow {
   id: string;
@@ -70,6 +74,20 @@ export const toTransfer = (row: TransferRow): JournalEntry => ({
   reversalOf: row.reversal_of,
   reference: row.reference,
   metadata: metadataOf(row.metadata),
+  ...chainOf(row),
+});
+
+/** A journal row's place in its accounts' chains, from the database's text (NULL: none). */
+export const chainOf = (row: {
+  from_sequence: string | null;
+  from_balance_after: string | null;
+  to_sequence: string | null;
+  to_balance_after: string | null;
+}) => ({
+  fromSequence: row.from_sequence === null ? null : Number(row.from_sequence),
+  fromBalanceAfter: row.from_balance_after === null ? null : BigInt(row.from_balance_after),
+  toSequence: row.to_sequence === null ? null : Number(row.to_sequence),
+  toBalanceAfter: row.to_balance_after === null ? null : BigInt(row.to_balance_after),
 });
 export const toHold = (row: HoldRow): Hold => ({
   id: row.id,

@@ -4,7 +4,7 @@ import { sqlState } from '../txn/classify-error.js';
 import { type RunTransactionOptions, runSingleStatement, runTransaction } from '../txn/run-transaction.js';
 import { metadataText } from './annotations.js';
 import type { Account, Hold, JournalEntry, MoveAnswer, MovementResult, PgStoreOptions } from './bank.js';
-import { isDataRefusal, isReversalOvershoot, translateDatabaseError } from './bank-errors.js';
+import { isDataRefusal, isJournalRace, isReversalOvershoot, translateDatabaseError } from './bank-errors.js';
 import {
   type AccountChange,
   type BankStore,
@@ -46,17 +46,19 @@ import { answers, clientReader, type Reader } from './statement-answers.js';
 // An opening id already taken by another movement creates nothing (the bank answers
 // IDEMPOTENCY_CONFLICT); one taken after this statement's snapshot fails it with 23505.
 // $6 and $7 are the account's reference and metadata; its opening deposit carries none.
+// Its chain starts here: the opening deposit, if any, is its row number 1.
 const createAccountSql = `
 WITH account AS (
-  INSERT INTO roachbank.accounts (id, balance, currency, credit_limit, reference, metadata)
-  SELECT $1::UUID, $2::INT8, $4::TEXT, $5::INT8, $6::TEXT, $7::TEXT
+  INSERT INTO roachbank.accounts (id, balance, currency, credit_limit, reference, metadata, sequence, moved_at)
+  SELECT $1::UUID, $2::INT8, $4::TEXT, $5::INT8, $6::TEXT, $7::TEXT,
+    CASE WHEN $2::INT8 > 0 THEN 1 ELSE 0 END, CASE WHEN $2::INT8 > 0 THEN now() END
   WHERE $2::INT8 = 0 OR NOT EXISTS (SELECT 1 FROM roachbank.transfers WHERE id = $3::UUID)
   ON CONFLICT (id) DO NOTHING
   RETURNING id, balance, held, currency, credit_limit, reference, metadata, created_at, closed_at
 ),
 opening AS (
-  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
-  SELECT $3::UUID, 'deposit', NULL, id, balance, currency FROM account WHERE balance > 0
+  INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, created_at, to_sequence, to_balance_after)
+  SELECT $3::UUID, 'deposit', NULL, id, balance, currency, now(), 1, balance FROM account WHERE balance > 0
   RETURNING id
 )
 SELECT id, balance, held, currency, credit_limit, reference, metadata, created_at, closed_at FROM account`;
@@ -110,7 +112,7 @@ const accountsOfGroup = (batches: readonly (readonly CheckedMovement[])[]) => [
   ...new Set(batches.flat().flatMap((m) => [m.fromId, m.toId].filter((id) => id !== null))),
 ];
 
-/** How many times a batch is sent again when a reversal that committed meanwhile took what was left (23514). */
+/** How many times a batch is sent again when a reversal that committed meanwhile took what was left (23514), or a twin one of its ids (22P02). */
 const reversalRaces = 3;
 
 /**
@@ -159,14 +161,27 @@ export class PgStore implements BankStore {
         if (this.groupCommit) this.#onBatch?.(items.length);
         return await answers(items, rows, this.#reader);
       } catch (error) {
-        // A reversal committed after this statement's snapshot took what was left: the
-        // next statement sees it, and answers REVERSAL_EXCEEDS_ORIGINAL from its lock.
-        if (!isReversalOvershoot(causeOf(error)) || raced >= reversalRaces) throw error;
+        // A reversal committed after this statement's snapshot took what was left (the next
+        // statement sees it, and answers REVERSAL_EXCEEDS_ORIGINAL from its lock), or a twin
+        // committed one of its ids first (the next one answers it as a replay).
+        const cause = causeOf(error);
+        if (!(isReversalOvershoot(cause) || isJournalRace(cause)) || raced >= reversalRaces) throw error;
       }
     }
   }
 
   async moveGroup(batches: readonly (readonly CheckedMovement[])[], signal?: AbortSignal): Promise<GroupAnswer> {
+    for (let raced = 0; ; raced++) {
+      try {
+        return await this.#moveGroupOnce(batches, signal);
+      } catch (error) {
+        // A twin committed one of the group's ids first (`isJournalRace`): the whole group again.
+        if (!isJournalRace(causeOf(error)) || raced >= reversalRaces) throw error;
+      }
+    }
+  }
+
+  async #moveGroupOnce(batches: readonly (readonly CheckedMovement[])[], signal?: AbortSignal): Promise<GroupAnswer> {
     const options = { ...this.retry.write, isolation: 'read committed' as const, ...(signal ? { signal } : {}) };
     try {
       return await runTransaction(

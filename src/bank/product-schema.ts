@@ -1,5 +1,5 @@
 // The product tables (migrations/0001_product_schema.sql, 0004's `kind`, 0005's holds and
-// reversals, 0006's currencies and credit limits, 0007's references and metadata) as Drizzle sees them.
+// reversals, 0006's currencies and credit limits, 0007's references and metadata, 0008's chains) as Drizzle sees them.
 import { bigint, customType, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { type Metadata, metadataOf, metadataText } from './annotations.js';
 import type { HoldStatus } from './bank.js';
@@ -22,6 +22,9 @@ export const accountsTable = roachbankSchema.table('accounts', {
   creditLimit: bigint('credit_limit', { mode: 'bigint' }).notNull().default(0n),
   reference: text('reference'),
   metadata: metadataColumn('metadata'),
+  /** The number of its last journal row (NULL: its chain not yet back-filled, migration 0008). */
+  sequence: bigint('sequence', { mode: 'number' }),
+  movedAt: timestamp('moved_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   closedAt: timestamp('closed_at', { withTimezone: true }),
 });
@@ -38,6 +41,10 @@ export const transfersTable = roachbankSchema.table('transfers', {
   reversalOf: uuid('reversal_of'),
   reference: text('reference'),
   metadata: metadataColumn('metadata'),
+  fromSequence: bigint('from_sequence', { mode: 'number' }),
+  fromBalanceAfter: bigint('from_balance_after', { mode: 'bigint' }),
+  toSequence: bigint('to_sequence', { mode: 'number' }),
+  toBalanceAfter: bigint('to_balance_after', { mode: 'bigint' }),
 });
 
 export const holdsTable = roachbankSchema.table('holds', {

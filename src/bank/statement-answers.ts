@@ -5,6 +5,7 @@ import { type CheckedMovement, journalBody } from './movement.js';
 import { decideMovement } from './movement-decision.js';
 import type { StatementAnswerRow } from './movement-statements.js';
 import {
+  chainOf,
   type HoldRow,
   holdsByIdSql,
   reversedByIdSql,
@@ -182,7 +183,7 @@ function appliedNow(item: CheckedMovement, row: StatementAnswerRow): MovementRes
     case 'void':
       return { ok: true, outcome: { hold: { ...item.hold, status: 'voided' }, replayed: false } };
     default: {
-      const transfer = { id: item.id, ...journalBody(item), currency: row.currency!, createdAt: at };
+      const transfer = { id: item.id, ...journalBody(item), currency: row.currency!, createdAt: at, ...chainOf(row) };
       return { ok: true, outcome: { transfer, replayed: false } };
     }
   }

@@ -26,8 +26,13 @@ import { toMoney } from './money.js';
 // the opposite way of the row it names, and the reversals of a row add up to at most its
 // amount and to the total recorded for it.
 //
+// Running balances (migration 0008): every account's chain holds. Its journal legs, in the
+// order of their numbers, are numbered 1, 2, 3 … without a gap or a repeat, each one's
+// balance after is the one before it (0 before the first) plus its amount in or less its
+// amount out, and the last one's is the account's balance and number its `sequence`.
+//
 // One pass over each table: every journal row is read once and counted on both of its
-// sides (the VALUES of two rows), grouped by account; the group of the NULL account
+// sides (the VALUES of two rows, `leg`, which the sums and the chains both read), grouped by account; the group of the NULL account
 // holds the money that entered (its `from` sides) and left (its `to` sides). The
 // accounts are read once, joined to those groups, the holds once, grouped by their
 // account, and the reversed totals once. Beyond that pass the journal is only looked up
@@ -35,18 +40,39 @@ import { toMoney } from './money.js';
 // and the row each reverses. The CTEs read more than once are materialized by
 // PostgreSQL and CockroachDB alike (computed once).
 const verifySelect = (asOf: string) => `
-WITH journal AS (
-  SELECT side.account_id, t.currency,
-    sum(side.delta) AS net, count(*) AS legs,
-    COALESCE(sum(t.amount) FILTER (WHERE side.is_from), 0) AS sent,
-    COALESCE(sum(t.amount) FILTER (WHERE NOT side.is_from), 0) AS received,
-    count(*) FILTER (WHERE NOT side.is_from) AS row_count,
-    count(*) FILTER (WHERE NOT side.is_from AND ((t.from_id IS NULL AND t.to_id IS NULL) OR t.from_id = t.to_id
-      OR t.kind <> CASE WHEN t.from_id IS NULL THEN 'deposit' WHEN t.to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END)) AS malformed,
-    count(*) FILTER (WHERE NOT side.is_from AND t.hold_id IS NOT NULL) AS posts
+WITH leg AS (
+  SELECT t.id, t.currency, t.amount, t.kind, t.from_id, t.to_id, t.hold_id,
+    side.account_id, side.delta, side.is_from, side.sequence, side.balance_after
   FROM roachbank.transfers AS t
-  CROSS JOIN LATERAL (VALUES (t.from_id, -t.amount, true), (t.to_id, t.amount, false)) AS side (account_id, delta, is_from)
-  GROUP BY side.account_id, t.currency
+  CROSS JOIN LATERAL (VALUES (t.from_id, -t.amount, true, t.from_sequence, t.from_balance_after),
+    (t.to_id, t.amount, false, t.to_sequence, t.to_balance_after)) AS side (account_id, delta, is_from, sequence, balance_after)
+),
+journal AS (
+  SELECT account_id, currency,
+    sum(delta) AS net, count(*) AS legs,
+    COALESCE(sum(amount) FILTER (WHERE is_from), 0) AS sent,
+    COALESCE(sum(amount) FILTER (WHERE NOT is_from), 0) AS received,
+    count(*) FILTER (WHERE NOT is_from) AS row_count,
+    count(*) FILTER (WHERE NOT is_from AND ((from_id IS NULL AND to_id IS NULL) OR from_id = to_id
+      OR kind <> CASE WHEN from_id IS NULL THEN 'deposit' WHEN to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END)) AS malformed,
+    count(*) FILTER (WHERE NOT is_from AND hold_id IS NOT NULL) AS posts
+  FROM leg
+  GROUP BY account_id, currency
+),
+chain AS (
+  SELECT account_id, delta, sequence, balance_after,
+    lag(balance_after) OVER account_order AS before, row_number() OVER account_order AS n,
+    lead(id) OVER account_order IS NULL AS is_last
+  FROM leg
+  WHERE account_id IS NOT NULL
+  WINDOW account_order AS (PARTITION BY account_id ORDER BY sequence, id)
+),
+chained AS (
+  SELECT account_id,
+    count(*) FILTER (WHERE sequence IS DISTINCT FROM n OR balance_after IS NULL OR balance_after <> COALESCE(before, 0) + delta) AS broken,
+    max(n) AS last_n, max(balance_after) FILTER (WHERE is_last) AS last_balance
+  FROM chain
+  GROUP BY account_id
 ),
 by_account AS (
   SELECT account_id, sum(net) AS net, sum(legs) AS legs FROM journal WHERE account_id IS NOT NULL GROUP BY account_id
@@ -81,15 +107,18 @@ checked AS (
     a.balance < -a.credit_limit AS below_floor,
     COALESCE(j.legs, 0) - COALESCE(own.legs, 0) AS foreign_legs,
     a.held, a.held <> COALESCE(hd.pending, 0) AS held_mismatched,
-    a.balance - a.held + COALESCE(hd.lapsed, 0) < -a.credit_limit AS overheld
+    a.balance - a.held + COALESCE(hd.lapsed, 0) < -a.credit_limit AS overheld,
+    a.id IS NOT NULL AND (COALESCE(ch.broken, 0) > 0 OR a.sequence IS DISTINCT FROM COALESCE(ch.last_n, 0)
+      OR (ch.last_n > 0 AND ch.last_balance IS DISTINCT FROM a.balance)) AS chain_broken
   FROM roachbank.accounts AS a
   FULL JOIN by_account AS j ON j.account_id = a.id
+  LEFT JOIN chained AS ch ON ch.account_id = a.id
   LEFT JOIN journal AS own ON own.account_id = a.id AND own.currency = a.currency
   LEFT JOIN holding AS hd ON hd.from_id = a.id
 )
 SELECT
   totals.accounts, totals.total_balance, totals.negative, totals.mismatched_count,
-  totals.held_total, totals.held_mismatched, totals.overheld, totals.foreign_legs,
+  totals.held_total, totals.held_mismatched, totals.overheld, totals.foreign_legs, totals.broken_chains,
   (SELECT json_agg(json_build_object('currency', COALESCE(c.currency, m.currency), 'accounts', COALESCE(c.accounts, 0),
        'balance', COALESCE(c.balance, 0)::TEXT, 'in', COALESCE(m.money_in, 0)::TEXT, 'out', COALESCE(m.money_out, 0)::TEXT))
      FROM (SELECT currency, count(*) AS accounts, sum(balance) AS balance FROM checked WHERE id IS NOT NULL GROUP BY currency) AS c
@@ -109,7 +138,7 @@ FROM
      count(*) FILTER (WHERE below_floor) AS negative, count(*) FILTER (WHERE mismatched) AS mismatched_count,
      COALESCE(sum(foreign_legs), 0) AS foreign_legs,
      COALESCE(sum(held), 0)::TEXT AS held_total, count(*) FILTER (WHERE held_mismatched) AS held_mismatched,
-     count(*) FILTER (WHERE overheld) AS overheld
+     count(*) FILTER (WHERE overheld) AS overheld, count(*) FILTER (WHERE chain_broken) AS broken_chains
    FROM checked) AS totals,
   (SELECT COALESCE(sum(row_count), 0) AS transfers,
      COALESCE(sum(sent) FILTER (WHERE account_id IS NULL), 0)::TEXT AS money_in,
@@ -143,6 +172,7 @@ interface VerifyRow {
   malformed_holds: string;
   bad_reversals: string;
   foreign_legs: string;
+  broken_chains: string;
   currencies: { currency: string; accounts: number; balance: string; in: string; out: string }[] | null;
   mismatched: { id: string | null; balance: string | null; journal: string }[] | null;
 }
@@ -184,6 +214,7 @@ export async function verifyInvariants(queryable: pg.Pool | pg.ClientBase, optio
     malformedHolds: Number(row.malformed_holds),
     badReversals: Number(row.bad_reversals),
     currencyMismatchedLegs: Number(row.foreign_legs),
+    brokenChainCount: Number(row.broken_chains),
     currencies: (row.currencies ?? [])
       .map((c) => ({
         currency: c.currency,
@@ -204,6 +235,7 @@ export async function verifyInvariants(queryable: pg.Pool | pg.ClientBase, optio
     report.malformedHolds === 0 &&
     report.badReversals === 0 &&
     report.currencyMismatchedLegs === 0 &&
+    report.brokenChainCount === 0 &&
     report.currencies.every((c) => c.totalBalance === c.moneyIn - c.moneyOut) &&
     totalBalance === moneyIn - moneyOut;
   return { ok, ...report };

@@ -110,17 +110,20 @@ export function historyTable(accountId: string, page: Page<JournalEntry>): strin
     const incoming = t.toId === accountId;
     const other = incoming ? t.fromId : t.toId;
     const kind = t.kind !== 'transfer' ? t.kind : incoming ? 'transfer in' : 'transfer out';
+    // The account's balance after the movement (none for a row not yet back-filled).
+    const after = incoming ? t.toBalanceAfter : t.fromBalanceAfter;
     return [
       when(t.createdAt),
       kind,
       `${incoming ? '+' : '-'}${shown(t.amount, t.currency)}`,
+      after === null ? '' : shown(after, t.currency),
       other ?? '',
       t.id,
       t.reference ?? '',
     ];
   });
-  const header = ['WHEN', 'KIND', 'AMOUNT', 'COUNTERPARTY', 'TRANSFER', 'REFERENCE'];
-  const lines = referencedTable(header, rows, page.items, new Set([2]));
+  const header = ['WHEN', 'KIND', 'AMOUNT', 'BALANCE', 'COUNTERPARTY', 'TRANSFER', 'REFERENCE'];
+  const lines = referencedTable(header, rows, page.items, new Set([2, 3]));
   if (page.next) lines.push('', `more: roachbank history ${accountId} --cursor ${page.next}`);
   return lines;
 }
@@ -202,6 +205,7 @@ export function verifyLines(report: VerifyReport): string[] {
     `malformed holds     ${report.malformedHolds}`,
     `bad reversals       ${report.badReversals}`,
     `foreign currency    ${report.currencyMismatchedLegs} journal legs`,
+    `broken chains       ${report.brokenChainCount}`,
     `checked in          ${report.elapsedMs} ms`,
   ];
   for (const c of report.currencies) {

@@ -28,6 +28,10 @@ export const transferView = (t: JournalEntry) => ({
   reversalOf: t.reversalOf,
   reference: t.reference,
   metadata: t.metadata,
+  fromSequence: t.fromSequence,
+  fromBalanceAfter: t.fromBalanceAfter?.toString() ?? null,
+  toSequence: t.toSequence,
+  toBalanceAfter: t.toBalanceAfter?.toString() ?? null,
 });
 
 export const transferDetailView = (t: JournalEntryDetail) => ({ ...transferView(t), reversed: t.reversed.toString() });

@@ -139,8 +139,36 @@ export const transfer = {
     holdId: { ...nullableUuid, description: 'the hold this row posted' },
     reversalOf: { ...nullableUuid, description: 'the journal row this one reverses' },
     ...annotationOutput,
+    fromSequence: {
+      type: ['integer', 'null'],
+      minimum: 1,
+      description:
+        "its number in its source's chain (1, 2, 3 … in the order the source's movements were applied); null: no source",
+    },
+    fromBalanceAfter: { ...signedBalance, type: ['string', 'null'], description: "the source's balance after it" },
+    toSequence: {
+      type: ['integer', 'null'],
+      minimum: 1,
+      description: "its number in its destination's chain; null: no destination",
+    },
+    toBalanceAfter: { ...signedBalance, type: ['string', 'null'], description: "the destination's balance after it" },
   },
-  required: ['id', 'fromId', 'toId', 'amount', 'currency', 'createdAt', 'holdId', 'reversalOf', 'reference', 'metadata'],
+  required: [
+    'id',
+    'fromId',
+    'toId',
+    'amount',
+    'currency',
+    'createdAt',
+    'holdId',
+    'reversalOf',
+    'reference',
+    'metadata',
+    'fromSequence',
+    'fromBalanceAfter',
+    'toSequence',
+    'toBalanceAfter',
+  ],
 } as const;
 
 export const transferDetail = {
@@ -432,6 +460,11 @@ export const verifyReport = {
       description: 'reversals that go the wrong way or add up to more than what they reverse',
     },
     currencyMismatchedLegs: { type: 'integer', description: "journal legs in a currency other than their account's" },
+    brokenChainCount: {
+      type: 'integer',
+      description:
+        'accounts whose running balances do not chain: a gap or repeat in their numbers, or a balance after that does not follow',
+    },
     currencies: {
       type: 'array',
       description: 'conservation per currency: totalBalance must equal moneyIn − moneyOut in each',
@@ -460,6 +493,7 @@ export const verifyReport = {
     'malformedHolds',
     'badReversals',
     'currencyMismatchedLegs',
+    'brokenChainCount',
     'currencies',
     'elapsedMs',
   ],
