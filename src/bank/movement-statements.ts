@@ -79,23 +79,37 @@ const stampSql = `stamp AS (
 
 // The running balances of a batch's journal rows (migration 0008): every leg (a row's side
 // on one account) of the accepted items in input order, numbered and summed per account
-// from the account as locked; NULL for an account whose chain is not yet back-filled.
+// from the account as `checked` saw it locked (NULL for an account whose chain is not yet
+// back-filled), then gathered back into one row per item (`chain`). The legs carry their
+// account's starting point rather than joining the locked rows again: under a generic
+// plan every such join is a nested loop over the whole batch (BENCHMARKS.md, "Running
+// balances").
 const batchChainSql = `legs AS (
-  SELECT ord, from_id AS account_id, -amount AS delta FROM accepted WHERE from_id IS NOT NULL AND kind NOT IN ('hold', 'void')
+  SELECT ord, from_id AS account_id, -amount AS delta, from_balance AS base_balance, from_sequence AS base_sequence, true AS is_from
+  FROM accepted WHERE from_id IS NOT NULL AND kind NOT IN ('hold', 'void')
   UNION ALL
-  SELECT ord, to_id, amount FROM accepted WHERE to_id IS NOT NULL AND kind NOT IN ('hold', 'void')
+  SELECT ord, to_id, amount, to_balance, to_sequence, false
+  FROM accepted WHERE to_id IS NOT NULL AND kind NOT IN ('hold', 'void')
 ),
 running AS (
-  SELECT legs.ord, legs.account_id, locked.sequence + row_number() OVER chain AS sequence,
-    CASE WHEN locked.sequence IS NOT NULL THEN locked.balance + sum(legs.delta) OVER chain END AS balance_after
-  FROM legs JOIN locked ON locked.id = legs.account_id
-  WINDOW chain AS (PARTITION BY legs.account_id ORDER BY legs.ord ROWS UNBOUNDED PRECEDING)
+  SELECT ord, is_from, base_sequence + row_number() OVER account_order AS sequence,
+    CASE WHEN base_sequence IS NOT NULL THEN base_balance + sum(delta) OVER account_order END AS balance_after
+  FROM legs
+  WINDOW account_order AS (PARTITION BY account_id ORDER BY ord ROWS UNBOUNDED PRECEDING)
 ),
-chained AS (
-  SELECT ord, account_id, sequence,
-    CASE WHEN balance_after BETWEEN -9223372036854775807 AND 9223372036854775807 THEN balance_after::INT8 END AS balance_after
+chain AS (
+  SELECT ord,
+    max(sequence) FILTER (WHERE is_from) AS from_sequence,
+    max(balance_after) FILTER (WHERE is_from) AS from_balance_after,
+    max(sequence) FILTER (WHERE NOT is_from) AS to_sequence,
+    max(balance_after) FILTER (WHERE NOT is_from) AS to_balance_after
   FROM running
+  GROUP BY ord
 ),`;
+
+// A running balance as a row records it: past INT8 it is NULL (see `journalRaceGuard`).
+const inInt8 = (value: string) =>
+  `CASE WHEN ${value} BETWEEN -9223372036854775807 AND 9223372036854775807 THEN ${value}::INT8 END`;
 
 // One deposit, withdrawal or transfer ($2 NULL: a deposit; $3 NULL: a withdrawal), $5 = how
 // many accounts it names, $6 its kind, $7 and $8 its reference and metadata (NULL: none):
@@ -203,6 +217,7 @@ const batchDue = `due AS (
   FOR UPDATE
 ),`;
 const batchAvailable = `source.balance - source.held + COALESCE((SELECT sum(due.amount) FROM due WHERE due.from_id = item.from_id), 0)::INT8 AS from_available,
+    source.balance AS from_balance, source.sequence AS from_sequence, destination.balance AS to_balance, destination.sequence AS to_sequence,
     source.credit_limit AS from_credit_limit,
     COALESCE(source.currency = destination.currency, true) AS currencies_match,
     COALESCE(source.currency, destination.currency) AS currency`;
@@ -335,10 +350,9 @@ inserted AS (
     created_at, from_sequence, from_balance_after, to_sequence, to_balance_after)
   SELECT accepted.id, CASE WHEN from_id IS NULL THEN 'deposit' WHEN to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END,
     from_id, to_id, amount, currency, CASE WHEN kind = 'post' THEN subject END, CASE WHEN kind = 'reversal' THEN subject END,
-    reference, metadata, (SELECT at FROM stamp), source.sequence, source.balance_after, destination.sequence, destination.balance_after
-  FROM accepted
-  LEFT JOIN chained AS source ON source.ord = accepted.ord AND source.account_id = accepted.from_id
-  LEFT JOIN chained AS destination ON destination.ord = accepted.ord AND destination.account_id = accepted.to_id
+    reference, metadata, (SELECT at FROM stamp), chain.from_sequence, ${inInt8('chain.from_balance_after')},
+    chain.to_sequence, ${inInt8('chain.to_balance_after')}
+  FROM accepted LEFT JOIN chain ON chain.ord = accepted.ord
   WHERE kind NOT IN ('hold', 'void')
   ON CONFLICT (id) DO NOTHING
   RETURNING id, from_id, to_id, amount, reversal_of, created_at, from_sequence, from_balance_after, to_sequence, to_balance_after
@@ -446,10 +460,9 @@ inserted AS (
   INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, reference, metadata,
     created_at, from_sequence, from_balance_after, to_sequence, to_balance_after)
   SELECT accepted.id, kind, from_id, to_id, amount, currency, reference, metadata,
-    (SELECT at FROM stamp), source.sequence, source.balance_after, destination.sequence, destination.balance_after
-  FROM accepted
-  LEFT JOIN chained AS source ON source.ord = accepted.ord AND source.account_id = accepted.from_id
-  LEFT JOIN chained AS destination ON destination.ord = accepted.ord AND destination.account_id = accepted.to_id
+    (SELECT at FROM stamp), chain.from_sequence, ${inInt8('chain.from_balance_after')},
+    chain.to_sequence, ${inInt8('chain.to_balance_after')}
+  FROM accepted LEFT JOIN chain ON chain.ord = accepted.ord
   ON CONFLICT (id) DO NOTHING
   RETURNING id, from_id, to_id, amount, created_at, from_sequence, from_balance_after, to_sequence, to_balance_after
 ),
