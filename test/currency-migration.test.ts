@@ -1,7 +1,7 @@
-// Migrations 0006 and 0007 on a book written before them: every account and journal row
+// Migrations 0006 to 0009 on a book written before them: every account and journal row
 // reads as `XXX` (no currency) with no credit line, the floor CHECK replaces `balance >= 0`
-// validated, the reference indexes are built valid, no table is rewritten (its file stays
-// the same), and verify passes.
+// validated, the reference indexes are built valid, every account's rows are numbered with
+// their running balances, no table is rewritten (its file stays the same), and verify passes.
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,7 +64,7 @@ describe('migration 0006: currencies and credit limits on a book from before', (
       { code: '23505' },
     );
 
-    assert.deepEqual(await migrate(db.pool), [6, 7, 8]);
+    assert.deepEqual(await migrate(db.pool), [6, 7, 8, 9]);
     assert.deepEqual(await files(), filesBefore, 'no table was rewritten');
     const { rows } = await db.pool.query<{ currencies: string[]; limits: string[]; journal: string[] }>(`SELECT
       (SELECT array_agg(DISTINCT currency) FROM roachbank.accounts) AS currencies,
@@ -104,6 +104,13 @@ describe('migration 0006: currencies and credit limits on a book from before', (
     const bank = new PgBank(db.pool);
     const report = await bank.verify();
     assert.ok(report.ok, 'every balance still equals its journal');
+    // 0008 numbered every account's rows (1,000 accounts: ten statements of 100) and 0009
+    // dropped the index that found the ones still to do.
+    assert.equal(report.brokenChainCount, 0);
+    const unnumbered = await db.pool.query('SELECT count(*)::INT AS n FROM roachbank.accounts WHERE sequence IS NULL');
+    assert.equal(unnumbered.rows[0].n, 0);
+    assert.equal((await db.pool.query("SELECT 1 FROM pg_class WHERE relname = 'accounts_chain_backfill_idx'")).rowCount, 0);
+    assert.deepEqual((await bank.history(a!, { limit: 1 })).items.map((row) => row.fromSequence ?? row.toSequence), [12]);
     assert.deepEqual(
       report.currencies.map((c) => [c.currency, c.accounts, c.totalBalance]),
       [['XXX', 1000, 10_000n]],

@@ -1,5 +1,5 @@
--- Running balances and per-account sequence numbers (issue 25), as in the PostgreSQL file
--- but for naming an index with its table (table@index).
+-- Running balances and per-account sequence numbers (issue 25), the same on both engines
+-- (migration 0009 drops the back-fill's index, which each engine names its own way).
 -- Every journal row records, for each account it names, that account's balance after it
 -- and its number in the account's chain (1, 2, 3 … in the order the account's movements
 -- were applied, a batch's in input order): `from_sequence`/`from_balance_after` for its
@@ -17,7 +17,7 @@
 -- transaction: it locks them (movements on them wait), numbers each one's rows by
 -- (created_at, id), sums their balances in that order, and sets the accounts' `sequence`
 -- and `moved_at`; it runs again until no account is left (`-- repeat`). A partial index
--- finds the accounts still to do.
+-- finds the accounts still to do (dropped by 0009 once none is left).
 ALTER TABLE roachbank.accounts ADD COLUMN IF NOT EXISTS sequence INT8;
 ALTER TABLE roachbank.accounts ADD COLUMN IF NOT EXISTS moved_at TIMESTAMPTZ;
 ALTER TABLE roachbank.transfers ADD COLUMN IF NOT EXISTS from_sequence INT8;
@@ -76,4 +76,3 @@ done AS (
   RETURNING account.id
 )
 SELECT id FROM done WHERE (SELECT count(*) FROM filled) >= 0;
-DROP INDEX IF EXISTS roachbank.accounts@accounts_chain_backfill_idx;
