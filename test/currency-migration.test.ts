@@ -110,7 +110,10 @@ describe('migration 0006: currencies and credit limits on a book from before', (
     const unnumbered = await db.pool.query('SELECT count(*)::INT AS n FROM roachbank.accounts WHERE sequence IS NULL');
     assert.equal(unnumbered.rows[0].n, 0);
     assert.equal((await db.pool.query("SELECT 1 FROM pg_class WHERE relname = 'accounts_chain_backfill_idx'")).rowCount, 0);
-    assert.deepEqual((await bank.history(a!, { limit: 1 })).items.map((row) => row.fromSequence ?? row.toSequence), [12]);
+    assert.deepEqual(
+      (await bank.history(a!, { limit: 1 })).items.map((row) => row.fromSequence ?? row.toSequence),
+      [12],
+    );
     assert.deepEqual(
       report.currencies.map((c) => [c.currency, c.accounts, c.totalBalance]),
       [['XXX', 1000, 10_000n]],
