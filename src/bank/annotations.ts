@@ -109,7 +109,7 @@ export function metadataOf(text: string | null): Metadata | null {
  * metadata with the same values (the order of an object's keys does not count).
  */
 export function sameAnnotation(a: Annotation, b: Annotation): boolean {
-  return a.reference === b.reference && isDeepStrictEqual(a.metadata, b.metadata);
+  return annotationDifferences(a, b).length === 0;
 }
 
 /** What differs between a recorded annotation and a request's, for an IDEMPOTENCY_CONFLICT message. */

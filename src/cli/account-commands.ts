@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type AnnotationOptions, annotationOptions } from './annotation-options.js';
+import { type AnnotationOptions, annotationOptions, referenceArgument } from './annotation-options.js';
 import { amountArgument, creditLimitArgument, currencyArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { accountLines, accountTable, print } from './output.js';
@@ -26,7 +26,7 @@ export function addAccountCommands(program: Command): void {
   accounts
     .command('list')
     .description('accounts, oldest first, a page at a time; with --reference, only those opened with it')
-    .option('--reference <text>', 'only the accounts opened with this reference')
+    .option('--reference <text>', 'only the accounts opened with this reference', referenceArgument)
     .option('--limit <n>', 'accounts per page, 1 to 1000', limitOption, 50)
     .option('--cursor <cursor>', 'where the previous page ended (printed after it)')
     .action(async (options: { limit: number; cursor?: string; reference?: string }, command: Command) => {

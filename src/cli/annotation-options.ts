@@ -8,7 +8,8 @@ export interface AnnotationOptions {
   readonly metadata?: Metadata;
 }
 
-const referenceArgument = (value: string) => parseReference(value)!;
+/** A reference as an option's value, checked as the bank checks it. */
+export const referenceArgument = (value: string) => parseReference(value)!;
 /** JSON read as strictly as an HTTP body (a key named twice is refused), then checked as metadata. */
 const metadataArgument = (value: string) => parseMetadata(parseStrictJson(value, '--metadata'))!;
 
@@ -21,12 +22,4 @@ export function annotationOptions(command: Command, what: string, inherited?: st
       referenceArgument,
     )
     .option('--metadata <json>', `a JSON object of at most ${maxMetadataBytes} bytes, kept as given`, metadataArgument);
-}
-
-/** The bank's request fields for the options given, leaving out the ones not given. */
-export function annotationFrom(options: AnnotationOptions): AnnotationOptions {
-  return {
-    ...(options.reference === undefined ? {} : { reference: options.reference }),
-    ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
-  };
 }

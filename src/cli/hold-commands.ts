@@ -4,17 +4,18 @@ import { defaultCurrency } from '../bank/currencies.js';
 import { parseId } from '../bank/ids.js';
 import { parseAmount } from '../bank/money.js';
 import { maxHoldMs } from '../bank/movement.js';
-import { type AnnotationOptions, annotationFrom, annotationOptions } from './annotation-options.js';
+import { type AnnotationOptions, annotationOptions } from './annotation-options.js';
 import { amountArgument, durationOption, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { holdLines, holdTable, outcomeLines, print } from './output.js';
 import { withBank } from './with-bank.js';
 
-/** The options of a post or reversal: the id, the amount, the reference and metadata, each only when given. */
+/** The options of a post or reversal: the id and the amount when given, the reference and metadata (the bank reads a missing one as not given). */
 const idAndAmount = (options: { id?: string } & AnnotationOptions, amount: bigint | undefined) => ({
   ...(amount === undefined ? {} : { amount }),
   ...(options.id ? { id: options.id } : {}),
-  ...annotationFrom(options),
+  reference: options.reference,
+  metadata: options.metadata,
 });
 
 /** `roachbank hold|post|void|holds|reverse`: two-phase movements and reversals. */
@@ -49,7 +50,8 @@ export function addHoldCommands(program: Command): void {
         amount,
         expiresInMs: options.expires ?? null,
         ...(options.id ? { id: options.id } : {}),
-        ...annotationFrom(options),
+        reference: options.reference,
+        metadata: options.metadata,
       };
       const [outcome, currency] = await withBank(flavor, async (bank) => {
         const placed = await bank.hold(request);

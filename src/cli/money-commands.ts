@@ -3,7 +3,7 @@ import type { Bank, Flavor, MovementOutcome } from '../bank/bank.js';
 import { moveItems, movementItem } from '../bank/movement-items.js';
 import { errorCatalogue } from '../errors/error-catalogue.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import { type AnnotationOptions, annotationFrom, annotationOptions } from './annotation-options.js';
+import { type AnnotationOptions, annotationOptions, referenceArgument } from './annotation-options.js';
 import { amountArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
 import { readMovementFile } from './movement-file.js';
@@ -26,7 +26,7 @@ function addMovementCommands(program: Command): void {
     run: (bank: Bank, request: { id?: string } & AnnotationOptions) => Promise<MovementOutcome>,
   ) => {
     const { id, ...annotated } = command.opts<{ id?: string } & AnnotationOptions>();
-    const request = { ...(id ? { id } : {}), ...annotationFrom(annotated) };
+    const request = { ...(id ? { id } : {}), ...annotated };
     return withBank(globalOptions(command).flavor, (bank) => run(bank, request)).then((outcome) =>
       print(globalOptions(command).json, outcome, () => outcomeLines(outcome)),
     );
@@ -97,7 +97,11 @@ function addJournalCommands(program: Command): void {
     .description("an account's transfers, newest first, a page at a time; or, with --reference, the transfers written with it")
     .usage('ACCOUNT [--limit N] [--cursor C]\n       roachbank history --reference TEXT [--limit N] [--cursor C]')
     .argument('[account]', 'account id (UUID)', idArgument('account id'))
-    .option('--reference <text>', 'instead of an account: the journal rows written with this reference, oldest first')
+    .option(
+      '--reference <text>',
+      'instead of an account: the journal rows written with this reference, oldest first',
+      referenceArgument,
+    )
     .option('--limit <n>', 'transfers per page, 1 to 1000', limitOption, 50)
     .option('--cursor <cursor>', 'where the previous page ended (printed after it)')
     .action(

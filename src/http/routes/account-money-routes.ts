@@ -2,15 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { maxMoney } from '../../bank/money.js';
 import { idFromKey } from '../idempotency-key.js';
 import * as schema from '../schemas.js';
-import {
-  type AnnotatedBody,
-  type ApiContext,
-  annotationOf,
-  type IdRequest,
-  type KeyedRequest,
-  links,
-  moved,
-} from './api-context.js';
+import { type AnnotatedBody, type ApiContext, type IdRequest, type KeyedRequest, links, moved } from './api-context.js';
 
 /** Money into and out of one account: deposits and withdrawals, once per Idempotency-Key. */
 export const accountMoneyRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, metrics }) => {
@@ -39,7 +31,8 @@ export const accountMoneyRoutes: FastifyPluginAsync<ApiContext> = async (app, { 
       async (request, reply) => {
         const id = idFromKey(request.headers['idempotency-key']);
         const amount = BigInt(request.body.amount);
-        const options = { ...(id ? { id } : {}), ...annotationOf(request.body) };
+        const { reference, metadata } = request.body;
+        const options = { ...(id ? { id } : {}), reference, metadata };
         const work =
           kind === 'deposit'
             ? bank.deposit(request.params.id, amount, options)

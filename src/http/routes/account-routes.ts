@@ -5,7 +5,6 @@ import * as schema from '../schemas.js';
 import {
   type AnnotatedBody,
   type ApiContext,
-  annotationOf,
   type IdRequest,
   type KeyedRequest,
   links,
@@ -35,13 +34,14 @@ export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank 
     async (request, reply) => {
       const id = idFromKey(request.headers['idempotency-key']);
       // The schema lets only digits through; the bank checks the range.
-      const { balance, currency, creditLimit } = request.body ?? {};
+      const { balance, currency, creditLimit, reference, metadata } = request.body ?? {};
       const { account, replayed } = await bank.openAccount({
         ...(id ? { id } : {}),
         ...(balance === undefined ? {} : { balance: BigInt(balance) }),
         ...(currency === undefined ? {} : { currency }),
         ...(creditLimit === undefined ? {} : { creditLimit: BigInt(creditLimit) }),
-        ...annotationOf(request.body ?? {}),
+        reference,
+        metadata,
       });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(accountView(account));

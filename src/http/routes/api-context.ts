@@ -64,15 +64,11 @@ export function emptyBodyAsObject(request: { body: unknown }, _reply: unknown, d
   done();
 }
 
-/** A body's reference and metadata, as the bank takes them: only the parts it names. */
+/** A body's reference and metadata: the bank reads a part left out as none (or, for a post or reversal, what it settles'). */
 export interface AnnotatedBody {
   reference?: string;
   metadata?: Metadata;
 }
-export const annotationOf = (body: AnnotatedBody) => ({
-  ...(body.reference === undefined ? {} : { reference: body.reference }),
-  ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
-});
 
 /**
  * The options of a call that moves part or all of something (a hold's post, a reversal):
@@ -84,7 +80,8 @@ export function keyedAmount(request: { headers: KeyedRequest['Headers']; body: {
   return {
     ...(id ? { id } : {}),
     ...(amount === undefined ? {} : { amount: BigInt(amount) }),
-    ...annotationOf(request.body),
+    reference: request.body.reference,
+    metadata: request.body.metadata,
   };
 }
 

@@ -5,7 +5,6 @@ import * as schema from '../schemas.js';
 import {
   type AnnotatedBody,
   type ApiContext,
-  annotationOf,
   answered,
   emptyBodyAsObject,
   type IdRequest,
@@ -46,7 +45,8 @@ export const holdRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, me
         amount: BigInt(request.body.amount),
         expiresInMs,
         ...(id ? { id } : {}),
-        ...annotationOf(request.body),
+        reference: request.body.reference,
+        metadata: request.body.metadata,
       });
       return answered(metrics, 'hold', reply, work, (outcome) => holdView(outcome.hold));
     },

@@ -9,7 +9,6 @@ import * as schema from '../schemas.js';
 import {
   type AnnotatedBody,
   type ApiContext,
-  annotationOf,
   countMovement,
   emptyBodyAsObject,
   type IdRequest,
@@ -54,9 +53,9 @@ export const transferRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank
     },
     async (request, reply) => {
       const id = idFromKey(request.headers['idempotency-key']);
-      const { fromId, toId } = request.body;
+      const { fromId, toId, reference, metadata } = request.body;
       const amount = BigInt(request.body.amount);
-      const movement = { fromId, toId, amount, ...(id ? { id } : {}), ...annotationOf(request.body) };
+      const movement = { fromId, toId, amount, ...(id ? { id } : {}), reference, metadata };
       return moved(metrics, 'transfer', reply, bank.transfer(movement));
     },
   );
