@@ -163,11 +163,11 @@ describe('the migration lease', () => {
       assert.deepEqual(
         rows.map((r) => r.indexname),
         [
-          'transfers_from_account_idx',
+          'transfers_from_chain_idx',
           'transfers_pkey',
           'transfers_reference_idx',
           'transfers_reversal_of_idx',
-          'transfers_to_account_idx',
+          'transfers_to_chain_idx',
         ],
       );
     } finally {

@@ -23,6 +23,15 @@ export interface PagePosition {
   readonly id: string;
 }
 
+/**
+ * Where a page of one account's journal rows in chain order starts: the last row's time and
+ * its number in the account's chain (null for a row the back-fill has not numbered yet).
+ */
+export interface ChainPosition {
+  readonly createdAt: string;
+  readonly sequence: string | null;
+}
+
 /** A row of a keyset page, with its `created_at` as the database's text (the cursor keeps microseconds). */
 export type Positioned<T> = T & { readonly position: string };
 
@@ -103,8 +112,8 @@ export interface BankStore {
   holdsOf(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<Hold>[]>;
   /** Marks up to `limit` expired holds `expired` and releases them from `held`; how many it released. */
   releaseExpired(limit: number): Promise<number>;
-  /** An account's journal rows newest first, `limit` of them before `after`. */
-  history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]>;
+  /** An account's journal rows newest first (in chain order, the last first), `limit` of them before `after`. */
+  history(accountId: string, limit: number, after: ChainPosition | null): Promise<Positioned<JournalEntry>[]>;
 }
 
 /** An atomic group's refusal, thrown inside its transaction so that it rolls back, and caught by its store as the group's answer. */

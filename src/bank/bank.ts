@@ -224,6 +224,59 @@ export interface ReferenceQuery {
   readonly page?: PageRequest;
 }
 
+/** A balance in an account's chain: after its row number `sequence` (0 and 0 before its first row). */
+export interface ChainBalance {
+  readonly sequence: number;
+  readonly balance: bigint;
+}
+
+/** An account's balance at a moment, read from its journal's running balances. */
+export interface BalanceAt extends ChainBalance {
+  readonly accountId: string;
+  readonly currency: string;
+  /** The moment, as asked (RFC 3339; a Date as its ISO form): every row up to and including it counts. */
+  readonly at: string;
+}
+
+/** A period of an account's statement, [from, to), each an RFC 3339 time or a Date, and a page of its lines. */
+export interface StatementRequest {
+  readonly from: Date | string;
+  readonly to: Date | string;
+  readonly page?: PageRequest;
+}
+
+/** One journal row as the account's statement shows it. */
+export interface StatementLine {
+  /** Its number in the account's chain. */
+  readonly sequence: number;
+  readonly transferId: string;
+  readonly kind: MovementKind;
+  readonly createdAt: Date;
+  /** What it did to the account: money in is positive, money out negative. */
+  readonly change: bigint;
+  readonly balanceAfter: bigint;
+  /** The account on the other side; null for a deposit or a withdrawal. */
+  readonly counterpartyId: string | null;
+  readonly reference: string | null;
+}
+
+/**
+ * An account's statement for [from, to): the balance before the period, the lines in it
+ * (oldest first, one page at a time) and the balance at its end. Adjacent periods join
+ * exactly: one's closing is the next one's opening.
+ */
+export interface Statement {
+  readonly accountId: string;
+  readonly currency: string;
+  readonly from: string;
+  readonly to: string;
+  readonly opening: ChainBalance;
+  readonly closing: ChainBalance;
+  /** How many journal rows the period holds (closing.sequence − opening.sequence), whatever the page. */
+  readonly movements: number;
+  readonly lines: Page<StatementLine>;
+}
+
 export interface VerifyOptions {
   /**
    * What moment is checked on CockroachDB: `follower` (default) a consistent
@@ -426,6 +479,14 @@ export interface Bank {
   getTransfer(id: string): Promise<JournalEntryDetail>;
   /** The journal rows of an account, newest first. */
   history(accountId: string, page?: PageRequest): Promise<Page<JournalEntry>>;
+  /**
+   * The account's balance at a moment, from the journal alone: the balance after its last
+   * row at or before `at` (0 before its first). One look-up per index side, whatever the
+   * history's length. ACCOUNT_NOT_FOUND for an unknown account.
+   */
+  balanceAt(accountId: string, at: Date | string): Promise<BalanceAt>;
+  /** The account's statement for [from, to), its lines one page at a time (`from` after `to` is INVALID_ARGUMENT). */
+  statement(accountId: string, request: StatementRequest): Promise<Statement>;
   /** The journal rows written with this reference, oldest first (an index range, however long the journal). */
   findTransfers(request: ReferenceQuery): Promise<Page<JournalEntry>>;
   /** Checks DESIGN §3's invariants in one statement, one pass over each table. */

@@ -9,6 +9,7 @@ import { isDataRefusal, isReversalOvershoot, translateDatabaseError } from './ba
 import {
   type AccountChange,
   type BankStore,
+  type ChainPosition,
   type GroupAnswer,
   GroupRefused,
   type NewAccount,
@@ -283,23 +284,31 @@ export class OrmStore implements BankStore {
     });
   }
 
-  history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
-    // Two ordered, limited branches (one per account index), merged: a page reads
-    // at most twice its size, as PgStore's history does.
-    const before = after
-      ? sql`(${transfers.createdAt}, ${transfers.id}) < (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)`
-      : undefined;
-    return this.#read((tx) => {
-      const branch = (side: typeof transfers.fromId | typeof transfers.toId) =>
-        tx
-          .select({ ...transferFields, position: position(transfers.createdAt).as('position') })
+  history(accountId: string, limit: number, after: ChainPosition | null): Promise<Positioned<JournalEntry>[]> {
+    // Two ordered, limited branches (one per account index, in chain order: migration
+    // 0010), merged: a page reads at most twice its size, as PgStore's history does.
+    return this.#read(async (tx) => {
+      const branch = (side: 'from' | 'to') => {
+        const [account, sequence] =
+          side === 'from' ? [transfers.fromId, transfers.fromSequence] : [transfers.toId, transfers.toSequence];
+        const before = after
+          ? sql`(${transfers.createdAt}, ${sequence}) < (${after.createdAt}::TIMESTAMPTZ, ${after.sequence}::INT8)`
+          : undefined;
+        return tx
+          .select({
+            ...transferFields,
+            position: position(transfers.createdAt).as('position'),
+            chain: sql`${sequence}`.as('chain_sequence'),
+          })
           .from(transfers)
-          .where(and(eq(side, accountId), before))
-          .orderBy(desc(transfers.createdAt), desc(transfers.id))
+          .where(and(eq(account, accountId), before))
+          .orderBy(desc(transfers.createdAt), desc(sequence))
           .limit(limit);
-      return unionAll(branch(transfers.fromId), branch(transfers.toId))
-        .orderBy(desc(transfers.createdAt), desc(transfers.id))
+      };
+      const rows = await unionAll(branch('from'), branch('to'))
+        .orderBy(desc(transfers.createdAt), desc(sql.raw('chain_sequence')))
         .limit(limit);
+      return rows.map(({ chain: _, ...row }) => row);
     });
   }
 

@@ -1,5 +1,6 @@
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { Page, PageRequest } from './bank.js';
+import type { ChainPosition } from './bank-store.js';
 import { parseId } from './ids.js';
 
 /**
@@ -13,16 +14,56 @@ export function encodeCursor(createdAt: string, id: string): string {
 
 /** The limit (1 to 1000, default 50) and the decoded cursor of a page request; INVALID_ARGUMENT otherwise. */
 export function pageOf(request: PageRequest = {}): { limit: number; after: { createdAt: string; id: string } | null } {
+  const limit = limitOf(request);
+  if (request.cursor === undefined) return { limit, after: null };
+  const [createdAt, id] = cursorParts(request.cursor);
+  return { limit, after: { createdAt, id: parseId(id, 'cursor') } };
+}
+
+/**
+ * The same for lists of one account's journal rows in chain order (history, statements),
+ * whose cursor holds the last row's time and its number in the account's chain: the
+ * pair is unique per account, and orders its rows as their numbers do (migration 0010).
+ * A row not yet numbered (a back-fill under way) holds none, and its page goes on by time.
+ */
+export function chainPageOf(request: PageRequest = {}): { limit: number; after: ChainPosition | null } {
+  const limit = limitOf(request);
+  if (request.cursor === undefined) return { limit, after: null };
+  const [createdAt, sequence] = cursorParts(request.cursor);
+  if (sequence !== '-' && !/^[1-9][0-9]{0,17}$/.test(sequence)) {
+    throw new RoachbankError('INVALID_ARGUMENT', 'cursor is not one this bank handed out');
+  }
+  return { limit, after: { createdAt, sequence: sequence === '-' ? null : sequence } };
+}
+
+/** `pageFrom` for chain order: the next cursor names the last row's time and number. */
+export function chainPageFrom<Row extends { position: string; sequence: number | null }, T>(
+  rows: readonly Row[],
+  limit: number,
+  convert: (row: Row) => T,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items: items.map(convert),
+    next: rows.length > limit && last ? encodeCursor(last.position, `${last.sequence ?? '-'}`) : null,
+  };
+}
+
+function limitOf(request: PageRequest): number {
   const limit = request.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
     throw new RoachbankError('INVALID_ARGUMENT', `limit must be a whole number from 1 to 1000, got ${limit}`);
   }
-  if (request.cursor === undefined) return { limit, after: null };
-  const [createdAt, id, ...rest] = Buffer.from(request.cursor, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || rest.length > 0 || Number.isNaN(Date.parse(createdAt))) {
+  return limit;
+}
+
+function cursorParts(cursor: string): [string, string] {
+  const [createdAt, key, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!createdAt || !key || rest.length > 0 || Number.isNaN(Date.parse(createdAt))) {
     throw new RoachbankError('INVALID_ARGUMENT', 'cursor is not one this bank handed out');
   }
-  return { limit, after: { createdAt, id: parseId(id, 'cursor') } };
+  return [createdAt, key];
 }
 
 /** Cuts the extra row fetched to learn whether another page follows. */

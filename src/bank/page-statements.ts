@@ -53,16 +53,18 @@ ORDER BY created_at DESC, id DESC LIMIT $2`;
 }
 
 /**
- * An account's history newest first: two ordered, limited branches, one per index
- * (money out by from_id, money in by to_id), merged. A page reads at most twice
- * its size, never the account's whole history; a movement is in one branch only,
- * as no movement goes from an account to itself. `$1` the account, `$2` the
- * limit; after a cursor, `$3, $4` its (created_at, id).
+ * An account's history newest first, in chain order: two ordered, limited branches, one per
+ * index (money out by (from_id, created_at, from_sequence), money in by the same on the
+ * destination side, migration 0010), merged. A page reads at most twice its size, never the
+ * account's whole history; a movement is in one branch only, as no movement goes from an
+ * account to itself. `$1` the account, `$2` the limit; after a cursor, `$3, $4` its
+ * (created_at, sequence): a NULL sequence (a row not yet numbered) continues by time alone.
  */
 export function historySql(after: boolean): string {
-  const branch = (column: 'from_id' | 'to_id') =>
-    `(SELECT ${transferColumns}, created_at::TEXT AS position FROM roachbank.transfers
-      WHERE ${column} = $1::UUID${after ? ' AND (created_at, id) < ($3::TIMESTAMPTZ, $4::UUID)' : ''}
-      ORDER BY created_at DESC, id DESC LIMIT $2)`;
-  return `${branch('from_id')}\nUNION ALL\n${branch('to_id')}\nORDER BY created_at DESC, id DESC LIMIT $2`;
+  const branch = (side: 'from' | 'to') =>
+    `(SELECT ${transferColumns}, created_at::TEXT AS position, ${side}_sequence AS chain_sequence FROM roachbank.transfers
+      WHERE ${side}_id = $1::UUID${after ? ` AND (created_at, ${side}_sequence) < ($3::TIMESTAMPTZ, $4::INT8)` : ''}
+      ORDER BY created_at DESC, ${side}_sequence DESC LIMIT $2)`;
+  return `${branch('from')}\nUNION ALL\n${branch('to')}
+ORDER BY created_at DESC, chain_sequence DESC LIMIT $2`;
 }

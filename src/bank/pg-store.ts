@@ -8,6 +8,7 @@ import { isDataRefusal, isJournalRace, isReversalOvershoot, translateDatabaseErr
 import {
   type AccountChange,
   type BankStore,
+  type ChainPosition,
   type GroupAnswer,
   GroupRefused,
   type NewAccount,
@@ -334,8 +335,14 @@ export class PgStore implements BankStore {
     return Number(rows[0]!.released);
   }
 
-  history(accountId: string, limit: number, after: PagePosition | null): Promise<Positioned<JournalEntry>[]> {
-    return this.#page('roachbank_history', historySql, [accountId], limit, after, toTransfer);
+  async history(accountId: string, limit: number, after: ChainPosition | null): Promise<Positioned<JournalEntry>[]> {
+    const { rows } = await this.#single<TransferRow & { position: string }>(
+      this.retry.read,
+      after ? 'roachbank_history_after' : 'roachbank_history',
+      historySql(after !== null),
+      after ? [accountId, limit, after.createdAt, after.sequence] : [accountId, limit],
+    );
+    return rows.map((row) => ({ ...toTransfer(row), position: row.position }));
   }
 
   /**

@@ -1,12 +1,15 @@
+import type pg from 'pg';
 import { describedFailure } from '../db/pool-target.js';
 import { waitBounds } from '../db/wait-bounds.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import { runSingleStatement } from '../txn/run-transaction.js';
+import { readBalanceAt, readStatement } from './account-statements.js';
 import { type Annotation, annotation, annotationDifferences, parseReference } from './annotations.js';
 import {
   type Account,
   type AccountOutcome,
+  type BalanceAt,
   type Bank,
   type CoreBankOptions,
   type CreateAccountOptions,
@@ -28,6 +31,8 @@ import {
   type ReferenceQuery,
   type ReverseOptions,
   type SingleSideOptions,
+  type Statement,
+  type StatementRequest,
   type TransferManyOptions,
   type TransferRequest,
   type VerifyOptions,
@@ -40,11 +45,12 @@ import { checkedCurrency, defaultCurrency } from './currencies.js';
 import { describingFailures } from './described-failures.js';
 import { GroupCommit, groupCommitDefaults } from './group-commit.js';
 import { derivedId, idOrNew, openingIdOf, parseId } from './ids.js';
+import { parseMoment, parsePeriod } from './moments.js';
 import { parseAmount, parseCreditLimit } from './money.js';
 import { type CheckedMovement, holdMovement, movement, postMovement, reversalMovement, voidMovement } from './movement.js';
 import { holdNotFound } from './movement-decision.js';
 import { eachReadable, groupFailed } from './movement-items.js';
-import { pageFrom, pageOf } from './page-cursor.js';
+import { chainPageFrom, chainPageOf, pageFrom, pageOf } from './page-cursor.js';
 import { isDefiniteAnswer, isRefusal, refusedAfterAmbiguity, resolvingAmbiguity } from './resolve-ambiguity.js';
 import { verifyInvariants } from './verify-invariants.js';
 
@@ -264,10 +270,35 @@ export class StoreBank implements Bank {
 
   async history(accountId: string, request?: PageRequest): Promise<Page<JournalEntry>> {
     const id = parseId(accountId, 'account id');
-    const { limit, after } = pageOf(request);
+    const { limit, after } = chainPageOf(request);
     const rows = await this.#store.history(id, limit + 1, after);
     if (rows.length === 0 && !after) await this.getAccount(id); // an unknown account is an error, not an empty history
-    return pageFrom(rows, limit, ({ position: _, ...transfer }) => transfer);
+    const positioned = rows.map((row) => ({ ...row, sequence: row.fromId === id ? row.fromSequence : row.toSequence }));
+    return chainPageFrom(positioned, limit, ({ position: _, sequence: __, ...transfer }) => transfer);
+  }
+
+  async balanceAt(accountId: string, at: Date | string): Promise<BalanceAt> {
+    const id = parseId(accountId, 'account id');
+    const moment = parseMoment(at, 'at');
+    return this.#readJournal((client) => readBalanceAt(client, id, moment));
+  }
+
+  async statement(accountId: string, request: StatementRequest): Promise<Statement> {
+    const id = parseId(accountId, 'account id');
+    const period = parsePeriod(request?.from, request?.to);
+    const { limit, after } = chainPageOf(request.page);
+    return this.#readJournal((client) => readStatement(client, id, period, limit, after));
+  }
+
+  /** One read of the journal on the store's pool, as `verify` reads it, for every flavor. */
+  async #readJournal<T>(read: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const { pool, retry } = this.#store;
+    try {
+      return await runSingleStatement(pool, read, retry.read);
+    } catch (error) {
+      if (error instanceof RoachbankError) throw error;
+      throw describedFailure(pool, error);
+    }
   }
 
   async verify(options?: VerifyOptions): Promise<VerifyReport> {
