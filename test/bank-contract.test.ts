@@ -269,8 +269,8 @@ for (const { flavor, sessions, batch, name } of variants) {
         assert.equal(third.items.length, 1, 'the opening deposit comes last');
         assert.equal(third.next, null);
 
-        // Money in and out, some in one batch (one created_at, told apart by id): pages of
-        // history are the journal's rows of the account in (created_at, id) order, newest first.
+        // Money in and out, some in one batch (one created_at, told apart by the account's
+        // numbers): pages of history are the journal's rows of the account in chain order, newest first.
         const other = created[1]!;
         await paged.transfer({ fromId: target, toId: other, amount: 1n });
         await paged.withdraw(target, 1n);
@@ -282,7 +282,8 @@ for (const { flavor, sessions, batch, name } of variants) {
         ]);
         await paged.transfer({ fromId: other, toId: target, amount: 1n });
         const { rows: journal } = await fresh.pool.query<{ id: string }>(
-          'SELECT id FROM roachbank.transfers WHERE from_id = $1 OR to_id = $1 ORDER BY created_at DESC, id DESC',
+          `SELECT id FROM roachbank.transfers WHERE from_id = $1 OR to_id = $1
+           ORDER BY CASE WHEN from_id = $1 THEN from_sequence ELSE to_sequence END DESC`,
           [target],
         );
         for (const limit of [1, 2, 3, 5, 50]) {

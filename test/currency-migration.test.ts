@@ -1,4 +1,4 @@
-// Migrations 0006 to 0009 on a book written before them: every account and journal row
+// Migrations 0006 to 0010 on a book written before them: every account and journal row
 // reads as `XXX` (no currency) with no credit line, the floor CHECK replaces `balance >= 0`
 // validated, the reference indexes are built valid, every account's rows are numbered with
 // their running balances, no table is rewritten (its file stays the same), and verify passes.
@@ -64,7 +64,7 @@ describe('migration 0006: currencies and credit limits on a book from before', (
       { code: '23505' },
     );
 
-    assert.deepEqual(await migrate(db.pool), [6, 7, 8, 9]);
+    assert.deepEqual(await migrate(db.pool), [6, 7, 8, 9, 10]);
     assert.deepEqual(await files(), filesBefore, 'no table was rewritten');
     const { rows } = await db.pool.query<{ currencies: string[]; limits: string[]; journal: string[] }>(`SELECT
       (SELECT array_agg(DISTINCT currency) FROM roachbank.accounts) AS currencies,
@@ -114,6 +114,26 @@ describe('migration 0006: currencies and credit limits on a book from before', (
       (await bank.history(a!, { limit: 1 })).items.map((row) => row.fromSequence ?? row.toSequence),
       [12],
     );
+    // 0010 swapped the account indexes for chain-order ones, and the old book has statements.
+    const chainIndexes = await db.pool.query(
+      `SELECT relname, indisvalid AS valid FROM pg_index JOIN pg_class ON pg_class.oid = indexrelid
+       WHERE relname LIKE 'transfers\\_%\\_account\\_idx' OR relname LIKE 'transfers\\_%\\_chain\\_idx' ORDER BY relname`,
+    );
+    assert.deepEqual(
+      chainIndexes.rows.map((i) => [i.relname, i.valid]),
+      [
+        ['transfers_from_chain_idx', true],
+        ['transfers_to_chain_idx', true],
+      ],
+    );
+    const statement = await bank.statement(a!, {
+      from: '2000-01-01T00:00:00Z',
+      to: '2999-01-01T00:00:00Z',
+      page: { limit: 1000 },
+    });
+    assert.deepEqual([statement.opening.balance, statement.movements, statement.lines.items.length], [0n, 12, 12]);
+    assert.equal(statement.closing.balance, (await bank.getAccount(a!)).balance);
+    assert.equal((await bank.balanceAt(a!, new Date())).balance, statement.closing.balance);
     assert.deepEqual(
       report.currencies.map((c) => [c.currency, c.accounts, c.totalBalance]),
       [['XXX', 1000, 10_000n]],

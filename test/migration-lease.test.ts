@@ -155,7 +155,11 @@ describe('the migration lease', () => {
       for (const result of results) assert.equal(result.code, 0, result.stderr);
       const versions = (await loadMigrations()).map((m) => m.version);
       const applied = results.flatMap((result) => (JSON.parse(result.stdout) as { applied: number[] }).applied);
-      assert.deepEqual(applied.sort(), versions, 'each version applied by exactly one process');
+      assert.deepEqual(
+        applied.sort((x, y) => x - y),
+        versions,
+        'each version applied by exactly one process',
+      );
       assert.ok((await migrationStatus(fresh.pool)).every((s) => s.state === 'applied'));
       const { rows } = await fresh.pool.query(
         "SELECT indexname FROM pg_indexes WHERE schemaname = 'roachbank' AND tablename = 'transfers' ORDER BY indexname",

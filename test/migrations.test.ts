@@ -113,7 +113,11 @@ describe('migrations', () => {
     try {
       const results = await Promise.all(pools.map((pool) => migrate(pool)));
       const versions = (await loadMigrations()).map((m) => m.version);
-      assert.deepEqual(results.flat().sort(), versions, 'every version applied by exactly one of them');
+      assert.deepEqual(
+        results.flat().sort((x, y) => x - y),
+        versions,
+        'every version applied by exactly one of them',
+      );
       const { rows } = await fresh.pool.query(
         'SELECT count(*)::int AS n FROM roachbank.schema_migrations WHERE applied_at IS NOT NULL',
       );

@@ -1,5 +1,15 @@
 import type { Annotation } from '../bank/annotations.js';
-import type { Account, Hold, JournalEntry, MoveAnswer, MovementOutcome, Page, VerifyReport } from '../bank/bank.js';
+import type {
+  Account,
+  BalanceAt,
+  Hold,
+  JournalEntry,
+  MoveAnswer,
+  MovementOutcome,
+  Page,
+  Statement,
+  VerifyReport,
+} from '../bank/bank.js';
 import { defaultCurrency, formatMinorUnits } from '../bank/currencies.js';
 
 /** JSON with money as decimal strings (DESIGN §6) and dates as ISO 8601. */
@@ -128,6 +138,39 @@ export function historyTable(accountId: string, page: Page<JournalEntry>): strin
   return lines;
 }
 
+export function balanceAtLines(answer: BalanceAt): string[] {
+  return [
+    `account ${answer.accountId} at ${answer.at}: ${shown(answer.balance, answer.currency)}`,
+    answer.sequence === 0 ? 'no movement yet by then' : `after its movement number ${answer.sequence}`,
+  ];
+}
+
+/** A statement page: its period, opening balance, lines with the balance after each, closing balance. */
+export function statementLines(statement: Statement): string[] {
+  const { accountId, currency, opening, closing, lines } = statement;
+  const rows = lines.items.map((line) => [
+    String(line.sequence),
+    when(line.createdAt),
+    line.kind,
+    `${line.change > 0n ? '+' : '-'}${shown(line.change < 0n ? -line.change : line.change, currency)}`,
+    shown(line.balanceAfter, currency),
+    line.counterpartyId ?? '',
+    line.transferId,
+    line.reference ?? '',
+  ]);
+  const header = ['#', 'WHEN', 'KIND', 'CHANGE', 'BALANCE', 'COUNTERPARTY', 'TRANSFER', 'REFERENCE'];
+  const out = [
+    `statement of ${accountId} from ${statement.from} to ${statement.to}`,
+    `opening balance ${shown(opening.balance, currency)} (after movement ${opening.sequence})`,
+    ...(rows.length === 0 ? ['no movements in this period'] : referencedTable(header, rows, lines.items, new Set([0, 3, 4]))),
+    `closing balance ${shown(closing.balance, currency)} (after movement ${closing.sequence}; ${statement.movements} in the period)`,
+  ];
+  if (lines.next) {
+    out.push('', `more: roachbank statement ${accountId} --from ${statement.from} --to ${statement.to} --cursor ${lines.next}`);
+  }
+  return out;
+}
+
 /** The journal rows of one reference, oldest first, with both their sides. */
 export function referenceTable(reference: string, page: Page<JournalEntry>): string[] {
   if (page.items.length === 0) return [`no transfers with reference ${reference}`];
@@ -145,7 +188,12 @@ export function referenceTable(reference: string, page: Page<JournalEntry>): str
 }
 
 /** A table whose last column, the reference, is left out when no row has one. */
-function referencedTable(header: string[], rows: string[][], items: readonly Annotation[], right: ReadonlySet<number>): string[] {
+function referencedTable(
+  header: string[],
+  rows: string[][],
+  items: readonly Pick<Annotation, 'reference'>[],
+  right: ReadonlySet<number>,
+): string[] {
   if (items.some((item) => item.reference !== null)) return table(header, rows, right);
   return table(
     header.slice(0, -1),

@@ -7,6 +7,7 @@ import { addHoldCommands } from './hold-commands.js';
 import { addMoneyCommands } from './money-commands.js';
 import { reportUsageError } from './report-error.js';
 import { addServeCommand } from './serve-command.js';
+import { addStatementCommands } from './statement-commands.js';
 import { addWorkloadCommand } from './workload-command.js';
 
 /**
@@ -47,6 +48,7 @@ Exit status: 0 ok, 2 bad input, 3 not found, 4 refused (funds, idempotency, not 
 
   addAccountCommands(program);
   addMoneyCommands(program);
+  addStatementCommands(program);
   addHoldCommands(program);
   addWorkloadCommand(program);
 

@@ -3,6 +3,7 @@ import { accountMoneyRoutes } from './routes/account-money-routes.js';
 import { accountRoutes } from './routes/account-routes.js';
 import type { ApiContext } from './routes/api-context.js';
 import { holdRoutes } from './routes/hold-routes.js';
+import { statementRoutes } from './routes/statement-routes.js';
 import { transferRoutes } from './routes/transfer-routes.js';
 import { verifyRoutes } from './routes/verify-routes.js';
 
@@ -17,7 +18,7 @@ import { verifyRoutes } from './routes/verify-routes.js';
  * await registerApiRoutes(app, { bank, metrics });
  */
 export async function registerApiRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
-  for (const routes of [accountRoutes, accountMoneyRoutes, transferRoutes, holdRoutes, verifyRoutes]) {
+  for (const routes of [accountRoutes, accountMoneyRoutes, statementRoutes, transferRoutes, holdRoutes, verifyRoutes]) {
     await app.register(routes, context);
   }
 }

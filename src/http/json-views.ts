@@ -1,4 +1,15 @@
-import type { Account, Hold, JournalEntry, JournalEntryDetail, Page, VerifyReport } from '../bank/bank.js';
+import type {
+  Account,
+  BalanceAt,
+  ChainBalance,
+  Hold,
+  JournalEntry,
+  JournalEntryDetail,
+  Page,
+  Statement,
+  StatementLine,
+  VerifyReport,
+} from '../bank/bank.js';
 import { currencyDecimals } from '../bank/currencies.js';
 
 // The API's JSON shapes: money as decimal strings, times as ISO 8601.
@@ -48,6 +59,39 @@ export const holdView = (h: Hold) => ({
   transferId: h.transferId,
   reference: h.reference,
   metadata: h.metadata,
+});
+
+const chainBalanceView = (b: ChainBalance) => ({ sequence: b.sequence, balance: b.balance.toString() });
+
+export const balanceAtView = (b: BalanceAt) => ({
+  accountId: b.accountId,
+  currency: b.currency,
+  decimals: currencyDecimals(b.currency),
+  at: b.at,
+  ...chainBalanceView(b),
+});
+
+const statementLineView = (line: StatementLine) => ({
+  sequence: line.sequence,
+  transferId: line.transferId,
+  kind: line.kind,
+  createdAt: line.createdAt.toISOString(),
+  change: line.change.toString(),
+  balanceAfter: line.balanceAfter.toString(),
+  counterpartyId: line.counterpartyId,
+  reference: line.reference,
+});
+
+export const statementView = (s: Statement) => ({
+  accountId: s.accountId,
+  currency: s.currency,
+  decimals: currencyDecimals(s.currency),
+  from: s.from,
+  to: s.to,
+  opening: chainBalanceView(s.opening),
+  closing: chainBalanceView(s.closing),
+  movements: s.movements,
+  lines: pageView(s.lines, statementLineView),
 });
 
 export const pageView = <T, V>(page: Page<T>, view: (item: T) => V) => ({ items: page.items.map(view), next: page.next });

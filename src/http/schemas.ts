@@ -1,6 +1,7 @@
 // JSON schemas of the API: they validate requests and are the OpenAPI document.
 // A `title` is the phrase a validation error names ("… must be <title>").
 import { maxMetadataBytes, maxReferenceLength } from '../bank/annotations.js';
+import { momentPattern } from '../bank/moments.js';
 import { maxMoney } from '../bank/money.js';
 import { maxHoldMs } from '../bank/movement.js';
 import { decimalPattern } from './decimal-pattern.js';
@@ -290,6 +291,88 @@ export const referencePageQuery = {
     reference: { ...reference, description: 'only what was written with this reference, oldest first (an index range)' },
     ...pageQuery.properties,
   },
+} as const;
+
+// A moment as the bank reads it (moments.ts): RFC 3339 with its offset, to the microsecond.
+// A time that keeps the pattern but names no day (month 13) is 400 from the bank.
+const moment = {
+  type: 'string',
+  title: 'an RFC 3339 time with its offset, such as 2026-12-04T09:30:00Z',
+  pattern: momentPattern,
+} as const;
+
+export const balanceAtQuery = {
+  type: 'object',
+  properties: { at: { ...moment, description: 'every journal row up to and including this moment counts' } },
+  required: ['at'],
+  additionalProperties: false,
+} as const;
+
+export const statementQuery = {
+  type: 'object',
+  properties: {
+    from: { ...moment, description: 'the period starts here (rows at this moment are in it)' },
+    to: { ...moment, description: 'and ends here (rows at this moment are in the next period); from after to is 400' },
+    ...pageQuery.properties,
+  },
+  required: ['from', 'to'],
+  additionalProperties: false,
+} as const;
+
+const sequence = {
+  type: 'integer',
+  minimum: 0,
+  description: "a number in the account's chain (0: before its first row)",
+} as const;
+const chainBalance = {
+  type: 'object',
+  properties: { sequence, balance: { ...signedBalance, description: 'the balance after that row' } },
+  required: ['sequence', 'balance'],
+} as const;
+
+export const balanceAt = {
+  type: 'object',
+  description: "an account's balance at a moment, from its journal's running balances",
+  properties: {
+    accountId: uuid,
+    currency,
+    decimals: { type: 'integer', minimum: 0, description: 'for display only: amounts are whole minor units' },
+    at: { ...moment, description: 'the moment, as asked' },
+    ...chainBalance.properties,
+  },
+  required: ['accountId', 'currency', 'decimals', 'at', 'sequence', 'balance'],
+} as const;
+
+const statementLine = {
+  type: 'object',
+  properties: {
+    sequence: { ...sequence, minimum: 1 },
+    transferId: uuid,
+    kind: { type: 'string', enum: ['deposit', 'withdrawal', 'transfer'] },
+    createdAt: time,
+    change: { ...signedBalance, description: 'what it did to the account: money in positive, money out negative' },
+    balanceAfter: signedBalance,
+    counterpartyId: { ...nullableUuid, description: 'the account on the other side; null for a deposit or a withdrawal' },
+    reference: { ...reference, type: ['string', 'null'] },
+  },
+  required: ['sequence', 'transferId', 'kind', 'createdAt', 'change', 'balanceAfter', 'counterpartyId', 'reference'],
+} as const;
+
+export const statement = {
+  type: 'object',
+  description: "an account's statement for [from, to): opening balance, lines oldest first (a page), closing balance",
+  properties: {
+    accountId: uuid,
+    currency,
+    decimals: { type: 'integer', minimum: 0 },
+    from: moment,
+    to: moment,
+    opening: { ...chainBalance, description: 'the balance before the period' },
+    closing: { ...chainBalance, description: 'the balance at its end: the next period opens with it' },
+    movements: { type: 'integer', minimum: 0, description: 'journal rows in the period, whatever the page' },
+    lines: page(statementLine),
+  },
+  required: ['accountId', 'currency', 'decimals', 'from', 'to', 'opening', 'closing', 'movements', 'lines'],
 } as const;
 
 /** The journal rows of one reference (required), a page at a time. */
