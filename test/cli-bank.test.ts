@@ -111,6 +111,23 @@ const corpus: Array<[string[], ErrorCode]> = [
   [['history', '$rich', '--reference', 'r'], 'INVALID_ARGUMENT'],
   [['history', '--reference', ''], 'INVALID_ARGUMENT'],
   [['accounts', 'list', '--reference', 'x'.repeat(129)], 'INVALID_ARGUMENT'],
+  [['balance', 'not-a-uuid'], 'INVALID_ARGUMENT'],
+  [['balance', '$unknown'], 'ACCOUNT_NOT_FOUND'],
+  [['balance', '$rich', '--at', 'yesterday'], 'INVALID_ARGUMENT'],
+  [['balance', '$rich', '--at', '2026-02-30T00:00:00Z'], 'INVALID_ARGUMENT'],
+  [['statement', '$rich'], 'INVALID_ARGUMENT'],
+  [['statement', '$rich', '--from', '2026-12-01T00:00:00Z'], 'INVALID_ARGUMENT'],
+  [['statement', '$rich', '--from', 'monday', '--to', '2026-12-01T00:00:00Z'], 'INVALID_ARGUMENT'],
+  [['statement', '$rich', '--from', '2026-12-05T00:00:00Z', '--to', '2026-12-04T00:00:00Z'], 'INVALID_ARGUMENT'],
+  [['statement', '$unknown', '--from', '2000-01-01T00:00:00Z', '--to', '2001-01-01T00:00:00Z'], 'ACCOUNT_NOT_FOUND'],
+  [
+    ['statement', '$rich', '--from', '2000-01-01T00:00:00Z', '--to', '2001-01-01T00:00:00Z', '--cursor', 'garbage'],
+    'INVALID_ARGUMENT',
+  ],
+  [
+    ['statement', '$rich', '--from', '2000-01-01T00:00:00Z', '--to', '2001-01-01T00:00:00Z', '--csv', '--limit', '5'],
+    'INVALID_ARGUMENT',
+  ],
 ];
 
 function expand(args: string[]): string[] {
@@ -362,6 +379,45 @@ describe('a scripted session', () => {
       await fresh.drop();
     }
   }
+
+  test('balance --at and statement: for a person, --json, and the whole period --csv', async () => {
+    const env = { DATABASE_URL: db.url };
+    const bank = createBank(db.pool, 'pg');
+    const account = (await bank.createAccount({ balance: 12_345n, currency: 'USD' })).id;
+    const other = (await bank.createAccount({ currency: 'USD' })).id;
+    await bank.transfer({ fromId: account, toId: other, amount: 2_000n, reference: 'invoice 9' });
+    const [from, to] = ['2000-01-01T00:00:00Z', new Date(Date.now() + 60_000).toISOString()];
+
+    const human = await runCli(['balance', account], env);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /: 103\.45 USD\nafter its movement number 2\n$/);
+    const before = await runCli(['--json', 'balance', account, '--at', from], env);
+    assert.deepEqual([JSON.parse(before.stdout).balance, JSON.parse(before.stdout).sequence], ['0', 0]);
+
+    const page = await runCli(['statement', account, '--from', from, '--to', to, '--limit', '1'], env);
+    assert.equal(page.code, 0, page.stderr);
+    assert.match(page.stdout, /opening balance 0\.00 USD \(after movement 0\)/);
+    assert.match(page.stdout, /\b1 +\S+ \S+ +deposit +\+123\.45 USD +123\.45 USD/);
+    assert.match(page.stdout, /closing balance 103\.45 USD \(after movement 2; 2 in the period\)/);
+    const more = /more: roachbank statement .* --cursor (\S+)/.exec(page.stdout)![1]!;
+    const next = await runCli(['--json', 'statement', account, '--from', from, '--to', to, '--cursor', more], env);
+    const line = JSON.parse(next.stdout).lines.items[0];
+    assert.deepEqual([line.sequence, line.change, line.balanceAfter, line.reference], [2, '-2000', '10345', 'invoice 9']);
+
+    const csv = await runCli(['statement', account, '--from', from, '--to', to, '--csv'], env);
+    assert.equal(csv.code, 0, csv.stderr);
+    const rows = csv.stdout.trim().split('\n');
+    assert.deepEqual(
+      [rows[0], rows[1], rows.at(-1), rows.length],
+      [
+        'sequence,created_at,kind,transfer_id,counterparty_id,reference,change,balance_after',
+        '0,,opening,,,,,0',
+        '2,,closing,,,,,10345',
+        5,
+      ],
+    );
+    assert.match(rows[3]!, new RegExp(`^2,[^,]+,transfer,[0-9a-f-]{36},${other},invoice 9,-2000,10345$`));
+  });
 
   test('works identically with --flavor pg and --flavor orm', async () => {
     const pg = await session('pg');

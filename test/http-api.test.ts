@@ -253,6 +253,94 @@ describe('the HTTP API', () => {
     assert.equal(await checksum(), before, 'nothing written');
   });
 
+  test('balance at a moment and statements: JSON pages, the whole period as CSV, bad periods refused', async () => {
+    const account = (await api('POST', '/accounts', { body: { balance: '100', currency: 'USD' } })).body.id as string;
+    const other = (await api('POST', '/accounts', { body: { currency: 'USD' } })).body.id as string;
+    await api('POST', '/transfers', { body: { fromId: account, toId: other, amount: '30', reference: '=HYPERLINK("x")' } });
+    await api('POST', `/accounts/${account}/deposits`, { body: { amount: '5' } });
+    const from = '2000-01-01T00:00:00Z';
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const balance = await api('GET', `/accounts/${account}/balance?at=${encodeURIComponent(to)}`);
+    assert.equal(balance.status, 200);
+    assert.deepEqual(balance.body, { accountId: account, currency: 'USD', decimals: 2, at: to, sequence: 3, balance: '75' });
+    const before = await api('GET', `/accounts/${account}/balance?at=${from}`);
+    assert.deepEqual([before.body.sequence, before.body.balance], [0, '0']);
+
+    const first = await api('GET', `/accounts/${account}/statement?from=${from}&to=${encodeURIComponent(to)}&limit=2`);
+    assert.equal(first.status, 200);
+    assert.deepEqual(
+      [first.body.opening, first.body.closing, first.body.movements],
+      [{ sequence: 0, balance: '0' }, { sequence: 3, balance: '75' }, 3],
+    );
+    assert.deepEqual(
+      first.body.lines.items.map((l: { sequence: number; change: string; balanceAfter: string; kind: string }) => [
+        l.sequence,
+        l.kind,
+        l.change,
+        l.balanceAfter,
+      ]),
+      [
+        [1, 'deposit', '100', '100'],
+        [2, 'transfer', '-30', '70'],
+      ],
+    );
+    assert.equal(first.body.lines.items[1].counterpartyId, other);
+    const second = await api(
+      'GET',
+      `/accounts/${account}/statement?from=${from}&to=${encodeURIComponent(to)}&limit=2&cursor=${first.body.lines.next}`,
+    );
+    assert.deepEqual([second.body.lines.items.map((l: { sequence: number }) => l.sequence), second.body.lines.next], [[3], null]);
+
+    const csv = await api('GET', `/accounts/${account}/statement?from=${from}&to=${encodeURIComponent(to)}`, {
+      headers: { accept: 'text/csv' },
+    });
+    assert.equal(csv.status, 200);
+    assert.match(csv.type, /^text\/csv/);
+    assert.match(csv.headers.get('content-disposition') ?? '', /attachment; filename="statement-/);
+    const rows = (csv.body as string).trim().split('\n');
+    assert.equal(rows[0], 'sequence,created_at,kind,transfer_id,counterparty_id,reference,change,balance_after');
+    assert.equal(rows[1], '0,,opening,,,,,0');
+    assert.match(
+      rows[3]!,
+      new RegExp(`^2,[^,]+,transfer,[0-9a-f-]{36},${other},"'=HYPERLINK\\(""x""\\)",-30,70$`),
+      'a formula is written as text',
+    );
+    assert.equal(rows.at(-1), '3,,closing,,,,,75');
+    assert.equal(rows.length, 6, "a header, the opening, three lines, the closing");
+
+    const sum = await checksum();
+    for (const [path, code, status] of [
+      [`/accounts/${account}/balance`, 'INVALID_ARGUMENT', 400],
+      [`/accounts/${account}/balance?at=yesterday`, 'INVALID_ARGUMENT', 400],
+      [`/accounts/${account}/balance?at=2026-02-30T00:00:00Z`, 'INVALID_ARGUMENT', 400],
+      [`/accounts/${randomUUID()}/balance?at=${from}`, 'ACCOUNT_NOT_FOUND', 404],
+      [`/accounts/${account}/statement?from=${encodeURIComponent(to)}&to=${from}`, 'INVALID_ARGUMENT', 400],
+      [`/accounts/${account}/statement?from=${from}`, 'INVALID_ARGUMENT', 400],
+      [`/accounts/${randomUUID()}/statement?from=${from}&to=${from}`, 'ACCOUNT_NOT_FOUND', 404],
+      [`/accounts/${account}/statement?from=${from}&to=${from}&cursor=nope`, 'INVALID_ARGUMENT', 400],
+    ] as const) {
+      const reply = await api('GET', path);
+      assert.deepEqual(
+        [reply.status, reply.body.code, reply.type.split(';')[0]],
+        [status, code, 'application/problem+json'],
+        path,
+      );
+    }
+    const csvWithPage = await api('GET', `/accounts/${account}/statement?from=${from}&to=${from}&limit=5`, {
+      headers: { accept: 'text/csv' },
+    });
+    assert.deepEqual([csvWithPage.status, csvWithPage.body.code], [400, 'INVALID_ARGUMENT']);
+    const csvMissing = await api('GET', `/accounts/${randomUUID()}/statement?from=${from}&to=${from}`, {
+      headers: { accept: 'text/csv' },
+    });
+    assert.deepEqual(
+      [csvMissing.status, csvMissing.body.code],
+      [404, 'ACCOUNT_NOT_FOUND'],
+      'a refusal before the CSV starts is a problem',
+    );
+    assert.equal(await checksum(), sum, 'reads change nothing');
+  });
+
   test('Idempotency-Key: same key and body, same status and body; another body, 409; money moves once', async () => {
     const body = { fromId: rich, toId: poor, amount: '10' };
     const headers = { 'idempotency-key': `order-${randomUUID()}` };

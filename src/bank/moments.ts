@@ -2,8 +2,11 @@ import { RoachbankError } from '../errors/roachbank-error.js';
 
 // An RFC 3339 time with its offset: what the database reads as TIMESTAMPTZ the same way on
 // both engines, to the microsecond (a JS Date keeps milliseconds only, so a time given as
-// text goes to the database as it was written).
-export const momentPattern = '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?([Zz]|[+-]\\d{2}:\\d{2})$';
+// text goes to the database as it was written). The pattern bounds each field (a year from
+// 1, an offset within ±15:59, PostgreSQL's bound); the API's schema is the same pattern, and
+// only a day past its month's end (2026-02-30) is left to `namesATime`.
+export const momentPattern =
+  '^(000[1-9]|00[1-9]\\d|0[1-9]\\d{2}|[1-9]\\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])[T ]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,6})?(Z|[+-](0\\d|1[0-5]):[0-5]\\d)$';
 const rfc3339 = new RegExp(momentPattern);
 
 /** A moment as the bank's reads take it: a valid Date, or RFC 3339 text with an offset; INVALID_ARGUMENT otherwise. */
@@ -19,26 +22,11 @@ export function parseMoment(value: unknown, name: string): string {
   );
 }
 
-/**
- * Whether the text's fields name a real time, as both engines read it: a day of its month,
- * a time of day without a 24th hour or a leap second, an offset within ±15:59 (PostgreSQL's
- * bound), a year from 1 to 9999. `Date.parse` alone would roll 2026-02-30 over to March.
- */
+/** Whether the day is one of its month's (the pattern has bounded every field): `Date.parse` would roll 2026-02-30 over to March. */
 function namesATime(text: string): boolean {
-  const [year, month, day, hour, minute, second] = [0, 5, 8, 11, 14, 17].map((at) => Number(text.slice(at, at + (at ? 2 : 4))));
-  const offset = /([+-])(\d{2}):(\d{2})$/.exec(text);
-  const days = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
-  return (
-    year! >= 1 &&
-    month! >= 1 &&
-    month! <= 12 &&
-    day! >= 1 &&
-    day! <= days &&
-    hour! <= 23 &&
-    minute! <= 59 &&
-    second! <= 59 &&
-    (offset === null || (Number(offset[2]) <= 15 && Number(offset[3]) <= 59))
-  );
+  const [year, month, day] = [text.slice(0, 4), text.slice(5, 7), text.slice(8, 10)].map(Number) as [number, number, number];
+  // Years 1 to 99 read as 1901 to 1999 here, which have the same leap years.
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** The period [from, to) of a statement; INVALID_ARGUMENT when it ends before it starts. */
