@@ -306,7 +306,7 @@ describe('the HTTP API', () => {
       'a formula is written as text',
     );
     assert.equal(rows.at(-1), '3,,closing,,,,,75');
-    assert.equal(rows.length, 6, "a header, the opening, three lines, the closing");
+    assert.equal(rows.length, 6, 'a header, the opening, three lines, the closing');
 
     const sum = await checksum();
     for (const [path, code, status] of [
