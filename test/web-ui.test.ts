@@ -144,6 +144,27 @@ describe('the web UI in a real browser', () => {
     assert.equal(await cell.getAttribute('title'), '{"channel":"api"}');
   });
 
+  test('the history shows the balance after each movement, and the statement downloads as CSV', async () => {
+    const [card] = await page.$$eval('#accounts tbody tr[data-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
+    await page.click(`#accounts tbody tr[data-id="${card}"]`);
+    await page.locator('#history tbody tr[data-transfer]').first().waitFor();
+    const after = page.locator('#history tbody tr[data-transfer] .balance-after');
+    const account = await (await fetch(`${server.base}/accounts/${card}`)).json();
+    assert.equal(await after.first().isVisible(), true, 'the running balance is on the screen');
+    assert.equal(await after.first().textContent(), account.balance, 'the newest row ends at the account’s balance');
+    assert.equal(await page.isVisible('#statement-submit'), true);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#statement-submit')]);
+    assert.match(download.suggestedFilename(), /^statement-[0-9a-f]{8}-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = (await import('node:fs'))
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(csv[0], 'sequence,created_at,kind,transfer_id,counterparty_id,reference,change,balance_after');
+    assert.match(csv.at(-1)!, new RegExp(`,closing,,,,,${account.balance}$`), 'it closes at today’s balance');
+    await page.waitForFunction(() => document.querySelector('#message')?.textContent?.includes('downloaded'));
+    assert.equal(await page.isVisible('#message'), true);
+  });
+
   test('an error from the API is shown, not swallowed', async () => {
     await page.fill('#transfer-amount', '1000000');
     await page.click('#transfer-submit');

@@ -185,6 +185,8 @@ async function showHistory(accountId) {
   const rows = page.items.map((t) => {
     const incoming = t.toId === accountId;
     const kind = t.fromId === null ? 'deposit' : t.toId === null ? 'withdrawal' : incoming ? 'transfer in' : 'transfer out';
+    // The account's running balance after this movement (none for a row not yet numbered).
+    const balanceAfter = incoming ? t.toBalanceAfter : t.fromBalanceAfter;
     const row = document.createElement('tr');
     row.dataset.transfer = t.id;
     const reverse = action('Reverse', async () => {
@@ -196,6 +198,7 @@ async function showHistory(accountId) {
       cell(when(t.createdAt)),
       cell(t.reversalOf ? `${kind} (reversal)` : t.holdId ? `${kind} (hold posted)` : kind),
       cell(`${incoming ? '+' : '−'}${money(t.amount, unitOf(accountId))}`, 'num'),
+      cell(balanceAfter === null ? '' : money(balanceAfter, unitOf(accountId)), 'num balance-after'),
       cell(short(incoming ? t.fromId : t.toId)),
       Object.assign(cell(t.reference ?? ''), { title: t.metadata ? JSON.stringify(t.metadata) : '' }),
       Object.assign(cell(''), { className: 'actions' }),
@@ -206,8 +209,35 @@ async function showHistory(accountId) {
   $('#history tbody').replaceChildren(
     ...(rows.length
       ? rows
-      : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="6" class="empty">No transfers.</td>' })]),
+      : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="7" class="empty">No transfers.</td>' })]),
   );
+  const today = new Date().toISOString().slice(0, 10);
+  for (const input of [$('#statement-from'), $('#statement-to')]) input.value ||= today;
+  $('#statement-form').hidden = false;
+}
+
+/**
+ * Downloads the selected account's statement for whole UTC days as CSV: fetched with the
+ * token (a plain link could not carry it), then saved from the browser's memory.
+ */
+async function downloadStatement() {
+  const accountId = state.selected;
+  const from = $('#statement-from').value;
+  const last = $('#statement-to').value;
+  if (!accountId || !from || !last) throw new ApiError({ detail: 'Pick an account and both days first.' });
+  const to = new Date(Date.parse(`${last}T00:00:00Z`) + 86_400_000).toISOString();
+  const headers = { accept: 'text/csv' };
+  if (state.token) headers.authorization = `Bearer ${state.token}`;
+  const query = new URLSearchParams({ from: `${from}T00:00:00Z`, to });
+  const response = await fetch(`/accounts/${accountId}/statement?${query}`, { headers });
+  if (!response.ok) throw new ApiError(await response.json().catch(() => ({})));
+  const link = Object.assign(document.createElement('a'), {
+    href: URL.createObjectURL(await response.blob()),
+    download: `statement-${short(accountId)}-${from}-to-${last}.csv`,
+  });
+  link.click();
+  URL.revokeObjectURL(link.href);
+  return `Statement of ${short(accountId)} from ${from} to ${last} downloaded.`;
 }
 
 async function loadVerify() {
@@ -287,3 +317,5 @@ $('#token-form').addEventListener('submit', async (event) => {
 });
 
 refresh().catch((error) => say(error.message, true));
+
+onSubmit($('#statement-form'), () => downloadStatement());
