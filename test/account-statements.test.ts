@@ -201,6 +201,7 @@ for (const { flavor, batch, name } of bankVariants) {
       );
       assert.equal(await code(bank.balanceAt('not-an-id', new Date())), 'INVALID_ARGUMENT');
       const empty = await bank.statement(sink, { from: '2000-01-01T00:00:00Z', to: '2000-01-02T00:00:00Z' });
+      assert.equal(empty.currency, (await bank.getAccount(sink)).currency, 'a period without lines still names the currency');
       assert.deepEqual(
         [empty.movements, empty.lines.items.length, empty.lines.next, empty.closing],
         [0, 0, null, { sequence: 0, balance: 0n }],

@@ -95,6 +95,8 @@ class SequentialBank {
   readonly holds = new Map<string, ModelHold>();
   readonly journal = new Map<string, ModelRow>();
   readonly reversed = new Map<string, bigint>();
+  /** Each account's running balances in the order its rows were written (the opening deposit's id is not known here: null). */
+  readonly chains = new Map<string, { readonly id: string | null; readonly balanceAfter: bigint }[]>();
 
   held(account: string): bigint {
     let sum = 0n;
@@ -143,6 +145,8 @@ class SequentialBank {
   journalRow(id: string, row: ModelRow): Answer {
     if (row.fromId !== null) this.balances.set(row.fromId, this.balances.get(row.fromId)! - row.amount);
     if (row.toId !== null) this.balances.set(row.toId, this.balances.get(row.toId)! + row.amount);
+    for (const side of [row.fromId, row.toId])
+      if (side !== null) this.chains.get(side)!.push({ id, balanceAfter: this.balances.get(side)! });
     this.journal.set(id, row);
     return rowAnswer(id, row, false);
   }
@@ -390,6 +394,7 @@ async function openAccounts(bank: Bank, model: SequentialBank, random: SeededRan
     const creditLimit = random.int(0, 2) === 0 ? BigInt(random.int(1, 100)) : 0n;
     const account = await bank.createAccount({ balance, currency, creditLimit });
     model.balances.set(account.id, balance);
+    model.chains.set(account.id, balance > 0n ? [{ id: null, balanceAfter: balance }] : []);
     model.currencies.set(account.id, currency);
     model.limits.set(account.id, creditLimit);
     accounts.push(account.id);
@@ -398,6 +403,7 @@ async function openAccounts(bank: Bank, model: SequentialBank, random: SeededRan
     const closed = await bank.createAccount({ currency: 'USD' });
     await bank.closeAccount(closed.id);
     model.balances.set(closed.id, 0n);
+    model.chains.set(closed.id, []);
     model.currencies.set(closed.id, 'USD');
     model.closed.add(closed.id);
     accounts.push(closed.id);
@@ -509,7 +515,11 @@ function nextOp(random: SeededRandom, model: SequentialBank, accounts: string[],
   return { op: 'sweep' };
 }
 
-/** Compares every account's balance, held and available, and every hold's status, with the model's. */
+/**
+ * Compares every account's balance, held and available, its chain of running balances (its
+ * whole statement: every row in the order the model wrote them, with the balance after
+ * each) and its balance now, and every hold's status, with the model's.
+ */
 async function assertState(bank: Bank, model: SequentialBank, accounts: readonly string[], label: string): Promise<void> {
   for (const id of accounts) {
     const account = await bank.getAccount(id);
@@ -517,6 +527,22 @@ async function assertState(bank: Bank, model: SequentialBank, accounts: readonly
       [account.balance, account.held, account.available, account.currency, account.creditLimit],
       [model.balances.get(id), model.held(id), model.available(id), model.currencies.get(id), model.limits.get(id) ?? 0n],
       `${label}: account ${id}`,
+    );
+    const chain = model.chains.get(id)!;
+    const statement = await bank.statement(id, {
+      from: '2000-01-01T00:00:00Z',
+      to: '2999-01-01T00:00:00Z',
+      page: { limit: 1000 },
+    });
+    assert.deepEqual(
+      statement.lines.items.map((line, i) => [line.sequence, chain[i]?.id === null ? null : line.transferId, line.balanceAfter]),
+      chain.map((leg, i) => [i + 1, leg.id, leg.balanceAfter]),
+      `${label}: account ${id}'s chain`,
+    );
+    assert.deepEqual(
+      [statement.opening.balance, statement.closing.balance, statement.movements],
+      [0n, model.balances.get(id), chain.length],
+      `${label}: account ${id}'s statement`,
     );
   }
   for (const [id, hold] of model.holds) {
@@ -553,7 +579,7 @@ describe(`holds, reversals and atomic groups against a sequential model (seed ${
   });
   after(() => db.drop());
 
-  test('one call at a time: every answer, balance, held, available and hold status is the model’s (600 cases)', async () => {
+  test('one call at a time: every answer, balance, held, available, running balance and hold status is the model’s (600 cases)', async () => {
     let calls = 0;
     await inParallel(600, 6, async (index) => {
       const random = seededRandom(seed + index);

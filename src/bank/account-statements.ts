@@ -53,7 +53,7 @@ lines AS (
   SELECT * FROM (${line('from')}\n    UNION ALL\n    ${line('to')}) AS line
   ORDER BY created_at, chain_sequence LIMIT $4
 )
-SELECT accounts.currency, opening.found AS opening_found, opening.sequence AS opening_sequence, opening.balance_after AS opening_balance,
+SELECT accounts.currency AS account_currency, opening.found AS opening_found, opening.sequence AS opening_sequence, opening.balance_after AS opening_balance,
   closing.found AS closing_found, closing.sequence AS closing_sequence, closing.balance_after AS closing_balance, lines.*
 FROM roachbank.accounts
 LEFT JOIN opening ON true
@@ -71,7 +71,8 @@ interface LastRow {
 }
 
 type StatementRow = {
-  readonly currency: string;
+  /** Named apart from the line's own `currency`, which a statement without lines has as NULL. */
+  readonly account_currency: string;
   readonly opening_found: boolean | null;
   readonly closing_found: boolean | null;
   readonly opening_sequence: string | null;
@@ -124,7 +125,7 @@ export async function readStatement(
   );
   return {
     accountId,
-    currency: first.currency,
+    currency: first.account_currency,
     from: period.from,
     to: period.to,
     opening,
