@@ -117,6 +117,13 @@ describe('the README', () => {
     );
   });
 
+  test('its balance at a moment and statements example runs as written', async () => {
+    assert.equal(
+      await runReadmeExample('Balance at a moment and statements'),
+      '7500 at noon; #1 10000 → 10000, #2 -2500 → 7500 | opens 7500, closes 6500 after 1 movement\n',
+    );
+  });
+
   test('its runOrmTransaction example runs as written', async () => {
     assert.equal(await runReadmeExample('Library: `runOrmTransaction` (Drizzle ORM)'), 'balance now 250\n');
   });
