@@ -1,12 +1,14 @@
 // What the bank's reads cost as the journal grows: rows and buffers one page of
-// listAccounts and of history touches (EXPLAIN (ANALYZE, BUFFERS) of the product's
-// own statements), and how long verify takes, at each journal size given.
+// listAccounts and of history touches, and a balance at a moment and a statement page
+// (EXPLAIN (ANALYZE, BUFFERS) of the product's own statements), and how long verify
+// takes, at each journal size given.
 // A book is made in SQL (generate_series): 10,000 accounts, one of them busy
 // (a tenth of all movements), the rest random; balances set from the journal.
 // Run: node --import tsx bench/read-costs.ts 100000 1000000 [10000000]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { balanceAtSql, statementSql } from '../src/bank/account-statements.js';
 import { historySql, listAccountsSql } from '../src/bank/page-statements.js';
 import { verifySql } from '../src/bank/verify-invariants.js';
 import { createPool } from '../src/db/create-pool.js';
@@ -56,9 +58,9 @@ try {
   const busy = ids[0]!.id;
   let made = 0;
   console.log(
-    '| journal rows | listAccounts page (rows / buffers) | next page | history page, busy account | its next page | history page, quiet account | verify |',
+    '| journal rows | listAccounts page (rows / buffers) | next page | history page, busy account | its next page | history page, quiet account | balanceAt, busy account | statement page, busy account | its next page | verify |',
   );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const size of sizes) {
     // Movements in chunks of 100,000: a tenth touch the busy account, a fifth are deposits or withdrawals.
     while (made < size) {
@@ -82,6 +84,22 @@ try {
     await pool.query(`INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency)
       SELECT gen_random_uuid(), 'deposit', NULL, id, -net, 'XXX' FROM (${nets}) AS j WHERE net < 0`);
     await pool.query(`UPDATE roachbank.accounts AS a SET balance = j.net FROM (${nets}) AS j WHERE j.id = a.id`);
+    // Every account's chain, numbered by time in one pass (as migration 0008 numbers a book
+    // from before, 100 accounts at a time there), so that reads by number have numbers.
+    await pool.query(`WITH legs AS (
+        SELECT id, from_id AS account, -amount AS delta, created_at, true AS out FROM roachbank.transfers WHERE from_id IS NOT NULL
+        UNION ALL SELECT id, to_id, amount, created_at, false FROM roachbank.transfers WHERE to_id IS NOT NULL),
+      chained AS (SELECT id, out, row_number() OVER w AS n, sum(delta) OVER w AS after FROM legs
+        WINDOW w AS (PARTITION BY account ORDER BY created_at, id ROWS UNBOUNDED PRECEDING)),
+      per_row AS (SELECT id, max(n) FILTER (WHERE out) AS fs, max(after) FILTER (WHERE out) AS fb,
+        max(n) FILTER (WHERE NOT out) AS ts, max(after) FILTER (WHERE NOT out) AS tb FROM chained GROUP BY id)
+      UPDATE roachbank.transfers AS t SET from_sequence = fs, from_balance_after = fb, to_sequence = ts, to_balance_after = tb
+      FROM per_row WHERE t.id = per_row.id`);
+    await pool.query(`UPDATE roachbank.accounts AS a SET sequence = c.n, moved_at = c.last FROM (
+        SELECT account, count(*) AS n, max(created_at) AS last FROM (
+          SELECT from_id AS account, created_at FROM roachbank.transfers WHERE from_id IS NOT NULL
+          UNION ALL SELECT to_id, created_at FROM roachbank.transfers WHERE to_id IS NOT NULL) AS l GROUP BY account) AS c
+      WHERE c.account = a.id`);
     made = Number((await pool.query('SELECT count(*) AS n FROM roachbank.transfers')).rows[0].n);
     await pool.query('VACUUM ANALYZE roachbank.transfers');
     await pool.query('VACUUM ANALYZE roachbank.accounts');
@@ -93,21 +111,38 @@ try {
     const listNext = await cost(listAccountsSql(true), [limit, middle.created_at, middle.id]);
     const deep = (
       await pool.query(
-        'SELECT created_at, id FROM roachbank.transfers WHERE from_id = $1 OR to_id = $1 ORDER BY created_at DESC, id DESC OFFSET 10000 LIMIT 1',
+        `SELECT created_at, created_at::TEXT AS at, CASE WHEN from_id = $1 THEN from_sequence ELSE to_sequence END AS sequence
+         FROM roachbank.transfers WHERE from_id = $1 OR to_id = $1 ORDER BY created_at DESC, 3 DESC OFFSET 10000 LIMIT 1`,
         [busy],
       )
     ).rows[0];
     const historyFirst = await cost(historySql(false), [busy, limit]);
-    const historyNext = await cost(historySql(true), [busy, limit, deep.created_at, deep.id]);
+    const historyNext = await cost(historySql(true), [busy, limit, deep.created_at, deep.sequence]);
     const quiet = await cost(historySql(false), [ids[9000]!.id, limit]);
+    // The busy account at a moment deep in its history, and its statement for the day before
+    // that moment: the first page and the page after the 10,000th line.
+    const balanceAt = await cost(balanceAtSql, [busy, deep.at]);
+    const period = [busy, new Date(deep.created_at.getTime() - 86_400_000).toISOString(), deep.at, limit];
+    const statementFirst = await cost(statementSql(false), period);
+    const tenThousandth = (
+      await pool.query(
+        `SELECT created_at::TEXT AS at, CASE WHEN from_id = $1 THEN from_sequence ELSE to_sequence END AS sequence
+         FROM roachbank.transfers WHERE (from_id = $1 OR to_id = $1) AND created_at >= $2 AND created_at < $3
+         ORDER BY created_at, 2 OFFSET 9999 LIMIT 1`,
+        period.slice(0, 3),
+      )
+    ).rows[0];
+    const statementNext = await cost(statementSql(true), [...period, tenThousandth.at, tenThousandth.sequence]);
     const started = performance.now();
     const report = (await pool.query(verifySql)).rows[0];
     const verifyMs = Math.round(performance.now() - started);
     if (report.mismatched_count !== '0' || report.negative !== '0')
       throw new Error(`the book does not verify: ${JSON.stringify(report)}`);
+    if (report.broken_chains !== '0') throw new Error(`${report.broken_chains} accounts' chains do not verify`);
     const cell = (c: { rows: number; buffers: number }) => `${c.rows} / ${c.buffers}`;
+    const timed = (c: { rows: number; buffers: number; ms: number }) => `${cell(c)}, ${c.ms} ms`;
     console.log(
-      `| ${made.toLocaleString('en')} | ${cell(listFirst)} | ${cell(listNext)} | ${cell(historyFirst)} | ${cell(historyNext)} | ${cell(quiet)} | ${verifyMs.toLocaleString('en')} ms |`,
+      `| ${made.toLocaleString('en')} | ${cell(listFirst)} | ${cell(listNext)} | ${cell(historyFirst)} | ${cell(historyNext)} | ${cell(quiet)} | ${timed(balanceAt)} | ${timed(statementFirst)} | ${timed(statementNext)} | ${verifyMs.toLocaleString('en')} ms |`,
     );
   }
 } finally {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PgBank } from '../src/bank/pg-bank.js';
-import { migrate } from '../src/db/migrate.js';
+import { type BackfillProgress, migrate } from '../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -64,7 +64,14 @@ describe('migration 0006: currencies and credit limits on a book from before', (
       { code: '23505' },
     );
 
-    assert.deepEqual(await migrate(db.pool), [6, 7, 8, 9, 10]);
+    const progress: BackfillProgress[] = [];
+    assert.deepEqual(await migrate(db.pool, { onProgress: (p) => progress.push(p) }), [6, 7, 8, 9, 10]);
+    // 0008's back-fill told how far it got after each of its runs: 100 accounts a run, then one that found none.
+    const numbering = progress.filter((p) => p.version === 8);
+    assert.deepEqual(
+      numbering.map((p) => [p.runs, p.rows, p.done]),
+      Array.from({ length: 11 }, (_, i) => [i + 1, Math.min(1000, (i + 1) * 100), i === 10]),
+    );
     assert.deepEqual(await files(), filesBefore, 'no table was rewritten');
     const { rows } = await db.pool.query<{ currencies: string[]; limits: string[]; journal: string[] }>(`SELECT
       (SELECT array_agg(DISTINCT currency) FROM roachbank.accounts) AS currencies,

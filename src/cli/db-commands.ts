@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeTarget, redactConnectionString } from '../config.js';
-import { migrate, migrationStatus } from '../db/migrate.js';
+import { type BackfillProgress, migrate, migrationStatus } from '../db/migrate.js';
 import { runRead } from '../db/run-read.js';
 import { statementIsolation } from '../db/statement-isolation.js';
 import { withDatabase } from './with-database.js';
@@ -13,7 +13,7 @@ export function addDbCommands(program: Command): void {
     .action(async () => {
       const json = program.opts<{ json: boolean }>().json;
       await withDatabase(async ({ pool }) => {
-        const applied = await migrate(pool);
+        const applied = await migrate(pool, json ? {} : { onProgress: backfillReporter() });
         const states = await migrationStatus(pool);
         if (json) {
           console.log(JSON.stringify({ applied, migrations: states }));
@@ -64,4 +64,21 @@ export function addDbCommands(program: Command): void {
 
 function label(version: number, name: string): string {
   return `${String(version).padStart(4, '0')}_${name}`;
+}
+
+/**
+ * Prints a back-fill's progress on stderr (stdout keeps the result): at most once a second
+ * while it runs, and once when it is done, so a long upgrade shows it is moving.
+ */
+function backfillReporter(): (progress: BackfillProgress) => void {
+  let last = 0;
+  return (progress) => {
+    if (progress.done && progress.runs === 1) return; // nothing to back-fill
+    if (!progress.done && Date.now() - last < 1000) return;
+    last = Date.now();
+    const what = `migration ${label(progress.version, progress.name)}, statement ${progress.statement}`;
+    process.stderr.write(
+      `${what}: ${progress.done ? 'back-filled' : 'back-filling,'} ${progress.rows.toLocaleString('en')} rows in ${progress.runs} run${progress.runs === 1 ? '' : 's'}${progress.done ? '' : ' so far'}\n`,
+    );
+  };
 }

@@ -26,6 +26,19 @@ export interface MigrateOptions {
   readonly leaseMs?: number;
   /** Where the migration files are. Default: the package's `migrations/`. */
   readonly dir?: string;
+  /** Told after each run of a back-fill (a statement repeated until it changes no row): how far it has got. */
+  readonly onProgress?: (progress: BackfillProgress) => void;
+}
+
+/** How far a back-fill has got: the rows its runs changed so far (0 on the last run, which found none). */
+export interface BackfillProgress {
+  readonly version: number;
+  readonly name: string;
+  /** The statement's place in its file, from 1. */
+  readonly statement: number;
+  readonly runs: number;
+  readonly rows: number;
+  readonly done: boolean;
 }
 
 // The bookkeeping: a version's row is written once its statements have finished.
@@ -83,7 +96,7 @@ async function migrateUnderLease(pool: pg.Pool, options: MigrateOptions): Promis
     const lease = await takeMigrationLease(pool, leaseMs);
     if (lease) {
       try {
-        return await applyPending(pool, migrations, lease, kind);
+        return await applyPending(pool, migrations, lease, kind, options.onProgress);
       } finally {
         await lease.release();
       }
@@ -97,6 +110,7 @@ async function applyPending(
   migrations: readonly Migration[],
   lease: HeldLease,
   engine: Engine,
+  onProgress: MigrateOptions['onProgress'],
 ): Promise<number[]> {
   const applied: number[] = [];
   const client = await pool.connect();
@@ -107,10 +121,14 @@ async function applyPending(
       if (engine === 'cockroachdb') await client.query(cockroachSchemaJobsDoneSql);
       for (const [index, statement] of migration.statements.entries()) {
         const repeat = migration.repeat.includes(index);
-        for (;;) {
+        for (let runs = 1, rows = 0; ; runs++) {
           lease.assertHeld();
           const { rowCount } = await client.query(statement);
-          if (!repeat || !rowCount) break;
+          if (!repeat) break;
+          rows += rowCount ?? 0;
+          const { version, name } = migration;
+          onProgress?.({ version, name, statement: index + 1, runs, rows, done: !rowCount });
+          if (!rowCount) break;
         }
       }
       await record(client, migration, lease);
