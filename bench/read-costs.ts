@@ -100,6 +100,7 @@ try {
           SELECT from_id AS account, created_at FROM roachbank.transfers WHERE from_id IS NOT NULL
           UNION ALL SELECT to_id, created_at FROM roachbank.transfers WHERE to_id IS NOT NULL) AS l GROUP BY account) AS c
       WHERE c.account = a.id`);
+    await pool.query('UPDATE roachbank.accounts SET sequence = 0 WHERE sequence IS NULL'); // no row yet
     made = Number((await pool.query('SELECT count(*) AS n FROM roachbank.transfers')).rows[0].n);
     await pool.query('VACUUM ANALYZE roachbank.transfers');
     await pool.query('VACUUM ANALYZE roachbank.accounts');

@@ -115,13 +115,15 @@ export async function readStatement(
   if (!first) throw new RoachbankError('ACCOUNT_NOT_FOUND', `no account ${accountId}`);
   const opening = chainBalance(accountId, first.opening_sequence, first.opening_balance, first.opening_found === true);
   const closing = chainBalance(accountId, first.closing_sequence, first.closing_balance, first.closing_found === true);
-  const lineRows = rows
-    .filter((row) => row.id !== null)
-    .map((row) => ({ ...(row as StatementRow & TransferRow), sequence: lineOf(accountId, row as TransferRow).sequence }));
   const lines = chainPageFrom(
-    lineRows.map((row) => ({ ...row, position: row.position! })),
+    rows
+      .filter((row) => row.id !== null)
+      .map((row) => {
+        const line = lineOf(accountId, row as TransferRow);
+        return { line, sequence: line.sequence, position: row.position! };
+      }),
     limit,
-    (row) => lineOf(accountId, row),
+    ({ line }) => line,
   );
   return {
     accountId,

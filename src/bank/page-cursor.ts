@@ -42,12 +42,7 @@ export function chainPageFrom<Row extends { position: string; sequence: number |
   limit: number,
   convert: (row: Row) => T,
 ): Page<T> {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items: items.map(convert),
-    next: rows.length > limit && last ? encodeCursor(last.position, `${last.sequence ?? '-'}`) : null,
-  };
+  return cutPage(rows, limit, convert, (row) => `${row.sequence ?? '-'}`);
 }
 
 function limitOf(request: PageRequest): number {
@@ -72,7 +67,17 @@ export function pageFrom<Row extends { id: string; position: string }, T>(
   limit: number,
   convert: (row: Row) => T,
 ): Page<T> {
+  return cutPage(rows, limit, convert, (row) => row.id);
+}
+
+/** The page and, when a row beyond it was fetched, the cursor of its last row: its position and `key`. */
+function cutPage<Row extends { position: string }, T>(
+  rows: readonly Row[],
+  limit: number,
+  convert: (row: Row) => T,
+  key: (row: Row) => string,
+): Page<T> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  return { items: items.map(convert), next: rows.length > limit && last ? encodeCursor(last.position, last.id) : null };
+  return { items: items.map(convert), next: rows.length > limit && last ? encodeCursor(last.position, key(last)) : null };
 }
