@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Bank } from '../src/bank/bank.js';
 import { createBank } from '../src/bank/create-bank.js';
-import { movement } from '../src/bank/movement.js';
+import { movement, postMovement } from '../src/bank/movement.js';
 import { moveSql } from '../src/bank/movement-statements.js';
 import { PgStore } from '../src/bank/pg-store.js';
 import { storeRetry } from '../src/bank/store-bank.js';
@@ -99,6 +99,60 @@ for (const { flavor, batch, name } of bankVariants) {
     });
   });
 }
+
+describe('a batch whose refused items sit between applied ones on the same accounts', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase('chains_refused');
+    await ensureSchema(db.pool);
+  });
+  after(() => db.drop());
+
+  test('the numbers and balances after skip what was refused, in both batch statements', async () => {
+    const bank = createBank(db.pool, 'pg', { batch: false });
+    const store = new PgStore(db.pool, storeRetry({}));
+    const poor = (await bank.createAccount({ balance: 5n })).id;
+    const sink = (await bank.createAccount({ balance: 1n })).id;
+    const rich = (await bank.createAccount({ balance: 1_000n })).id;
+    const replayed = await bank.deposit(sink, 2n);
+    const { hold } = await bank.hold({ fromId: rich, toId: sink, amount: 10n });
+    // The sink is credited by every item; the 1st (funds), the 3rd (a replay of a journaled
+    // id) and, in the second batch, a post of more than its hold are refused: each applied
+    // item after them is numbered as if they were not there.
+    const plain = [
+      movement({ id: randomUUID(), fromId: poor, toId: sink, amount: 50n }),
+      movement({ id: randomUUID(), toId: sink, amount: 7n }),
+      movement({ id: replayed.transfer.id, toId: sink, amount: 2n }),
+      movement({ id: randomUUID(), fromId: rich, toId: sink, amount: 11n }),
+    ];
+    const answers = await store.moveBatch(plain);
+    assert.deepEqual(
+      answers.map((a) => a.ok),
+      [false, true, true, true],
+    );
+    const mixed = [
+      postMovement(hold, { id: randomUUID(), amount: 11n }),
+      movement({ id: randomUUID(), fromId: poor, toId: sink, amount: 3n }),
+    ];
+    const more = await store.moveBatch(mixed);
+    assert.deepEqual(
+      more.map((a) => a.ok),
+      [false, true],
+    );
+    await assertChains(db, bank, [poor, sink, rich]);
+    assert.deepEqual(
+      (await chainOf(db, sink)).map((leg) => [leg.sequence, leg.balance]),
+      [
+        [1, 1n],
+        [2, 3n],
+        [3, 10n],
+        [4, 21n],
+        [5, 24n],
+      ],
+    );
+    assert.equal((await bank.verify()).brokenChainCount, 0);
+  });
+});
 
 describe('a twin that commits one of a batch’s ids while the batch waits', () => {
   let db: TestDatabase;
