@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { groupCommitDefaults } from '../src/bank/group-commit.js';
 import { maxMoney } from '../src/bank/money.js';
-import { type CheckedMovement, requestKind } from '../src/bank/movement.js';
-import { chainOffsets, moveBatchSql } from '../src/bank/movement-statements.js';
+import { requestKind } from '../src/bank/movement.js';
+import { moveBatchSql } from '../src/bank/movement-statements.js';
 import { PgBank } from '../src/bank/pg-bank.js';
 import { migrate } from '../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -83,7 +83,6 @@ describe(`a batch of ${size} movements answers in less than ${resultsBuffer} byt
         // References and metadata are written, never answered: the widest of each costs the answer nothing.
         items.map(() => 'r'.repeat(128)),
         items.map(() => JSON.stringify({ pad: 'x'.repeat(4080) })),
-        ...chainOffsets(items.map((item) => ({ ...item, kind: (item.kind ?? requestKind(item)) as CheckedMovement['kind'] }))),
       ],
       rowMode: 'array',
     });

@@ -1,5 +1,3 @@
-import type { CheckedMovement } from './movement.js';
-
 // The two statements that move money, one movement or a whole batch, each in one round
 // trip and one commit. Each enforces, atomically, the predicate of `decideMovement`
 // (an id not yet journaled, open accounts, enough funds) and answers in the same
@@ -79,71 +77,40 @@ const stampSql = `stamp AS (
   SELECT CASE WHEN max(moved_at) > now() THEN max(moved_at) ELSE now() END AS at FROM locked
 ),`;
 
+// The running balances of a batch's journal rows (migration 0008): every leg (a row's side
+// on one account) of the accepted items in input order, numbered and summed per account
+// from the account as `checked` saw it locked (NULL for an account whose chain is not yet
+// back-filled), then gathered back into one row per item (`chain`). The legs carry their
+// account's starting point rather than joining the locked rows again: under a generic
+// plan every such join is a nested loop over the whole batch (BENCHMARKS.md, "Running
+// balances").
+const batchChainSql = `legs AS (
+  SELECT ord, from_id AS account_id, -amount AS delta, from_balance AS base_balance, from_sequence AS base_sequence, true AS is_from
+  FROM accepted WHERE from_id IS NOT NULL AND kind NOT IN ('hold', 'void')
+  UNION ALL
+  SELECT ord, to_id, amount, to_balance, to_sequence, false
+  FROM accepted WHERE to_id IS NOT NULL AND kind NOT IN ('hold', 'void')
+),
+running AS (
+  SELECT ord, is_from, base_sequence + row_number() OVER account_order AS sequence,
+    CASE WHEN base_sequence IS NOT NULL THEN base_balance + sum(delta) OVER account_order END AS balance_after
+  FROM legs
+  WINDOW account_order AS (PARTITION BY account_id ORDER BY ord ROWS UNBOUNDED PRECEDING)
+),
+chain AS (
+  SELECT ord,
+    max(sequence) FILTER (WHERE is_from) AS from_sequence,
+    max(balance_after) FILTER (WHERE is_from) AS from_balance_after,
+    max(sequence) FILTER (WHERE NOT is_from) AS to_sequence,
+    max(balance_after) FILTER (WHERE NOT is_from) AS to_balance_after
+  FROM running
+  GROUP BY ord
+),`;
+
 // A running balance as a row records it: past INT8 it is NULL (see `journalRaceGuard`).
 const inInt8 = (value: string) =>
   `CASE WHEN ${value} BETWEEN -9223372036854775807 AND 9223372036854775807 THEN ${value}::INT8 END`;
 
-// The running balances of a batch's journal rows (migration 0008), in input order. The
-// client sends, per item, its place and its sum of changes on each of its accounts among the
-// batch's movements up to and including it, as if every one were applied (`chainOffsets`,
-// the sums as NUMERIC so that none can overflow); a row's number and balance after are its
-// account's, as locked, plus that. A movement the statement refuses (or finds
-// journaled) moves nothing, so what it added is taken off the items after it on the same
-// account (`refused`): looked up only when there is one, so a batch that applies everything
-// (the common case) computes its chain without a join, a window or a sort. Cheaper than the
-// window over the batch's legs it replaces: 12 of the 21 µs per movement that running
-// balances cost on ten hot accounts (BENCHMARKS.md, "Running balances on hot accounts").
-const refusedSql = (acceptance: string, moneyOnly: boolean) => `refused AS (
-  SELECT ord, from_id, to_id, amount FROM checked
-  WHERE ${moneyOnly ? "kind NOT IN ('hold', 'void') AND " : ''}(${acceptance}) IS NOT TRUE
-),`;
-/** What the refused items before `item` added on its `side`'s account: its count (`count`) or its changes (`sum`). */
-const refusedBefore = (side: 'from' | 'to', what: 'count' | 'sum') =>
-  `(SELECT ${what === 'count' ? 'count(*)' : `COALESCE(sum(CASE WHEN r.from_id = accepted.${side}_id THEN -r.amount ELSE r.amount END), 0)`}
-    FROM refused AS r WHERE r.ord < accepted.ord AND (r.from_id = accepted.${side}_id OR r.to_id = accepted.${side}_id))`;
-const chainValue = (side: 'from' | 'to', what: 'count' | 'sum', base: string, offset: string) =>
-  `CASE WHEN NOT EXISTS (SELECT 1 FROM refused) THEN ${base} + ${offset} ELSE ${base} + ${offset} - ${refusedBefore(side, what)} END`;
-/** The four chain columns of an accepted item's journal row (NULL for a side it has not, or whose account is not numbered yet). */
-const chainColumns = (['from', 'to'] as const)
-  .map(
-    (side) =>
-      `${chainValue(side, 'count', `${side}_sequence`, `${side}_sequence_offset`)},
-    ${inInt8(`CASE WHEN ${side}_sequence IS NOT NULL THEN ${chainValue(side, 'sum', `${side}_balance::NUMERIC`, `${side}_change_offset`)} END`)}`,
-  )
-  .join(',\n    ');
-
-/**
- * The chain offsets of both batch statements (`chainColumns`): per item and side, its
- * place and its sum of changes on that account among the batch's movements up to and including
- * it, as if all were applied; the statement takes off what a refused one added. A hold and a
- * void move no money and have none. Sums are decimal strings: a batch may credit one account
- * past INT8 before it debits it back.
- */
-export function chainOffsets(
-  items: readonly Pick<CheckedMovement, 'kind' | 'fromId' | 'toId' | 'amount'>[],
-): (string | null)[][] {
-  const seen = new Map<string, { legs: bigint; change: bigint }>();
-  const offsets: (string | null)[][] = [[], [], [], []];
-  for (const item of items) {
-    const moves = item.kind !== 'hold' && item.kind !== 'void';
-    for (const [side, account, change] of [
-      [0, item.fromId, -item.amount],
-      [2, item.toId, item.amount],
-    ] as const) {
-      if (!moves || account === null) {
-        offsets[side]!.push(null);
-        offsets[side + 1]!.push(null);
-        continue;
-      }
-      const soFar = seen.get(account) ?? { legs: 0n, change: 0n };
-      const next = { legs: soFar.legs + 1n, change: soFar.change + change };
-      seen.set(account, next);
-      offsets[side]!.push(next.legs.toString());
-      offsets[side + 1]!.push(next.change.toString());
-    }
-  }
-  return offsets;
-}
 // One deposit, withdrawal or transfer ($2 NULL: a deposit; $3 NULL: a withdrawal), $5 = how
 // many accounts it names, $6 its kind, $7 and $8 its reference and metadata (NULL: none):
 // - `locked` takes the row locks of the open accounts in id order, so two transfers in
@@ -255,24 +222,10 @@ const batchAvailable = `source.balance - source.held + COALESCE((SELECT sum(due.
     COALESCE(source.currency = destination.currency, true) AS currencies_match,
     COALESCE(source.currency, destination.currency) AS currency`;
 
-/** The offsets of `chainColumns`, carried from the items through `checked`. */
-const itemOffsets = 'item.from_sequence_offset, item.from_change_offset, item.to_sequence_offset, item.to_change_offset';
-/** Which checked items a batch applies (`accepted`); those it does not are `refused`. */
-const batchAcceptance = `NOT taken AND from_open AND to_open AND currencies_match AND CASE kind
-    WHEN 'post' THEN hold_status = 'pending' AND NOT hold_expired AND amount <= hold_amount
-    WHEN 'void' THEN hold_status = 'pending' AND NOT hold_expired
-    WHEN 'reversal' THEN amount <= reversible AND (from_id IS NULL OR from_available >= amount - from_credit_limit)
-    WHEN 'deposit' THEN true
-    ELSE from_available >= amount - from_credit_limit
-  END`;
-const plainBatchAcceptance = `NOT taken AND from_open AND to_open AND currencies_match
-    AND (from_id IS NULL OR from_available >= amount - from_credit_limit)`;
-
 // A batch of movements of every kind as parallel arrays: $1 ids, $2 sources, $3 destinations
 // (NULL where there is none), $4 amounts, $5 request kinds, $6 subjects (the hold a post or
 // void settles, the row a reversal reverses), $7 a hold's expiry in ms (NULL: never), $8 and
-// $9 references and metadata (NULL: none; a void's are not written), $10–$13 the chain
-// offsets (`chainColumns`; NULL for a hold, a void and a side an item has not); one answer row per
+// $9 references and metadata (NULL: none; a void's are not written); one answer row per
 // movement in input order. A post or void names its hold's sides and a
 // reversal its original's swapped, as the bank read them (they never change); the
 // statement reads the rest under its locks. The batch must keep the rule of `BatchRule`
@@ -335,12 +288,9 @@ const plainBatchAcceptance = `NOT taken AND from_open AND to_open AND currencies
 //   every data-modifying CTE is referenced in the WHERE, at no cost per row.
 export const moveBatchSql = `
 WITH item AS (
-  SELECT id, kind, from_id, to_id, amount, subject, expires_ms, reference, metadata, ord,
-    from_sequence_offset, from_change_offset, to_sequence_offset, to_change_offset
-  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[], $6::UUID[], $7::INT8[], $8::TEXT[], $9::TEXT[],
-      $10::INT8[], $11::NUMERIC[], $12::INT8[], $13::NUMERIC[])
-    WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, subject, expires_ms, reference, metadata,
-      from_sequence_offset, from_change_offset, to_sequence_offset, to_change_offset, ord)
+  SELECT id, kind, from_id, to_id, amount, subject, expires_ms, reference, metadata, ord
+  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[], $6::UUID[], $7::INT8[], $8::TEXT[], $9::TEXT[])
+    WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, subject, expires_ms, reference, metadata, ord)
 ),
 ${batchLocked}
 settling AS (
@@ -367,7 +317,7 @@ originals AS (
 ),
 checked AS (
   SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount, item.subject, item.expires_ms,
-    item.reference, item.metadata, ${itemOffsets},
+    item.reference, item.metadata,
     item.from_id IS NULL OR source.id IS NOT NULL AS from_open,
     item.to_id IS NULL OR destination.id IS NOT NULL AS to_open,
     ${batchAvailable},
@@ -385,17 +335,24 @@ checked AS (
   WHERE (SELECT count(*) FROM locked) >= 0
 ),
 accepted AS (
-  SELECT * FROM checked WHERE ${batchAcceptance}
+  SELECT * FROM checked
+  WHERE NOT taken AND from_open AND to_open AND currencies_match AND CASE kind
+    WHEN 'post' THEN hold_status = 'pending' AND NOT hold_expired AND amount <= hold_amount
+    WHEN 'void' THEN hold_status = 'pending' AND NOT hold_expired
+    WHEN 'reversal' THEN amount <= reversible AND (from_id IS NULL OR from_available >= amount - from_credit_limit)
+    WHEN 'deposit' THEN true
+    ELSE from_available >= amount - from_credit_limit
+  END
 ),
-${refusedSql(batchAcceptance, true)}
+${batchChainSql}
 inserted AS (
   INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, hold_id, reversal_of, reference, metadata,
     created_at, from_sequence, from_balance_after, to_sequence, to_balance_after)
   SELECT accepted.id, CASE WHEN from_id IS NULL THEN 'deposit' WHEN to_id IS NULL THEN 'withdrawal' ELSE 'transfer' END,
     from_id, to_id, amount, currency, CASE WHEN kind = 'post' THEN subject END, CASE WHEN kind = 'reversal' THEN subject END,
-    reference, metadata, (SELECT at FROM stamp),
-    ${chainColumns}
-  FROM accepted
+    reference, metadata, (SELECT at FROM stamp), chain.from_sequence, ${inInt8('chain.from_balance_after')},
+    chain.to_sequence, ${inInt8('chain.to_balance_after')}
+  FROM accepted LEFT JOIN chain ON chain.ord = accepted.ord
   WHERE kind NOT IN ('hold', 'void')
   ON CONFLICT (id) DO NOTHING
   RETURNING id, from_id, to_id, amount, reversal_of, created_at, from_sequence, from_balance_after, to_sequence, to_balance_after
@@ -468,16 +425,13 @@ ORDER BY checked.ord`;
 // without what only holds, posts, voids and reversals need (the holds settled, the holds
 // and reversed totals written, the originals), which cost a plain batch of 32 about a
 // third more time on the server (BENCHMARKS.md, "Plain batches"). The same arrays
-// $1–$5, then $6 and $7 references and metadata, $8–$11 the chain offsets, and the same answer; the same locks, checks and writes for these kinds, so the
+// $1–$5, then $6 and $7 references and metadata, and the same answer; the same locks, checks and writes for these kinds, so the
 // batch rule and its argument are those of `moveBatchSql`.
 export const movePlainBatchSql = `
 WITH item AS (
-  SELECT id, kind, from_id, to_id, amount, reference, metadata, ord,
-    from_sequence_offset, from_change_offset, to_sequence_offset, to_change_offset
-  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[], $6::TEXT[], $7::TEXT[],
-      $8::INT8[], $9::NUMERIC[], $10::INT8[], $11::NUMERIC[])
-    WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, reference, metadata,
-      from_sequence_offset, from_change_offset, to_sequence_offset, to_change_offset, ord)
+  SELECT id, kind, from_id, to_id, amount, reference, metadata, ord
+  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::INT8[], $5::TEXT[], $6::TEXT[], $7::TEXT[])
+    WITH ORDINALITY AS item (id, from_id, to_id, amount, kind, reference, metadata, ord)
 ),
 ${batchLocked}
 ${batchDue}
@@ -485,7 +439,7 @@ journaled AS (
   SELECT id FROM roachbank.transfers WHERE id = ANY ($1::UUID[])
 ),
 checked AS (
-  SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount, item.reference, item.metadata, ${itemOffsets},
+  SELECT item.ord, item.id, item.kind, item.from_id, item.to_id, item.amount, item.reference, item.metadata,
     item.from_id IS NULL OR source.id IS NOT NULL AS from_open,
     item.to_id IS NULL OR destination.id IS NOT NULL AS to_open,
     ${batchAvailable},
@@ -497,16 +451,18 @@ checked AS (
   WHERE (SELECT count(*) FROM locked) >= 0
 ),
 accepted AS (
-  SELECT * FROM checked WHERE ${plainBatchAcceptance}
+  SELECT * FROM checked
+  WHERE NOT taken AND from_open AND to_open AND currencies_match
+    AND (from_id IS NULL OR from_available >= amount - from_credit_limit)
 ),
-${refusedSql(plainBatchAcceptance, false)}
+${batchChainSql}
 inserted AS (
   INSERT INTO roachbank.transfers (id, kind, from_id, to_id, amount, currency, reference, metadata,
     created_at, from_sequence, from_balance_after, to_sequence, to_balance_after)
   SELECT accepted.id, kind, from_id, to_id, amount, currency, reference, metadata,
-    (SELECT at FROM stamp),
-    ${chainColumns}
-  FROM accepted
+    (SELECT at FROM stamp), chain.from_sequence, ${inInt8('chain.from_balance_after')},
+    chain.to_sequence, ${inInt8('chain.to_balance_after')}
+  FROM accepted LEFT JOIN chain ON chain.ord = accepted.ord
   ON CONFLICT (id) DO NOTHING
   RETURNING id, from_id, to_id, amount, created_at, from_sequence, from_balance_after, to_sequence, to_balance_after
 ),

@@ -18,14 +18,7 @@ import {
 } from './bank-store.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import type { CheckedMovement } from './movement.js';
-import {
-  chainOffsets,
-  moveBatchSql,
-  movePlainBatchSql,
-  moveSql,
-  releaseExpiredSql,
-  type StatementAnswerRow,
-} from './movement-statements.js';
+import { moveBatchSql, movePlainBatchSql, moveSql, releaseExpiredSql, type StatementAnswerRow } from './movement-statements.js';
 import {
   accountColumns,
   accountsByReferenceSql,
@@ -96,11 +89,7 @@ const batchAnnotations = (items: readonly CheckedMovement[]) => [
   items.map((m) => m.reference),
   items.map((m) => metadataText(m.metadata)),
 ];
-const plainBatchValues = (items: readonly CheckedMovement[]) => [
-  ...batchSides(items),
-  ...batchAnnotations(items),
-  ...chainOffsets(items),
-];
+const plainBatchValues = (items: readonly CheckedMovement[]) => [...batchSides(items), ...batchAnnotations(items)];
 const batchMove = { name: 'roachbank_move_batch', text: moveBatchSql, planOnce: true };
 /** The sides, then $6 the subjects (a post's or void's hold, a reversal's row), $7 a hold's expiry in ms, then the annotations. */
 const batchValues = (items: readonly CheckedMovement[]) => [
@@ -108,7 +97,6 @@ const batchValues = (items: readonly CheckedMovement[]) => [
   items.map((m) => (m.kind === 'post' || m.kind === 'void' ? m.holdId : m.kind === 'reversal' ? m.reversalOf : null)),
   items.map((m) => (m.kind === 'hold' && m.expiresInMs !== null ? BigInt(m.expiresInMs) : null)),
   ...batchAnnotations(items),
-  ...chainOffsets(items),
 ];
 /** A lone deposit, withdrawal or transfer is sent as the single statement, a batch of them as the plain batch statement: the same answer, for less work on the server. */
 const isPlain = (m: CheckedMovement) => m.kind === 'deposit' || m.kind === 'withdrawal' || m.kind === 'transfer';
