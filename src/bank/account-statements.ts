@@ -4,7 +4,8 @@
 // so one piece of SQL reads them (as `verify` does).
 import type pg from 'pg';
 import { RoachbankError } from '../errors/roachbank-error.js';
-import type { BalanceAt, ChainBalance, Statement, StatementLine } from './bank.js';
+import type { BalanceAt, ChainBalance, JournalEntry, Statement, StatementLine } from './bank.js';
+import { accountNotFound } from './bank-errors.js';
 import type { ChainPosition } from './bank-store.js';
 import { chainPageFrom } from './page-cursor.js';
 import { transferColumns } from './page-statements.js';
@@ -87,7 +88,7 @@ type StatementRow = {
 export async function readBalanceAt(client: pg.ClientBase, accountId: string, at: string): Promise<BalanceAt> {
   const { rows } = await client.query<LastRow>({ name: 'roachbank_balance_at', text: balanceAtSql, values: [accountId, at] });
   const row = rows[0];
-  if (!row) throw new RoachbankError('ACCOUNT_NOT_FOUND', `no account ${accountId}`);
+  if (!row) throw accountNotFound(accountId);
   return {
     accountId,
     currency: row.currency,
@@ -112,7 +113,7 @@ export async function readStatement(
     values,
   });
   const first = rows[0];
-  if (!first) throw new RoachbankError('ACCOUNT_NOT_FOUND', `no account ${accountId}`);
+  if (!first) throw accountNotFound(accountId);
   const opening = chainBalance(accountId, first.opening_sequence, first.opening_balance, first.opening_found === true);
   const closing = chainBalance(accountId, first.closing_sequence, first.closing_balance, first.closing_found === true);
   const lines = chainPageFrom(
@@ -137,21 +138,35 @@ export async function readStatement(
   };
 }
 
+/**
+ * A journal row seen from one of its accounts: whether money left it, its number and balance
+ * after in that account's chain (null for a row not yet numbered), what it did to the account
+ * (negative out), and the other side. The one place a row's side is picked for an account.
+ */
+export function accountSide(accountId: string, entry: JournalEntry) {
+  const out = entry.fromId === accountId;
+  return {
+    out,
+    sequence: out ? entry.fromSequence : entry.toSequence,
+    balanceAfter: out ? entry.fromBalanceAfter : entry.toBalanceAfter,
+    change: out ? -entry.amount : entry.amount,
+    counterpartyId: out ? entry.toId : entry.fromId,
+  };
+}
+
 /** A journal row as a line of the account's statement: what it did to the account and the balance after it. */
 function lineOf(accountId: string, row: TransferRow): StatementLine {
   const entry = toTransfer(row);
-  const out = entry.fromId === accountId;
-  const sequence = out ? entry.fromSequence : entry.toSequence;
-  const balanceAfter = out ? entry.fromBalanceAfter : entry.toBalanceAfter;
+  const { sequence, balanceAfter, change, counterpartyId } = accountSide(accountId, entry);
   if (sequence === null || balanceAfter === null) throw notNumberedYet(accountId);
   return {
     sequence,
     transferId: entry.id,
     kind: entry.kind,
     createdAt: entry.createdAt,
-    change: out ? -entry.amount : entry.amount,
+    change,
     balanceAfter,
-    counterpartyId: out ? entry.toId : entry.fromId,
+    counterpartyId,
     reference: entry.reference,
   };
 }

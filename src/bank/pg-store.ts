@@ -335,18 +335,13 @@ export class PgStore implements BankStore {
     return Number(rows[0]!.released);
   }
 
-  async history(accountId: string, limit: number, after: ChainPosition | null): Promise<Positioned<JournalEntry>[]> {
-    const { rows } = await this.#single<TransferRow & { position: string }>(
-      this.retry.read,
-      after ? 'roachbank_history_after' : 'roachbank_history',
-      historySql(after !== null),
-      after ? [accountId, limit, after.createdAt, after.sequence] : [accountId, limit],
-    );
-    return rows.map((row) => ({ ...toTransfer(row), position: row.position }));
+  history(accountId: string, limit: number, after: ChainPosition | null): Promise<Positioned<JournalEntry>[]> {
+    return this.#page('roachbank_history', historySql, [accountId], limit, after, toTransfer);
   }
 
   /**
-   * One keyset page: `leading` values, the limit, and after a cursor its (created_at, id).
+   * One keyset page: `leading` values, the limit, and after a cursor its (created_at, id), or
+   * its (created_at, sequence) for a page in chain order.
    * A first page and a next page are two statements (`sql(after)`, named `name` and
    * `name_after`), so each keeps its index range in a generic plan (an `$n IS NULL OR …`
    * filter would scan from the start).
@@ -356,14 +351,14 @@ export class PgStore implements BankStore {
     sql: (after: boolean) => string,
     leading: readonly unknown[],
     limit: number,
-    after: PagePosition | null,
+    after: PagePosition | ChainPosition | null,
     convert: (row: R) => T,
   ): Promise<Positioned<T>[]> {
     const { rows } = await this.#single<R & { position: string }>(
       this.retry.read,
       after ? `${name}_after` : name,
       sql(after !== null),
-      after ? [...leading, limit, after.createdAt, after.id] : [...leading, limit],
+      after ? [...leading, limit, after.createdAt, 'id' in after ? after.id : after.sequence] : [...leading, limit],
     );
     return rows.map((row) => ({ ...convert(row), position: row.position }));
   }

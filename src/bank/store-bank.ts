@@ -4,7 +4,7 @@ import { waitBounds } from '../db/wait-bounds.js';
 import { RoachbankError } from '../errors/roachbank-error.js';
 import type { AmbiguousCommitError } from '../txn/ambiguous-commit-error.js';
 import { runSingleStatement } from '../txn/run-transaction.js';
-import { readBalanceAt, readStatement } from './account-statements.js';
+import { accountSide, readBalanceAt, readStatement } from './account-statements.js';
 import { type Annotation, annotation, annotationDifferences, parseReference } from './annotations.js';
 import {
   type Account,
@@ -273,7 +273,7 @@ export class StoreBank implements Bank {
     const { limit, after } = chainPageOf(request);
     const rows = await this.#store.history(id, limit + 1, after);
     if (rows.length === 0 && !after) await this.getAccount(id); // an unknown account is an error, not an empty history
-    const positioned = rows.map((row) => ({ ...row, sequence: row.fromId === id ? row.fromSequence : row.toSequence }));
+    const positioned = rows.map((row) => ({ ...row, sequence: accountSide(id, row).sequence }));
     return chainPageFrom(positioned, limit, ({ position: _, sequence: __, ...transfer }) => transfer);
   }
 

@@ -1,3 +1,4 @@
+import { accountSide } from '../bank/account-statements.js';
 import type { Annotation } from '../bank/annotations.js';
 import type {
   Account,
@@ -117,17 +118,15 @@ export function accountTable(page: Page<Account>, reference?: string): string[] 
 export function historyTable(accountId: string, page: Page<JournalEntry>): string[] {
   if (page.items.length === 0) return ['no transfers'];
   const rows = page.items.map((t) => {
-    const incoming = t.toId === accountId;
-    const other = incoming ? t.fromId : t.toId;
-    const kind = t.kind !== 'transfer' ? t.kind : incoming ? 'transfer in' : 'transfer out';
-    // The account's balance after the movement (none for a row not yet back-filled).
-    const after = incoming ? t.toBalanceAfter : t.fromBalanceAfter;
+    // The account's balance after the movement is none for a row not yet back-filled.
+    const { out, balanceAfter, counterpartyId } = accountSide(accountId, t);
+    const kind = t.kind !== 'transfer' ? t.kind : out ? 'transfer out' : 'transfer in';
     return [
       when(t.createdAt),
       kind,
-      `${incoming ? '+' : '-'}${shown(t.amount, t.currency)}`,
-      after === null ? '' : shown(after, t.currency),
-      other ?? '',
+      `${out ? '-' : '+'}${shown(t.amount, t.currency)}`,
+      balanceAfter === null ? '' : shown(balanceAfter, t.currency),
+      counterpartyId ?? '',
       t.id,
       t.reference ?? '',
     ];
