@@ -207,7 +207,7 @@ describe('verify sees a broken chain', () => {
   });
   after(() => db.drop());
 
-  test('a gap, a repeat, a balance that does not follow, an account number that does not match: each counted', async () => {
+  test('a gap, a repeat, a balance that does not follow, an account number that does not match, a time that goes back: each counted', async () => {
     const bank = createBank(db.pool, 'pg');
     const damage = [
       'UPDATE roachbank.transfers SET to_sequence = 3 WHERE to_id = $1 AND to_sequence = 2',
@@ -215,6 +215,8 @@ describe('verify sees a broken chain', () => {
       'UPDATE roachbank.transfers SET to_balance_after = to_balance_after + 1 WHERE to_id = $1 AND to_sequence = 1',
       'UPDATE roachbank.accounts SET sequence = sequence + 1 WHERE id = $1',
       'UPDATE roachbank.transfers SET to_sequence = NULL, to_balance_after = NULL WHERE to_id = $1 AND to_sequence = 2',
+      // Row 2 stamped before row 1: a balance at a moment between them would read row 2 alone.
+      "UPDATE roachbank.transfers SET created_at = created_at - INTERVAL '1 hour' WHERE to_id = $1 AND to_sequence = 2",
     ];
     for (const sql of damage) {
       const account = (await bank.createAccount({ balance: 10n })).id;

@@ -489,7 +489,7 @@ export interface Bank {
   statement(accountId: string, request: StatementRequest): Promise<Statement>;
   /** The journal rows written with this reference, oldest first (an index range, however long the journal). */
   findTransfers(request: ReferenceQuery): Promise<Page<JournalEntry>>;
-  /** Checks DESIGN §3's invariants in one statement, one pass over each table. */
+  /** Checks DESIGN §3's invariants in one statement (one snapshot), in a bounded number of passes over each table. */
   verify(options?: VerifyOptions): Promise<VerifyReport>;
 }
 
