@@ -308,6 +308,44 @@ for (const { flavor, sessions, batch, name } of variants) {
       }
     });
 
+    test('pages through accounts newest first, and finds them by the start of their id, by id', async () => {
+      const fresh = await createTestDatabase(`finding_${flavor}`);
+      try {
+        await ensureSchema(fresh.pool);
+        const found = createBank(fresh.pool, flavor, bankOptions);
+        // Five ids that share their first 8 hex digits, opened out of id order, and one beside them.
+        const shared = [4, 1, 5, 2, 3].map((n) => `abcdef01-0000-4000-8000-00000000000${n}`);
+        for (const id of [...shared, 'abcdef02-0000-4000-8000-000000000001']) await found.openAccount({ id });
+        const walk = async (next: (cursor: string | undefined) => Promise<{ items: readonly { id: string }[]; next: string | null }>) => {
+          const ids: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await next(cursor);
+            ids.push(...page.items.map((a) => a.id));
+            cursor = page.next ?? undefined;
+          } while (cursor);
+          return ids;
+        };
+        const oldest = await walk((cursor) => found.listAccounts({ limit: 4, ...(cursor ? { cursor } : {}) }));
+        const newest = await walk((cursor) => found.listAccounts({ limit: 2, order: 'newest', ...(cursor ? { cursor } : {}) }));
+        assert.deepEqual(newest, [...oldest].reverse());
+        assert.equal(newest.length, 6);
+        const byPrefix = (idPrefix: string, limit = 2) =>
+          walk((cursor) => found.findAccounts({ idPrefix, page: { limit, ...(cursor ? { cursor } : {}) } }));
+        assert.deepEqual(await byPrefix('abcdef01'), [...shared].sort());
+        assert.deepEqual(await byPrefix('ABCDEF01-0000-4000-8000-0000000000'), [...shared].sort());
+        assert.deepEqual(await byPrefix(shared[2]!), [shared[2]]);
+        assert.deepEqual(await byPrefix('abcdef01-'), [...shared].sort());
+        assert.deepEqual(await byPrefix('abcdef03'), []);
+        for (const bad of ['abcdef0', 'abcdef010', 'abcdef01x', 'zzzzzzzz', `${shared[0]}0`, '']) {
+          await rejectsWith(found.findAccounts({ idPrefix: bad }), 'INVALID_ARGUMENT', /id prefix must be the start of a UUID/);
+        }
+        await rejectsWith(found.listAccounts({ order: 'sideways' as never }), 'INVALID_ARGUMENT', /order must be oldest or newest/);
+      } finally {
+        await fresh.drop();
+      }
+    });
+
     test('64 concurrent transfers of 100 from an account holding 1,000: exactly 10 succeed, 54 INSUFFICIENT_FUNDS', async () => {
       const source = await bank.createAccount({ balance: 1000n });
       const sink = await bank.createAccount();

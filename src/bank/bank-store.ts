@@ -90,8 +90,10 @@ export interface BankStore {
   findAccount(id: string): Promise<Account | undefined>;
   /** The balances of these distinct ids in one statement; absent ids are left out. */
   readBalances(ids: readonly string[]): Promise<Map<string, bigint>>;
-  /** Accounts oldest first, `limit` of them after `after`. */
-  listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]>;
+  /** Accounts oldest first (or newest first), `limit` of them after `after` in that order. */
+  listAccounts(limit: number, after: PagePosition | null, newest: boolean): Promise<Positioned<Account>[]>;
+  /** The accounts whose ids are from `lower` to `upper` by id, `limit` of them after the id `after`. */
+  accountsByIdRange(lower: string, upper: string, limit: number, after: string | null): Promise<Positioned<Account>[]>;
   /** The accounts with this reference oldest first, `limit` of them after `after`. */
   accountsByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<Account>[]>;
   /** The journal rows with this reference oldest first, `limit` of them after `after`. */

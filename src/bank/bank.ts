@@ -218,9 +218,24 @@ export interface PageRequest {
   readonly cursor?: string;
 }
 
+/** A page of accounts, oldest first (by when they were opened) or newest first. */
+export interface AccountListRequest extends PageRequest {
+  /** Default `oldest`. */
+  readonly order?: 'oldest' | 'newest';
+}
+
 /** A look-up by reference, one page at a time. */
 export interface ReferenceQuery {
   readonly reference: string;
+  readonly page?: PageRequest;
+}
+
+/**
+ * The accounts whose id starts with a prefix (a whole id, or at least its first 8 hex
+ * digits, as `6f9619ff` or `6f9619ff-8b86`), by id, one page at a time.
+ */
+export interface IdPrefixQuery {
+  readonly idPrefix: string;
   readonly page?: PageRequest;
 }
 
@@ -415,10 +430,13 @@ export interface Bank {
    * ACCOUNT_NOT_FOUND if one does not exist.
    */
   balances(accountIds: readonly string[]): Promise<bigint[]>;
-  /** Accounts, oldest first. */
-  listAccounts(page?: PageRequest): Promise<Page<Account>>;
-  /** The accounts opened with this reference, oldest first (an index range, however large the book). */
-  findAccounts(request: ReferenceQuery): Promise<Page<Account>>;
+  /** Accounts, oldest first or newest first (one range of the (created_at, id) index). */
+  listAccounts(page?: AccountListRequest): Promise<Page<Account>>;
+  /**
+   * The accounts opened with this reference, oldest first, or those whose id starts with a
+   * prefix, by id: each one index range, however large the book.
+   */
+  findAccounts(request: ReferenceQuery | IdPrefixQuery): Promise<Page<Account>>;
   /** Closes an account whose balance is 0 (ACCOUNT_NOT_EMPTY otherwise); closing it again returns it as it is. */
   closeAccount(id: string): Promise<Account>;
   /**

@@ -54,3 +54,30 @@ export function idOrNew(value: string | undefined, name = 'transfer id'): string
 export function openingIdOf(accountId: string): string {
   return derivedId('opening', accountId);
 }
+
+const uuidTemplate = 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx';
+
+/**
+ * The ids that start with a prefix of a canonical UUID (at least its first 8 hex digits,
+ * any case): the least and the greatest, so that a look-up is one range of the primary
+ * key. Anything else is INVALID_ARGUMENT.
+ *
+ * @example
+ * idPrefixRange('6F9619FF-8b') // { lower: '6f9619ff-8b00-0000-…', upper: '6f9619ff-8bff-ffff-…' }
+ */
+export function idPrefixRange(value: unknown): { lower: string; upper: string } {
+  const prefix = typeof value === 'string' ? value.toLowerCase() : '';
+  const fits =
+    prefix.length >= 8 &&
+    prefix.length <= uuidTemplate.length &&
+    [...prefix].every((char, i) => (uuidTemplate[i] === '-' ? char === '-' : /[0-9a-f]/.test(char)));
+  if (!fits) {
+    const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : typeof value;
+    throw new RoachbankError(
+      'INVALID_ARGUMENT',
+      `id prefix must be the start of a UUID, at least its first 8 hex digits (such as 6f9619ff or 6f9619ff-8b86), got ${shown}`,
+    );
+  }
+  const rest = uuidTemplate.slice(prefix.length);
+  return { lower: prefix + rest.replaceAll('x', '0'), upper: prefix + rest.replaceAll('x', 'f') };
+}

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, between, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { type OrmTransaction, runOrmTransaction } from '../orm/run-orm-transaction.js';
@@ -160,13 +160,26 @@ export class OrmStore implements BankStore {
     return new Map(rows.map((row) => [row.id, row.balance]));
   }
 
-  async listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
+  async listAccounts(limit: number, after: PagePosition | null, newest: boolean): Promise<Positioned<Account>[]> {
+    const order = newest ? desc : asc;
     const rows = await this.#read((tx) =>
       tx
         .select({ ...accountFields, position: position(accounts.createdAt) })
         .from(accounts)
-        .where(after ? laterThan(accounts, after) : undefined)
-        .orderBy(asc(accounts.createdAt), asc(accounts.id))
+        .where(after ? (newest ? earlierThan(accounts, after) : laterThan(accounts, after)) : undefined)
+        .orderBy(order(accounts.createdAt), order(accounts.id))
+        .limit(limit),
+    );
+    return rows.map(({ position, ...row }) => ({ ...toAccount(row), position }));
+  }
+
+  async accountsByIdRange(lower: string, upper: string, limit: number, after: string | null): Promise<Positioned<Account>[]> {
+    const rows = await this.#read((tx) =>
+      tx
+        .select({ ...accountFields, position: position(accounts.createdAt) })
+        .from(accounts)
+        .where(and(between(accounts.id, lower, upper), after ? gt(accounts.id, after) : undefined))
+        .orderBy(asc(accounts.id))
         .limit(limit),
     );
     return rows.map(({ position, ...row }) => ({ ...toAccount(row), position }));
@@ -344,6 +357,10 @@ export class OrmStore implements BankStore {
 /** Rows after a cursor's (created_at, id), as a keyset page oldest first reads them. */
 function laterThan(table: typeof accounts | typeof transfers, after: PagePosition) {
   return sql`(${table.createdAt}, ${table.id}) > (${after.createdAt}::TIMESTAMPTZ, ${after.id}::UUID)`;
+}
+
+function earlierThan(table: typeof accounts, before: PagePosition) {
+  return sql`(${table.createdAt}, ${table.id}) < (${before.createdAt}::TIMESTAMPTZ, ${before.id}::UUID)`;
 }
 
 /** Thrown inside an opening whose deposit id another movement holds, so that the account rolls back with it. */

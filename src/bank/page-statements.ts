@@ -21,10 +21,24 @@ export const holdColumns = `id, from_id, to_id, amount,
   CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END AS status,
   created_at, expires_at, posted_amount, transfer_id, reference, metadata`;
 
-/** Accounts oldest first: `$1` the limit; after a cursor, `$2, $3` its (created_at, id). */
-export function listAccountsSql(after: boolean): string {
+/**
+ * Accounts oldest first, or newest first (the same index read backwards): `$1` the
+ * limit; after a cursor, `$2, $3` its (created_at, id).
+ */
+export function listAccountsSql(after: boolean, newest = false): string {
+  const [beyond, direction] = newest ? ['<', ' DESC'] : ['>', ''];
   return `SELECT ${accountColumns}, created_at::TEXT AS position FROM roachbank.accounts
-${after ? 'WHERE (created_at, id) > ($2::TIMESTAMPTZ, $3::UUID)\n' : ''}ORDER BY created_at, id LIMIT $1`;
+${after ? `WHERE (created_at, id) ${beyond} ($2::TIMESTAMPTZ, $3::UUID)\n` : ''}ORDER BY created_at${direction}, id${direction} LIMIT $1`;
+}
+
+/**
+ * The accounts whose ids lie from `$1` to `$2` (an id prefix's range), by id: one range
+ * of the primary key. `$3` the limit; after a cursor, `$4` the last id.
+ */
+export function accountsByIdRangeSql(after: boolean): string {
+  return `SELECT ${accountColumns}, created_at::TEXT AS position FROM roachbank.accounts
+WHERE id BETWEEN $1::UUID AND $2::UUID${after ? ' AND id > $4::UUID' : ''}
+ORDER BY id LIMIT $3`;
 }
 
 /**

@@ -21,6 +21,7 @@ import type { CheckedMovement } from './movement.js';
 import { moveBatchSql, movePlainBatchSql, moveSql, releaseExpiredSql, type StatementAnswerRow } from './movement-statements.js';
 import {
   accountColumns,
+  accountsByIdRangeSql,
   accountsByReferenceSql,
   historySql,
   holdsSql,
@@ -267,8 +268,21 @@ export class PgStore implements BankStore {
     return new Map(rows.map((row) => [row.id, BigInt(row.balance)]));
   }
 
-  listAccounts(limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {
-    return this.#page('roachbank_list_accounts', listAccountsSql, [], limit, after, toAccount);
+  listAccounts(limit: number, after: PagePosition | null, newest: boolean): Promise<Positioned<Account>[]> {
+    const [name, sql] = newest
+      ? ['roachbank_list_accounts_newest', (later: boolean) => listAccountsSql(later, true)]
+      : ['roachbank_list_accounts', listAccountsSql];
+    return this.#page(name, sql, [], limit, after, toAccount);
+  }
+
+  async accountsByIdRange(lower: string, upper: string, limit: number, after: string | null): Promise<Positioned<Account>[]> {
+    const { rows } = await this.#single<AccountRow & { position: string }>(
+      this.retry.read,
+      after ? 'roachbank_accounts_by_id_range_after' : 'roachbank_accounts_by_id_range',
+      accountsByIdRangeSql(after !== null),
+      after ? [lower, upper, limit, after] : [lower, upper, limit],
+    );
+    return rows.map((row) => ({ ...toAccount(row), position: row.position }));
   }
 
   accountsByReference(reference: string, limit: number, after: PagePosition | null): Promise<Positioned<Account>[]> {

@@ -8,6 +8,7 @@ import { accountSide, readBalanceAt, readStatement } from './account-statements.
 import { type Annotation, annotation, annotationDifferences, parseReference } from './annotations.js';
 import {
   type Account,
+  type AccountListRequest,
   type AccountOutcome,
   type BalanceAt,
   type Bank,
@@ -17,6 +18,7 @@ import {
   type HoldItem,
   type HoldOutcome,
   type HoldRequest,
+  type IdPrefixQuery,
   type JournalEntry,
   type JournalEntryDetail,
   type MoveAnswer,
@@ -44,7 +46,7 @@ import { assertBatchRule, sequentialBatches } from './batch-rule.js';
 import { checkedCurrency, defaultCurrency } from './currencies.js';
 import { describingFailures } from './described-failures.js';
 import { GroupCommit, groupCommitDefaults } from './group-commit.js';
-import { derivedId, idOrNew, openingIdOf, parseId } from './ids.js';
+import { derivedId, idOrNew, idPrefixRange, openingIdOf, parseId } from './ids.js';
 import { parseMoment, parsePeriod } from './moments.js';
 import { parseAmount, parseCreditLimit } from './money.js';
 import { type CheckedMovement, holdMovement, movement, postMovement, reversalMovement, voidMovement } from './movement.js';
@@ -230,13 +232,23 @@ export class StoreBank implements Bank {
     });
   }
 
-  async listAccounts(request?: PageRequest): Promise<Page<Account>> {
+  async listAccounts(request?: AccountListRequest): Promise<Page<Account>> {
     const { limit, after } = pageOf(request);
-    const rows = await this.#store.listAccounts(limit + 1, after);
+    const order = request?.order ?? 'oldest';
+    if (order !== 'oldest' && order !== 'newest') {
+      throw new RoachbankError('INVALID_ARGUMENT', `order must be oldest or newest, got ${JSON.stringify(String(order))}`);
+    }
+    const rows = await this.#store.listAccounts(limit + 1, after, order === 'newest');
     return pageFrom(rows, limit, ({ position: _, ...account }) => account);
   }
 
-  async findAccounts(query: ReferenceQuery): Promise<Page<Account>> {
+  async findAccounts(query: ReferenceQuery | IdPrefixQuery): Promise<Page<Account>> {
+    if ('idPrefix' in query) {
+      const { lower, upper } = idPrefixRange(query.idPrefix);
+      const { limit, after } = pageOf(query.page);
+      const rows = await this.#store.accountsByIdRange(lower, upper, limit + 1, after?.id ?? null);
+      return pageFrom(rows, limit, ({ position: _, ...account }) => account);
+    }
     const { reference, limit, after } = referencePage(query);
     const rows = await this.#store.accountsByReference(reference, limit + 1, after);
     return pageFrom(rows, limit, ({ position: _, ...account }) => account);

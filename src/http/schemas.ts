@@ -284,6 +284,27 @@ export const pageQuery = {
   additionalProperties: false,
 } as const;
 
+/**
+ * The list of accounts: a page oldest or newest first, or only those opened with a
+ * reference (oldest first), or only those whose id starts with a prefix (by id).
+ */
+export const accountListQuery = {
+  ...pageQuery,
+  properties: {
+    order: { type: 'string', enum: ['oldest', 'newest'], description: 'by when they were opened; default oldest' },
+    idPrefix: {
+      type: 'string',
+      // The start of a canonical UUID: 8 hex digits at least, the dashes where a UUID has them.
+      pattern:
+        '^[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{0,4}|-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{0,4}|-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{0,4}|-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{0,12})?$',
+      title: 'the start of an account id, at least its first 8 hex digits',
+      description: 'only the accounts whose id starts with this, by id (one range of the primary key)',
+    },
+    reference: { ...reference, description: 'only the accounts opened with this reference, oldest first (an index range)' },
+    ...pageQuery.properties,
+  },
+} as const;
+
 /** `pageQuery` with an optional reference: only what was written with it, oldest first. */
 export const referencePageQuery = {
   ...pageQuery,

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { RoachbankError } from '../../errors/roachbank-error.js';
 import { idFromKey } from '../idempotency-key.js';
 import { accountView, pageView, transferView } from '../json-views.js';
 import * as schema from '../schemas.js';
 import {
+  type AccountListRequest,
   type AnnotatedBody,
   type ApiContext,
   type IdRequest,
@@ -48,14 +50,16 @@ export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank 
     },
   );
 
-  app.get<ReferencePageRequest>(
+  app.get<AccountListRequest>(
     '/accounts',
     {
       schema: {
         operationId: 'listAccounts',
-        summary: 'List accounts, oldest first; with a reference, only those opened with it',
+        summary: 'List accounts, oldest or newest first; or find them by reference or by the start of their id',
+        description:
+          'At most one of `order`, `reference` and `idPrefix`: 400 when two are given. Each answer is one index range, however large the book.',
         tags: ['accounts'],
-        querystring: schema.referencePageQuery,
+        querystring: schema.accountListQuery,
         response: { 200: schema.page(schema.account), ...schema.errors },
       },
       links: {
@@ -79,11 +83,20 @@ export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank 
       },
     },
     async (request) => {
-      const { reference } = request.query;
+      const { reference, idPrefix, order } = request.query;
+      const named = Object.entries({ order, reference, idPrefix }).filter(([, value]) => value !== undefined);
+      if (named.length > 1) {
+        throw new RoachbankError(
+          'INVALID_ARGUMENT',
+          `give one of order, reference and idPrefix, not ${named.map(([k]) => k).join(' and ')}`,
+        );
+      }
       const found =
-        reference === undefined
-          ? await bank.listAccounts(page(request.query))
-          : await bank.findAccounts({ reference, page: page(request.query) });
+        reference !== undefined
+          ? await bank.findAccounts({ reference, page: page(request.query) })
+          : idPrefix !== undefined
+            ? await bank.findAccounts({ idPrefix, page: page(request.query) })
+            : await bank.listAccounts({ ...page(request.query), ...(order ? { order } : {}) });
       return pageView(found, accountView);
     },
   );

@@ -22,6 +22,9 @@ export interface PageRequest {
 export interface ReferencePageRequest {
   Querystring: { reference?: string; limit?: string; cursor?: string };
 }
+export interface AccountListRequest {
+  Querystring: ReferencePageRequest['Querystring'] & { order?: 'oldest' | 'newest'; idPrefix?: string };
+}
 export interface KeyedRequest {
   Headers: { 'idempotency-key'?: string };
 }
