@@ -71,7 +71,7 @@ for (const flavor of ['pg', 'orm'] as const) {
       // Exit 0 is no failure; every generated case passed every check.
       assert.match(output, /(\d+) generated, \1 passed/);
       // The run reached every operation and every phase, and followed the links.
-      assert.match(output, /Operations:\s+21 selected \/ 21 total/);
+      assert.match(output, /Operations:\s+22 selected \/ 22 total/);
       for (const phase of ['Examples', 'Coverage', 'Fuzzing', 'Stateful']) assert.match(output, new RegExp(`✅ ${phase}`));
       const links = Number(/API Links:\s+(\d+) covered/.exec(output)?.[1] ?? 0);
       assert.ok(links >= 15, `the stateful phase covered ${links} links`);

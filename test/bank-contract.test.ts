@@ -316,7 +316,9 @@ for (const { flavor, sessions, batch, name } of variants) {
         // Five ids that share their first 8 hex digits, opened out of id order, and one beside them.
         const shared = [4, 1, 5, 2, 3].map((n) => `abcdef01-0000-4000-8000-00000000000${n}`);
         for (const id of [...shared, 'abcdef02-0000-4000-8000-000000000001']) await found.openAccount({ id });
-        const walk = async (next: (cursor: string | undefined) => Promise<{ items: readonly { id: string }[]; next: string | null }>) => {
+        const walk = async (
+          next: (cursor: string | undefined) => Promise<{ items: readonly { id: string }[]; next: string | null }>,
+        ) => {
           const ids: string[] = [];
           let cursor: string | undefined;
           do {
@@ -340,7 +342,11 @@ for (const { flavor, sessions, batch, name } of variants) {
         for (const bad of ['abcdef0', 'abcdef010', 'abcdef01x', 'zzzzzzzz', `${shared[0]}0`, '']) {
           await rejectsWith(found.findAccounts({ idPrefix: bad }), 'INVALID_ARGUMENT', /id prefix must be the start of a UUID/);
         }
-        await rejectsWith(found.listAccounts({ order: 'sideways' as never }), 'INVALID_ARGUMENT', /order must be oldest or newest/);
+        await rejectsWith(
+          found.listAccounts({ order: 'sideways' as never }),
+          'INVALID_ARGUMENT',
+          /order must be oldest or newest/,
+        );
       } finally {
         await fresh.drop();
       }

@@ -704,6 +704,55 @@ describe('the HTTP API', () => {
     assert.match(metrics, /^roachbank_batch_size_count [1-9]/m);
   });
 
+  test('GET /accounts newest first and by the start of an id; two ways of choosing at once are 400', async () => {
+    const opened = (await api('POST', '/accounts', { body: {} })).body;
+    const newest = await api('GET', '/accounts?order=newest&limit=1');
+    assert.deepEqual(
+      newest.body.items.map((a: { id: string }) => a.id),
+      [opened.id],
+    );
+    const older = await api('GET', `/accounts?order=newest&limit=1&cursor=${newest.body.next}`);
+    assert.notEqual(older.body.items[0].id, opened.id);
+    const found = await api('GET', `/accounts?idPrefix=${opened.id.slice(0, 8).toUpperCase()}`);
+    assert.ok(found.body.items.some((a: { id: string }) => a.id === opened.id));
+    assert.ok(found.body.items.every((a: { id: string }) => a.id.startsWith(opened.id.slice(0, 8))));
+    assert.deepEqual(
+      (await api('GET', `/accounts?idPrefix=${opened.id}`)).body.items.map((a: { id: string }) => a.id),
+      [opened.id],
+    );
+    for (const [query, message] of [
+      ['idPrefix=abc', /idPrefix/],
+      ['idPrefix=abcdefgh', /idPrefix/],
+      ['order=sideways', /order/],
+      ['order=newest&reference=r', /give one of order, reference and idPrefix, not order and reference/],
+      [`reference=r&idPrefix=${opened.id.slice(0, 8)}`, /not reference and idPrefix/],
+    ] as const) {
+      const refused = await api('GET', `/accounts?${query}`);
+      assert.equal(refused.status, 400, query);
+      assert.match(refused.body.detail, message, query);
+    }
+  });
+
+  test('GET /system/activity: what the server did in each interval, and the last verify', async () => {
+    const report = (await api('GET', '/verify')).body;
+    for (let i = 0; i < 5; i++) await api('POST', `/accounts/${rich}/deposits`, { body: { amount: '1' } });
+    // The server samples every 2 s: wait for an interval that holds these deposits.
+    let activity: { status: number; body: any } = { status: 0, body: null };
+    for (let tries = 0; tries < 30; tries++) {
+      activity = await api('GET', '/system/activity');
+      if (activity.body.samples.some((s: { movementsPerSecond: number }) => s.movementsPerSecond > 0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal(activity.status, 200);
+    assert.equal(activity.body.intervalSeconds, 2);
+    const busy = activity.body.samples.find((s: { movementsPerSecond: number }) => s.movementsPerSecond > 0);
+    assert.ok(busy, JSON.stringify(activity.body.samples));
+    assert.ok(busy.p50Ms > 0 && busy.p99Ms >= busy.p50Ms, JSON.stringify(busy));
+    assert.ok(busy.meanBatchSize >= 1 && busy.poolTotal >= 1, JSON.stringify(busy));
+    assert.deepEqual(activity.body.lastVerify.report.ok, report.ok);
+    assert.ok(Date.parse(activity.body.lastVerify.at) <= Date.now());
+  });
+
   test('request logs carry request ids and no secrets', async () => {
     const line = server.logs.find((l) => l.includes('"url":"/verify"'));
     assert.ok(line && JSON.parse(line).reqId);
@@ -764,6 +813,9 @@ describe('the server and its database', () => {
         assert.match(reply.body.code, /DATABASE_UNAVAILABLE|RETRIES_EXHAUSTED/);
         assert.doesNotMatch(JSON.stringify(reply.body), /secret-pw/);
       }
+      // The console's panel reads the server's memory, not the database: it still answers.
+      const activity = await call(base, 'GET', '/system/activity');
+      assert.deepEqual([activity.status, activity.body.lastVerify], [200, null]);
     } finally {
       await app.close();
       await dead.end();

@@ -4,6 +4,7 @@ import { accountRoutes } from './routes/account-routes.js';
 import type { ApiContext } from './routes/api-context.js';
 import { holdRoutes } from './routes/hold-routes.js';
 import { statementRoutes } from './routes/statement-routes.js';
+import { systemRoutes } from './routes/system-routes.js';
 import { transferRoutes } from './routes/transfer-routes.js';
 import { verifyRoutes } from './routes/verify-routes.js';
 
@@ -18,7 +19,15 @@ import { verifyRoutes } from './routes/verify-routes.js';
  * await registerApiRoutes(app, { bank, metrics });
  */
 export async function registerApiRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
-  for (const routes of [accountRoutes, accountMoneyRoutes, statementRoutes, transferRoutes, holdRoutes, verifyRoutes]) {
+  for (const routes of [
+    accountRoutes,
+    accountMoneyRoutes,
+    statementRoutes,
+    transferRoutes,
+    holdRoutes,
+    verifyRoutes,
+    systemRoutes,
+  ]) {
     await app.register(routes, context);
   }
 }

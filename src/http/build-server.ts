@@ -15,6 +15,7 @@ import { useMethodNotAllowed } from './method-not-allowed.js';
 import { codeProblem, problemOf, sendProblem } from './problem.js';
 import { jsonValue } from './schemas.js';
 import { useStrictJsonBodies } from './strict-json-body.js';
+import { moneyRoutes, type SystemActivity, startSystemActivity } from './system-activity.js';
 import { validationMessage } from './validation-message.js';
 
 export interface ServerOptions {
@@ -64,10 +65,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     onBatch: (size) => metrics.batchSize.observe(size),
     ...(options.batch === undefined ? {} : { batch: options.batch }),
   });
+  const activity = startSystemActivity(metrics, pool);
   const app = newFastify(options.logger);
+  app.addHook('onClose', async () => activity.stop());
   await registerDocs(app, token);
-  useRequestHooks(app, token, metrics);
-  await registerApiRoutes(app, { bank, metrics });
+  useRequestHooks(app, token, metrics, activity);
+  await registerApiRoutes(app, { bank, metrics, activity });
   registerOperationalRoutes(app, pool, metrics);
   return app;
 }
@@ -116,7 +119,7 @@ async function registerDocs(app: FastifyInstance, token: string | undefined): Pr
 }
 
 /** Authentication, 405s, JSON-only bodies, closing, request metrics and problem+json errors, for every route. */
-function useRequestHooks(app: FastifyInstance, token: string | undefined, metrics: HttpMetrics): void {
+function useRequestHooks(app: FastifyInstance, token: string | undefined, metrics: HttpMetrics, activity: SystemActivity): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (!token || isPublic(request.url.split('?')[0]!)) return;
@@ -141,6 +144,7 @@ function useRequestHooks(app: FastifyInstance, token: string | undefined, metric
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (moneyRoutes.has(`${request.method} ${route}`)) activity.recordMoneyRequest(reply.elapsedTime);
   });
   app.setErrorHandler(async (error, request, reply) => {
     const problem = problemOf(error, request);

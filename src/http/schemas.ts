@@ -611,3 +611,56 @@ const problemResponse = {
 
 /** Error responses every route may give, for the OpenAPI document. */
 export const errors = { '4xx': problemResponse, '5xx': problemResponse } as const;
+
+const perInterval = (description: string, nullable = false) =>
+  ({ type: nullable ? ['number', 'null'] : 'number', minimum: 0, description }) as const;
+
+/** The server's activity over the last minutes, sampled in memory (GET /system/activity). */
+export const systemActivity = {
+  type: 'object',
+  description:
+    'what this server did in each of its last intervals (about 5 minutes), oldest first, and the last verify it ran; read from memory, so it answers while the database is down',
+  properties: {
+    intervalSeconds: { type: 'number', description: 'the length of one interval' },
+    samples: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          at: { type: 'string', format: 'date-time', description: 'when the interval ended' },
+          movementsPerSecond: perInterval('movements that moved money (not replays or refusals), per second'),
+          p50Ms: perInterval('median latency of the requests that move money, in ms; null without any', true),
+          p99Ms: perInterval('99th percentile of the same, in ms; null without any', true),
+          retries: perInterval('transactions the retry core ran again'),
+          ambiguousResolved: perInterval('commits of unknown outcome, each resolved from the journal'),
+          meanBatchSize: perInterval('movements per batch statement; null when no batch ran', true),
+          poolTotal: perInterval('database connections open at the end'),
+          poolIdle: perInterval('of them idle'),
+          poolWaiting: perInterval('requests waiting for a connection'),
+        },
+        required: [
+          'at',
+          'movementsPerSecond',
+          'p50Ms',
+          'p99Ms',
+          'retries',
+          'ambiguousResolved',
+          'meanBatchSize',
+          'poolTotal',
+          'poolIdle',
+          'poolWaiting',
+        ],
+        additionalProperties: false,
+      },
+    },
+    lastVerify: {
+      type: ['object', 'null'],
+      description: 'the last GET /verify this server answered, and when; null before the first',
+      properties: { at: { type: 'string', format: 'date-time' }, report: verifyReport },
+      required: ['at', 'report'],
+      additionalProperties: false,
+    },
+  },
+  required: ['intervalSeconds', 'samples', 'lastVerify'],
+  additionalProperties: false,
+} as const;

@@ -6,11 +6,13 @@ import { RoachbankError } from '../../errors/roachbank-error.js';
 import type { HttpMetrics } from '../http-metrics.js';
 import { idFromKey } from '../idempotency-key.js';
 import { transferView } from '../json-views.js';
+import type { SystemActivity } from '../system-activity.js';
 
 /** What every route plugin of the API is given. */
 export interface ApiContext {
   readonly bank: Bank;
   readonly metrics: HttpMetrics;
+  readonly activity: SystemActivity;
 }
 
 export interface IdRequest {

@@ -3,8 +3,8 @@ import { verifyView } from '../json-views.js';
 import * as schema from '../schemas.js';
 import type { ApiContext } from './api-context.js';
 
-/** The bank's invariants, checked on request. */
-export const verifyRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank }) => {
+/** The bank's invariants, checked on request; the last report is kept for the console's panel. */
+export const verifyRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank, activity }) => {
   app.get(
     '/verify',
     {
@@ -15,6 +15,10 @@ export const verifyRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank }
         response: { 200: schema.verifyReport, ...schema.errors },
       },
     },
-    async () => verifyView(await bank.verify()),
+    async () => {
+      const report = await bank.verify();
+      activity.recordVerify(report);
+      return verifyView(report);
+    },
   );
 };
