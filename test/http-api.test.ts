@@ -737,7 +737,7 @@ describe('the HTTP API', () => {
     const report = (await api('GET', '/verify')).body;
     for (let i = 0; i < 5; i++) await api('POST', `/accounts/${rich}/deposits`, { body: { amount: '1' } });
     // The server samples every 2 s: wait for an interval that holds these deposits.
-    let activity: { status: number; body: any } = { status: 0, body: null };
+    let activity = await api('GET', '/system/activity');
     for (let tries = 0; tries < 30; tries++) {
       activity = await api('GET', '/system/activity');
       if (activity.body.samples.some((s: { movementsPerSecond: number }) => s.movementsPerSecond > 0)) break;

@@ -1,13 +1,26 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
+// The console in a real browser (Debian's chromium through playwright-core), checked by
+// what a person sees: the browser's own visibility (layout, CSS, `hidden`) and text on
+// screen, not only the DOM; every state worth looking at is saved as a screenshot in
+// test-results/ui/, at 1280 and at 390 px wide.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { createPool } from '../src/db/create-pool.js';
+import { ensureSchema } from '../src/db/migrate.js';
+import { buildServer } from '../src/http/build-server.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
+import { createTestDatabase } from './support/test-database.js';
+import { startWireProxy } from './support/wire-proxy.js';
 
 // Debian's chromium; test/run-tests.ts installs it with apt when it is missing.
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const shots = new URL('../test-results/ui/', import.meta.url).pathname;
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server: TestServer;
 let browser: Browser;
@@ -29,236 +42,371 @@ before(async () => {
       '--disable-sync',
     ],
   });
-  page = await browser.newPage();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 });
 after(async () => {
   await browser?.close();
   await server?.close();
 });
 
-const balances = () => page.$$eval('#accounts tbody tr[data-id] .balance', (cells) => cells.map((c) => c.textContent));
+const shoot = (name: string, on: Page = page) => on.screenshot({ path: `${shots}${name}.png`, fullPage: true });
+const visible = (selector: string, on: Page = page) => on.isVisible(selector);
+/** The text a form's result shows once it shows one that matches. */
+async function resultOf(form: string, pattern: RegExp, on: Page = page): Promise<string> {
+  const result = on.locator(`${form} .form-result`);
+  await result.filter({ hasText: pattern }).waitFor({ state: 'visible' });
+  return (await result.textContent()) ?? '';
+}
+async function post(path: string, body: unknown) {
+  const response = await fetch(`${server.base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) assert.fail(`${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+/** Opens an account's page through the search field, as a person would with its id. */
+async function openAccount(id: string, on: Page = page) {
+  await on.fill('#find', id);
+  await on.click('#find-form button[type="submit"]');
+  await on.locator('#account-id', { hasText: id }).waitFor({ state: 'visible' });
+}
+const noSidewaysScroll = (on: Page) => on.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
-describe('the web UI in a real browser', () => {
-  test('open two accounts, transfer with a double click, see the right balances and one history row', async () => {
+describe('the console in a real browser', () => {
+  test('opens at once on 100,000 accounts: one page is asked and shown, pages follow, an id prefix finds one', async () => {
+    await server.db.pool.query(`INSERT INTO roachbank.accounts (id, balance, created_at, sequence)
+      SELECT gen_random_uuid(), 0, now() - (i * INTERVAL '1 second'), 0 FROM generate_series(1, 100000) AS i`);
+    await server.db.pool.query('ANALYZE roachbank.accounts');
+    const asked: string[] = [];
+    const listens = (request: { url(): string }) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/accounts') asked.push(url.search);
+    };
+    page.on('request', listens);
+    const started = Date.now();
     await page.goto(server.base);
-    await page.waitForSelector('#verify-status.ok');
-
-    await page.fill('#create-balance', '100');
-    await page.click('#create-submit');
-    await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 1);
-    await page.click('#create-submit');
-    await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 2);
-    assert.deepEqual(await balances(), ['100', '0']);
-    const [source, destination] = await page.$$eval('#accounts tbody tr[data-id]', (rows) =>
-      rows.map((r) => (r as HTMLElement).dataset.id!),
+    const firstRow = page.locator('#accounts tbody tr[data-id]').first();
+    await firstRow.waitFor({ state: 'visible', timeout: 30_000 });
+    const shownAfterMs = Date.now() - started;
+    assert.equal(await page.locator('#accounts tbody tr[data-id]').count(), 25, 'one page of the default size');
+    assert.match((await page.textContent('#accounts-page-label')) ?? '', /Page 1: 25 accounts/);
+    await page.waitForTimeout(500); // anything the page would ask after its first render
+    page.off('request', listens);
+    assert.ok(asked.length <= 2, `at most two pages of accounts asked on load, got ${JSON.stringify(asked)}`);
+    assert.ok(
+      asked.every((q) => new URLSearchParams(q).get('limit') === '25'),
+      `pages of 25, never the whole book: ${JSON.stringify(asked)}`,
     );
+    console.log(`first page of 100,000 accounts visible after ${shownAfterMs} ms`);
+    await shoot('1-accounts-first-page');
 
-    await page.selectOption('#transfer-from', source!);
-    await page.selectOption('#transfer-to', destination!);
-    await page.fill('#transfer-amount', '30');
-    await page.dblclick('#transfer-submit');
-    await page.waitForFunction(() => {
-      const cells = [...document.querySelectorAll('#accounts tbody tr[data-id] .balance')].map((c) => c.textContent);
-      return cells.join(',') === '70,30';
-    });
-    await page.waitForTimeout(300); // let a second payment, if the double click made one, land
-    await page.click(`#accounts tbody tr[data-id="${destination}"]`);
+    const ids = () => page.$$eval('#accounts tbody tr[data-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
+    const first = await ids();
+    await page.click('#accounts-next');
+    await page.locator('#accounts-page-label', { hasText: 'Page 2' }).waitFor();
+    const second = await ids();
+    assert.equal(second.length, 25);
+    assert.ok(!second.some((id) => first.includes(id)), 'the next page holds other accounts');
+    await page.click('#accounts-previous');
+    await page.locator('#accounts-page-label', { hasText: 'Page 1' }).waitFor();
+    assert.deepEqual(await ids(), first);
+    await page.selectOption('#page-size', '10');
+    await page.locator('#accounts-page-label', { hasText: 'Page 1: 10 accounts' }).waitFor();
+    await page.selectOption('#order', 'oldest');
     await page.waitForFunction(
-      () => document.querySelector('#history-account')?.textContent !== '' && !document.querySelector('#history .empty'),
+      (newest) => document.querySelector('#accounts tbody tr[data-id]')?.getAttribute('data-id') !== newest,
+      first[0],
     );
-    const history = await page.$$eval('#history tbody tr', (rows) => rows.map((r) => r.textContent));
-    assert.equal(history.length, 1, `one history row, got ${JSON.stringify(history)}`);
-    assert.match(history[0]!, /transfer in\s*\+30/);
+    const { rows } = await server.db.pool.query('SELECT id FROM roachbank.accounts ORDER BY created_at, id LIMIT 1');
+    assert.equal((await ids())[0], rows[0].id, 'oldest first starts at the oldest account');
+    await page.selectOption('#order', 'newest');
+    await page.selectOption('#page-size', '25');
 
-    await page.reload();
-    await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 2);
-    assert.deepEqual(await balances(), ['70', '30']);
-    const { rows } = await server.db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers WHERE to_id = $1', [
-      destination,
-    ]);
-    assert.equal(rows[0].n, 1, 'the double click paid once');
-    await page.waitForSelector('#verify-status.ok');
-  });
-
-  test('a hold shows as held, posts or voids from its row; a movement reverses from the history', async () => {
-    await page.goto(server.base);
-    await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 2);
-    const [card, shop] = await page.$$eval('#accounts tbody tr[data-id]', (rows) =>
-      rows.map((r) => (r as HTMLElement).dataset.id!),
+    // Found by the first 8 characters of its id: the only match opens.
+    const target = second[3]!;
+    await page.fill('#find', target.slice(0, 8).toUpperCase());
+    await page.click('#find-form button[type="submit"]');
+    await page.locator('#account-id', { hasText: target }).waitFor({ state: 'visible' });
+    assert.equal(await visible('#account-section'), true, "the account's page is on the screen");
+    assert.ok(
+      (await ids()).every((id) => id.startsWith(target.slice(0, 8))),
+      'the list shows what was found',
     );
-    const row = (id: string) => `#accounts tbody tr[data-id="${id}"]`;
-    await page.selectOption('#hold-from', card!);
-    await page.selectOption('#hold-to', shop!);
-    await page.fill('#hold-amount', '50');
-    await page.fill('#hold-expires', '15');
-    await page.dblclick('#hold-submit');
-    await page.waitForFunction((sel) => document.querySelector(`${sel} .held`)?.textContent === '50', row(card!));
-    assert.deepEqual(
-      [await page.textContent(`${row(card!)} .balance`), await page.textContent(`${row(card!)} .available`)],
-      ['70', '20'],
-    );
-    assert.equal(await page.isVisible(`${row(card!)} .held`), true, 'held is on the screen');
-    await page.click(row(card!));
-    await page.waitForSelector('#holds tbody tr[data-hold]');
-    assert.equal((await page.$$('#holds tbody tr[data-hold]')).length, 1, 'the double click placed one hold');
-    const post = '#holds tbody tr[data-hold] button:has-text("Post")';
-    assert.equal(await page.isVisible(post), true, 'a pending hold offers Post');
-    assert.equal(await page.isVisible('#holds tbody tr[data-hold] button:has-text("Void")'), true, 'and Void');
-    await page.screenshot({
-      path: `${new URL('../test-results/ui/', import.meta.url).pathname}5-hold-pending.png`,
-      fullPage: true,
-    });
-    await page.click(post);
-    await page.waitForFunction(() => document.querySelector('#holds tbody tr[data-hold] .status')?.textContent === 'posted 50');
-    assert.equal(await page.isVisible(post), false, 'a posted hold offers nothing more');
-    await page.waitForFunction((sel) => document.querySelector(`${sel} .balance`)?.textContent === '20', row(card!));
-    assert.equal(await page.textContent(`${row(card!)} .held`), '0');
-
-    const reverse = '#history tbody tr[data-transfer]:first-child button:has-text("Reverse")';
-    assert.match((await page.textContent('#history tbody tr[data-transfer]:first-child')) ?? '', /hold posted/);
-    await page.click(reverse);
-    await page.waitForFunction((sel) => document.querySelector(`${sel} .balance`)?.textContent === '70', row(card!));
-    assert.match((await page.textContent('#message')) ?? '', /Reversed 50/);
-    await page.click(reverse.replace(':first-child', ':nth-child(2)'));
-    await page.waitForSelector('#message.error');
-    assert.match((await page.textContent('#message')) ?? '', /nothing left to reverse|left to reverse/);
-    await page.screenshot({ path: `${new URL('../test-results/ui/', import.meta.url).pathname}6-reversed.png`, fullPage: true });
-    assert.equal((await server.db.pool.query('SELECT count(*)::int AS n FROM roachbank.holds')).rows[0].n, 1);
+    assert.equal(await visible('#find-clear'), true);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'account-title', 'focus moved to the account');
+    await page.fill('#find', 'ffffffff-ffff');
+    await page.click('#find-form button[type="submit"]');
+    assert.match(await resultOf('#find-form', /No account matches/), /No account matches "ffffffff-ffff"/);
+    await page.click('#find-clear');
+    await page.locator('#accounts-page-label', { hasText: 'Page 1: 25 accounts' }).waitFor();
+    await shoot('2-account-found');
   });
 
-  test('a movement written with a reference shows it in the history, its metadata on hover', async () => {
-    const [card] = await page.$$eval('#accounts tbody tr[data-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
-    const response = await fetch(`${server.base}/accounts/${card}/deposits`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ amount: '5', reference: 'invoice <b>42</b>', metadata: { channel: 'api' } }),
-    });
-    assert.equal(response.status, 201);
-    await page.reload();
-    await page.waitForSelector(`#accounts tbody tr[data-id="${card}"]`);
-    await page.click(`#accounts tbody tr[data-id="${card}"]`);
-    const cell = page.locator('#history tbody tr[data-transfer]:first-child td', { hasText: 'invoice' });
-    await cell.waitFor();
-    assert.equal(await cell.isVisible(), true, 'the reference is on the screen');
-    assert.equal(await cell.textContent(), 'invoice <b>42</b>', 'shown as text, never as markup');
-    assert.equal(await cell.getAttribute('title'), '{"channel":"api"}');
-  });
-
-  test('the history shows the balance after each movement, and the statement downloads as CSV', async () => {
-    const [card] = await page.$$eval('#accounts tbody tr[data-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
-    await page.click(`#accounts tbody tr[data-id="${card}"]`);
-    await page.locator('#history tbody tr[data-transfer]').first().waitFor();
-    const after = page.locator('#history tbody tr[data-transfer] .balance-after');
-    const account = await (await fetch(`${server.base}/accounts/${card}`)).json();
-    assert.equal(await after.first().isVisible(), true, 'the running balance is on the screen');
-    assert.equal(await after.first().textContent(), account.balance, 'the newest row ends at the account’s balance');
-    assert.equal(await page.isVisible('#statement-submit'), true);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#statement-submit')]);
-    assert.match(download.suggestedFilename(), /^statement-[0-9a-f]{8}-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
-    const csv = (await import('node:fs'))
-      .readFileSync((await download.path())!, 'utf8')
-      .trim()
-      .split('\n');
-    assert.equal(csv[0], 'sequence,created_at,kind,transfer_id,counterparty_id,reference,change,balance_after');
-    assert.match(csv.at(-1)!, new RegExp(`,closing,,,,,${account.balance}$`), 'it closes at today’s balance');
-    await page.waitForFunction(() => document.querySelector('#message')?.textContent?.includes('downloaded'));
-    assert.equal(await page.isVisible('#message'), true);
-  });
-
-  test('an error from the API is shown, not swallowed', async () => {
-    await page.fill('#transfer-amount', '1000000');
-    await page.click('#transfer-submit');
-    await page.waitForFunction(() => document.querySelector('#message.error')?.textContent?.includes('cannot debit 1000000'));
-    assert.equal(await page.isVisible('#message'), true);
-  });
-
-  test('an account in a currency shows its amounts in that currency, and a transfer across currencies is refused on screen', async () => {
-    await page.fill('#create-balance', '12345');
+  test('every form: its success and its refusal on screen next to it, with the code, and money moved once', async () => {
+    const pool = server.db.pool;
+    // Opened on screen: a USD account of 100.00.
+    await page.click('#open-account summary');
+    await page.fill('#create-balance', '10000');
     await page.fill('#create-currency', 'usd');
-    await page.fill('#create-credit', '500');
     await page.click('#create-submit');
-    await page.waitForFunction(() => document.querySelectorAll('#accounts tbody tr[data-id]').length === 3);
-    const usd = await page.$eval('#accounts tbody tr[data-id]:last-child', (r) => (r as HTMLElement).dataset.id!);
-    const row = `#accounts tbody tr[data-id="${usd}"]`;
-    assert.deepEqual(await Promise.all(['balance', 'available', 'credit'].map((c) => page.textContent(`${row} .${c}`))), [
-      '123.45 USD',
-      '123.45 USD',
-      '5.00 USD',
-    ]);
-    assert.equal(await page.isVisible(`${row} .balance`), true);
-    assert.match((await page.textContent('#message')) ?? '', /Opened account .* with 123\.45 USD/);
-    const other = await page.$eval('#accounts tbody tr[data-id]:first-child', (r) => (r as HTMLElement).dataset.id!);
-    await page.selectOption('#transfer-from', usd);
-    await page.selectOption('#transfer-to', other);
+    assert.match(await resultOf('#create-form', /Opened account/), /Opened account [0-9a-f]{8} with 100\.00 USD\./);
+    await page.locator('#fact-balance', { hasText: '100.00 USD' }).waitFor({ state: 'visible' });
+    const card = (await page.textContent('#account-id'))!;
+    await page.fill('#create-currency', 'u$d');
+    await page.click('#create-submit');
+    assert.match(await resultOf('#create-form', /currency/i), /\(INVALID_ARGUMENT\)$/);
+    const shop = (await post('/accounts', { currency: 'USD' })).id;
+    const euro = (await post('/accounts', { currency: 'EUR', balance: '500' })).id;
+    await openAccount(card);
+
+    await page.fill('#deposit-amount', '2.50');
+    await page.click('#deposit-submit');
+    assert.equal(await resultOf('#deposit-form', /Deposited/), 'Deposited 2.50 USD.');
+    assert.equal(await page.evaluate(() => document.activeElement?.className), 'form-result', 'focus moved to the outcome');
+    await page.locator('#fact-balance', { hasText: '102.50 USD' }).waitFor({ state: 'visible' });
+    await page.fill('#deposit-amount', '2.505');
+    await page.click('#deposit-submit');
+    assert.match(await resultOf('#deposit-form', /decimals/), /at most 2 decimals USD, got "2\.505"/);
+
+    await page.fill('#withdraw-amount', '1000');
+    await page.click('#withdraw-submit');
+    assert.match(await resultOf('#withdraw-form', /INSUFFICIENT_FUNDS/), /\(INSUFFICIENT_FUNDS\)$/);
+    await page.fill('#withdraw-amount', '0.50');
+    await page.click('#withdraw-submit');
+    assert.equal(await resultOf('#withdraw-form', /Withdrew/), 'Withdrew 0.50 USD.');
+
+    // The other side typed as the first 8 characters of its id; a double click pays once.
+    await page.fill('#transfer-to', shop.slice(0, 8));
+    await page.fill('#transfer-amount', '10');
+    await page.dblclick('#transfer-submit');
+    assert.equal(await resultOf('#transfer-form', /Transferred/), `Transferred 10.00 USD to ${shop.slice(0, 8)}.`);
+    await page.waitForTimeout(300); // a second payment, if the double click made one, would land here
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM roachbank.transfers WHERE to_id = $1', [shop])).rows[0].n, 1);
+    await page.fill('#transfer-to', euro);
     await page.fill('#transfer-amount', '1');
     await page.click('#transfer-submit');
-    await page.waitForFunction(() => document.querySelector('#message.error')?.textContent?.includes('different currencies'));
-    assert.equal(await page.isVisible('#message'), true, 'the refusal is on the screen');
-    await page.screenshot({ path: `${new URL('../test-results/ui/', import.meta.url).pathname}7-currency.png`, fullPage: true });
+    assert.match(await resultOf('#transfer-form', /CURRENCY_MISMATCH/), /different currencies.*\(CURRENCY_MISMATCH\)$/);
+    await page.fill('#transfer-to', 'ffffffff');
+    await page.click('#transfer-submit');
+    assert.equal(await resultOf('#transfer-form', /No account/), 'No account matches "ffffffff" for the destination.');
+    await page.locator('#fact-balance', { hasText: '92.00 USD' }).waitFor({ state: 'visible' });
+
+    // A hold for the shop: held, then posted from its row; another voided; one too large refused.
+    await page.fill('#hold-to', shop);
+    await page.fill('#hold-amount', '5');
+    await page.fill('#hold-expires', '15');
+    await page.click('#hold-submit');
+    assert.equal(await resultOf('#hold-form', /Held/), 'Held 5.00 USD.');
+    await page.locator('#fact-available', { hasText: '87.00 USD' }).waitFor({ state: 'visible' });
+    const postButton = page.locator('#holds tbody tr[data-hold] button', { hasText: 'Post' });
+    assert.equal(await postButton.isVisible(), true, 'a pending hold offers Post');
+    await shoot('3-hold-pending');
+    await postButton.click();
+    await page.locator('#holds-result', { hasText: 'Posted 5.00 USD' }).waitFor({ state: 'visible' });
+    await page.locator('#holds tbody tr[data-hold] .status', { hasText: 'posted 5.00 USD' }).waitFor({ state: 'visible' });
+    assert.equal(await postButton.count(), 0, 'a posted hold offers nothing more');
+    await page.fill('#hold-to', '');
+    await page.fill('#hold-amount', '1');
+    await page.fill('#hold-expires', '');
+    await page.click('#hold-submit');
+    await resultOf('#hold-form', /Held 1\.00/);
+    await page.locator('#holds tbody tr[data-hold] button', { hasText: 'Void' }).click();
+    await page.locator('#holds-result', { hasText: /Voided hold/ }).waitFor({ state: 'visible' });
+    await page.fill('#hold-amount', '99999');
+    await page.click('#hold-submit');
+    assert.match(await resultOf('#hold-form', /INSUFFICIENT_FUNDS/), /\(INSUFFICIENT_FUNDS\)$/);
+
+    // The posted hold's movement reversed from the history; reversing it again is refused.
+    const newest = page.locator('#history tbody tr[data-transfer]').first();
+    assert.match((await newest.textContent()) ?? '', /hold posted/);
+    assert.equal(await newest.locator('.balance-after').textContent(), '87.00 USD', 'the balance after it');
+    await newest.locator('button', { hasText: 'Reverse' }).click();
+    await page.locator('#history-result', { hasText: 'Reversed 5.00 USD' }).waitFor({ state: 'visible' });
+    await page.locator('#fact-balance', { hasText: '92.00 USD' }).waitFor({ state: 'visible' });
+    const reversed = page.locator('#history tbody tr[data-transfer]', { hasText: 'hold posted' });
+    await reversed.locator('button', { hasText: 'Reverse' }).click();
+    await page.locator('#history-result.error').waitFor({ state: 'visible' });
+    assert.match((await page.textContent('#history-result')) ?? '', /\([A-Z_]+\)$/, 'the refusal names its code');
+
+    // Closing: refused while money is there, done on an empty account, whose forms then go.
+    await page.click('#close-submit');
+    assert.match(await resultOf('#close-form', /ACCOUNT_NOT_EMPTY/), /\(ACCOUNT_NOT_EMPTY\)$/);
+    const empty = (await post('/accounts', {})).id;
+    await openAccount(empty);
+    await page.click('#close-submit');
+    await page.locator('#fact-status', { hasText: 'closed' }).waitFor({ state: 'visible' });
+    assert.equal(await visible('#deposit-form'), false, 'a closed account offers no money forms');
+    assert.equal(await visible('#close-form'), false);
+    assert.equal((await (await fetch(`${server.base}/verify`)).json()).ok, true);
+    await openAccount(card);
+    await shoot('4-account-page');
+  });
+
+  test('the live panel: movements, latency, retries, batches and the pool as charts, and verify from its button', async () => {
+    for (let i = 0; i < 5; i++)
+      await post(`/accounts/${(await post('/accounts', { balance: '5' })).id}/withdrawals`, { amount: '1' });
+    // Some interval of the last ones moved money: its chart's latest value is not 0 for long.
+    await page.waitForFunction(
+      () => /^(?!0\/s)[0-9.]+\/s$/.test(document.querySelector('#chart-movements .chart-value')?.textContent ?? ''),
+      null,
+      {
+        timeout: 15_000,
+      },
+    );
+    for (const chart of ['movements', 'latency', 'retries', 'ambiguous', 'batch', 'pool']) {
+      assert.equal(await visible(`#chart-${chart} svg`), true, `the ${chart} chart is on the screen`);
+      const points = await page.getAttribute(`#chart-${chart} polyline`, 'points');
+      assert.ok((points ?? '').split(' ').length >= 2, `the ${chart} chart has a line: ${points}`);
+    }
+    assert.match((await page.textContent('#chart-latency .chart-value')) ?? '', /ms/);
+    await page.click('#verify-run');
+    await page.locator('#verify-result', { hasText: 'All invariants hold' }).waitFor({ state: 'visible' });
+    assert.match((await page.textContent('#verify-result')) ?? '', /Per currency, in minor units: EUR: .*USD: .*XXX: /);
+    assert.equal(await page.textContent('#verify-status'), 'verified');
+    await shoot('5-live-panel');
+  });
+
+  test('on a 390 px phone: no sideways scrolling of the page, ids shortened with the whole id on hover', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await phone.goto(server.base);
+      await phone.locator('#accounts tbody tr[data-id]').first().waitFor({ state: 'visible' });
+      assert.equal(await noSidewaysScroll(phone), true, 'the list fits');
+      const id = phone.locator('#accounts tbody tr[data-id] code').first();
+      const whole = (await id.getAttribute('title'))!;
+      assert.equal(await id.textContent(), whole.slice(0, 8));
+      await openAccount(whole, phone);
+      assert.equal(await noSidewaysScroll(phone), true, "the account's page fits");
+      assert.equal(await phone.isVisible('#deposit-submit'), true);
+      await shoot('6-phone-account', phone);
+      await phone.goto(server.base);
+      await phone.locator('#accounts tbody tr[data-id]').first().waitFor({ state: 'visible' });
+      await shoot('6-phone-list', phone);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  test('axe-core finds no WCAG A or AA violation (labels, contrast, names) on the list and an account page', async () => {
+    await page.addScriptTag({ content: axeSource });
+    const violations = await page.evaluate(async () => {
+      const axe = (
+        window as unknown as {
+          axe: { run(c: unknown, o: unknown): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> };
+        }
+      ).axe;
+      const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    assert.deepEqual(violations, []);
+    // Keyboard order follows the page: nothing jumps the queue with a positive tabindex.
+    assert.equal(await page.locator('[tabindex]:not([tabindex="-1"]):not([tabindex="0"])').count(), 0);
   });
 });
 
-// What a person sees, not only what is in the DOM: each element that appears only
-// sometimes is checked with the browser's own visibility (layout, CSS, `hidden`),
-// and each state is saved as a screenshot in test-results/ui/ to look at.
-const shots = new URL('../test-results/ui/', import.meta.url).pathname;
-const visible = (selector: string) => page.isVisible(selector);
-const shoot = (name: string) => page.screenshot({ path: `${shots}${name}.png`, fullPage: true });
+describe('the console when the database goes away', () => {
+  test('a banner says so, the figures are marked stale, and it recovers by itself when the database is back', async () => {
+    const db = await createTestDatabase('web_ui_down');
+    await ensureSchema(db.pool);
+    const proxy = await startWireProxy(Number(new URL(db.url).port));
+    const pool = createPool(proxy.urlThrough(db.url), { max: 4, connectTimeoutMs: 2000 });
+    const app = await buildServer({ pool });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const tab = await browser.newPage();
+    try {
+      const account = await (
+        await fetch(`${base}/accounts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"balance":"40"}',
+        })
+      ).json();
+      await tab.goto(base);
+      await openAccount(account.id, tab);
+      assert.equal(await tab.isVisible('#db-banner'), false, 'no banner while all is well');
 
-describe('what the web UI shows, and hides', () => {
+      // The database goes: every connection is cut and every new one refused.
+      proxy.refuseConnections(true);
+      proxy.setPolicy(() => 'cut-before');
+      await tab.fill('#deposit-amount', '1');
+      await tab.click('#deposit-submit');
+      await tab.locator('#db-banner').waitFor({ state: 'visible', timeout: 30_000 });
+      assert.match((await tab.textContent('#db-banner')) ?? '', /The database cannot be reached/);
+      // Cut as it was sent, the deposit's outcome is unknown: the page says so in plain words.
+      assert.match(await resultOf('#deposit-form', /\(/, tab), /not known whether this went through.*\(AMBIGUOUS_COMMIT\)$/);
+      assert.equal(await tab.isVisible('#fact-balance'), true, 'the last figures stay on the screen');
+      assert.equal(await tab.evaluate(() => document.body.dataset.stale), 'true', 'marked stale');
+      assert.equal(await tab.textContent('#fact-balance'), '40');
+      await tab.screenshot({ path: `${shots}7-database-down.png`, fullPage: true });
+
+      // It comes back: the page notices by itself and reads everything again.
+      proxy.setPolicy(() => 'forward');
+      proxy.refuseConnections(false);
+      await tab.locator('#db-banner').waitFor({ state: 'hidden', timeout: 30_000 });
+      assert.equal(await tab.evaluate(() => document.body.dataset.stale), undefined, 'no longer stale');
+      // Sent again, with the same key: the journal decides (it never arrived), and it moves money once.
+      await tab.click('#deposit-submit');
+      assert.equal(await resultOf('#deposit-form', /Deposited/, tab), 'Deposited 1.');
+      await tab.locator('#fact-balance', { hasText: '41' }).waitFor({ state: 'visible' });
+      await tab.screenshot({ path: `${shots}8-database-back.png`, fullPage: true });
+    } finally {
+      await tab.close();
+      await app.close();
+      await pool.end();
+      await proxy.close();
+      await db.drop();
+    }
+  });
+});
+
+describe('the console with and without a token', () => {
   test('without a token: no token form, no message until there is one, the empty states say so', async () => {
     const fresh = await startTestServer({ name: 'web_ui_empty' });
     try {
       await page.goto(fresh.base);
-      await page.waitForSelector('#verify-status.ok');
+      await page.locator('#accounts .empty', { hasText: 'No accounts yet.' }).waitFor({ state: 'visible' });
       assert.equal(await visible('#token-form'), false, 'no token is needed: no token form');
       assert.equal(await visible('#message'), false, 'nothing to say yet: no message');
-      assert.equal(await visible('#accounts .empty'), true, '"No accounts yet." is on the screen');
-      assert.match((await page.textContent('#accounts .empty')) ?? '', /No accounts yet/);
-      assert.equal(await visible('#history .empty'), true, '"Pick an account." is on the screen');
-      assert.equal(await visible('#create-form'), true);
-      await shoot('1-no-token-empty');
-
+      assert.equal(await visible('#account-section'), false, 'no account picked: no account page');
+      await shoot('9-no-token-empty');
+      await page.click('#open-account summary');
       await page.fill('#create-balance', '7');
       await page.click('#create-submit');
-      await page.waitForSelector('#message:not([hidden])');
-      assert.equal(await visible('#message'), true, 'the outcome is on the screen');
+      await resultOf('#create-form', /Opened account/);
       assert.equal(await visible('#accounts .empty'), false, 'the empty state is gone with the first account');
-      await shoot('2-no-token-message');
     } finally {
       await fresh.close();
     }
   });
 
-  test('with a token: the token form shows until a token is given, then hides, and the accounts show', async () => {
+  test('with a token: the token form and nothing else until a token works, then the console', async () => {
     const guarded = await startTestServer({ name: 'web_ui_token', token: 'ui-secret-token' });
     const guest = await browser.newPage();
     try {
       await guest.goto(guarded.base);
       await guest.waitForSelector('#token-form:not([hidden])');
-      assert.equal(await guest.isVisible('#token-form'), true, 'the token form is on the screen');
-      assert.equal(await guest.isVisible('#token'), true);
-      await guest.waitForSelector('#message.error');
-      assert.equal(await guest.isVisible('#message'), true, 'the message says why the form is there');
-      const asked = await guest.textContent('#message');
-      assert.equal(asked, 'This server needs an API token. Enter it below.', 'said in plain words, not as a header to send');
-      assert.equal(await guest.textContent('#verify-status'), 'needs a token', 'the badge does not stay at "checking…"');
-      await guest.screenshot({ path: `${shots}3-token-asked.png`, fullPage: true });
+      assert.equal(await guest.isVisible('#token'), true, 'the token form is on the screen');
+      assert.equal(await guest.isVisible('main'), false, 'and nothing else');
+      assert.equal(await guest.textContent('#message'), 'This server needs an API token. Enter it below.');
+      assert.equal(await guest.textContent('#verify-status'), 'needs a token');
+      await guest.screenshot({ path: `${shots}10-token-asked.png`, fullPage: true });
 
       await guest.fill('#token', 'not-the-token');
       await guest.click('#token-form button[type="submit"]');
       await guest.waitForFunction(() => document.querySelector('#message')?.textContent?.includes('did not accept'));
       assert.equal(await guest.isVisible('#token-form'), true, 'a refused token asks again');
-      assert.equal(await guest.textContent('#message'), 'The server did not accept that API token. Enter it again below.');
-      await guest.screenshot({ path: `${shots}3b-token-refused.png`, fullPage: true });
+      assert.equal(await guest.isVisible('main'), false);
 
       await guest.fill('#token', 'ui-secret-token');
       await guest.click('#token-form button[type="submit"]');
-      await guest.waitForSelector('#verify-status.ok');
+      await guest.locator('#accounts .empty', { hasText: 'No accounts yet.' }).waitFor({ state: 'visible' });
       assert.equal(await guest.isVisible('#token-form'), false, 'the token form is gone once a token works');
       assert.equal(await guest.isVisible('#message'), false, 'and so is the message that asked for it');
-      assert.equal(await guest.isVisible('#accounts .empty'), true);
-      await guest.screenshot({ path: `${shots}4-token-given.png`, fullPage: true });
+      await guest.locator('#chart-movements .chart-value', { hasText: /\/s|no sample/ }).waitFor({ state: 'visible' });
+      await guest.screenshot({ path: `${shots}11-token-given.png`, fullPage: true });
     } finally {
       await guest.close();
       await guarded.close();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -36,11 +37,19 @@ export interface ServerOptions {
 
 // src/http and dist/http are both two levels below the package root.
 const uiDir = new URL('../../ui/', import.meta.url);
-const uiFiles = {
-  '/': ['index.html', 'text/html; charset=utf-8'],
-  '/ui/app.js': ['app.js', 'text/javascript; charset=utf-8'],
-  '/ui/style.css': ['style.css', 'text/css; charset=utf-8'],
-} as const;
+const uiTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+/** The UI's files, each at /ui/<name>, and its page at /. */
+const uiFiles: Record<string, [string, string]> = Object.fromEntries([
+  ['/', ['index.html', uiTypes['.html']!]],
+  ...readdirSync(uiDir)
+    .filter((file) => extname(file) in uiTypes && file !== 'index.html')
+    .map((file) => [`/ui/${file}`, [file, uiTypes[extname(file)]!]]),
+]);
 
 /** Paths anyone may read: health, the UI's static files and the API reference. */
 const isPublic = (url: string) =>

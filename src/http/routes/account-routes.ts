@@ -12,7 +12,6 @@ import {
   links,
   type PageRequest,
   page,
-  type ReferencePageRequest,
 } from './api-context.js';
 
 /** Accounts: open (once per Idempotency-Key), list, read, close, and each one's history.
