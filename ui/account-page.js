@@ -17,6 +17,9 @@ export function accountPage({ changed }) {
 
   async function show(accountId, { focus = false } = {}) {
     const account = await api('GET', `/accounts/${accountId}`);
+    // Another account: what was said about the last one's forms goes with it.
+    if (state.account?.id !== account.id)
+      for (const said of document.querySelectorAll('#account-section .form-result')) said.hidden = true;
     state.account = account;
     $('#account-section').hidden = false;
     $('#account-id').textContent = account.id;
