@@ -217,6 +217,16 @@ describe('the console in a real browser', () => {
     await page.fill('#hold-amount', '99999');
     await page.click('#hold-submit');
     assert.match(await resultOf('#hold-form', /INSUFFICIENT_FUNDS/), /\(INSUFFICIENT_FUNDS\)$/);
+    // A hold settled behind the page's back: its Void still shows, and the refusal says why.
+    await page.fill('#hold-amount', '1');
+    await page.click('#hold-submit');
+    await resultOf('#hold-form', /Held 1\.00/);
+    const pendingId = await page.getAttribute('#holds tbody tr[data-hold]:has(button.row-action)', 'data-hold');
+    await post(`/holds/${pendingId}/void`, {});
+    await page.locator(`#holds tbody tr[data-hold="${pendingId}"] button`, { hasText: 'Post' }).click();
+    await page.locator('#holds-result.error').waitFor({ state: 'visible' });
+    assert.match((await page.textContent('#holds-result')) ?? '', /\([A-Z_]+\)$/, 'the refusal names its code');
+    await page.locator(`#holds tbody tr[data-hold="${pendingId}"] .status`, { hasText: 'voided' }).waitFor({ state: 'visible' });
 
     // The posted hold's movement reversed from the history; reversing it again is refused.
     const newest = page.locator('#history tbody tr[data-transfer]').first();
@@ -328,6 +338,21 @@ describe('the console when the database goes away', () => {
       await openAccount(account.id, tab);
       assert.equal(await tab.isVisible('#db-banner'), false, 'no banner while all is well');
 
+      // A slow answer: the button says it is working and takes no second press.
+      proxy.setPolicy(() => ({ delayMs: 1500 }));
+      await tab.fill('#deposit-amount', '2');
+      await tab.click('#deposit-submit');
+      await tab.locator('#deposit-submit', { hasText: 'Working…' }).waitFor({ state: 'visible' });
+      assert.equal(await tab.isDisabled('#deposit-submit'), true);
+      await tab.click('#deposit-submit', { force: true }).catch(() => {});
+      assert.equal(await resultOf('#deposit-form', /Deposited/, tab), 'Deposited 2.');
+      await tab.locator('#fact-balance', { hasText: '42' }).waitFor({ state: 'visible' });
+      assert.equal(
+        (await db.pool.query('SELECT count(*)::int AS n FROM roachbank.transfers WHERE to_id = $1', [account.id])).rows[0].n,
+        2,
+        'the opening deposit and one more',
+      );
+
       // The database goes: every connection is cut and every new one refused.
       proxy.refuseConnections(true);
       proxy.setPolicy(() => 'cut-before');
@@ -335,11 +360,15 @@ describe('the console when the database goes away', () => {
       await tab.click('#deposit-submit');
       await tab.locator('#db-banner').waitFor({ state: 'visible', timeout: 30_000 });
       assert.match((await tab.textContent('#db-banner')) ?? '', /The database cannot be reached/);
-      // Cut as it was sent, the deposit's outcome is unknown: the page says so in plain words.
-      assert.match(await resultOf('#deposit-form', /\(/, tab), /not known whether this went through.*\(AMBIGUOUS_COMMIT\)$/);
+      // Cut as it was sent, the deposit's outcome is unknown, and the page says so in plain
+      // words; or, when it could not even connect, that the database is unavailable.
+      assert.match(
+        await resultOf('#deposit-form', /\(/, tab),
+        /not known whether this went through.*\(AMBIGUOUS_COMMIT\)$|\(DATABASE_UNAVAILABLE\)$/,
+      );
       assert.equal(await tab.isVisible('#fact-balance'), true, 'the last figures stay on the screen');
       assert.equal(await tab.evaluate(() => document.body.dataset.stale), 'true', 'marked stale');
-      assert.equal(await tab.textContent('#fact-balance'), '40');
+      assert.equal(await tab.textContent('#fact-balance'), '42');
       await tab.screenshot({ path: `${shots}7-database-down.png`, fullPage: true });
 
       // It comes back: the page notices by itself and reads everything again.
@@ -349,8 +378,8 @@ describe('the console when the database goes away', () => {
       assert.equal(await tab.evaluate(() => document.body.dataset.stale), undefined, 'no longer stale');
       // Sent again, with the same key: the journal decides (it never arrived), and it moves money once.
       await tab.click('#deposit-submit');
-      assert.equal(await resultOf('#deposit-form', /Deposited/, tab), 'Deposited 1.');
-      await tab.locator('#fact-balance', { hasText: '41' }).waitFor({ state: 'visible' });
+      assert.equal(await resultOf('#deposit-form', /Deposited 1/, tab), 'Deposited 1.');
+      await tab.locator('#fact-balance', { hasText: '43' }).waitFor({ state: 'visible' });
       await tab.screenshot({ path: `${shots}8-database-back.png`, fullPage: true });
     } finally {
       await tab.close();

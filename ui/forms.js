@@ -39,6 +39,8 @@ export function onSubmit(form, work, after = async () => {}) {
         // journal decide, and cannot move money twice.
         if (error.definite !== false) keys.delete(form);
         say(result, error.message, error);
+        // A refusal may mean the screen is behind (a hold settled elsewhere): read it again.
+        if (error.definite) await after().catch(() => {});
         return;
       }
       await after();
@@ -59,6 +61,7 @@ export function rowAction(label, owner, result, work, after) {
       } catch (error) {
         if (error.definite !== false) keys.delete(owner);
         say(result, error.message, error);
+        if (error.definite) await after().catch(() => {});
         return;
       }
       await after();
