@@ -11,7 +11,7 @@ const $ = (selector) => document.querySelector(selector);
 const pageSize = 25;
 
 export function accountPage({ changed }) {
-  const state = { account: null, historyCursor: null, holdsCursor: null };
+  const state = { account: null };
   const unit = () => state.account ?? {};
   const id = () => state.account?.id;
 
@@ -49,17 +49,23 @@ export function accountPage({ changed }) {
     await changed();
   };
 
-  async function showHistory(more) {
+  /** One page of the account's history or holds, newest first: the first, or the one after those shown. */
+  async function showPage(part, more) {
+    const { path, table, columns, empty, row } = part;
     const query = new URLSearchParams({ limit: String(pageSize) });
-    if (more && state.historyCursor) query.set('cursor', state.historyCursor);
-    const page = await api('GET', `/accounts/${id()}/transfers?${query}`);
-    state.historyCursor = page.next;
-    const rows = page.items.map((t) => historyRow(t));
-    const body = $('#history tbody');
+    if (more && part.cursor) query.set('cursor', part.cursor);
+    const page = await api('GET', `/accounts/${id()}/${path}?${query}`);
+    part.cursor = page.next;
+    const rows = page.items.map(row);
+    const body = $(`${table} tbody`);
     if (more) body.append(...rows);
-    else body.replaceChildren(...(rows.length ? rows : [emptyRow(7, 'No movements yet.')]));
-    $('#history-more').hidden = page.next === null;
+    else body.replaceChildren(...(rows.length ? rows : [emptyRow(columns, empty)]));
+    $(`${table}-more`).hidden = page.next === null;
   }
+  const history = { path: 'transfers', table: '#history', columns: 7, empty: 'No movements yet.', row: (t) => historyRow(t) };
+  const holds = { path: 'holds', table: '#holds', columns: 6, empty: 'No holds.', row: (h) => holdRow(h) };
+  const showHistory = (more) => showPage(history, more);
+  const showHolds = (more) => showPage(holds, more);
 
   function historyRow(t) {
     const accountId = id();
@@ -90,18 +96,6 @@ export function accountPage({ changed }) {
     );
     row.lastChild.append(reverse);
     return row;
-  }
-
-  async function showHolds(more) {
-    const query = new URLSearchParams({ limit: String(pageSize) });
-    if (more && state.holdsCursor) query.set('cursor', state.holdsCursor);
-    const page = await api('GET', `/accounts/${id()}/holds?${query}`);
-    state.holdsCursor = page.next;
-    const rows = page.items.map((h) => holdRow(h));
-    const body = $('#holds tbody');
-    if (more) body.append(...rows);
-    else body.replaceChildren(...(rows.length ? rows : [emptyRow(6, 'No holds.')]));
-    $('#holds-more').hidden = page.next === null;
   }
 
   function holdRow(h) {
@@ -145,24 +139,20 @@ export function accountPage({ changed }) {
   }
 
   const amountOf = (input) => minorUnits($(input).value, unit());
-  onSubmit(
-    $('#deposit-form'),
-    async (key) => {
-      const moved = await api('POST', `/accounts/${id()}/deposits`, { amount: amountOf('#deposit-amount') }, key);
-      $('#deposit-amount').value = '';
-      return `Deposited ${money(moved.amount, unit())}.`;
-    },
-    refresh,
-  );
-  onSubmit(
-    $('#withdraw-form'),
-    async (key) => {
-      const moved = await api('POST', `/accounts/${id()}/withdrawals`, { amount: amountOf('#withdraw-amount') }, key);
-      $('#withdraw-amount').value = '';
-      return `Withdrew ${money(moved.amount, unit())}.`;
-    },
-    refresh,
-  );
+  for (const [form, path, done] of [
+    ['deposit', 'deposits', 'Deposited'],
+    ['withdraw', 'withdrawals', 'Withdrew'],
+  ]) {
+    onSubmit(
+      $(`#${form}-form`),
+      async (key) => {
+        const moved = await api('POST', `/accounts/${id()}/${path}`, { amount: amountOf(`#${form}-amount`) }, key);
+        $(`#${form}-amount`).value = '';
+        return `${done} ${money(moved.amount, unit())}.`;
+      },
+      refresh,
+    );
+  }
   onSubmit(
     $('#transfer-form'),
     async (key) => {

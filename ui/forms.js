@@ -27,24 +27,7 @@ export function onSubmit(form, work, after = async () => {}) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const button = form.querySelector('button[type="submit"]');
-    if (button.disabled) return;
-    await pending(button, async () => {
-      try {
-        const said = await work(keyFor(form));
-        keys.delete(form);
-        say(result, said);
-      } catch (error) {
-        // A refusal is an answer too: the next submission is a new request. A request whose
-        // outcome is not known (no answer, a 5xx) keeps its key: sending it again lets the
-        // journal decide, and cannot move money twice.
-        if (error.definite !== false) keys.delete(form);
-        say(result, error.message, error);
-        // A refusal may mean the screen is behind (a hold settled elsewhere): read it again.
-        if (error.definite) await after().catch(() => {});
-        return;
-      }
-      await after();
-    });
+    if (!button.disabled) await pending(button, () => settle(form, result, work, after));
   });
 }
 
@@ -53,21 +36,27 @@ export function rowAction(label, owner, result, work, after) {
   const button = Object.assign(document.createElement('button'), { type: 'button', textContent: label, className: 'row-action' });
   button.addEventListener('click', async (event) => {
     event.stopPropagation();
-    if (button.disabled) return;
-    await pending(button, async () => {
-      try {
-        say(result, await work(keyFor(owner)));
-        keys.delete(owner);
-      } catch (error) {
-        if (error.definite !== false) keys.delete(owner);
-        say(result, error.message, error);
-        if (error.definite) await after().catch(() => {});
-        return;
-      }
-      await after();
-    });
+    if (!button.disabled) await pending(button, () => settle(owner, result, work, after));
   });
   return button;
+}
+
+/** One submission: its work under the owner's key, its outcome said, then `after()`. */
+async function settle(owner, result, work, after) {
+  try {
+    say(result, await work(keyFor(owner)));
+    keys.delete(owner);
+  } catch (error) {
+    // A refusal is an answer too: the next submission is a new request. A request whose
+    // outcome is not known (no answer, a 5xx) keeps its key: sending it again lets the
+    // journal decide, and cannot move money twice.
+    if (error.definite !== false) keys.delete(owner);
+    say(result, error.message, error);
+    // A refusal may mean the screen is behind (a hold settled elsewhere): read it again.
+    if (error.definite) await after().catch(() => {});
+    return;
+  }
+  await after();
 }
 
 async function pending(button, run) {
