@@ -240,6 +240,20 @@ describe('the console in a real browser', () => {
     await page.locator('#history-result.error').waitFor({ state: 'visible' });
     assert.match((await page.textContent('#history-result')) ?? '', /\([A-Z_]+\)$/, 'the refusal names its code');
 
+    // The statement of today as CSV, closing at the balance shown; a period that ends before it starts is refused.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#statement-submit')]);
+    assert.match(download.suggestedFilename(), /^statement-[0-9a-f]{8}-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(csv[0], 'sequence,created_at,kind,transfer_id,counterparty_id,reference,change,balance_after');
+    assert.match(csv.at(-1)!, /,closing,,,,,9200$/, 'it closes at the balance on the screen, in minor units');
+    assert.match(await resultOf('#statement-form', /downloaded/), /^Statement of [0-9a-f]{8} from .* downloaded\.$/);
+    await page.fill('#statement-from', '2030-01-05');
+    await page.fill('#statement-to', '2030-01-01');
+    await page.click('#statement-submit');
+    assert.match(await resultOf('#statement-form', /INVALID_ARGUMENT/), /\(INVALID_ARGUMENT\)$/);
+
     // Closing: refused while money is there, done on an empty account, whose forms then go.
     await page.click('#close-submit');
     assert.match(await resultOf('#close-form', /ACCOUNT_NOT_EMPTY/), /\(ACCOUNT_NOT_EMPTY\)$/);

@@ -23,7 +23,8 @@ export const holdColumns = `id, from_id, to_id, amount,
 
 /**
  * Accounts oldest first, or newest first (the same index read backwards): `$1` the
- * limit; after a cursor, `$2, $3` its (created_at, id).
+ * limit; after a cursor, `$2, $3` its (created_at, id). On CockroachDB the index is
+ * hash-sharded (migration 0003): either way, one limited scan per bucket, merged.
  */
 export function listAccountsSql(after: boolean, newest = false): string {
   const [beyond, direction] = newest ? ['<', ' DESC'] : ['>', ''];
