@@ -84,6 +84,9 @@ const corpus: Array<[string[], ErrorCode]> = [
   [['accounts', 'list', '--limit', '0'], 'INVALID_ARGUMENT'],
   [['accounts', 'list', '--limit', '5000'], 'INVALID_ARGUMENT'],
   [['accounts', 'list', '--cursor', 'garbage'], 'INVALID_ARGUMENT'],
+  [['accounts', 'list', '--id-prefix', 'abc'], 'INVALID_ARGUMENT'],
+  [['accounts', 'list', '--newest', '--reference', 'r'], 'INVALID_ARGUMENT'],
+  [['accounts', 'list', '--reference', 'r', '--id-prefix', 'abcdef01'], 'INVALID_ARGUMENT'],
   [['history', 'not-a-uuid'], 'INVALID_ARGUMENT'],
   [['history', '$unknown'], 'ACCOUNT_NOT_FOUND'],
   [['--flavor', 'mysql', 'verify'], 'INVALID_ARGUMENT'],
@@ -333,6 +336,14 @@ describe('references and metadata on the command line', () => {
     assert.match(history.stdout, new RegExp(order));
     const accounts = await runCli(['accounts', 'list', '--reference', order], env);
     assert.match(accounts.stdout, new RegExp(`^${shopId}\\s`, 'm'));
+    const byPrefix = await runCli(['accounts', 'list', '--id-prefix', shopId.slice(0, 8)], env);
+    assert.match(byPrefix.stdout, new RegExp(`^${shopId}\\s`, 'm'));
+    const newest = await runCli(['--json', 'accounts', 'list', '--newest', '--limit', '1'], env);
+    const latest = await runCli(['--json', 'accounts', 'create'], env);
+    const newer = JSON.parse((await runCli(['--json', 'accounts', 'list', '--newest', '--limit', '1'], env)).stdout);
+    assert.equal(newer.items[0].id, JSON.parse(latest.stdout).id, 'newest first starts at the account just opened');
+    assert.notEqual(JSON.parse(newest.stdout).items[0].id, newer.items[0].id);
+    assert.match((await runCli(['accounts', 'list', '--newest', '--limit', '1'], env)).stdout, /more: roachbank accounts list --newest --cursor /);
     assert.match(
       (await runCli(['history', '--reference', 'nobody-has-this'], env)).stdout,
       /no transfers with reference nobody-has-this/,

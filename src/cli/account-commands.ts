@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type AnnotationOptions, annotationOptions, referenceArgument } from './annotation-options.js';
 import { amountArgument, creditLimitArgument, currencyArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
@@ -25,18 +25,43 @@ export function addAccountCommands(program: Command): void {
 
   accounts
     .command('list')
-    .description('accounts, oldest first, a page at a time; with --reference, only those opened with it')
-    .option('--reference <text>', 'only the accounts opened with this reference', referenceArgument)
+    .description(
+      'accounts, oldest (or newest) first, a page at a time; with --reference, only those opened with it; with --id-prefix, those whose id starts with it',
+    )
+    .addOption(new Option('--newest', 'newest first').conflicts(['reference', 'idPrefix']))
+    .addOption(
+      new Option('--reference <text>', 'only the accounts opened with this reference')
+        .argParser(referenceArgument)
+        .conflicts('idPrefix'),
+    )
+    .option('--id-prefix <prefix>', 'only the accounts whose id starts with this (at least its first 8 hex digits), by id')
     .option('--limit <n>', 'accounts per page, 1 to 1000', limitOption, 50)
     .option('--cursor <cursor>', 'where the previous page ended (printed after it)')
-    .action(async (options: { limit: number; cursor?: string; reference?: string }, command: Command) => {
-      const { json, flavor } = globalOptions(command);
-      const { reference, ...page } = options;
-      const found = await withBank(flavor, (bank) =>
-        reference === undefined ? bank.listAccounts(page) : bank.findAccounts({ reference, page }),
-      );
-      print(json, found, () => accountTable(found, reference));
-    });
+    .action(
+      async (
+        options: { limit: number; cursor?: string; reference?: string; idPrefix?: string; newest?: boolean },
+        command: Command,
+      ) => {
+        const { json, flavor } = globalOptions(command);
+        const { reference, idPrefix, newest, ...page } = options;
+        const found = await withBank(flavor, (bank) =>
+          reference !== undefined
+            ? bank.findAccounts({ reference, page })
+            : idPrefix !== undefined
+              ? bank.findAccounts({ idPrefix, page })
+              : bank.listAccounts({ ...page, ...(newest ? { order: 'newest' as const } : {}) }),
+        );
+        const filter =
+          reference !== undefined
+            ? ` --reference ${JSON.stringify(reference)}`
+            : idPrefix !== undefined
+              ? ` --id-prefix ${idPrefix}`
+              : newest
+                ? ' --newest'
+                : '';
+        print(json, found, () => accountTable(found, filter));
+      },
+    );
 
   accounts
     .command('show')

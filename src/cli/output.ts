@@ -99,8 +99,9 @@ export function table(header: string[], rows: string[][], right: ReadonlySet<num
   return [line(header), ...rows.map(line)];
 }
 
-export function accountTable(page: Page<Account>, reference?: string): string[] {
-  if (page.items.length === 0) return [reference === undefined ? 'no accounts' : `no accounts with reference ${reference}`];
+/** A page of accounts; `filter` the flags that chose them (` --reference "R"`), repeated in the next page's command. */
+export function accountTable(page: Page<Account>, filter = ''): string[] {
+  if (page.items.length === 0) return [filter === '' || filter === ' --newest' ? 'no accounts' : `no accounts with${filter}`];
   const rows = page.items.map((a) => [
     a.id,
     shown(a.balance, a.currency),
@@ -109,7 +110,6 @@ export function accountTable(page: Page<Account>, reference?: string): string[] 
     a.reference ?? '',
   ]);
   const lines = referencedTable(['ID', 'BALANCE', 'OPENED', 'CLOSED', 'REFERENCE'], rows, page.items, new Set([1]));
-  const filter = reference === undefined ? '' : ` --reference ${JSON.stringify(reference)}`;
   if (page.next) lines.push('', `more: roachbank accounts list${filter} --cursor ${page.next}`);
   return lines;
 }
