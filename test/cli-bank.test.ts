@@ -343,7 +343,10 @@ describe('references and metadata on the command line', () => {
     const newer = JSON.parse((await runCli(['--json', 'accounts', 'list', '--newest', '--limit', '1'], env)).stdout);
     assert.equal(newer.items[0].id, JSON.parse(latest.stdout).id, 'newest first starts at the account just opened');
     assert.notEqual(JSON.parse(newest.stdout).items[0].id, newer.items[0].id);
-    assert.match((await runCli(['accounts', 'list', '--newest', '--limit', '1'], env)).stdout, /more: roachbank accounts list --newest --cursor /);
+    assert.match(
+      (await runCli(['accounts', 'list', '--newest', '--limit', '1'], env)).stdout,
+      /more: roachbank accounts list --newest --cursor /,
+    );
     assert.match(
       (await runCli(['history', '--reference', 'nobody-has-this'], env)).stdout,
       /no transfers with reference nobody-has-this/,
