@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createPool } from '../src/db/create-pool.js';
 import { errorCatalogue } from '../src/errors/error-catalogue.js';
@@ -679,6 +680,7 @@ describe('the HTTP API', () => {
       '/transfers/{id}',
       '/accounts/{id}/transfers',
       '/verify',
+      '/system/activity',
     ]) {
       assert.ok(openapi.body.paths[path], `OpenAPI documents ${path}`);
     }
@@ -686,7 +688,14 @@ describe('the HTTP API', () => {
     assert.equal(docs.status, 200);
     assert.match(await docs.text(), /swagger/i);
     const page = await fetch(`${server.base}/`);
-    assert.match(await page.text(), /<title>roachbank<\/title>/);
+    assert.match(await page.text(), /<title>roachbank console<\/title>/);
+    // Every module of the console, served as what it is.
+    for (const file of readdirSync(new URL('../ui/', import.meta.url))) {
+      if (file === 'index.html') continue;
+      const served = await fetch(`${server.base}/ui/${file}`);
+      assert.equal(served.status, 200, file);
+      assert.match(served.headers.get('content-type') ?? '', file.endsWith('.js') ? /^text\/javascript/ : /^text\/css/, file);
+    }
   });
 
   test('/metrics: transfers by outcome, retries, ambiguous commits, latency, pool', async () => {
