@@ -136,6 +136,12 @@ describe('the console in a real browser', () => {
     );
     assert.equal(await visible('#find-clear'), true);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'account-title', 'focus moved to the account');
+    // Found by reference: anything that is not the start of an id is one.
+    const referenced = (await post('/accounts', { reference: 'payout batch 9' })).id;
+    await page.fill('#find', 'payout batch 9');
+    await page.click('#find-form button[type="submit"]');
+    await page.locator('#account-id', { hasText: referenced }).waitFor({ state: 'visible' });
+    assert.equal(await page.textContent('#fact-reference'), 'payout batch 9');
     await page.fill('#find', 'ffffffff-ffff');
     await page.click('#find-form button[type="submit"]');
     assert.match(await resultOf('#find-form', /No account matches/), /No account matches "ffffffff-ffff"/);
