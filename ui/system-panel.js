@@ -86,7 +86,9 @@ export function systemPanel() {
       showVerify(activity.lastVerify);
       $('#system-section').classList.remove('stale');
       $('#activity-updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    } catch {
+    } catch (error) {
+      // Without a token that works, the token form asks for one; polling resumes once it is given.
+      if (error.code === 'UNAUTHORIZED') return;
       $('#system-section').classList.add('stale');
     }
     timer = setTimeout(poll, 2000);
