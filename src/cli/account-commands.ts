@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { askedAccounts } from '../bank/asked-accounts.js';
 import { type AnnotationOptions, annotationOptions, referenceArgument } from './annotation-options.js';
 import { amountArgument, creditLimitArgument, currencyArgument, idArgument, limitOption } from './arguments.js';
 import { globalOptions } from './global-options.js';
@@ -45,11 +46,7 @@ export function addAccountCommands(program: Command): void {
         const { json, flavor } = globalOptions(command);
         const { reference, idPrefix, newest, ...page } = options;
         const found = await withBank(flavor, (bank) =>
-          reference !== undefined
-            ? bank.findAccounts({ reference, page })
-            : idPrefix !== undefined
-              ? bank.findAccounts({ idPrefix, page })
-              : bank.listAccounts({ ...page, ...(newest ? { order: 'newest' as const } : {}) }),
+          askedAccounts(bank, { order: newest ? 'newest' : undefined, reference, idPrefix, page }),
         );
         const filter =
           reference !== undefined

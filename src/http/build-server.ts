@@ -41,7 +41,6 @@ const uiTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
 };
 /** The UI's files, each at /ui/<name>, and its page at /. */
 const uiFiles: Record<string, [string, string]> = Object.fromEntries([

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { RoachbankError } from '../../errors/roachbank-error.js';
+import { askedAccounts } from '../../bank/asked-accounts.js';
 import { idFromKey } from '../idempotency-key.js';
 import { accountView, pageView, transferView } from '../json-views.js';
 import * as schema from '../schemas.js';
@@ -83,19 +83,7 @@ export const accountRoutes: FastifyPluginAsync<ApiContext> = async (app, { bank 
     },
     async (request) => {
       const { reference, idPrefix, order } = request.query;
-      const named = Object.entries({ order, reference, idPrefix }).filter(([, value]) => value !== undefined);
-      if (named.length > 1) {
-        throw new RoachbankError(
-          'INVALID_ARGUMENT',
-          `give one of order, reference and idPrefix, not ${named.map(([k]) => k).join(' and ')}`,
-        );
-      }
-      const found =
-        reference !== undefined
-          ? await bank.findAccounts({ reference, page: page(request.query) })
-          : idPrefix !== undefined
-            ? await bank.findAccounts({ idPrefix, page: page(request.query) })
-            : await bank.listAccounts({ ...page(request.query), ...(order ? { order } : {}) });
+      const found = await askedAccounts(bank, { order, reference, idPrefix, page: page(request.query) });
       return pageView(found, accountView);
     },
   );
