@@ -28,7 +28,6 @@ export function useToken(value) {
   if (value) sessionStorage.setItem('roachbank-token', value);
   else sessionStorage.removeItem('roachbank-token');
 }
-export const hasToken = () => Boolean(token);
 
 const headersFor = (accept, key, withBody) => ({
   accept,

@@ -4,7 +4,7 @@
 import { accountList } from './account-list.js';
 import { accountPage } from './account-page.js';
 import { offerMatches } from './account-picker.js';
-import { ApiError, api, hasToken, on, useToken } from './api.js';
+import { ApiError, api, on, useToken } from './api.js';
 import { minorUnits, money, short } from './format.js';
 import { onSubmit, say } from './forms.js';
 import { systemPanel } from './system-panel.js';
@@ -113,7 +113,6 @@ onSubmit(
 offerMatches($('#transfer-to'));
 offerMatches($('#hold-to'));
 
-if (!hasToken()) delete document.body.dataset.locked;
 list
   .load()
   .then(() => panel.start())
