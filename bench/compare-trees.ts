@@ -4,7 +4,7 @@
 //   COMPARE_WITH=/tmp/before COMPARE_ROUNDS=2 BENCH_SECONDS=10 BENCH_SCENARIOS=hot \
 //     BENCH_CONCURRENCY=1,32 BENCH_SYSTEMS=pgbench,batched,single node --import tsx bench/compare-trees.ts
 import { execFileSync } from 'node:child_process';
-import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
+import { acquireEmbeddedServer } from '../packages/roachbank-app/src/database/embedded-server.js';
 
 const before = process.env.COMPARE_WITH;
 if (!before) throw new Error('COMPARE_WITH must name the other checkout');

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
-import { createPool } from '../src/db/create-pool.js';
-import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { buildServer } from '../src/http/build-server.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { acquireEmbeddedServer } from '../packages/roachbank-app/src/database/embedded-server.js';
+import { buildServer } from '../packages/roachbank-app/src/http/build-server.js';
 import { median } from './median.js';
 
 const rounds = Number(process.env.CONSOLE_ROUNDS ?? 7);

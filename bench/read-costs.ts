@@ -8,12 +8,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { balanceAtSql, statementSql } from '../src/bank/account-statements.js';
-import { historySql, listAccountsSql } from '../src/bank/page-statements.js';
-import { verifySql } from '../src/bank/verify-invariants.js';
-import { createPool } from '../src/db/create-pool.js';
-import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
-import { ensureSchema } from '../src/db/migrate.js';
+import { balanceAtSql, statementSql } from '../packages/roachbank/src/bank/account-statements.js';
+import { historySql, listAccountsSql } from '../packages/roachbank/src/bank/page-statements.js';
+import { verifySql } from '../packages/roachbank/src/bank/verify-invariants.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { acquireEmbeddedServer } from '../packages/roachbank-app/src/database/embedded-server.js';
 
 const sizes = process.argv.slice(2).map(Number);
 if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1000)) {

@@ -22,16 +22,18 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { createBank } from '../src/bank/create-bank.js';
-import { moveSql } from '../src/bank/movement-statements.js';
-import { createPool } from '../src/db/create-pool.js';
-import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { transferFunds } from '../src/examples/hello.js';
-import { runTransaction } from '../src/txn/run-transaction.js';
-import { LatencyRecorder } from '../src/workload/latency-recorder.js';
-import { runWorkload } from '../src/workload/run-workload.js';
-import { type SeededRandom, seededRandom } from '../src/workload/seeded-random.js';
+import type { BankOptions } from '../packages/roachbank/src/bank/bank.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { moveSql } from '../packages/roachbank/src/bank/movement-statements.js';
+import { OrmBank } from '../packages/roachbank/src/bank/orm-bank.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { runTransaction } from '../packages/roachbank/src/txn/run-transaction.js';
+import { acquireEmbeddedServer } from '../packages/roachbank-app/src/database/embedded-server.js';
+import { transferFunds } from '../packages/roachbank-app/src/examples/hello.js';
+import { LatencyRecorder } from '../packages/roachbank-app/src/workload/latency-recorder.js';
+import { runWorkload } from '../packages/roachbank-app/src/workload/run-workload.js';
+import { type SeededRandom, seededRandom } from '../packages/roachbank-app/src/workload/seeded-random.js';
 import { benchTutorials } from './tutorials.js';
 
 const env = process.env;
@@ -150,7 +152,7 @@ function benchPool(url: string, max: number): pg.Pool {
 
 /** Opens the bench accounts, with UUIDs pgbench can name, through the bank. */
 async function openAccounts(pool: pg.Pool, count: number): Promise<void> {
-  const bank = createBank(pool, 'pg');
+  const bank = createBank(pool);
   let next = 1;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
@@ -271,14 +273,15 @@ async function runPgbench(
 function countedBank(url: string, flavor: 'pg' | 'orm', batched: boolean, concurrency: number) {
   const pool = benchPool(url, concurrency + 4);
   const counts = { retries: 0, batches: 0, movements: 0 };
-  const bank = createBank(pool, flavor, {
+  const options: BankOptions = {
     onRetry: () => counts.retries++,
     onBatch: (size) => {
       counts.batches++;
       counts.movements += size;
     },
     batch: batched ? batchOptions : false,
-  });
+  };
+  const bank = flavor === 'orm' ? new OrmBank(pool, options) : createBank(pool, options);
   return { pool, bank, counts };
 }
 

@@ -8,22 +8,22 @@
 // Knobs: STARTUP_RUNS (default 15), BENCH_NO_RECORD=1 (print only).
 import { appendFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { createBank } from '../src/bank/create-bank.js';
-import { createPool } from '../src/db/create-pool.js';
-import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
-import { ensureSchema } from '../src/db/migrate.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { acquireEmbeddedServer } from '../packages/roachbank-app/src/database/embedded-server.js';
 import { interleavedSamples } from './interleaved-samples.js';
 import { median } from './median.js';
 import { timeCommand } from './time-command.js';
 import { benchTutorials } from './tutorials.js';
 
 const runs = Number(process.env.STARTUP_RUNS ?? 15);
-const bin = new URL('../bin/roachbank.js', import.meta.url).pathname;
+const bin = new URL('../packages/roachbank-app/bin/roachbank.js', import.meta.url).pathname;
 
 const lease = await acquireEmbeddedServer();
 const pool = createPool(lease.url);
 await ensureSchema(pool);
-const bank = createBank(pool, 'pg');
+const bank = createBank(pool);
 const from = (await bank.createAccount({ balance: 1_000_000n })).id;
 const to = (await bank.createAccount()).id;
 await pool.end();

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { createPool } from '../src/db/create-pool.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
 import { pythonVenv } from '../tools/python-venv.js';
 import { interleavedSamples } from './interleaved-samples.js';
 import { median } from './median.js';
@@ -83,7 +83,7 @@ export async function benchTutorials(adminUrl: string, runs: number): Promise<st
     return null;
   }
   const python = join(pythonVenv('bench/python/requirements.txt'), 'python');
-  const bin = join(root, 'bin/roachbank.js');
+  const bin = join(root, 'packages/roachbank-app/bin/roachbank.js');
   const demos: Demo[] = [
     { name: 'node -e 0', command: process.execPath, argv: ['-e', '0'] },
     { name: 'python -c pass', command: python, argv: ['-c', 'pass'] },

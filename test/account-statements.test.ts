@@ -5,10 +5,10 @@
 // by page, are the journal's rows in chain order; history pages by number, newest first.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Bank, StatementLine } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { RoachbankError } from '../src/errors/roachbank-error.js';
+import type { Bank, StatementLine } from '../packages/roachbank/src/bank/bank.js';
+import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { bankVariants } from './support/bank-variants.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -72,7 +72,7 @@ for (const { flavor, batch, name } of bankVariants) {
     before(async () => {
       db = await createTestDatabase(`statements_${flavor}_${batch ? 'batched' : 'single'}`, { max: 16 });
       await ensureSchema(db.pool);
-      bank = createBank(db.pool, flavor, batch ? {} : { batch: false });
+      bank = await loadBank(db.pool, flavor, batch ? {} : { batch: false });
       source = (await bank.createAccount({ balance: 10_000n })).id;
       sink = (await bank.createAccount({ reference: 'statement-sink' })).id;
       const others = await Promise.all(Array.from({ length: 6 }, () => bank.createAccount({ balance: 500n })));

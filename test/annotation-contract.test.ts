@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Bank, MovementOutcome } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import type { RoachbankError } from '../src/errors/roachbank-error.js';
+import type { Bank, MovementOutcome } from '../packages/roachbank/src/bank/bank.js';
+import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import type { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { bankVariants } from './support/bank-variants.js';
 import { rejectsWith } from './support/rejects-with.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -28,7 +28,7 @@ for (const { flavor, batch, name } of bankVariants) {
     before(async () => {
       db = await createTestDatabase(`annotation_${flavor}_${batch ? 'batched' : 'single'}`, { max: 16 });
       await ensureSchema(db.pool);
-      bank = createBank(db.pool, flavor, batch ? {} : { batch: false });
+      bank = await loadBank(db.pool, flavor, batch ? {} : { batch: false });
     });
     afterEach(async () => assert.ok((await bank.verify()).ok));
     after(() => db.drop());

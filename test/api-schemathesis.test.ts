@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createBank } from '../src/bank/create-bank.js';
+import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
 import { pythonVenv } from '../tools/python-venv.js';
 import { runCli } from './support/run-cli.js';
 import { type ServeProcess, startServeProcess } from './support/serve-process.js';
@@ -41,7 +41,7 @@ for (const flavor of ['pg', 'orm'] as const) {
       // starts with accounts that can pay each other: its transfer links then move money
       // whatever else the generated requests did (fuzzed accounts are mostly empty).
       // Opened through the bank on the server's database, after the server made its schema.
-      const bank = createBank(db.pool, flavor);
+      const bank = await loadBank(db.pool, flavor);
       for (let i = 0; i < 2; i++) await bank.createAccount({ balance: 1_000_000n });
     });
 

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Bank, Flavor } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { openingIdOf } from '../src/bank/ids.js';
-import { maxMoney } from '../src/bank/money.js';
-import { createPool } from '../src/db/create-pool.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import type { RoachbankError } from '../src/errors/roachbank-error.js';
+import type { Bank, Flavor } from '../packages/roachbank/src/bank/bank.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { openingIdOf } from '../packages/roachbank/src/bank/ids.js';
+import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
+import { maxMoney } from '../packages/roachbank/src/bank/money.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import type { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { rejectsWith } from './support/rejects-with.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startWireProxy } from './support/wire-proxy.js';
@@ -32,7 +33,7 @@ for (const { flavor, sessions, batch, name } of variants) {
     before(async () => {
       db = await createTestDatabase(`bank_${flavor}`, { max: 16, ...poolOptions });
       await ensureSchema(db.pool);
-      bank = createBank(db.pool, flavor, bankOptions);
+      bank = await loadBank(db.pool, flavor, bankOptions);
     });
     afterEach(async () => {
       const report = await bank.verify();
@@ -211,7 +212,7 @@ for (const { flavor, sessions, batch, name } of variants) {
         const commits = (m: { type: string; sql?: string }) =>
           sessions === 'read committed' ? m.type === 'S' : m.sql?.trimEnd().endsWith('COMMIT') === true;
         const ambiguities: unknown[] = [];
-        const through = createBank(proxied, flavor, { ...bankOptions, onAmbiguous: (e) => ambiguities.push(e) });
+        const through = await loadBank(proxied, flavor, { ...bankOptions, onAmbiguous: (e) => ambiguities.push(e) });
         try {
           const a = await through.createAccount({ balance: 100n });
           const b = await through.createAccount();
@@ -242,7 +243,7 @@ for (const { flavor, sessions, batch, name } of variants) {
       const fresh = await createTestDatabase(`paging_${flavor}`);
       try {
         await ensureSchema(fresh.pool);
-        const paged = createBank(fresh.pool, flavor, bankOptions);
+        const paged = await loadBank(fresh.pool, flavor, bankOptions);
         const created = [];
         for (let i = 0; i < 7; i++) created.push((await paged.createAccount({ balance: BigInt(i + 1) })).id);
         const seen: string[] = [];
@@ -312,7 +313,7 @@ for (const { flavor, sessions, batch, name } of variants) {
       const fresh = await createTestDatabase(`finding_${flavor}`);
       try {
         await ensureSchema(fresh.pool);
-        const found = createBank(fresh.pool, flavor, bankOptions);
+        const found = await loadBank(fresh.pool, flavor, bankOptions);
         // Five ids that share their first 8 hex digits, opened out of id order, and one beside them.
         const shared = [4, 1, 5, 2, 3].map((n) => `abcdef01-0000-4000-8000-00000000000${n}`);
         for (const id of [...shared, 'abcdef02-0000-4000-8000-000000000001']) await found.openAccount({ id });
@@ -542,7 +543,7 @@ describe('group commit (pg)', () => {
 
   test('concurrent calls share statements: 64 calls, far fewer batches', async () => {
     const sizes: number[] = [];
-    const bank = createBank(db.pool, 'pg', { onBatch: (size) => sizes.push(size) });
+    const bank = createBank(db.pool, { onBatch: (size) => sizes.push(size) });
     const accounts = await Promise.all(Array.from({ length: 8 }, () => bank.createAccount({ balance: 1000n })));
     sizes.length = 0;
     await Promise.all(
@@ -559,7 +560,7 @@ describe('group commit (pg)', () => {
   });
 
   test('a caller whose signal fires while queued is released at once; the batch beside it is untouched', async () => {
-    const bank = createBank(db.pool, 'pg');
+    const bank = createBank(db.pool);
     const [held, other] = await Promise.all([bank.createAccount(), bank.createAccount()]);
     const blocker = await db.pool.connect();
     try {
@@ -584,8 +585,8 @@ describe('group commit (pg)', () => {
   });
 
   test('options are checked: maxSize and maxInFlight are whole numbers in range', () => {
-    assert.throws(() => createBank(db.pool, 'pg', { batch: { maxSize: 0 } }), /maxSize/);
-    assert.throws(() => createBank(db.pool, 'pg', { batch: { maxInFlight: 1.5 } }), /maxInFlight/);
+    assert.throws(() => createBank(db.pool, { batch: { maxSize: 0 } }), /maxSize/);
+    assert.throws(() => createBank(db.pool, { batch: { maxInFlight: 1.5 } }), /maxInFlight/);
   });
 });
 
@@ -594,7 +595,7 @@ describe('verify catches what is wrong', () => {
     const fresh = await createTestDatabase('verify_tamper');
     try {
       await ensureSchema(fresh.pool);
-      const bank = createBank(fresh.pool, 'pg');
+      const bank = createBank(fresh.pool);
       const a = await bank.createAccount({ balance: 100n });
       const b = await bank.createAccount({ balance: 50n });
       assert.equal((await bank.verify()).ok, true);

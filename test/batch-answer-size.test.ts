@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { randomUUID as newId } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { groupCommitDefaults } from '../src/bank/group-commit.js';
-import { maxMoney } from '../src/bank/money.js';
-import { requestKind } from '../src/bank/movement.js';
-import { moveBatchSql } from '../src/bank/movement-statements.js';
-import { PgBank } from '../src/bank/pg-bank.js';
-import { migrate } from '../src/db/migrate.js';
+import { groupCommitDefaults } from '../packages/roachbank/src/bank/group-commit.js';
+import { maxMoney } from '../packages/roachbank/src/bank/money.js';
+import { requestKind } from '../packages/roachbank/src/bank/movement.js';
+import { moveBatchSql } from '../packages/roachbank/src/bank/movement-statements.js';
+import { PgBank } from '../packages/roachbank/src/bank/pg-bank.js';
+import { migrate } from '../packages/roachbank/src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const resultsBuffer = 16 * 1024;

@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { MovementRequest, MovementResult } from '../src/bank/bank.js';
-import { BatchRule } from '../src/bank/batch-rule.js';
-import { type CheckedMovement, movement } from '../src/bank/movement.js';
-import { PgBank } from '../src/bank/pg-bank.js';
-import { createPool } from '../src/db/create-pool.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { RoachbankError } from '../src/errors/roachbank-error.js';
-import { type SeededRandom, seededRandom } from '../src/workload/seeded-random.js';
+import type { MovementRequest, MovementResult } from '../packages/roachbank/src/bank/bank.js';
+import { BatchRule } from '../packages/roachbank/src/bank/batch-rule.js';
+import { type CheckedMovement, movement } from '../packages/roachbank/src/bank/movement.js';
+import { PgBank } from '../packages/roachbank/src/bank/pg-bank.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
+import { type SeededRandom, seededRandom } from '../packages/roachbank-app/src/workload/seeded-random.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const seed = Number(process.env.ROACHBANK_MODEL_SEED ?? Math.floor(Math.random() * 2 ** 31));

@@ -4,11 +4,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Flavor } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { errorCatalogue } from '../src/errors/error-catalogue.js';
-import type { ErrorCode } from '../src/errors/roachbank-error.js';
+import type { Flavor } from '../packages/roachbank/src/bank/bank.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { errorCatalogue } from '../packages/roachbank/src/errors/error-catalogue.js';
+import type { ErrorCode } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -32,7 +32,7 @@ async function checksum(): Promise<string> {
 before(async () => {
   db = await createTestDatabase('cli_bank');
   await ensureSchema(db.pool);
-  const bank = createBank(db.pool, 'pg');
+  const bank = createBank(db.pool);
   ids.rich = (await bank.createAccount({ balance: 1000n })).id;
   ids.poor = (await bank.createAccount()).id;
   ids.closed = (await bank.createAccount()).id;
@@ -170,7 +170,7 @@ describe('roachbank transfer --file', () => {
   test('CSV and JSON lines: one result line per item in order, exit status of the worst, a repeat replays', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'roachbank-file-'));
     try {
-      const bank = createBank(db.pool, 'pg');
+      const bank = createBank(db.pool);
       const a = (await bank.createAccount({ balance: 100n })).id;
       const b = (await bank.createAccount()).id;
       const [t1, t2, t3] = [randomUUID(), randomUUID(), randomUUID()];
@@ -229,7 +229,7 @@ describe('roachbank transfer --file', () => {
   test('one strictness with the HTTP API: a key named twice fails its line, a byte-order mark is skipped in JSON lines as in CSV', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'roachbank-file-'));
     try {
-      const bank = createBank(db.pool, 'pg');
+      const bank = createBank(db.pool);
       const a = (await bank.createAccount({ balance: 500n })).id;
       const b = (await bank.createAccount()).id;
       const jsonl = join(dir, 'twice.jsonl');
@@ -396,7 +396,7 @@ describe('a scripted session', () => {
 
   test('balance --at and statement: for a person, --json, and the whole period --csv', async () => {
     const env = { DATABASE_URL: db.url };
-    const bank = createBank(db.pool, 'pg');
+    const bank = createBank(db.pool);
     const account = (await bank.createAccount({ balance: 12_345n, currency: 'USD' })).id;
     const other = (await bank.createAccount({ currency: 'USD' })).id;
     await bank.transfer({ fromId: account, toId: other, amount: 2_000n, reference: 'invoice 9' });

@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createBank } from '../src/bank/create-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -27,7 +27,7 @@ const json = async (args: string[]) => JSON.parse(await cli(['--json', ...args])
 
 describe('roachbank hold, post, void, holds, reverse', () => {
   test('a card flow and a refund, as a person types them', async () => {
-    const bank = createBank(db.pool, 'pg');
+    const bank = createBank(db.pool);
     const card = (await bank.createAccount({ balance: 100n })).id;
     const shop = (await bank.createAccount()).id;
 
@@ -60,7 +60,7 @@ describe('roachbank hold, post, void, holds, reverse', () => {
   });
 
   test('a hold of a GBP card shows in pounds, as its balances do; --json keeps minor units', async () => {
-    const bank = createBank(db.pool, 'pg');
+    const bank = createBank(db.pool);
     const card = (await bank.createAccount({ balance: 10_000n, currency: 'GBP' })).id;
     const shop = (await bank.createAccount({ currency: 'GBP' })).id;
     const placed = await cli(['hold', card, shop, '1250']);
@@ -76,7 +76,7 @@ describe('roachbank hold, post, void, holds, reverse', () => {
   });
 
   test('two processes post one hold, and place one hold id, at once: one movement, one hold, both told the truth', async () => {
-    const bank = createBank(db.pool, 'pg');
+    const bank = createBank(db.pool);
     const card = (await bank.createAccount({ balance: 100n })).id;
     const shop = (await bank.createAccount()).id;
     const id = randomUUID();
@@ -97,7 +97,7 @@ describe('roachbank hold, post, void, holds, reverse', () => {
   test('transfer --file --atomic: a split payment moves whole, a failing file moves nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'roachbank-atomic-'));
     try {
-      const bank = createBank(db.pool, 'pg');
+      const bank = createBank(db.pool);
       const buyer = (await bank.createAccount({ balance: 100n })).id;
       const seller = (await bank.createAccount()).id;
       const fees = (await bank.createAccount()).id;

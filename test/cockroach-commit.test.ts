@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { createPool } from '../src/db/create-pool.js';
-import { AmbiguousCommitError } from '../src/txn/ambiguous-commit-error.js';
-import { sqlState } from '../src/txn/classify-error.js';
-import { type RetryEvent, runTransaction } from '../src/txn/run-transaction.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { AmbiguousCommitError } from '../packages/roachbank/src/txn/ambiguous-commit-error.js';
+import { sqlState } from '../packages/roachbank/src/txn/classify-error.js';
+import { type RetryEvent, runTransaction } from '../packages/roachbank/src/txn/run-transaction.js';
 import { type CockroachDouble, type CommitFault, startCockroachDouble } from './support/cockroach-double.js';
 import { contractTables, dataLayers, type LayerUnderTest } from './support/data-layers.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';

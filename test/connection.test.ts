@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { describeTarget, redactConnectionString } from '../src/config.js';
-import { createPool } from '../src/db/create-pool.js';
-import { poolConfigFromUrl } from '../src/db/pool-config.js';
-import { RoachbankError } from '../src/errors/roachbank-error.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { poolConfigFromUrl } from '../packages/roachbank/src/db/pool-config.js';
+import { describeTarget, redactConnectionString } from '../packages/roachbank/src/errors/connection-target.js';
+import { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { type CliResult, runCli } from './support/run-cli.js';
 import { adminUrl } from './support/test-database.js';
 

@@ -6,11 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
-import { RoachbankError } from '../src/errors/roachbank-error.js';
-import { createAccounts, moveFunds } from '../src/examples/crud-drizzle.js';
-import { crudLibraries } from '../src/examples/crud-libraries.js';
-import { createAccountsTable, randomAccounts } from '../src/examples/crud-story.js';
-import { runOrmTransaction } from '../src/orm/run-orm-transaction.js';
+import { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
+import { runOrmTransaction } from '../packages/roachbank/src/orm/run-orm-transaction.js';
+import { createAccounts, moveFunds } from '../packages/roachbank-app/src/examples/crud-drizzle.js';
+import { crudLibraries } from '../packages/roachbank-app/src/examples/crud-libraries.js';
+import { createAccountsTable, randomAccounts } from '../packages/roachbank-app/src/examples/crud-story.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -243,9 +243,9 @@ describe('roachbank example crud --orm <library> (the same story in each data la
     const root = await mkdtemp(join(tmpdir(), 'roachbank-no-kysely-'));
     const fresh = await createTestDatabase('crud_missing');
     try {
-      await cp(projectPath('dist/cli-bundle'), join(root, 'dist/cli-bundle'), { recursive: true });
-      await cp(projectPath('bin'), join(root, 'bin'), { recursive: true });
-      await symlink(projectPath('package.json'), join(root, 'package.json'));
+      await cp(projectPath('packages/roachbank-app/dist/cli-bundle'), join(root, 'dist/cli-bundle'), { recursive: true });
+      await cp(projectPath('packages/roachbank-app/bin'), join(root, 'bin'), { recursive: true });
+      await symlink(projectPath('packages/roachbank-app/package.json'), join(root, 'package.json'));
       await mkdir(join(root, 'node_modules'));
       for (const entry of await readdir(projectPath('node_modules'))) {
         if (entry !== 'kysely') await symlink(projectPath(`node_modules/${entry}`), join(root, 'node_modules', entry));
@@ -256,7 +256,7 @@ describe('roachbank example crud --orm <library> (the same story in each data la
       assert.equal(result.code, 2, result.stderr);
       assert.equal(
         result.stderr,
-        'roachbank: INVALID_ARGUMENT: the crud example on kysely needs kysely, an optional peer dependency of roachbank that is not installed: npm install kysely\n',
+        'roachbank: INVALID_ARGUMENT: the crud example on kysely needs kysely, an optional peer dependency of roachbank-app that is not installed: npm install kysely\n',
       );
       const { rows } = await fresh.pool.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
       assert.equal(rows[0].n, 0, 'no table was created');

@@ -3,10 +3,11 @@
 // per currency, every journal leg in its account's currency, no account below its floor).
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Bank, MoveAnswer, MovementResult } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import type { RoachbankError } from '../src/errors/roachbank-error.js';
+import type { Bank, MoveAnswer, MovementResult } from '../packages/roachbank/src/bank/bank.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import type { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { bankVariants } from './support/bank-variants.js';
 import { rejectsWith } from './support/rejects-with.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -25,7 +26,7 @@ for (const { flavor, batch, name } of bankVariants) {
     before(async () => {
       db = await createTestDatabase(`currency_${flavor}_${batch ? 'batched' : 'single'}`, { max: 16 });
       await ensureSchema(db.pool);
-      bank = createBank(db.pool, flavor, batch ? {} : { batch: false });
+      bank = await loadBank(db.pool, flavor, batch ? {} : { batch: false });
     });
     afterEach(async () => {
       const report = await bank.verify();
@@ -171,7 +172,7 @@ describe('verify sees a journal row in the wrong currency and an account below i
   after(() => db.drop());
 
   test('each damage is counted, and verify fails', async () => {
-    const bank = createBank(db.pool, 'pg');
+    const bank = createBank(db.pool);
     const usd = await bank.createAccount({ currency: 'USD', balance: 10n });
     const eur = await bank.createAccount({ currency: 'EUR', creditLimit: 5n });
     assert.ok((await bank.verify()).ok);

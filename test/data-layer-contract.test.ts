@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { AmbiguousCommitError } from '../src/txn/ambiguous-commit-error.js';
-import { classifyError, sqlState } from '../src/txn/classify-error.js';
-import { RetriesExhaustedError } from '../src/txn/retries-exhausted-error.js';
-import type { RetryEvent } from '../src/txn/run-transaction.js';
+import { AmbiguousCommitError } from '../packages/roachbank/src/txn/ambiguous-commit-error.js';
+import { classifyError, sqlState } from '../packages/roachbank/src/txn/classify-error.js';
+import { RetriesExhaustedError } from '../packages/roachbank/src/txn/retries-exhausted-error.js';
+import type { RetryEvent } from '../packages/roachbank/src/txn/run-transaction.js';
 import { contractTables, dataLayers, type LayerUnderTest } from './support/data-layers.js';
 import { failFirstAttemptsSql } from './support/injected-failures.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';

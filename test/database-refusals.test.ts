@@ -8,12 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { createBank } from '../src/bank/create-bank.js';
-import { createPool } from '../src/db/create-pool.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { buildServer } from '../src/http/build-server.js';
-import { classifyError, refusedSessionStates, sqlState } from '../src/txn/classify-error.js';
-import { describeConnectionError } from '../src/txn/describe-connection-error.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { classifyError, refusedSessionStates, sqlState } from '../packages/roachbank/src/txn/classify-error.js';
+import { describeConnectionError } from '../packages/roachbank/src/txn/describe-connection-error.js';
+import { buildServer } from '../packages/roachbank-app/src/http/build-server.js';
 import { type PrivateServer, startPrivateServer } from './support/private-server.js';
 import { runCli } from './support/run-cli.js';
 import { adminUrl, createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -100,7 +100,7 @@ describe('a database that refuses sessions', () => {
   before(async () => {
     db = await createTestDatabase('refusals');
     await ensureSchema(db.pool);
-    accountId = (await createBank(db.pool, 'pg', { batch: false }).createAccount({ balance: 10n })).id;
+    accountId = (await createBank(db.pool, { batch: false }).createAccount({ balance: 10n })).id;
   });
   after(() => db.drop());
 
@@ -236,7 +236,7 @@ describe('a database that refuses sessions', () => {
     test('57P03: new sessions are refused while a shutdown waits for the last open one', async () => {
       const setup = createPool(server.url, { max: 1 });
       await ensureSchema(setup);
-      const id = (await createBank(setup, 'pg', { batch: false }).createAccount({ balance: 10n })).id;
+      const id = (await createBank(setup, { batch: false }).createAccount({ balance: 10n })).id;
       await setup.end();
       const api = await apiOn(server.url);
       const holder = createPool(server.url, { max: 1 });

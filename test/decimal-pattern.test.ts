@@ -2,8 +2,8 @@
 // state: a decimal without sign or leading zeros, from min to max.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { maxMoney } from '../src/bank/money.js';
-import { decimalPattern } from '../src/http/decimal-pattern.js';
+import { maxMoney } from '../packages/roachbank/src/bank/money.js';
+import { decimalPattern } from '../packages/roachbank-app/src/http/decimal-pattern.js';
 
 // What parseAmount reads: digits only, leading zeros allowed.
 const model = (text: string, min: bigint, max: bigint) => /^[0-9]+$/.test(text) && BigInt(text) >= min && BigInt(text) <= max;

@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { errorCatalogue } from '../src/errors/error-catalogue.js';
-import { errorCodes } from '../src/errors/roachbank-error.js';
+import { errorCatalogue } from '../packages/roachbank/src/errors/error-catalogue.js';
+import { errorCodes } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -53,7 +53,7 @@ describe('the README', () => {
     try {
       const run = promisify(execFile);
       if (lang === 'ts') {
-        await symlink(`${root}src/examples/prisma-client`, `${dir}/generated/prisma`);
+        await symlink(`${root}packages/roachbank-app/src/examples/prisma-client`, `${dir}/generated/prisma`);
         const tsc = `${root}node_modules/typescript/bin/tsc`;
         const options = [
           '--noEmit',

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import pg from 'pg';
-import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
+import { acquireEmbeddedServer } from '../packages/roachbank-app/src/database/embedded-server.js';
 import { runCli } from './support/run-cli.js';
 
 const dirs: string[] = [];
@@ -136,7 +136,7 @@ describe('the embedded PostgreSQL', () => {
 
 describe('running as root', { skip: process.getuid?.() !== 0 && 'only as root' }, () => {
   test("the postgres account's reach is judged from every folder above the path", async () => {
-    const { postgresOsUser, reachableBy } = await import('../src/db/postgres-os-user.js');
+    const { postgresOsUser, reachableBy } = await import('../packages/roachbank-app/src/database/postgres-os-user.js');
     const user = postgresOsUser()!;
     const privateDir = await freshDataDir(); // mkdtemp: mode 700, owned by root
     await writeFile(join(privateDir, 'file'), '');

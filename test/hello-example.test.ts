@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { migrate } from '../src/db/migrate.js';
-import { asctime } from '../src/examples/asctime.js';
+import { migrate } from '../packages/roachbank/src/db/migrate.js';
+import { asctime } from '../packages/roachbank-app/src/examples/asctime.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 

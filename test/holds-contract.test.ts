@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Bank, MoveAnswer, MovementResult } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import type { RoachbankError } from '../src/errors/roachbank-error.js';
+import type { Bank, MoveAnswer, MovementResult } from '../packages/roachbank/src/bank/bank.js';
+import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import type { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { bankVariants } from './support/bank-variants.js';
 import { rejectsWith } from './support/rejects-with.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -26,7 +26,7 @@ for (const { flavor, batch, name } of bankVariants) {
     before(async () => {
       db = await createTestDatabase(`holds_${flavor}`, { max: 16 });
       await ensureSchema(db.pool);
-      bank = createBank(db.pool, flavor, batch ? {} : { batch: false });
+      bank = await loadBank(db.pool, flavor, batch ? {} : { batch: false });
     });
     afterEach(async () => {
       const report = await bank.verify();
@@ -272,7 +272,7 @@ for (const { flavor, batch, name } of bankVariants) {
 
     test('atomic groups over the same accounts in crossing orders, 24 at once: no deadlock, no retry, all applied', async () => {
       let retries = 0;
-      const counted = createBank(db.pool, flavor, { ...(batch ? {} : { batch: false }), onRetry: () => retries++ });
+      const counted = await loadBank(db.pool, flavor, { ...(batch ? {} : { batch: false }), onRetry: () => retries++ });
       const [a, b, c] = await Promise.all([1, 2, 3].map(() => counted.createAccount({ balance: 1000n })));
       retries = 0; // opening accounts at SERIALIZABLE may retry; only the groups' retries count
       const legs = [

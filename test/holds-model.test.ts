@@ -16,18 +16,18 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import type { Metadata } from '../src/bank/annotations.js';
-import type { Account, Bank, MoveAnswer, MovementResult } from '../src/bank/bank.js';
-import { BatchRule } from '../src/bank/batch-rule.js';
-import { derivedId } from '../src/bank/ids.js';
-import type { CheckedMovement } from '../src/bank/movement.js';
-import { OrmBank } from '../src/bank/orm-bank.js';
-import { PgBank } from '../src/bank/pg-bank.js';
-import { PgStore } from '../src/bank/pg-store.js';
-import { storeRetry } from '../src/bank/store-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { RoachbankError } from '../src/errors/roachbank-error.js';
-import { type SeededRandom, seededRandom } from '../src/workload/seeded-random.js';
+import type { Metadata } from '../packages/roachbank/src/bank/annotations.js';
+import type { Account, Bank, MoveAnswer, MovementResult } from '../packages/roachbank/src/bank/bank.js';
+import { BatchRule } from '../packages/roachbank/src/bank/batch-rule.js';
+import { derivedId } from '../packages/roachbank/src/bank/ids.js';
+import type { CheckedMovement } from '../packages/roachbank/src/bank/movement.js';
+import { OrmBank } from '../packages/roachbank/src/bank/orm-bank.js';
+import { PgBank } from '../packages/roachbank/src/bank/pg-bank.js';
+import { PgStore } from '../packages/roachbank/src/bank/pg-store.js';
+import { storeRetry } from '../packages/roachbank/src/bank/store-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
+import { type SeededRandom, seededRandom } from '../packages/roachbank-app/src/workload/seeded-random.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const seed = Number(process.env.ROACHBANK_MODEL_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -718,7 +718,9 @@ function opOf(item: CheckedMovement): Op {
 
 /** The item the bank would build for an operation (reading the hold or row it names), or none when it would refuse before any. */
 async function checkedItem(bank: Bank, op: Op): Promise<CheckedMovement | undefined> {
-  const { holdMovement, movement, postMovement, reversalMovement, voidMovement } = await import('../src/bank/movement.js');
+  const { holdMovement, movement, postMovement, reversalMovement, voidMovement } = await import(
+    '../packages/roachbank/src/bank/movement.js'
+  );
   try {
     switch (op.op) {
       case 'move':

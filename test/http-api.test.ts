@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { createPool } from '../src/db/create-pool.js';
-import { errorCatalogue } from '../src/errors/error-catalogue.js';
-import { buildServer } from '../src/http/build-server.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { errorCatalogue } from '../packages/roachbank/src/errors/error-catalogue.js';
+import { buildServer } from '../packages/roachbank-app/src/http/build-server.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
 import { runCli } from './support/run-cli.js';
 import { startServeProcess } from './support/serve-process.js';
@@ -690,7 +690,7 @@ describe('the HTTP API', () => {
     const page = await fetch(`${server.base}/`);
     assert.match(await page.text(), /<title>roachbank console<\/title>/);
     // Every module of the console, served as what it is.
-    for (const file of readdirSync(new URL('../ui/', import.meta.url))) {
+    for (const file of readdirSync(new URL('../packages/roachbank-app/ui/', import.meta.url))) {
       if (file === 'index.html') continue;
       const served = await fetch(`${server.base}/ui/${file}`);
       assert.equal(served.status, 200, file);

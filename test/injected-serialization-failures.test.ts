@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import type { Bank } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { createPool } from '../src/db/create-pool.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { runOrmTransaction } from '../src/orm/run-orm-transaction.js';
-import { sqlState } from '../src/txn/classify-error.js';
-import { RetriesExhaustedError } from '../src/txn/retries-exhausted-error.js';
-import { type RetryEvent, runSingleStatement, runTransaction } from '../src/txn/run-transaction.js';
+import type { Bank } from '../packages/roachbank/src/bank/bank.js';
+import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { runOrmTransaction } from '../packages/roachbank/src/orm/run-orm-transaction.js';
+import { sqlState } from '../packages/roachbank/src/txn/classify-error.js';
+import { RetriesExhaustedError } from '../packages/roachbank/src/txn/retries-exhausted-error.js';
+import { type RetryEvent, runSingleStatement, runTransaction } from '../packages/roachbank/src/txn/run-transaction.js';
 import { failFirstAttemptsSql } from './support/injected-failures.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -111,7 +111,7 @@ describe('serialization failures injected on the first 3 attempts of every trans
     test(`bank (${label}): each transfer commits on attempt 4, 3 retries each, balances exact`, async () => {
       const pool = createPool(db.url, { max: 2, ...(isolation ? { statementIsolation: isolation } : {}) });
       const { events, onRetry } = retryLog();
-      const bank: Bank = createBank(pool, flavor, { onRetry });
+      const bank: Bank = await loadBank(pool, flavor, { onRetry });
       try {
         const a = await bank.createAccount({ balance: 1000n });
         const b = await bank.createAccount();

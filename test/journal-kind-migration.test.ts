@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PgBank } from '../src/bank/pg-bank.js';
-import { loadMigrations, migrate } from '../src/db/migrate.js';
-import { repeatedStatements, repeatMarker } from '../src/db/migration-files.js';
+import { PgBank } from '../packages/roachbank/src/bank/pg-bank.js';
+import { loadMigrations, migrate } from '../packages/roachbank/src/db/migrate.js';
+import { repeatedStatements, repeatMarker } from '../packages/roachbank/src/db/migration-files.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
-const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
+const migrationsDir = fileURLToPath(new URL('../packages/roachbank/migrations/', import.meta.url));
 let db: TestDatabase;
 let before0004: string;
 before(async () => {

@@ -4,9 +4,9 @@
 // the tenth value, not the first followed by a 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { runMovementStatement } from '../src/bank/run-movement-statement.js';
-import { createPool } from '../src/db/create-pool.js';
-import { statementIsolation } from '../src/db/statement-isolation.js';
+import { runMovementStatement } from '../packages/roachbank/src/bank/run-movement-statement.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { statementIsolation } from '../packages/roachbank/src/db/statement-isolation.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 describe('the literal BEGIN … COMMIT fallback', () => {

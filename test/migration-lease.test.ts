@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadMigrations, migrate, migrationStatus } from '../src/db/migrate.js';
+import { loadMigrations, migrate, migrationStatus } from '../packages/roachbank/src/db/migrate.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 

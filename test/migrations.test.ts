@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createPool } from '../src/db/create-pool.js';
-import { loadMigrations, migrate, migrationStatus, splitStatements } from '../src/db/migrate.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { loadMigrations, migrate, migrationStatus, splitStatements } from '../packages/roachbank/src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 let db: TestDatabase;

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { JournalEntry } from '../src/bank/bank.js';
-import { movement } from '../src/bank/movement.js';
-import { decideMovement, type JournalWord } from '../src/bank/movement-decision.js';
+import type { JournalEntry } from '../packages/roachbank/src/bank/bank.js';
+import { movement } from '../packages/roachbank/src/bank/movement.js';
+import { decideMovement, type JournalWord } from '../packages/roachbank/src/bank/movement-decision.js';
 
 const [a, b] = [randomUUID(), randomUUID()];
 const request = movement({ fromId: a, toId: b, amount: 100n });

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { randomUUID as newId } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { moveBatchSql, movePlainBatchSql, moveSql } from '../src/bank/movement-statements.js';
-import { planOnceSql } from '../src/bank/run-movement-statement.js';
-import { ensureSchema } from '../src/db/migrate.js';
+import { moveBatchSql, movePlainBatchSql, moveSql } from '../packages/roachbank/src/bank/movement-statements.js';
+import { planOnceSql } from '../packages/roachbank/src/bank/run-movement-statement.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 /** Rows each table read of an executed plan went through (kept or filtered out), summed over its loops. */

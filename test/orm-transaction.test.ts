@@ -4,10 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eq, sql } from 'drizzle-orm';
 import { bigint, integer, pgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import { runOrmTransaction } from '../src/orm/run-orm-transaction.js';
-import { sqlState } from '../src/txn/classify-error.js';
-import { RetriesExhaustedError } from '../src/txn/retries-exhausted-error.js';
-import { TransactionAbortedError } from '../src/txn/transaction-aborted-error.js';
+import { runOrmTransaction } from '../packages/roachbank/src/orm/run-orm-transaction.js';
+import { sqlState } from '../packages/roachbank/src/txn/classify-error.js';
+import { RetriesExhaustedError } from '../packages/roachbank/src/txn/retries-exhausted-error.js';
+import { TransactionAbortedError } from '../packages/roachbank/src/txn/transaction-aborted-error.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const counter = pgTable('counter', { id: integer('id').primaryKey(), n: bigint('n', { mode: 'bigint' }).notNull() });

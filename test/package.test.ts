@@ -27,13 +27,14 @@ describe('the roachbank package from plain JavaScript', () => {
   test('each data-layer adapter is its own entry: it loads its library alone, and the main entry loads none', async () => {
     const loaded = async (specifier: string): Promise<string[]> =>
       JSON.parse((await run(process.execPath, ['test/fixtures/loaded-packages.mjs', specifier], { cwd: root })).stdout);
-    const layers = ['kysely', 'knex', 'typeorm', 'sequelize', '@prisma/client', '@prisma/adapter-pg'];
+    const layers = ['drizzle-orm', 'kysely', 'knex', 'typeorm', 'sequelize', '@prisma/client', '@prisma/adapter-pg'];
     const main = await loaded('roachbank');
     assert.deepEqual(
       main.filter((name) => layers.includes(name)),
       [],
     );
     for (const [entry, library] of [
+      ['orm', 'drizzle-orm'],
       ['kysely', 'kysely'],
       ['knex', undefined], // type-only: the adapter drives the Knex instance it is given
       ['typeorm', undefined],

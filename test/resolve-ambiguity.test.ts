@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { insufficientFunds } from '../src/bank/bank-errors.js';
-import { resolvingAmbiguity } from '../src/bank/resolve-ambiguity.js';
-import { RoachbankError } from '../src/errors/roachbank-error.js';
-import { AmbiguousCommitError } from '../src/txn/ambiguous-commit-error.js';
+import { insufficientFunds } from '../packages/roachbank/src/bank/bank-errors.js';
+import { resolvingAmbiguity } from '../packages/roachbank/src/bank/resolve-ambiguity.js';
+import { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
+import { AmbiguousCommitError } from '../packages/roachbank/src/txn/ambiguous-commit-error.js';
 
 const lost = new AmbiguousCommitError(new Error('Connection terminated unexpectedly'));
 const statementTimeout = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });

@@ -10,11 +10,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planOnceSql } from '../src/bank/run-movement-statement.js';
-import { followerVerifySql } from '../src/bank/verify-invariants.js';
-import { cockroachSchemaJobsDoneSql } from '../src/db/cockroach-schema-jobs.js';
-import { acquireEmbeddedServer } from '../src/db/embedded-server.js';
-import { cancelWhenClientDiesSql, loadMigrations } from '../src/db/migrate.js';
+import { planOnceSql } from '../packages/roachbank/src/bank/run-movement-statement.js';
+import { followerVerifySql } from '../packages/roachbank/src/bank/verify-invariants.js';
+import { cockroachSchemaJobsDoneSql } from '../packages/roachbank/src/db/cockroach-schema-jobs.js';
+import { cancelWhenClientDiesSql, loadMigrations } from '../packages/roachbank/src/db/migrate.js';
+import { acquireEmbeddedServer } from '../packages/roachbank-app/src/database/embedded-server.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const only = process.argv.slice(2);

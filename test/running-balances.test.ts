@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Bank } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { movement, postMovement } from '../src/bank/movement.js';
-import { moveSql } from '../src/bank/movement-statements.js';
-import { PgStore } from '../src/bank/pg-store.js';
-import { storeRetry } from '../src/bank/store-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
+import type { Bank } from '../packages/roachbank/src/bank/bank.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
+import { movement, postMovement } from '../packages/roachbank/src/bank/movement.js';
+import { moveSql } from '../packages/roachbank/src/bank/movement-statements.js';
+import { PgStore } from '../packages/roachbank/src/bank/pg-store.js';
+import { storeRetry } from '../packages/roachbank/src/bank/store-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
 import { bankVariants } from './support/bank-variants.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -49,7 +50,7 @@ for (const { flavor, batch, name } of bankVariants) {
     before(async () => {
       db = await createTestDatabase(`chains_${flavor}_${batch ? 'batched' : 'single'}`, { max: 16 });
       await ensureSchema(db.pool);
-      bank = createBank(db.pool, flavor, batch ? {} : { batch: false });
+      bank = await loadBank(db.pool, flavor, batch ? {} : { batch: false });
     });
     afterEach(async () => {
       const report = await bank.verify();
@@ -109,7 +110,7 @@ describe('a batch whose refused items sit between applied ones on the same accou
   after(() => db.drop());
 
   test('the numbers and balances after skip what was refused, in both batch statements', async () => {
-    const bank = createBank(db.pool, 'pg', { batch: false });
+    const bank = createBank(db.pool, { batch: false });
     const store = new PgStore(db.pool, storeRetry({}));
     const poor = (await bank.createAccount({ balance: 5n })).id;
     const sink = (await bank.createAccount({ balance: 1n })).id;
@@ -163,7 +164,7 @@ describe('a twin that commits one of a batch’s ids while the batch waits', () 
   after(() => db.drop());
 
   test('the batch goes again instead of numbering past a row it did not write', async () => {
-    const bank = createBank(db.pool, 'pg', { batch: false });
+    const bank = createBank(db.pool, { batch: false });
     const account = (await bank.createAccount({ balance: 10n })).id;
     const store = new PgStore(db.pool, storeRetry({}));
     const first = movement({ id: randomUUID(), toId: account, amount: 5n });
@@ -208,7 +209,7 @@ describe('verify sees a broken chain', () => {
   after(() => db.drop());
 
   test('a gap, a repeat, a balance that does not follow, an account number that does not match, a time that goes back: each counted', async () => {
-    const bank = createBank(db.pool, 'pg');
+    const bank = createBank(db.pool);
     const damage = [
       'UPDATE roachbank.transfers SET to_sequence = 3 WHERE to_id = $1 AND to_sequence = 2',
       'UPDATE roachbank.transfers SET to_sequence = 1 WHERE to_id = $1 AND to_sequence = 2',

@@ -4,12 +4,12 @@
 // every single-statement movement into a literal BEGIN … COMMIT batch.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createBank } from '../src/bank/create-bank.js';
-import { createPool } from '../src/db/create-pool.js';
-import { migrate } from '../src/db/migrate.js';
-import { clientConfigOf } from '../src/db/pool-config.js';
-import { mergeStartupOptions, parseStartupOptions } from '../src/db/startup-options.js';
-import { RoachbankError } from '../src/errors/roachbank-error.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { migrate } from '../packages/roachbank/src/db/migrate.js';
+import { clientConfigOf } from '../packages/roachbank/src/db/pool-config.js';
+import { mergeStartupOptions, parseStartupOptions } from '../packages/roachbank/src/db/startup-options.js';
+import { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startWireProxy, type WireProxy } from './support/wire-proxy.js';
 
@@ -59,7 +59,7 @@ describe('options in DATABASE_URL, on the server', () => {
   /** What the server receives for one transfer, through a pool on `url`. */
   async function statementsOfOneTransfer(url: string): Promise<string[]> {
     const pool = createPool(url, { max: 1, statementIsolation: 'read committed' });
-    const bank = createBank(pool, 'pg', { batch: false });
+    const bank = createBank(pool, { batch: false });
     try {
       const from = await bank.createAccount({ balance: 100n });
       const to = await bank.createAccount();

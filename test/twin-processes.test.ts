@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createBank } from '../src/bank/create-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
 import { runCli } from './support/run-cli.js';
 import { type ServeProcess, startServeProcess } from './support/serve-process.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -32,7 +32,7 @@ describe('twin requests from two processes', () => {
 
   /** A source holding exactly 100 and an empty destination. */
   async function pair(): Promise<{ from: string; to: string }> {
-    const bank = createBank(db.pool, 'pg', { batch: false });
+    const bank = createBank(db.pool, { batch: false });
     const from = (await bank.createAccount({ balance: 100n })).id;
     const to = (await bank.createAccount()).id;
     return { from, to };

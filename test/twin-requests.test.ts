@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Bank, BankOptions, Flavor, MovementOutcome } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { createPool } from '../src/db/create-pool.js';
-import { ensureSchema } from '../src/db/migrate.js';
+import type { Bank, BankOptions, Flavor, MovementOutcome } from '../packages/roachbank/src/bank/bank.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 type Send = (bank: Bank, id: string, fromId: string, toId: string) => Promise<MovementOutcome>;
@@ -65,7 +66,7 @@ describe('twin requests through two banks that share only the database', () => {
     test(`${name}: every answer is the movement or its replay, on exact-drain amounts`, async () => {
       const pools = sides.map(() => createPool(db.url, { max: 4 }));
       try {
-        const banks = sides.map((side, i) => createBank(pools[i]!, side.flavor, side.options));
+        const banks = await Promise.all(sides.map((side, i) => loadBank(pools[i]!, side.flavor, side.options)));
         const refusals: string[] = [];
         for (let round = 0; round < rounds; round++) {
           const source = await banks[0]!.createAccount({ balance: 100n });
@@ -91,7 +92,7 @@ describe('twin requests through two banks that share only the database', () => {
   test('twins with different bodies: one moves, the other is IDEMPOTENCY_CONFLICT, never INSUFFICIENT_FUNDS', async () => {
     const pools = [createPool(db.url, { max: 4 }), createPool(db.url, { max: 4 })];
     try {
-      const banks = [createBank(pools[0]!, 'pg'), createBank(pools[1]!, 'pg', { batch: false })];
+      const banks = [createBank(pools[0]!), createBank(pools[1]!, { batch: false })];
       const codes = new Map<string, number>();
       for (let round = 0; round < rounds; round++) {
         const source = await banks[0]!.createAccount({ balance: 100n });

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { createBank } from '../src/bank/create-bank.js';
-import { createPool } from '../src/db/create-pool.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { RoachbankError } from '../src/errors/roachbank-error.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { type ClientMessage, startWireProxy, type WireProxy } from './support/wire-proxy.js';
 
@@ -38,7 +38,7 @@ describe('an answer that needs the journal, when the journal cannot be read', ()
   for (const batch of [false, undefined] as const) {
     const label = batch === false ? 'single statements' : 'group commit';
     test(`${label}: the first attempt commits unseen, every later read of the journal is cut: AMBIGUOUS_COMMIT, then the replay`, async () => {
-      const bank = createBank(through, 'pg', { retryBudgetMs: 300, ...(batch === false ? { batch } : {}) });
+      const bank = createBank(through, { retryBudgetMs: 300, ...(batch === false ? { batch } : {}) });
       const from = await bank.createAccount({ balance: 100n });
       const to = await bank.createAccount();
       const request = { id: crypto.randomUUID(), fromId: from.id, toId: to.id, amount: 100n };
@@ -65,7 +65,7 @@ describe('an answer that needs the journal, when the journal cannot be read', ()
   }
 
   test('no earlier unknown outcome: a refusal the journal cannot confirm is DATABASE_UNAVAILABLE, and this call wrote nothing', async () => {
-    const bank = createBank(through, 'pg', { retryBudgetMs: 300, batch: false });
+    const bank = createBank(through, { retryBudgetMs: 300, batch: false });
     const from = await bank.createAccount({ balance: 10n });
     const to = await bank.createAccount();
     proxy.setPolicy((m) => (readsJournal(m) ? 'cut-before' : 'forward'));

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID as newId } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createBank } from '../src/bank/create-bank.js';
-import { verifySql } from '../src/bank/verify-invariants.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { seededRandom } from '../src/workload/seeded-random.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { verifySql } from '../packages/roachbank/src/bank/verify-invariants.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { seededRandom } from '../packages/roachbank-app/src/workload/seeded-random.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 describe('verify in one pass', () => {
@@ -51,7 +51,7 @@ describe('verify in one pass', () => {
   });
 
   test('the report equals a sequential reading of the tables, on a damaged book', async () => {
-    const bank = createBank(db.pool, 'pg', { batch: false });
+    const bank = createBank(db.pool, { batch: false });
     const seeded = seededRandom(20261202);
     const random = (n: number) => seeded.int(0, n - 1);
     const ids: string[] = [];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createPool } from '../src/db/create-pool.js';
+import { createPool } from '../packages/roachbank/src/db/create-pool.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { type ClientMessage, startWireProxy, type WireProxy } from './support/wire-proxy.js';
 

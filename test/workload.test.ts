@@ -3,10 +3,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Bank } from '../src/bank/bank.js';
-import { createBank } from '../src/bank/create-bank.js';
-import { ensureSchema } from '../src/db/migrate.js';
-import { runWorkload } from '../src/workload/run-workload.js';
+import type { Bank } from '../packages/roachbank/src/bank/bank.js';
+import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
+import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { runWorkload } from '../packages/roachbank-app/src/workload/run-workload.js';
 import { runCli } from './support/run-cli.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -148,7 +148,7 @@ describe('roachbank workload', () => {
   });
 
   test('the audit catches a bank that acknowledges transfers it did not make', async () => {
-    const honest = createBank(db.pool, 'pg');
+    const honest = createBank(db.pool);
     let calls = 0;
     const lying: Bank = new Proxy(honest, {
       get(target, property, receiver) {
@@ -170,7 +170,7 @@ describe('roachbank workload', () => {
   });
 
   test('the audit catches a bank that acknowledges voids it did not make', async () => {
-    const honest = createBank(db.pool, 'pg');
+    const honest = createBank(db.pool);
     const lying: Bank = new Proxy(honest, {
       get(target, property, receiver) {
         if (property === 'voidHold') {

@@ -1,4 +1,4 @@
-import type { Flavor } from '../../src/bank/bank.js';
+import type { Flavor } from '../../packages/roachbank/src/bank/bank.js';
 
 /**
  * The banks a feature's contract runs on: the pg flavor batched (group commit) and one

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Bank } from '../../src/bank/bank.js';
+import type { Bank } from '../../packages/roachbank/src/bank/bank.js';
 
 export interface TransferRequest {
   readonly id: string;

@@ -2,13 +2,14 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { Bank } from '../../src/bank/bank.js';
-import { createBank } from '../../src/bank/create-bank.js';
-import { createPool } from '../../src/db/create-pool.js';
-import { ensureSchema } from '../../src/db/migrate.js';
-import { RoachbankError } from '../../src/errors/roachbank-error.js';
-import { sqlState } from '../../src/txn/classify-error.js';
-import { type SeededRandom, seededRandom } from '../../src/workload/seeded-random.js';
+import type { Bank } from '../../packages/roachbank/src/bank/bank.js';
+import { createBank } from '../../packages/roachbank/src/bank/create-bank.js';
+import { OrmBank } from '../../packages/roachbank/src/bank/orm-bank.js';
+import { createPool } from '../../packages/roachbank/src/db/create-pool.js';
+import { ensureSchema } from '../../packages/roachbank/src/db/migrate.js';
+import { RoachbankError } from '../../packages/roachbank/src/errors/roachbank-error.js';
+import { sqlState } from '../../packages/roachbank/src/txn/classify-error.js';
+import { type SeededRandom, seededRandom } from '../../packages/roachbank-app/src/workload/seeded-random.js';
 import { auditChaos, type ChaosAudit, type HoldExpectation, type TransferRequest } from './chaos-audit.js';
 import { type FaultRates, faultPlan } from './fault-plan.js';
 import { type PrivateServer, startPrivateServer } from './private-server.js';
@@ -135,7 +136,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let twin: TwinProcess | undefined;
   try {
     await ensureSchema(admin);
-    const direct = createBank(admin, 'pg');
+    const direct = createBank(admin);
     const accounts: string[] = [];
     for (let i = 0; i < options.accounts; i++)
       accounts.push((await direct.createAccount({ balance: options.openingBalance })).id);
@@ -172,20 +173,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
     };
     const single = { ...hooks, batch: false as const };
-    const grouped = createBank(through('read committed'), 'pg', hooks);
+    const grouped = createBank(through('read committed'), hooks);
     const twins = startTwinProcess(proxy.urlThrough(server.url));
     twin = twins;
-    const singleBank = createBank(through('read committed'), 'pg', single);
-    const ormBank = createBank(through('read committed'), 'orm', hooks);
+    const singleBank = createBank(through('read committed'), single);
+    const ormBank = new OrmBank(through('read committed'), hooks);
     const half = (n: number) => Math.ceil(n / 2);
     const banks: Array<{ bank: Bank; workers: number; kind?: 'many' | 'twin' | 'holds' | 'reversals' | 'atomic' }> = [
       { bank: singleBank, workers: options.workers.pg },
-      { bank: createBank(through(), 'pg', single), workers: options.workers.pgBatch },
+      { bank: createBank(through(), single), workers: options.workers.pgBatch },
       { bank: grouped, workers: options.workers.grouped },
-      { bank: createBank(through('read committed'), 'pg', hooks), workers: options.workers.many, kind: 'many' },
+      { bank: createBank(through('read committed'), hooks), workers: options.workers.many, kind: 'many' },
       { bank: ormBank, workers: options.workers.orm },
       {
-        bank: createBank(through('read committed', withQueryTimeout.toString()), 'pg', timeoutHooks),
+        bank: createBank(through('read committed', withQueryTimeout.toString()), timeoutHooks),
         workers: options.workers.timeout,
       },
       { bank: grouped, workers: options.workers.twin, kind: 'twin' },
@@ -227,7 +228,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     proxy.refuseConnections(false);
     const leaks = await connectionLeaks(admin, pools);
 
-    const ambiguousAfterRun = await resolveUnknowns(createBank(directPool(server.url, pools), 'pg'), ledger);
+    const ambiguousAfterRun = await resolveUnknowns(createBank(directPool(server.url, pools)), ledger);
     const faultsInjected: InjectedFaults = {
       ...plan.injected,
       refusedConnections: proxy.refused,

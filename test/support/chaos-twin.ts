@@ -5,15 +5,15 @@
 // stdin is closed and every answer is out.
 // Run as: node --import tsx test/support/chaos-twin.ts <connection string>
 import { createInterface } from 'node:readline';
-import { createBank } from '../../src/bank/create-bank.js';
-import { createPool } from '../../src/db/create-pool.js';
-import { RoachbankError } from '../../src/errors/roachbank-error.js';
-import { sqlState } from '../../src/txn/classify-error.js';
+import { createBank } from '../../packages/roachbank/src/bank/create-bank.js';
+import { createPool } from '../../packages/roachbank/src/db/create-pool.js';
+import { RoachbankError } from '../../packages/roachbank/src/errors/roachbank-error.js';
+import { sqlState } from '../../packages/roachbank/src/txn/classify-error.js';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: chaos-twin.ts <connection string>');
 const pool = createPool(url, { max: 8, statementIsolation: 'read committed' });
-const bank = createBank(pool, 'pg');
+const bank = createBank(pool);
 const pending: Promise<void>[] = [];
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() === '') continue;

@@ -9,15 +9,15 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { DataTypes, type Model, type ModelStatic, Sequelize } from 'sequelize';
 import { DataSource, EntitySchema } from 'typeorm';
-import { runKnexTransaction } from '../../src/adapters/knex.js';
-import { runKyselyTransaction } from '../../src/adapters/kysely.js';
-import { runPrismaTransaction } from '../../src/adapters/prisma.js';
-import { runSequelizeTransaction } from '../../src/adapters/sequelize.js';
-import { runTypeormTransaction } from '../../src/adapters/typeorm.js';
-import { createPool } from '../../src/db/create-pool.js';
-import { PrismaClient } from '../../src/examples/prisma-client/client.js';
-import { runOrmTransaction } from '../../src/orm/run-orm-transaction.js';
-import type { RunTransactionOptions } from '../../src/txn/run-transaction.js';
+import { runKnexTransaction } from '../../packages/roachbank/src/adapters/knex.js';
+import { runKyselyTransaction } from '../../packages/roachbank/src/adapters/kysely.js';
+import { runPrismaTransaction } from '../../packages/roachbank/src/adapters/prisma.js';
+import { runSequelizeTransaction } from '../../packages/roachbank/src/adapters/sequelize.js';
+import { runTypeormTransaction } from '../../packages/roachbank/src/adapters/typeorm.js';
+import { createPool } from '../../packages/roachbank/src/db/create-pool.js';
+import { runOrmTransaction } from '../../packages/roachbank/src/orm/run-orm-transaction.js';
+import type { RunTransactionOptions } from '../../packages/roachbank/src/txn/run-transaction.js';
+import { PrismaClient } from '../../packages/roachbank-app/src/examples/prisma-client/client.js';
 
 /** One data layer on one database, driven through its roachbank adapter. */
 export interface LayerUnderTest {

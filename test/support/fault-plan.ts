@@ -1,4 +1,4 @@
-import { seededRandom } from '../../src/workload/seeded-random.js';
+import { seededRandom } from '../../packages/roachbank-app/src/workload/seeded-random.js';
 import type { ClientMessage, Verdict } from './wire-proxy.js';
 
 /** Chances per message (0–1) of each network fault the proxy can inject. */

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { Flavor } from '../../src/bank/bank.js';
-import { ensureSchema } from '../../src/db/migrate.js';
-import { buildServer } from '../../src/http/build-server.js';
+import type { Flavor } from '../../packages/roachbank/src/bank/bank.js';
+import { ensureSchema } from '../../packages/roachbank/src/db/migrate.js';
+import { buildServer } from '../../packages/roachbank-app/src/http/build-server.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface TestServer {

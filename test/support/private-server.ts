@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireEmbeddedServer, controlEmbeddedServer } from '../../src/db/embedded-server.js';
+import { acquireEmbeddedServer, controlEmbeddedServer } from '../../packages/roachbank-app/src/database/embedded-server.js';
 
 /** An embedded PostgreSQL of one suite's own, which the suite may crash and start again. */
 export interface PrivateServer {

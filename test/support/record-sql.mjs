@@ -5,8 +5,9 @@
 // CLI and server processes the tests start are recorded too.
 //
 // Who sent it is read from the call stack: the first frame of this project
-// outside node_modules. src/ (and dist/, mapped back by --enable-source-maps)
-// is the product, src/examples/ the seed demos, test/ and bench/ test-only
+// outside node_modules. Each package's src/ (and dist/, mapped back by
+// --enable-source-maps) is the product, the application's src/examples/ the
+// seed demos, test/ and bench/ test-only
 // helpers, which the check leaves out. Every data layer (Drizzle, Kysely,
 // Knex, TypeORM, Sequelize, Prisma) ends in pg's Client#query, so statements a
 // library renders for product code are recorded as the product's.
@@ -24,7 +25,7 @@ if (folder) {
 
   // Frames that only hand on a text their caller wrote: the recorder itself, and
   // the retry core's watched client, which forwards the callback's queries.
-  const passThrough = ['test/support/record-sql.mjs', 'src/txn/watched-client.ts'];
+  const passThrough = ['test/support/record-sql.mjs', 'packages/roachbank/src/txn/watched-client.ts'];
 
   const senderOf = () => {
     const limit = Error.stackTraceLimit;
@@ -36,8 +37,8 @@ if (folder) {
       if (at === -1 || line.includes('/node_modules/')) continue;
       const path = line.slice(at + root.length);
       if (passThrough.some((file) => path.startsWith(file))) continue;
-      if (/^(src|dist)\/examples\//.test(path)) return 'seed';
-      if (/^(src|dist)\//.test(path)) return 'product';
+      if (/^packages\/roachbank-app\/(src|dist)\/examples\//.test(path)) return 'seed';
+      if (/^packages\/[^/]+\/(src|dist)\//.test(path)) return 'product';
       return 'test';
     }
     return 'unattributed';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ErrorCode, RoachbankError } from '../../src/errors/roachbank-error.js';
+import { type ErrorCode, RoachbankError } from '../../packages/roachbank/src/errors/roachbank-error.js';
 
 /** Asserts a RoachbankError with this code (and, if given, a message that matches). */
 export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<void> {

@@ -7,7 +7,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-const bin = new URL('../../bin/roachbank.js', import.meta.url).pathname;
+const bin = new URL('../../packages/roachbank-app/bin/roachbank.js', import.meta.url).pathname;
 
 /**
  * Runs the built `roachbank` command as a user would, with `env` on top of a

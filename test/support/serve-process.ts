@@ -22,7 +22,7 @@ export async function startServeProcess(
   args: string[] = [],
   serveArgs: string[] = [],
 ): Promise<ServeProcess> {
-  const bin = new URL('../../bin/roachbank.js', import.meta.url).pathname;
+  const bin = new URL('../../packages/roachbank-app/bin/roachbank.js', import.meta.url).pathname;
   const child = spawn(process.execPath, [bin, ...args, 'serve', '--port', '0', ...serveArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { createPool } from '../../src/db/create-pool.js';
+import { createPool } from '../../packages/roachbank/src/db/create-pool.js';
 
 /** A database of its own for one suite, on the run's test server. */
 export interface TestDatabase {

@@ -1,0 +1,19 @@
+import type { Bank, BankOptions, Flavor } from 'roachbank';
+import { loadBank } from 'roachbank';
+import { withDatabase } from './with-database.js';
+
+/** Runs a command against the bank of the chosen flavor, on a migrated schema. */
+export function withBank<T>(
+  flavor: Flavor,
+  action: (bank: Bank) => Promise<T>,
+  options: { bank?: BankOptions; maxConnections?: number } = {},
+): Promise<T> {
+  return withDatabase(
+    async ({ pool }) => {
+      const { ensureSchema } = await import('roachbank');
+      await ensureSchema(pool);
+      return action(await loadBank(pool, flavor, options.bank));
+    },
+    options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections },
+  );
+}
