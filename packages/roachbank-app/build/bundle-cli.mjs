@@ -1,14 +1,21 @@
 // Bundles the CLI (`npm run build` runs this after tsc): Node 20 loads a few
 // files much faster than sixty separate modules, and start-up is what a user
-// of the CLI feels (BENCHMARKS.md, start-up). Packages stay external; each
-// lazily loaded subcommand stays its own chunk. The output sits two levels
-// below the project root, like dist/cli, so paths built from import.meta.url
-// (ui/, the package's .data/) point where they do unbundled. The library,
-// roachbank, is a package like any other here: external, loaded from its own
-// dist (its migrations/ beside it). The package's own tsconfig is named because
-// the repository's maps 'roachbank' to the library's sources for tsc and tsx.
-import { rmSync } from 'node:fs';
+// of the CLI feels (BENCHMARKS.md, start-up). The library, roachbank, is bundled
+// in with the application's own code: `import … from 'roachbank'` would
+// otherwise load every one of its modules for `roachbank --help`. Its sources
+// come through the repository's tsconfig paths, so source maps point at them;
+// the one file the library reads at run time, its migrations/, it finds by its
+// package name, in the installed roachbank. Every other package stays external;
+// each lazily loaded subcommand stays its own chunk. The output sits two levels
+// below the package root, like dist/cli, so paths built from import.meta.url
+// (ui/, the package's .data/) point where they do unbundled.
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const external = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })
+  .filter((name) => name !== 'roachbank')
+  .flatMap((name) => [name, `${name}/*`]);
 
 const outdir = new URL('../dist/cli-bundle/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true }); // chunk names change with their content
@@ -19,8 +26,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
-  tsconfig: new URL('../tsconfig.build.json', import.meta.url).pathname,
+  external,
+  tsconfig: new URL('../../../tsconfig.json', import.meta.url).pathname,
   sourcemap: true,
   outdir,
   logLevel: 'warning',

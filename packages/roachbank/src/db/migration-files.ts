@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { ServerInfo } from '../txn/detect-server.js';
 
 /** One versioned SQL file of `migrations/`, e.g. `0001_product_schema.sql`, in the form for one engine. */
@@ -22,8 +23,10 @@ export const repeatMarker = '-- repeat until no row changes';
 
 export type Engine = ServerInfo['kind'];
 
-// src/db and dist/db are both two levels below the package root.
-const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
+// The package's own migrations/, found by the package's name (Node resolves a
+// package's own name from inside it): the same folder from src/, from dist/, and
+// from the application's CLI bundle, which carries this code but not the files.
+const migrationsDir = join(dirname(createRequire(import.meta.url).resolve('roachbank/package.json')), 'migrations');
 
 const fileName = /^(\d+)_([\w-]+?)(?:\.(postgresql|cockroachdb))?\.sql$/;
 
