@@ -133,8 +133,12 @@ async function typeErrors(dir: string, config: string): Promise<string> {
   return diagnostics.filter((d) => !d.startsWith('node_modules/') || d.startsWith('node_modules/roachbank/')).join('\n');
 }
 
-/** tsconfig files for `file` under each module resolution a user may have; skipLibCheck off, so declarations are checked. */
-async function typeConfigs(dir: string, file: string): Promise<string[]> {
+/**
+ * Type-checks `file` under each module resolution a user may have (nodenext, and
+ * bundler), skipLibCheck off so that declarations are checked, both at once; fails
+ * on any diagnostic in the file or in roachbank's declarations.
+ */
+async function assertTypesResolve(dir: string, file: string): Promise<void> {
   const common = { target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
   const configs = {
     'tsconfig.nodenext.json': { ...common, module: 'nodenext', moduleResolution: 'nodenext' },
@@ -143,7 +147,13 @@ async function typeConfigs(dir: string, file: string): Promise<string[]> {
   for (const [name, compilerOptions] of Object.entries(configs)) {
     await writeFile(join(dir, name), JSON.stringify({ compilerOptions, files: [file] }));
   }
-  return Object.keys(configs);
+  const names = Object.keys(configs);
+  const errors = await Promise.all(names.map((config) => typeErrors(dir, config)));
+  assert.deepEqual(
+    errors,
+    names.map(() => ''),
+    `type errors in ${file} under ${names.join(' and ')}`,
+  );
 }
 
 describe('the packed packages, installed from their tarballs into empty projects', () => {
@@ -169,6 +179,26 @@ describe('the packed packages, installed from their tarballs into empty projects
     t.diagnostic(`library + pg: ${library.count} packages, ${megabytes(library.bytes)}`);
   });
 
+  test('its roachbank bin, with no application installed, hands the command to npm as roachbank-app at its own version', async () => {
+    // A registry that refuses at once stands in for the real one, where roachbank-app would be fetched.
+    const result = await execFileAsync('npx', ['--no-install', 'roachbank', 'example', 'hello'], {
+      cwd: library.dir,
+      env: { ...npmEnv, npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0' },
+    }).then(
+      () => assert.fail('the launcher succeeded without the application'),
+      (error: { code: number; stderr: string }) => error,
+    );
+    const { version } = JSON.parse(await readFile(join(root, 'packages/roachbank/package.json'), 'utf8'));
+    assert.notEqual(result.code, 0);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^roachbank: the command is the roachbank-app package; running roachbank-app@${version.replaceAll('.', '\\.')} through npm`,
+      ),
+    );
+    assert.match(result.stderr, /ECONNREFUSED|request to http:\/\/127\.0\.0\.1:9\//);
+  });
+
   test("its main entry's types resolve under nodenext and bundler, with the library's declarations checked", async () => {
     await writeFile(
       join(library.dir, 'uses-types.ts'),
@@ -180,13 +210,7 @@ export const one: Promise<number> = runTransaction(pool, async (tx) => (await tx
 export const code: string = new RoachbankError('INVALID_ARGUMENT', 'no').code;
 `,
     );
-    const configs = await typeConfigs(library.dir, 'uses-types.ts');
-    const errors = await Promise.all(configs.map((config) => typeErrors(library.dir, config)));
-    assert.deepEqual(
-      errors,
-      configs.map(() => ''),
-      `type errors under ${configs.join(' and ')}`,
-    );
+    await assertTypesResolve(library.dir, 'uses-types.ts');
   });
 
   test("`import { runTransaction } from 'roachbank'` works against the database: the bank, its migrations, retries", async () => {
@@ -307,13 +331,7 @@ export const viaKysely: Promise<string[]> = runKyselyTransaction(kysely, async (
   (await trx.selectFrom('accounts').select('id').execute()).map((row) => row.id));
 `,
     );
-    const configs = await typeConfigs(library.dir, 'uses-peer-types.ts');
-    const errors = await Promise.all(configs.map((config) => typeErrors(library.dir, config)));
-    assert.deepEqual(
-      errors,
-      configs.map(() => ''),
-      `type errors under ${configs.join(' and ')}`,
-    );
+    await assertTypesResolve(library.dir, 'uses-peer-types.ts');
   });
 
   test('the application, with the library from its tarball, runs `npx roachbank example hello` and `db init`', async (t) => {
