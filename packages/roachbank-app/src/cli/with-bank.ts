@@ -1,5 +1,5 @@
 import type { Bank, BankOptions, Flavor } from 'roachbank';
-import { loadBank } from 'roachbank';
+import { ensureSchema, loadBank } from 'roachbank';
 import { withDatabase } from './with-database.js';
 
 /** Runs a command against the bank of the chosen flavor, on a migrated schema. */
@@ -10,7 +10,6 @@ export function withBank<T>(
 ): Promise<T> {
   return withDatabase(
     async ({ pool }) => {
-      const { ensureSchema } = await import('roachbank');
       await ensureSchema(pool);
       return action(await loadBank(pool, flavor, options.bank));
     },
