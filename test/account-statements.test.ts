@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Bank, StatementLine } from '../packages/roachbank/src/bank/bank.js';
-import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
 import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
 import { RoachbankError } from '../packages/roachbank/src/errors/roachbank-error.js';
+import { loadBank } from '../packages/roachbank-app/src/flavor/load-bank.js';
 import { bankVariants } from './support/bank-variants.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 

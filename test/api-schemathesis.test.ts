@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
+import { loadBank } from '../packages/roachbank-app/src/flavor/load-bank.js';
 import { pythonVenv } from '../tools/python-venv.js';
 import { runCli } from './support/run-cli.js';
 import { type ServeProcess, startServeProcess } from './support/serve-process.js';

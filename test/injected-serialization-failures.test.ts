@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import type { Bank } from '../packages/roachbank/src/bank/bank.js';
-import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
 import { createPool } from '../packages/roachbank/src/db/create-pool.js';
 import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
 import { runOrmTransaction } from '../packages/roachbank/src/orm/run-orm-transaction.js';
 import { sqlState } from '../packages/roachbank/src/txn/classify-error.js';
 import { RetriesExhaustedError } from '../packages/roachbank/src/txn/retries-exhausted-error.js';
 import { type RetryEvent, runSingleStatement, runTransaction } from '../packages/roachbank/src/txn/run-transaction.js';
+import { loadBank } from '../packages/roachbank-app/src/flavor/load-bank.js';
 import { failFirstAttemptsSql } from './support/injected-failures.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 

@@ -32,6 +32,7 @@ const layout = {
   'roachbank-app': {
     input: 5, // strict JSON for the surfaces' inputs
     database: 5, // the connection: DATABASE_URL or the embedded PostgreSQL
+    flavor: 5, // the bank of the flavor a surface was asked for
     examples: 5,
     cli: 6,
     http: 6,

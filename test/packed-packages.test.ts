@@ -130,16 +130,18 @@ async function typeErrors(dir: string, config: string): Promise<string> {
     (error: { stdout: string }) => error.stdout,
   );
   const diagnostics = output.split(/\n(?=\S)/).filter(Boolean);
-  return diagnostics.filter((d) => !d.startsWith('node_modules/') || d.startsWith('node_modules/roachbank/')).join('\n');
+  const ours = (d: string) => !d.split('(')[0]!.includes('node_modules/') || d.startsWith('node_modules/roachbank/');
+  return diagnostics.filter(ours).join('\n');
 }
 
 /**
  * Type-checks `file` under each module resolution a user may have (nodenext, and
  * bundler), skipLibCheck off so that declarations are checked, both at once; fails
- * on any diagnostic in the file or in roachbank's declarations.
+ * on any diagnostic in the file or in roachbank's declarations. `paths` points
+ * packages at installs outside the project.
  */
-async function assertTypesResolve(dir: string, file: string): Promise<void> {
-  const common = { target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
+async function assertTypesResolve(dir: string, file: string, paths: Record<string, string[]> = {}): Promise<void> {
+  const common = { target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], paths };
   const configs = {
     'tsconfig.nodenext.json': { ...common, module: 'nodenext', moduleResolution: 'nodenext' },
     'tsconfig.bundler.json': { ...common, module: 'esnext', moduleResolution: 'bundler' },
@@ -211,6 +213,39 @@ export const code: string = new RoachbankError('INVALID_ARGUMENT', 'no').code;
 `,
     );
     await assertTypesResolve(library.dir, 'uses-types.ts');
+  });
+
+  test('a bundler needs no optional peer for the main entry, and leaves the bank out of a service that uses only runTransaction', async (t) => {
+    // As a team bundling a Lambda would: esbuild (this repository's), pg left to node_modules.
+    const esbuild = join(root, 'node_modules/esbuild/bin/esbuild');
+    const bundle = async (name: string, source: string) => {
+      await writeFile(join(library.dir, `${name}.mjs`), source);
+      await execFileAsync(
+        esbuild,
+        [`${name}.mjs`, '--bundle', '--platform=node', '--format=esm', '--external:pg', `--outfile=${name}.bundle.mjs`],
+        {
+          cwd: library.dir,
+        },
+      );
+      return readFile(join(library.dir, `${name}.bundle.mjs`), 'utf8');
+    };
+    const retryOnly = await bundle(
+      'retry-service',
+      `import { createPool, runTransaction } from 'roachbank';
+const pool = createPool(process.env.DATABASE_URL);
+console.log(await runTransaction(pool, async (tx) => (await tx.query('SELECT 41 + 1 AS n')).rows[0].n));
+await pool.end();
+`,
+    );
+    assert.match(retryOnly, /["']40001["']/, 'the retry core is in the bundle');
+    assert.doesNotMatch(retryOnly, /roachbank\.transfers|currency-codes|csv-stringify/, 'the bank is left out of the bundle');
+    const { stdout } = await node(['retry-service.bundle.mjs'], library.dir, { DATABASE_URL: db.url });
+    assert.equal(stdout, '42\n');
+    const withBank = await bundle('bank-service', "import { createBank } from 'roachbank';\nconsole.log(typeof createBank);\n");
+    assert.match(withBank, /roachbank\.transfers/, 'the bank is in the bundle that uses it');
+    t.diagnostic(
+      `bundled: runTransaction alone ${Math.round(retryOnly.length / 1000)} kB, with the bank ${Math.round(withBank.length / 1000)} kB`,
+    );
   });
 
   test("`import { runTransaction } from 'roachbank'` works against the database: the bank, its migrations, retries", async () => {
@@ -332,6 +367,39 @@ export const viaKysely: Promise<string[]> = runKyselyTransaction(kysely, async (
 `,
     );
     await assertTypesResolve(library.dir, 'uses-peer-types.ts');
+  });
+
+  test('roachbank/knex, /typeorm, /sequelize and /prisma types resolve against those libraries, and fit their real handles', async () => {
+    // The libraries' own declarations from this repository's installs, as a user's project has them;
+    // Prisma's client is the one generated here (its declarations, as built).
+    const declarations = (path: string) => [join(root, 'node_modules', path)];
+    const prismaClient = join(root, 'packages/roachbank-app/dist/examples/prisma-client/client.js');
+    await writeFile(
+      join(library.dir, 'uses-adapter-types.ts'),
+      `import type { Knex } from 'knex';
+import type { Sequelize } from 'sequelize';
+import type { DataSource } from 'typeorm';
+import { runKnexTransaction } from 'roachbank/knex';
+import { runPrismaTransaction } from 'roachbank/prisma';
+import { runSequelizeTransaction } from 'roachbank/sequelize';
+import { runTypeormTransaction } from 'roachbank/typeorm';
+import type { PrismaClient } from ${JSON.stringify(prismaClient)};
+declare const knex: Knex;
+declare const dataSource: DataSource;
+declare const sequelize: Sequelize;
+declare const prisma: PrismaClient;
+export const viaKnex: Promise<number> = runKnexTransaction(knex, async (trx: Knex.Transaction) => (await trx('accounts').count())[0] ? 1 : 0);
+export const viaTypeorm: Promise<unknown> = runTypeormTransaction(dataSource, (manager) => manager.query('SELECT 1'));
+export const viaSequelize: Promise<unknown> = runSequelizeTransaction(sequelize, (t) => sequelize.query('SELECT 1', { transaction: t }));
+export const viaPrisma: Promise<bigint[]> = runPrismaTransaction(prisma, async (tx) =>
+  (await tx.account.findMany()).map((account) => account.balance));
+`,
+    );
+    await assertTypesResolve(library.dir, 'uses-adapter-types.ts', {
+      knex: declarations('knex/types/index.d.ts'),
+      typeorm: declarations('typeorm/index.d.ts'),
+      sequelize: declarations('sequelize/types/index.d.ts'),
+    });
   });
 
   test('the application, with the library from its tarball, runs `npx roachbank example hello` and `db init`', async (t) => {

@@ -9,12 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Bank } from '../packages/roachbank/src/bank/bank.js';
 import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
-import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
 import { movement, postMovement } from '../packages/roachbank/src/bank/movement.js';
 import { moveSql } from '../packages/roachbank/src/bank/movement-statements.js';
 import { PgStore } from '../packages/roachbank/src/bank/pg-store.js';
 import { storeRetry } from '../packages/roachbank/src/bank/store-bank.js';
 import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { loadBank } from '../packages/roachbank-app/src/flavor/load-bank.js';
 import { bankVariants } from './support/bank-variants.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 

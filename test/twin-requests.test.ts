@@ -10,9 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Bank, BankOptions, Flavor, MovementOutcome } from '../packages/roachbank/src/bank/bank.js';
 import { createBank } from '../packages/roachbank/src/bank/create-bank.js';
-import { loadBank } from '../packages/roachbank/src/bank/load-bank.js';
 import { createPool } from '../packages/roachbank/src/db/create-pool.js';
 import { ensureSchema } from '../packages/roachbank/src/db/migrate.js';
+import { loadBank } from '../packages/roachbank-app/src/flavor/load-bank.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 type Send = (bank: Bank, id: string, fromId: string, toId: string) => Promise<MovementOutcome>;

@@ -8,7 +8,6 @@ export * from './bank/bank.js';
 export * from './bank/create-bank.js';
 export { checkedCurrency, currencyDecimals, currencyPattern, defaultCurrency, formatMinorUnits } from './bank/currencies.js';
 export * from './bank/ids.js';
-export * from './bank/load-bank.js';
 export { momentPattern, parseMoment, parsePeriod } from './bank/moments.js';
 export * from './bank/money.js';
 export { type MovementKind, maxHoldMs, movementKinds, type RequestKind, requestKind, requestKinds } from './bank/movement.js';

@@ -1,5 +1,6 @@
 import type { Bank, BankOptions, Flavor } from 'roachbank';
-import { ensureSchema, loadBank } from 'roachbank';
+import { ensureSchema } from 'roachbank';
+import { loadBank } from '../flavor/load-bank.js';
 import { withDatabase } from './with-database.js';
 
 /** Runs a command against the bank of the chosen flavor, on a migrated schema. */

@@ -6,8 +6,7 @@ import { PgBank } from './pg-bank.js';
 /**
  * The bank on a pool, on the driver: one statement per money movement, group
  * commit on by default. Assumes the schema is migrated (`ensureSchema`). The
- * Drizzle ORM flavor is `new OrmBank(pool)` from `roachbank/orm`, or
- * `loadBank(pool, flavor)` to choose by name.
+ * Drizzle ORM flavor is `new OrmBank(pool)` from `roachbank/orm`.
  *
  * @example
  * const bank = createBank(pool);
