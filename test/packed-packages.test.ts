@@ -3,8 +3,10 @@
 // then used. The library alone must bring no PostgreSQL binaries, no HTTP server
 // and no CLI framework; its main entry and each adapter entry must load and work
 // against the test database; its types must resolve under nodenext and bundler
-// with skipLibCheck off; the application must run `npx roachbank example hello` and `db init`.
-// The install sizes and package counts printed here are the ones in BENCHMARKS.md.
+// with skipLibCheck off; a bundler must need none of its optional peers; the
+// application must run `npx roachbank example hello` and `db init`. It needs the
+// npm registry. The install sizes and package counts printed here are the ones
+// in BENCHMARKS.md.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
