@@ -38,9 +38,10 @@ if (bin) {
   console.error(
     `roachbank: the command is the ${app} package; running ${app}@${version} through npm (npm install ${app} to keep it)`,
   );
-  // Under npx, npm_execpath is the npm that is running; otherwise the one on PATH.
+  // Under npx or an npm script, npm_execpath is the npm that is running (under yarn
+  // or pnpm it is theirs, whose flags differ); otherwise the npm on PATH.
   const npm = process.env.npm_execpath;
-  const [command, prefix] = npm?.endsWith('.js') ? [process.execPath, [npm]] : ['npm', []];
+  const [command, prefix] = npm && /npm-cli\.js$/.test(npm) ? [process.execPath, [npm]] : ['npm', []];
   const args = [...prefix, 'exec', '--yes', `--package=${app}@${version}`, '--', app, ...process.argv.slice(2)];
   const result = spawnSync(command, args, { stdio: 'inherit', shell: process.platform === 'win32' && command === 'npm' });
   if (result.error) {
